@@ -1,0 +1,1 @@
+"""okr-rollout: a workflow engine for OKR rollout coaching."""

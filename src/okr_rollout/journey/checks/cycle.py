@@ -1,0 +1,283 @@
+"""Checks of the quarterly cycle: planning, check-ins, meetings, scoring, decisions, the next quarter."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from okr_rollout.journey.facts import EngagementFacts, QuarterFacts
+from okr_rollout.journey.gates import CriterionResult, failed, gate_kind, passed, verdict
+from okr_rollout.playbooks import kinds
+
+SCORE_TOLERANCE = 1e-6
+
+
+def _no_quarter(ordinal: int) -> CriterionResult:
+    return failed(
+        f"Quarter {ordinal} of the engagement is not set up yet (no dates recorded).",
+        f"本專案的第 {ordinal} 季尚未建立(未記錄起訖日期)。",
+        quarter=ordinal,
+    )
+
+
+def _elapsed_days(quarter: QuarterFacts, today: date) -> int:
+    end = min(quarter.ends_on, today)
+    return max(0, (end - quarter.starts_on).days + 1)
+
+
+@gate_kind("quarter_planned", kinds.QuarterPlanned)
+def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    okrs = facts.okrs_of(quarter)
+    evidence: dict[str, object] = {"quarter": quarter.label, "okrs": len(okrs)}
+    if facts.whole_company(params.small_company_headcount):
+        return verdict(
+            bool(okrs),
+            (f"{len(okrs)} OKR(s) are set for {quarter.label}.", f"{quarter.label} 已設定 {len(okrs)} 個 OKR。"),
+            **evidence,
+        )
+    pilots = facts.pilot_departments()
+    covered = {okr.department_id for okr in okrs}
+    without = [d.id for d in pilots if d.id not in covered]
+    evidence |= {"pilot_department_ids": [d.id for d in pilots], "departments_without_okrs": without}
+    if not pilots:
+        return failed("No pilot department is chosen.", "尚未選定試點部門。", **evidence)
+    return verdict(
+        not without,
+        (
+            (f"Pilot departments {without} have no OKR for {quarter.label}." if without
+             else f"Every pilot department has OKRs for {quarter.label}."),
+            (f"試點部門 {without} 尚無 {quarter.label} 的 OKR。" if without
+             else f"每個試點部門都已設定 {quarter.label} 的 OKR。"),
+        ),
+        **evidence,
+    )
+
+
+@gate_kind("pilot_members_own_okrs", kinds.PilotMembersOwnOkrs)
+def pilot_members_own_okrs(facts: EngagementFacts, params: kinds.PilotMembersOwnOkrs) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    owners = {okr.owner_id for okr in facts.okrs_of(quarter)}
+    pilot = facts.pilot_people(params.small_company_headcount)
+    without = sorted(p.id for p in pilot if p.id not in owners)
+    evidence = {"quarter": quarter.label, "pilot_people": len(pilot), "people_without_okr": without}
+    if not pilot:
+        return failed("No pilot members are known yet.", "尚無試點成員。", **evidence)
+    return verdict(
+        not without,
+        (
+            f"{len(pilot) - len(without)} of {len(pilot)} pilot members own an OKR for {quarter.label}.",
+            f"{len(pilot)} 位試點成員中有 {len(pilot) - len(without)} 位負責 {quarter.label} 的 OKR。",
+        ),
+        **evidence,
+    )
+
+
+@gate_kind("check_in_rate", kinds.CheckInRate)
+def check_in_rate(facts: EngagementFacts, params: kinds.CheckInRate) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    okr_ids = {okr.id for okr in facts.okrs_of(quarter)}
+    key_result_ids = {kr.id for kr in facts.key_results if kr.okr_id in okr_ids}
+    expected = _elapsed_days(quarter, facts.today) // params.interval_days
+    periods: dict[int, set[int]] = {kr: set() for kr in key_result_ids}
+    for check_in in facts.check_ins:
+        if check_in.key_result_id in periods:
+            period = (check_in.week_of - quarter.starts_on).days // params.interval_days
+            if 0 <= period < expected:
+                periods[check_in.key_result_id].add(period)
+    done = sum(len(p) for p in periods.values())
+    possible = expected * len(key_result_ids)
+    rate = done / possible if possible else 0.0
+    evidence = {
+        "quarter": quarter.label,
+        "key_results": len(key_result_ids),
+        "periods_elapsed": expected,
+        "check_ins_on_time": done,
+        "rate": round(rate, 3),
+        "required_rate": params.min_rate,
+        "interval_days": params.interval_days,
+    }
+    if not key_result_ids:
+        return failed(f"{quarter.label} has no key results to check in on.",
+                      f"{quarter.label} 尚無可更新進度的關鍵結果。", **evidence)
+    if expected == 0:
+        return passed(f"{quarter.label} has not completed a check-in period yet.",
+                      f"{quarter.label} 尚未滿一個更新週期。", **evidence)
+    return verdict(
+        rate >= params.min_rate,
+        (
+            f"Check-ins every {params.interval_days} days: {done} of {possible} ({rate:.0%}); "
+            f"{params.min_rate:.0%} needed.",
+            f"每 {params.interval_days} 天更新進度:{possible} 次中完成 {done} 次({rate:.0%});"
+            f"需要 {params.min_rate:.0%}。",
+        ),
+        **evidence,
+    )
+
+
+@gate_kind("meeting_cadence", kinds.MeetingCadence)
+def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    expected = _elapsed_days(quarter, facts.today) // params.interval_days
+    window_end = min(quarter.ends_on, facts.today)
+    meetings = [
+        m for m in facts.meetings
+        if m.kind == params.meeting_kind and quarter.starts_on <= m.held_at.date() <= window_end
+    ]
+    counts: dict[str, int] = {}
+    if params.per == "person":
+        for person in facts.pilot_people(params.small_company_headcount):
+            counts[str(person.id)] = sum(1 for m in meetings if person.id in m.attendee_ids)
+    elif facts.whole_company(params.small_company_headcount):
+        counts["company"] = len(meetings)
+    else:
+        for department in facts.pilot_departments():
+            counts[str(department.id)] = sum(
+                1 for m in meetings if m.department_id in (department.id, None)
+            )
+    behind = sorted(group for group, count in counts.items() if expected and count / expected < params.min_rate)
+    evidence = {
+        "quarter": quarter.label,
+        "meeting_kind": params.meeting_kind,
+        "per": params.per,
+        "expected_each": expected,
+        "held": counts,
+        "behind": behind,
+        "required_rate": params.min_rate,
+    }
+    if not counts:
+        return failed(f"No pilot {params.per}s to hold '{params.meeting_kind}' meetings with.",
+                      f"沒有可舉行「{params.meeting_kind}」會議的試點對象。", **evidence)
+    return verdict(
+        not behind,
+        (
+            (f"'{params.meeting_kind}' meetings every {params.interval_days} days are behind for "
+             f"{params.per} {behind} ({expected} expected each)." if behind
+             else f"'{params.meeting_kind}' meetings are held every {params.interval_days} days as planned."),
+            (f"每 {params.interval_days} 天一次的「{params.meeting_kind}」會議落後:{behind}"
+             f"(每個應有 {expected} 次)。" if behind
+             else f"「{params.meeting_kind}」會議按每 {params.interval_days} 天一次如期舉行。"),
+        ),
+        **evidence,
+    )
+
+
+@gate_kind("quarter_ended", kinds.QuarterEnded)
+def quarter_ended(facts: EngagementFacts, params: kinds.QuarterEnded) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    days_left = (quarter.ends_on - facts.today).days
+    return verdict(
+        days_left < 0,
+        (
+            (f"{quarter.label} ended on {quarter.ends_on.isoformat()}." if days_left < 0
+             else f"{quarter.label} runs until {quarter.ends_on.isoformat()} ({days_left + 1} days left)."),
+            (f"{quarter.label} 已於 {quarter.ends_on.isoformat()} 結束。" if days_left < 0
+             else f"{quarter.label} 至 {quarter.ends_on.isoformat()} 結束(尚餘 {days_left + 1} 天)。"),
+        ),
+        quarter=quarter.label,
+        ends_on=quarter.ends_on.isoformat(),
+    )
+
+
+@gate_kind("quarter_scored", kinds.QuarterScored)
+def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    okrs = facts.okrs_of(quarter)
+    unscored = sorted(okr.id for okr in okrs if okr.score is None)
+    off_scale = sorted(
+        okr.id for okr in okrs
+        if okr.score is not None and not any(abs(okr.score - s) < SCORE_TOLERANCE for s in params.scale)
+    )
+    evidence = {
+        "quarter": quarter.label, "okrs": len(okrs), "unscored": unscored,
+        "off_scale": off_scale, "scale": list(params.scale),
+    }
+    if not okrs:
+        return failed(f"{quarter.label} has no OKRs to score.", f"{quarter.label} 沒有可評分的 OKR。", **evidence)
+    ok = not unscored and not off_scale
+    return verdict(
+        ok,
+        (
+            (f"All {len(okrs)} OKRs of {quarter.label} are scored." if ok
+             else f"{quarter.label}: {len(unscored)} OKR(s) unscored, {len(off_scale)} off the scale "
+                  f"{list(params.scale)}."),
+            (f"{quarter.label} 的 {len(okrs)} 個 OKR 皆已評分。" if ok
+             else f"{quarter.label}:{len(unscored)} 個 OKR 未評分,{len(off_scale)} 個不在評分刻度 "
+                  f"{list(params.scale)} 上。"),
+        ),
+        **evidence,
+    )
+
+
+@gate_kind("okr_decisions", kinds.OkrDecisions)
+def okr_decisions(facts: EngagementFacts, params: kinds.OkrDecisions) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    okrs = facts.okrs_of(quarter)
+    undecided = sorted(okr.id for okr in okrs if okr.decision not in params.decisions)
+    evidence = {"quarter": quarter.label, "okrs": len(okrs), "undecided": undecided,
+                "decisions": list(params.decisions)}
+    if not okrs:
+        return failed(f"{quarter.label} has no OKRs to decide on.", f"{quarter.label} 沒有需要決定的 OKR。",
+                      **evidence)
+    return verdict(
+        not undecided,
+        (
+            f"{len(okrs) - len(undecided)} of {len(okrs)} OKRs of {quarter.label} have a decision "
+            f"({' / '.join(params.decisions)}).",
+            f"{quarter.label} 的 {len(okrs)} 個 OKR 中有 {len(okrs) - len(undecided)} 個已決定"
+            f"({' / '.join(params.decisions)})。",
+        ),
+        **evidence,
+    )
+
+
+@gate_kind("next_quarter_deadline", kinds.NextQuarterDeadline)
+def next_quarter_deadline(facts: EngagementFacts, params: kinds.NextQuarterDeadline) -> CriterionResult:
+    quarter = facts.quarter(params.quarter)
+    if quarter is None:
+        return _no_quarter(params.quarter)
+    deadline = quarter.ends_on + timedelta(days=params.max_days)
+    following = facts.quarter(params.quarter + 1)
+    okrs = facts.okrs_of(following) if following else ()
+    evidence: dict[str, object] = {
+        "quarter": quarter.label, "deadline": deadline.isoformat(), "max_days": params.max_days,
+    }
+    if not okrs:
+        days_left = (deadline - facts.today).days
+        evidence["days_left"] = days_left
+        return failed(
+            (f"The next quarter is not prepared; {days_left} day(s) left until {deadline.isoformat()}."
+             if days_left >= 0 else
+             f"The next quarter is not prepared and the deadline {deadline.isoformat()} passed "
+             f"{-days_left} day(s) ago."),
+            (f"下一季尚未準備;距離期限 {deadline.isoformat()} 還有 {days_left} 天。" if days_left >= 0 else
+             f"下一季尚未準備,已超過期限 {deadline.isoformat()} {-days_left} 天。"),
+            **evidence,
+        )
+    prepared_on = max((okr.created_on or facts.today) for okr in okrs)
+    late_days = (prepared_on - deadline).days
+    evidence |= {"prepared_on": prepared_on.isoformat(), "days_late": max(0, late_days)}
+    return verdict(
+        late_days <= 0,
+        (
+            (f"The next quarter was prepared on {prepared_on.isoformat()}, within {params.max_days} days."
+             if late_days <= 0 else
+             f"The next quarter was prepared {late_days} day(s) after the {params.max_days}-day limit."),
+            (f"下一季已於 {prepared_on.isoformat()} 準備完成,在 {params.max_days} 天內。" if late_days <= 0 else
+             f"下一季的準備比 {params.max_days} 天的期限晚了 {late_days} 天。"),
+        ),
+        **evidence,
+    )

@@ -1,0 +1,99 @@
+"""Checks of the hand-over: internal coaches, the OKR Master, and the pilot's success."""
+
+from __future__ import annotations
+
+from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.gates import CriterionResult, failed, gate_kind, passed, verdict
+from okr_rollout.playbooks import kinds
+
+
+@gate_kind("internal_coaches", kinds.InternalCoaches)
+def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> CriterionResult:
+    appointed = [a for a in facts.appointments if a.role == "internal_coach"]
+    counted = [a for a in appointed if a.trained] if params.trained else appointed
+    untrained = sorted(a.person_id for a in appointed if not a.trained)
+    evidence = {
+        "appointed": sorted(a.person_id for a in appointed),
+        "trained": sorted(a.person_id for a in appointed if a.trained),
+        "untrained": untrained,
+        "required": params.min_coaches,
+        "must_be_trained": params.trained,
+    }
+    what_en = "trained internal coach(es)" if params.trained else "internal coach(es) appointed"
+    what_zh = "位已完成訓練的內部教練" if params.trained else "位已指定的內部教練"
+    return verdict(
+        len(counted) >= params.min_coaches,
+        (
+            f"{len(counted)} {what_en}; at least {params.min_coaches} needed.",
+            f"目前有 {len(counted)} {what_zh};至少需要 {params.min_coaches} 位。",
+        ),
+        **evidence,
+    )
+
+
+@gate_kind("okr_master", kinds.OkrMaster)
+def okr_master(facts: EngagementFacts, params: kinds.OkrMaster) -> CriterionResult:
+    masters = [a for a in facts.appointments if a.role == "okr_master"]
+    ready = [a for a in masters if a.ready]
+    evidence = {"appointed": sorted(a.person_id for a in masters), "ready": sorted(a.person_id for a in ready)}
+    if not masters:
+        return failed("No OKR Master is appointed.", "尚未指定 OKR 主管(OKR Master)。", **evidence)
+    if params.ready and not ready:
+        return failed("The OKR Master is appointed but not yet ready.", "已指定 OKR 主管,但尚未準備就緒。",
+                      **evidence)
+    return passed(
+        "The OKR Master is ready." if params.ready else "An OKR Master is appointed.",
+        "OKR 主管已準備就緒。" if params.ready else "已指定 OKR 主管。",
+        **evidence,
+    )
+
+
+@gate_kind("pilot_completed", kinds.PilotCompleted)
+def pilot_completed(facts: EngagementFacts, params: kinds.PilotCompleted) -> CriterionResult:
+    quarters = [facts.quarter(n) for n in range(1, params.quarters + 1)]
+    present = [q for q in quarters if q is not None]
+    evidence: dict[str, object] = {
+        "quarters_required": params.quarters,
+        "quarters_recorded": len(present),
+        "min_average_score": params.min_average_score,
+    }
+    if len(present) < params.quarters:
+        return failed(
+            f"The pilot runs {params.quarters} quarters; {len(present)} recorded so far.",
+            f"試點需進行 {params.quarters} 季;目前已記錄 {len(present)} 季。",
+            **evidence,
+        )
+    running = [q.label for q in present if q.ends_on >= facts.today]
+    okrs = [okr for q in present for okr in facts.okrs_of(q)]
+    unscored = sorted(okr.id for okr in okrs if okr.score is None)
+    undecided = sorted(okr.id for okr in okrs if okr.decision not in params.decisions)
+    scores = [okr.score for okr in okrs if okr.score is not None]
+    average = sum(scores) / len(scores) if scores else 0.0
+    evidence |= {
+        "quarters_running": running,
+        "okrs": len(okrs),
+        "unscored": unscored,
+        "undecided": undecided,
+        "average_score": round(average, 3),
+    }
+    gaps_en, gaps_zh = [], []
+    if running:
+        gaps_en.append(f"quarters {running} have not ended")
+        gaps_zh.append(f"{running} 尚未結束")
+    if not okrs:
+        gaps_en.append("no OKRs recorded")
+        gaps_zh.append("沒有任何 OKR 記錄")
+    if unscored or undecided:
+        gaps_en.append(f"{len(unscored)} OKR(s) unscored and {len(undecided)} without a decision")
+        gaps_zh.append(f"{len(unscored)} 個 OKR 未評分、{len(undecided)} 個未決定")
+    if scores and average < params.min_average_score:
+        gaps_en.append(f"average score {average:.2f} is below {params.min_average_score:.2f}")
+        gaps_zh.append(f"平均分數 {average:.2f} 低於 {params.min_average_score:.2f}")
+    if gaps_en:
+        return failed("The pilot is not completed successfully: " + "; ".join(gaps_en) + ".",
+                      "試點尚未成功完成:" + ";".join(gaps_zh) + "。", **evidence)
+    return passed(
+        f"The pilot ran {params.quarters} quarters, every OKR scored and decided, average {average:.2f}.",
+        f"試點已進行 {params.quarters} 季,所有 OKR 皆已評分與決定,平均分數 {average:.2f}。",
+        **evidence,
+    )

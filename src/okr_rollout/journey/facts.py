@@ -1,0 +1,167 @@
+"""EngagementFacts: the immutable snapshot of everything a gate reads.
+
+Gates are pure functions of these facts and the playbook's parameters; the
+snapshot also carries the clock's ``now`` so that no check reads the time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationFacts:
+    id: int
+    name: str
+    headcount: int
+    timezone: str = "UTC"
+    mission: str | None = None
+    vision_1y: str | None = None
+    vision_5y: str | None = None
+    vision_10y: str | None = None
+    strategies: tuple[str, ...] = ()
+    challenges: tuple[str, ...] = ()
+    okr_software: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    id: int
+    name: str
+    roles: frozenset[str] = frozenset()
+    department_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class DepartmentFacts:
+    id: int
+    name: str
+    is_pilot: bool = False
+    lead_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeetingFacts:
+    id: int
+    kind: str
+    held_at: datetime
+    attendee_ids: frozenset[int] = frozenset()
+    outcomes: frozenset[str] = frozenset()
+    department_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CeoSupportFacts:
+    level: str
+    stated_on: date
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingSessionFacts:
+    id: int
+    held_on: date
+    hours: float
+    modules: frozenset[str]
+    attendee_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class DraftingGroupFacts:
+    id: int
+    member_ids: frozenset[int]
+    started_on: date
+    ended_on: date | None = None
+    department_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuarterFacts:
+    id: int
+    label: str
+    starts_on: date
+    ends_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class OkrFacts:
+    id: int
+    quarter_id: int
+    objective: str
+    owner_id: int | None = None
+    department_id: int | None = None
+    score: float | None = None
+    decision: str | None = None
+    created_on: date | None = None
+    carried_from_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResultFacts:
+    id: int
+    okr_id: int
+    metric: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInFacts:
+    key_result_id: int
+    week_of: date
+    value: float
+    confidence: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentFacts:
+    person_id: int
+    role: str  # "internal_coach" or "okr_master"
+    trained: bool = False
+    trained_on: date | None = None
+    ready: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementFacts:
+    engagement_id: int
+    phase: str
+    entered_phase_at: datetime
+    now: datetime
+    organization: OrganizationFacts
+    coach_ids: frozenset[int] = frozenset()
+    people: tuple[PersonFacts, ...] = ()
+    departments: tuple[DepartmentFacts, ...] = ()
+    meetings: tuple[MeetingFacts, ...] = ()
+    ceo_support: tuple[CeoSupportFacts, ...] = ()
+    training_sessions: tuple[TrainingSessionFacts, ...] = ()
+    drafting_groups: tuple[DraftingGroupFacts, ...] = ()
+    quarters: tuple[QuarterFacts, ...] = ()
+    okrs: tuple[OkrFacts, ...] = ()
+    key_results: tuple[KeyResultFacts, ...] = ()
+    check_ins: tuple[CheckInFacts, ...] = ()
+    appointments: tuple[AppointmentFacts, ...] = ()
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def quarter(self, ordinal: int) -> QuarterFacts | None:
+        """The engagement's n-th quarter (1 = Q1) by start date."""
+        ordered = sorted(self.quarters, key=lambda q: (q.starts_on, q.id))
+        return ordered[ordinal - 1] if 0 < ordinal <= len(ordered) else None
+
+    def okrs_of(self, quarter: QuarterFacts) -> tuple[OkrFacts, ...]:
+        return tuple(okr for okr in self.okrs if okr.quarter_id == quarter.id)
+
+    def pilot_departments(self) -> tuple[DepartmentFacts, ...]:
+        return tuple(d for d in self.departments if d.is_pilot)
+
+    def whole_company(self, small_company_headcount: int) -> bool:
+        return self.organization.headcount <= small_company_headcount
+
+    def pilot_people(self, small_company_headcount: int) -> tuple[PersonFacts, ...]:
+        """Who the pilot is for: everyone in a small company, else members of pilot departments."""
+        if self.whole_company(small_company_headcount):
+            return self.people
+        pilot_ids = {d.id for d in self.pilot_departments()}
+        return tuple(p for p in self.people if p.department_ids & pilot_ids)

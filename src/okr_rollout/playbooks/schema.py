@@ -1,0 +1,141 @@
+"""The typed shape of a playbook file.
+
+These models describe the *structure* of a playbook. What a gate or cadence
+kind accepts as ``params`` is declared in :mod:`okr_rollout.playbooks.kinds`;
+cross-references (phases, parameters, reachability) are checked by the loader.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+IDENTIFIER = r"^[a-z][a-z0-9_]*$"
+PARAMETER_REFERENCE = re.compile(r"^\$([a-z][a-z0-9_]*)$")
+
+Identifier = Annotated[StrictStr, Field(pattern=IDENTIFIER, max_length=64)]
+AudienceRole = Literal[
+    "coach",
+    "ceo",
+    "executive",
+    "department_lead",
+    "pilot_member",
+    "member",
+    "internal_coach",
+    "okr_master",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class LocalizedText(_Strict):
+    """A text in English and in Traditional Chinese; both are required."""
+
+    en: Annotated[StrictStr, Field(min_length=1)]
+    zh_tw: Annotated[StrictStr, Field(min_length=1, alias="zh-TW")]
+
+    def get(self, locale: str) -> str:
+        return self.zh_tw if locale.lower().startswith("zh") else self.en
+
+
+ParameterType = Literal["integer", "number", "boolean", "string", "string_list", "number_list"]
+ParameterValue = StrictBool | StrictInt | StrictFloat | StrictStr | list[StrictStr] | list[StrictFloat | StrictInt]
+
+
+class Parameter(_Strict):
+    type: ParameterType
+    default: ParameterValue
+    description: LocalizedText
+    minimum: StrictInt | StrictFloat | None = None
+    maximum: StrictInt | StrictFloat | None = None
+
+
+# A value in a task, gate or cadence that may name a playbook parameter as "$name".
+Referable = StrictInt | StrictFloat | StrictStr | StrictBool | list[Any]
+
+
+class ChecklistItem(_Strict):
+    id: Identifier
+    title: LocalizedText
+
+
+class Task(_Strict):
+    id: Identifier
+    title: LocalizedText
+    description: LocalizedText | None = None
+    role: AudienceRole = "coach"
+    due_days: Annotated[StrictInt, Field(ge=0)] | StrictStr = Field(
+        description="Days after entering the phase; an integer or a $parameter."
+    )
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+
+
+class Document(_Strict):
+    id: Identifier
+    title: LocalizedText
+    template: StrictStr | None = None
+
+
+class Phase(_Strict):
+    id: Identifier
+    title: LocalizedText
+    description: LocalizedText | None = None
+    final: StrictBool = False
+    tasks: list[Task] = Field(default_factory=list)
+    documents: list[Document] = Field(default_factory=list)
+
+
+class Criterion(_Strict):
+    id: Identifier
+    kind: Identifier
+    title: LocalizedText | None = None
+    severity: Literal["blocking", "advisory"] = "blocking"
+    params: dict[StrictStr, Referable] = Field(default_factory=dict)
+
+
+class Transition(_Strict):
+    trigger: Identifier
+    source: Identifier
+    dest: Identifier
+    title: LocalizedText | None = None
+    gate: list[Criterion] = Field(default_factory=list)
+
+
+class Cadence(_Strict):
+    id: Identifier
+    kind: Identifier
+    phases: Annotated[list[Identifier], Field(min_length=1)]
+    audience: AudienceRole
+    message: LocalizedText
+    params: dict[StrictStr, Referable] = Field(default_factory=dict)
+
+
+class Playbook(_Strict):
+    id: Identifier
+    version: Annotated[StrictInt, Field(ge=1)]
+    title: LocalizedText
+    description: LocalizedText
+    initial_phase: Identifier | None = Field(
+        default=None, description="The phase a new engagement starts in; the first phase when omitted."
+    )
+    parameters: dict[Identifier, Parameter] = Field(default_factory=dict)
+    phases: Annotated[list[Phase], Field(min_length=1)]
+    transitions: list[Transition] = Field(default_factory=list)
+    cadences: list[Cadence] = Field(default_factory=list)
+
+    @property
+    def start_phase(self) -> str:
+        return self.initial_phase or self.phases[0].id
+
+    def phase(self, phase_id: str) -> Phase:
+        for phase in self.phases:
+            if phase.id == phase_id:
+                return phase
+        raise KeyError(phase_id)
+
+    def transitions_from(self, phase_id: str) -> list[Transition]:
+        return [t for t in self.transitions if t.source == phase_id]
