@@ -240,8 +240,12 @@ def _friendly(detail: Any, loc: list[int | str], plain: Any) -> str:
         return f"unknown key '{name}'"
     got = detail.get("input")
     shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) and not isinstance(got, dict) else ""
-    message = str(detail["msg"])
-    return f"{message[0].lower()}{message[1:]}{shown}" if message else f"invalid value{shown}"
+    message = _lower_first(str(detail["msg"]))
+    return f"{message}{shown}" if message else f"invalid value{shown}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def _check_kind_params(plain: dict[str, Any]) -> Iterator[tuple[list[int | str], str]]:
@@ -285,11 +289,13 @@ def _check_one(
         return
     substituted: dict[str, Any] = {}
     references: dict[str, str] = {}
+    broken_references: set[str] = set()
     for name, value in params.items():
         if isinstance(value, str) and value.startswith("$"):
             resolved, problem = _dereference(value, parameters)
             if problem:
                 yield [*base, "params", name], problem
+                broken_references.add(name)
                 continue
             references[name] = value
             substituted[name] = resolved
@@ -300,7 +306,7 @@ def _check_one(
     except ValidationError as error:
         for detail in error.errors(include_url=False):
             loc = [str(part) for part in detail["loc"] if isinstance(part, str)]
-            if detail["type"] == "missing" and loc and loc[0] in references:
+            if detail["type"] == "missing" and loc and loc[0] in broken_references:
                 continue
             if detail["type"] == "missing":
                 yield [*base, "params"], f"{what} kind '{kind}' needs param '{loc[0]}'"
@@ -312,7 +318,7 @@ def _check_one(
                 )
                 continue
             target: list[int | str] = [*base, "params", *loc[:1]] if loc else [*base, "params"]
-            message = str(detail["msg"])
+            message = _lower_first(str(detail["msg"]))
             if loc and loc[0] in references:
                 message = f"parameter {references[loc[0]]} = {substituted[loc[0]]!r} does not fit: {message}"
             yield target, message

@@ -28,7 +28,8 @@ _TYPE_CHECKS: dict[str, tuple[str, Any]] = {
 
 def check(doc: dict[str, Any]) -> Iterator[Problem]:
     yield from _parameters(doc)
-    phase_ids = yield from _phases(doc)
+    phase_ids = {phase["id"] for _, phase in _items(doc.get("phases")) if isinstance(phase.get("id"), str)}
+    yield from _phases(doc, phase_ids)
     yield from _transitions(doc, phase_ids)
     yield from _cadences(doc, phase_ids)
     yield from _journey_shape(doc, phase_ids)
@@ -77,21 +78,17 @@ def _parameters(doc: dict[str, Any]) -> Iterator[Problem]:
         if not fits(default):
             yield ["parameters", name, "default"], f"default {default!r} is not {label} (type {declared})"
             continue
-        numbers = default if isinstance(default, list) else [default]
-        for bound, compare in (("minimum", lambda v, b: v < b), ("maximum", lambda v, b: v > b)):
-            limit = parameter.get(bound)
-            if isinstance(limit, int | float) and any(
-                isinstance(n, int | float) and compare(n, limit) for n in numbers
-            ):
-                yield ["parameters", name, "default"], f"default {default!r} is outside its {bound} {limit}"
+        numbers = [n for n in (default if isinstance(default, list) else [default]) if isinstance(n, int | float)]
+        minimum, maximum = parameter.get("minimum"), parameter.get("maximum")
+        if isinstance(minimum, int | float) and any(n < minimum for n in numbers):
+            yield ["parameters", name, "default"], f"default {default!r} is below its minimum {minimum}"
+        if isinstance(maximum, int | float) and any(n > maximum for n in numbers):
+            yield ["parameters", name, "default"], f"default {default!r} is above its maximum {maximum}"
 
 
-def _phases(doc: dict[str, Any]) -> Iterator[Problem]:
+def _phases(doc: dict[str, Any], phase_ids: set[str]) -> Iterator[Problem]:
     yield from _duplicates(doc.get("phases"), "id", ["phases"], "phase")
-    phase_ids: set[str] = set()
     for p_index, phase in _items(doc.get("phases")):
-        if isinstance(phase.get("id"), str):
-            phase_ids.add(phase["id"])
         base: list[int | str] = ["phases", p_index]
         yield from _duplicates(phase.get("tasks"), "id", [*base, "tasks"], "task")
         yield from _duplicates(phase.get("documents"), "id", [*base, "documents"], "document")
@@ -102,7 +99,6 @@ def _phases(doc: dict[str, Any]) -> Iterator[Problem]:
     initial = doc.get("initial_phase")
     if isinstance(initial, str) and phase_ids and initial not in phase_ids:
         yield ["initial_phase"], f"initial_phase '{initial}' is not a phase of this playbook"
-    return phase_ids
 
 
 def _transitions(doc: dict[str, Any], phase_ids: set[str]) -> Iterator[Problem]:
