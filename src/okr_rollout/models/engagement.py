@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from okr_rollout.db import Base
+from okr_rollout.models._columns import utcnow
+
+
+class Engagement(Base):
+    """One client's journey, pinned to the playbook version it runs on.
+
+    ``phase`` is changed only by the journey service, from the machine's verdict.
+    """
+
+    __tablename__ = "engagements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    playbook_id: Mapped[str] = mapped_column(String(64))
+    playbook_version: Mapped[int] = mapped_column(Integer)
+    playbook_sha256: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str] = mapped_column(String(64), index=True)
+    entered_phase_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class EngagementCoach(Base):
+    __tablename__ = "engagement_coaches"
+
+    engagement_id: Mapped[int] = mapped_column(
+        ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)

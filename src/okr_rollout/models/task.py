@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from okr_rollout.db import Base
+from okr_rollout.models._columns import utcnow
+
+
+class Task(Base):
+    """A task created when its phase is entered, from the playbook's task of that phase."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (UniqueConstraint("engagement_id", "phase", "task_key", "round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[str] = mapped_column(String(64))
+    task_key: Mapped[str] = mapped_column(String(64))
+    # Entering the same phase again (a loop in a playbook) creates a new round of its tasks.
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    title_en: Mapped[str] = mapped_column(String(300))
+    title_zh_tw: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(32))
+    due_at: Mapped[datetime] = mapped_column()
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None] = mapped_column()
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    checklist: Mapped[list[ChecklistItem]] = relationship(
+        lazy="raise", order_by="ChecklistItem.position", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ChecklistItem(Base):
+    __tablename__ = "checklist_items"
+    __table_args__ = (UniqueConstraint("task_id", "item_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    item_key: Mapped[str] = mapped_column(String(64))
+    position: Mapped[int] = mapped_column(Integer)
+    title_en: Mapped[str] = mapped_column(String(300))
+    title_zh_tw: Mapped[str] = mapped_column(String(300))
+    checked: Mapped[bool] = mapped_column(Boolean, default=False)
+    checked_at: Mapped[datetime | None] = mapped_column()
