@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from transitions import Machine
 
@@ -83,6 +83,19 @@ class Refused:
     trigger: str
     source: str
     readiness: TransitionReadiness
+
+
+class PhaseHolder(Protocol):
+    """Anything that records a phase: an engagement row, for instance."""
+
+    phase: str
+    entered_phase_at: datetime
+
+
+def enter_phase(holder: PhaseHolder, phase: str, at: datetime) -> None:
+    """The one place where an engagement's phase is set, always from the machine's verdict."""
+    holder.phase = phase
+    holder.entered_phase_at = at
 
 
 class UnknownTrigger(LookupError):
@@ -170,6 +183,18 @@ class JourneyMachine:
         if not moved:
             return Refused(trigger, facts.phase, readiness)
         return Moved(trigger, facts.phase, subject.state, readiness, self.tasks_on_entry(subject.state, facts.now))
+
+    def start(self, holder: PhaseHolder, at: datetime) -> tuple[TaskToCreate, ...]:
+        """Put a new engagement in the playbook's initial phase; returns that phase's tasks."""
+        phase = self.playbook.spec.start_phase
+        enter_phase(holder, phase, at)
+        return self.tasks_on_entry(phase, at)
+
+    def apply(self, holder: PhaseHolder, moved: Moved, at: datetime) -> None:
+        """Record a move the machine decided on ``holder``."""
+        if holder.phase != moved.source:
+            raise RuntimeError(f"cannot apply {moved.trigger}: the phase is {holder.phase}, not {moved.source}")
+        enter_phase(holder, moved.dest, at)
 
     def tasks_on_entry(self, phase: str, entered_at: datetime) -> tuple[TaskToCreate, ...]:
         return tuple(

@@ -1,7 +1,7 @@
 """Every ORM class; one module per aggregate. Relationships are lazy="raise": load what you use."""
 
 from okr_rollout.models.auth import ApiToken, IdempotencyRecord
-from okr_rollout.models.engagement import Engagement, EngagementCoach
+from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
 from okr_rollout.models.event import Event
 from okr_rollout.models.organization import Department, Organization, Person, PersonDepartment
 from okr_rollout.models.task import ChecklistItem, Task
@@ -17,5 +17,6 @@ __all__ = [
     "Organization",
     "Person",
     "PersonDepartment",
+    "PlaybookSnapshot",
     "Task",
 ]

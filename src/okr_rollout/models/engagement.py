@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
@@ -21,7 +21,7 @@ class Engagement(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     playbook_id: Mapped[str] = mapped_column(String(64))
     playbook_version: Mapped[int] = mapped_column(Integer)
-    playbook_sha256: Mapped[str] = mapped_column(String(64))
+    playbook_sha256: Mapped[str] = mapped_column(ForeignKey("playbook_snapshots.sha256"))
     phase: Mapped[str] = mapped_column(String(64), index=True)
     entered_phase_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -38,3 +38,15 @@ class EngagementCoach(Base):
         ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True
     )
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True, index=True)
+
+
+class PlaybookSnapshot(Base):
+    """The exact playbook text an engagement was pinned to, kept so later edits of the file change nothing."""
+
+    __tablename__ = "playbook_snapshots"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    playbook_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
@@ -27,3 +27,9 @@ class Event(Base):
     actor: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(Event, "before_update")
+@event.listens_for(Event, "before_delete")
+def _history_is_append_only(_mapper: Any, _connection: Any, target: Event) -> None:
+    raise RuntimeError(f"event {target.id} is history: events are never updated or deleted")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from okr_rollout.journey.checks.cycle import SCORE_TOLERANCE
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.gates import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.playbooks import kinds
@@ -9,13 +10,13 @@ from okr_rollout.playbooks import kinds
 
 @gate_kind("internal_coaches", kinds.InternalCoaches)
 def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> CriterionResult:
-    appointed = [a for a in facts.appointments if a.role == "internal_coach"]
-    counted = [a for a in appointed if a.trained] if params.trained else appointed
-    untrained = sorted(a.person_id for a in appointed if not a.trained)
+    appointed = {a.person_id for a in facts.appointments if a.role == "internal_coach"}
+    trained = {a.person_id for a in facts.appointments if a.role == "internal_coach" and a.trained}
+    counted = trained if params.trained else appointed
     evidence = {
-        "appointed": sorted(a.person_id for a in appointed),
-        "trained": sorted(a.person_id for a in appointed if a.trained),
-        "untrained": untrained,
+        "appointed": sorted(appointed),
+        "trained": sorted(trained),
+        "untrained": sorted(appointed - trained),
         "required": params.min_coaches,
         "must_be_trained": params.trained,
     }
@@ -86,7 +87,7 @@ def pilot_completed(facts: EngagementFacts, params: kinds.PilotCompleted) -> Cri
     if unscored or undecided:
         gaps_en.append(f"{len(unscored)} OKR(s) unscored and {len(undecided)} without a decision")
         gaps_zh.append(f"{len(unscored)} 個 OKR 未評分、{len(undecided)} 個未決定")
-    if scores and average < params.min_average_score:
+    if scores and average < params.min_average_score - SCORE_TOLERANCE:
         gaps_en.append(f"average score {average:.2f} is below {params.min_average_score:.2f}")
         gaps_zh.append(f"平均分數 {average:.2f} 低於 {params.min_average_score:.2f}")
     if gaps_en:

@@ -35,7 +35,15 @@ def ceo_support(facts: EngagementFacts, params: kinds.CeoSupport) -> CriterionRe
             required_level=params.min_level,
             max_age_days=params.max_age_days,
         )
-    latest = max(facts.ceo_support, key=lambda statement: statement.stated_on)
+    stated = [statement for statement in facts.ceo_support if statement.stated_on <= facts.today]
+    if not stated:
+        return failed(
+            "No statement of CEO support is dated on or before today.",
+            "沒有今天或之前日期的 CEO 支持聲明。",
+            required_level=params.min_level,
+            max_age_days=params.max_age_days,
+        )
+    latest = max(stated, key=lambda statement: statement.stated_on)
     age_days = (facts.today - latest.stated_on).days
     evidence = {
         "level": latest.level,
@@ -288,7 +296,7 @@ def drafting_duration(facts: EngagementFacts, params: kinds.DraftingDuration) ->
 
 @gate_kind("okr_software_introduced", kinds.OkrSoftwareIntroduced)
 def okr_software_introduced(facts: EngagementFacts, params: kinds.OkrSoftwareIntroduced) -> CriterionResult:
-    software = facts.organization.okr_software
+    software = (facts.organization.okr_software or "").strip()
     recorded_okrs = len(facts.okrs)
     if software:
         return passed(f"OKR software in use: {software}.", f"已導入 OKR 軟體:{software}。",

@@ -1,0 +1,96 @@
+"""FastAPI dependencies: the request's session (one unit of work), the caller, the clock, the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Caller
+from okr_rollout.auth.service import authenticate
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.db import begin_write
+from okr_rollout.errors import PreconditionFailed, Unauthorized
+from okr_rollout.settings import Settings
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_bearer = HTTPBearer(auto_error=False, description="An API token: okr-rollout token create")
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's unit of work: commit when the handler succeeds, roll back when it raises."""
+    session: Session = request.app.state.session_factory()
+    try:
+        if request.method in WRITE_METHODS:
+            begin_write(session)
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_caller(
+    session: Annotated[Session, Depends(get_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    caller = authenticate(session, credentials.credentials)
+    if caller is None:
+        raise Unauthorized("The bearer token is unknown or revoked.")
+    return caller
+
+
+def get_clock(request: Request) -> Callable[[], datetime]:
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock
+
+
+def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
+    return clock()
+
+
+def get_catalog(request: Request) -> Catalog:
+    catalog: Catalog = request.app.state.catalog
+    return catalog
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """412 when the client's If-Match names another version than the stored one."""
+    if if_match is None or if_match.strip() == "*":
+        return
+    accepted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
+    if etag(version) not in accepted:
+        raise PreconditionFailed(
+            f"If-Match {if_match} does not match the current version {etag(version)}; reload and retry.",
+            extra={"current_version": version},
+        )
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+NowDep = Annotated[datetime, Depends(get_now)]
+CatalogDep = Annotated[Catalog, Depends(get_catalog)]
+IfMatch = Annotated[str | None, Header(description="An ETag from a previous read; 412 when stale.")]
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size (1-500).")]
+Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]

@@ -1,0 +1,104 @@
+"""Every error as application/problem+json, and every such status documented in OpenAPI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from okr_rollout.errors import BadRequest, Conflict, NotFound, ProblemError, ServiceUnavailable, Unprocessable
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+    type: str
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+
+
+def _problem_response(status: int, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
+
+
+COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _problem_response(400, "Malformed request (bad JSON, bad cursor)"),
+    401: _problem_response(401, "No valid bearer token"),
+    404: _problem_response(404, "Not found, or not visible to the caller"),
+    413: _problem_response(413, "Body over the size limit"),
+    422: _problem_response(422, "A field is unknown, missing, of the wrong type, or breaks a rule"),
+}
+WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: _problem_response(409, "Conflicts with the current state (or an Idempotency-Key in use)"),
+    412: _problem_response(412, "If-Match names a stale version"),
+}
+
+
+def render(error: ProblemError, request: Request) -> JSONResponse:
+    return JSONResponse(
+        error.body(instance=request.url.path),
+        status_code=error.status,
+        media_type=PROBLEM_JSON,
+        headers=error.headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, error: ProblemError) -> JSONResponse:
+        return render(error, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        details = list(error.errors())
+        if any(d.get("type") == "json_invalid" for d in details):
+            message = next(str(d.get("ctx", {}).get("error", "")) for d in details if d.get("type") == "json_invalid")
+            return render(BadRequest(f"The body is not valid JSON: {message}".rstrip(": ")), request)
+        errors = [
+            {
+                "field": ".".join(str(part) for part in d["loc"]),
+                "message": ("unknown field" if d["type"] == "extra_forbidden" else str(d["msg"])),
+                "type": str(d["type"]),
+            }
+            for d in details
+        ]
+        fields = ", ".join(e["field"] for e in errors)
+        return render(Unprocessable(f"Invalid input: {fields}", errors=errors), request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        problem: ProblemError
+        if error.status_code == 404:
+            problem = NotFound(f"no route {request.url.path}")
+        elif error.status_code == 405:
+            problem = ProblemError(f"{request.method} is not allowed on {request.url.path}")
+            problem.status, problem.title, problem.slug = 405, "Method not allowed", "method-not-allowed"
+        else:
+            problem = ProblemError(str(error.detail))
+            problem.status = error.status_code
+        return render(problem, request)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, error: StaleDataError) -> JSONResponse:
+        return render(Conflict("The resource changed while this request ran; reload and retry."), request)
+
+    @app.exception_handler(OperationalError)
+    async def _unavailable(request: Request, error: OperationalError) -> JSONResponse:
+        problem = ServiceUnavailable("The database is busy or unreachable; retry shortly.")
+        problem.headers["Retry-After"] = "2"
+        return render(problem, request)

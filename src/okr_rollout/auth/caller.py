@@ -1,0 +1,44 @@
+"""Who is calling, and what their role lets them see and do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    coach = "coach"
+    internal_coach = "internal_coach"
+    integration = "integration"
+
+
+TRANSITIONS_SCOPE = "transitions"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    token_id: int
+    name: str
+    role: Role
+    person_id: int | None = None
+    organization_id: int | None = None
+    scopes: frozenset[str] = frozenset()
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role.value}:{self.name}"
+
+    @property
+    def sees_all_organizations(self) -> bool:
+        return self.role in (Role.admin, Role.integration)
+
+    @property
+    def may_create_organizations(self) -> bool:
+        return self.role in (Role.admin, Role.integration)
+
+    @property
+    def may_fire_transitions(self) -> bool:
+        if self.role in (Role.admin, Role.coach):
+            return True
+        return self.role == Role.integration and TRANSITIONS_SCOPE in self.scopes

@@ -1,0 +1,124 @@
+"""API tokens: created (shown once), stored as a hash, revoked; and the visibility rules."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.errors import NotFound, Unprocessable
+from okr_rollout.models import ApiToken, Engagement, EngagementCoach, Organization, Person
+
+TOKEN_PREFIX = "okr_"
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    session: Session,
+    *,
+    role: Role,
+    name: str | None = None,
+    person_id: int | None = None,
+    organization_id: int | None = None,
+    scopes: list[str] | None = None,
+) -> tuple[str, ApiToken]:
+    """A new token; the raw value is returned once and never stored."""
+    if role in (Role.coach, Role.internal_coach) and person_id is None:
+        raise Unprocessable(f"a {role.value} token needs --person")
+    if person_id is not None:
+        person = session.get(Person, person_id)
+        if person is None:
+            raise NotFound(f"no person {person_id}")
+        if role == Role.internal_coach:
+            if person.organization_id is None:
+                raise Unprocessable(f"person {person_id} belongs to no organization")
+            organization_id = person.organization_id
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        name=name or (f"person-{person_id}" if person_id else role.value),
+        role=role.value,
+        person_id=person_id,
+        organization_id=organization_id,
+        scopes=sorted(set(scopes or [])),
+        token_hash=hash_token(raw),
+        prefix=raw[:10],
+    )
+    session.add(token)
+    session.flush()
+    return raw, token
+
+
+def revoke_token(session: Session, token_id: int, at: datetime) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound(f"no token {token_id}")
+    token.revoked_at = token.revoked_at or at
+    session.flush()
+    return token
+
+
+def authenticate(session: Session, raw: str) -> Caller | None:
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
+    if token is None or token.revoked_at is not None:
+        return None
+    return Caller(
+        token_id=token.id,
+        name=token.name,
+        role=Role(token.role),
+        person_id=token.person_id,
+        organization_id=token.organization_id,
+        scopes=frozenset(token.scopes),
+    )
+
+
+# --- visibility: who sees what (404 for everything else) ---------------------------------
+
+
+def engagement_visibility(caller: Caller) -> ColumnElement[bool]:
+    if caller.sees_all_organizations:
+        return true()
+    if caller.role == Role.coach:
+        return exists().where(
+            EngagementCoach.engagement_id == Engagement.id, EngagementCoach.person_id == caller.person_id
+        )
+    return Engagement.organization_id == caller.organization_id
+
+
+def organization_visibility(caller: Caller) -> ColumnElement[bool]:
+    if caller.sees_all_organizations:
+        return true()
+    if caller.role == Role.coach:
+        return exists().where(
+            Engagement.organization_id == Organization.id,
+            EngagementCoach.engagement_id == Engagement.id,
+            EngagementCoach.person_id == caller.person_id,
+        )
+    return Organization.id == caller.organization_id
+
+
+def visible_organization(session: Session, caller: Caller, organization_id: int) -> Organization:
+    organization = session.scalar(
+        select(Organization).where(Organization.id == organization_id, organization_visibility(caller))
+    )
+    if organization is None:
+        raise NotFound(f"no organization {organization_id}")
+    return organization
+
+
+def visible_engagement(
+    session: Session, caller: Caller, engagement_id: int, *, for_update: bool = False
+) -> Engagement:
+    statement = select(Engagement).where(Engagement.id == engagement_id, engagement_visibility(caller))
+    if for_update:
+        statement = statement.with_for_update(of=Engagement)
+    engagement = session.scalar(statement)
+    if engagement is None:
+        raise NotFound(f"no engagement {engagement_id}")
+    return engagement
