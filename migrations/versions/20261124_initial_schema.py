@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 23:56:07.853353
+Create Date: 2026-11-24 23:56:59.688317
 """
 
 from __future__ import annotations
@@ -55,6 +55,14 @@ def upgrade() -> None:
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_organizations_crm_id'), ['crm_id'], unique=True)
 
+    op.create_table('playbook_snapshots',
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('playbook_id', sa.String(length=64), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('content', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('sha256', name=op.f('pk_playbook_snapshots'))
+    )
     op.create_table('engagements',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organization_id', sa.Integer(), nullable=False),
@@ -67,6 +75,7 @@ def upgrade() -> None:
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_engagements_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['playbook_sha256'], ['playbook_snapshots.sha256'], name=op.f('fk_engagements_playbook_sha256_playbook_snapshots')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_engagements'))
     )
     with op.batch_alter_table('engagements', schema=None) as batch_op:
@@ -235,6 +244,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_engagements_organization_id'))
 
     op.drop_table('engagements')
+    op.drop_table('playbook_snapshots')
     with op.batch_alter_table('organizations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_organizations_crm_id'))
 
