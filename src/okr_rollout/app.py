@@ -1,0 +1,62 @@
+"""create_app(settings) -> the FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from okr_rollout.api import problems
+from okr_rollout.api.middleware import BodyLimitAndIdempotency
+from okr_rollout.catalog.router import router as playbooks_router
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.db import make_engine, make_session_factory
+from okr_rollout.engagements.router import router as engagements_router
+from okr_rollout.organizations.router import router as organizations_router
+from okr_rollout.playbooks import PlaybookRegistry
+from okr_rollout.settings import Settings, get_settings
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Callable[[], datetime] = system_clock,
+) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="okr-rollout",
+        version="1",
+        description="OKR rollout coaching: playbooks, readiness gates, tasks and history. "
+        "Errors are RFC 9457 problem details; lists are cursor-paginated; writes accept "
+        "Idempotency-Key and If-Match.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url,
+                                             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.clock = clock
+    app.state.catalog = Catalog(PlaybookRegistry.from_directory(settings.playbooks_dir))
+    problems.install(app)
+    app.include_router(organizations_router)
+    app.include_router(engagements_router)
+    app.include_router(playbooks_router)
+    app.add_middleware(
+        BodyLimitAndIdempotency,
+        session_factory=lambda: app.state.session_factory,
+        clock=lambda: app.state.clock,
+        max_body_bytes=settings.max_body_bytes,
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+    )
+
+    @app.get("/healthz", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,167 @@
+"""/api/v1/engagements and /api/v1/tasks: thin handlers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
+
+from okr_rollout.api.deps import (
+    CallerDep,
+    CatalogDep,
+    Cursor,
+    IfMatch,
+    Limit,
+    NowDep,
+    SessionDep,
+    check_if_match,
+    set_etag,
+)
+from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
+from okr_rollout.auth.service import visible_engagement
+from okr_rollout.engagements import service
+from okr_rollout.engagements.schemas import (
+    ChecklistItemOut,
+    ChecklistUpdate,
+    EngagementCreate,
+    EngagementOut,
+    EventOut,
+    Localized,
+    PlaybookPin,
+    ReadinessOut,
+    TaskOut,
+    TaskUpdate,
+    TransitionReadinessOut,
+    TransitionRequest,
+    TransitionResult,
+)
+from okr_rollout.events import service as events
+from okr_rollout.models import Engagement, Task
+
+router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
+
+
+def task_out(task: Task) -> TaskOut:
+    return TaskOut(
+        id=task.id, engagement_id=task.engagement_id, phase=task.phase, key=task.task_key,
+        title=Localized(en=task.title_en, zh_tw=task.title_zh_tw), role=task.role, due_at=task.due_at,
+        done=task.done, done_at=task.done_at, assignee_id=task.assignee_id, version=task.version,
+        checklist=[ChecklistItemOut(id=i.id, key=i.item_key, title=Localized(en=i.title_en, zh_tw=i.title_zh_tw),
+                                    checked=i.checked, checked_at=i.checked_at) for i in task.checklist],
+    )
+
+
+def engagement_out(session: Session, engagement: Engagement, *, with_tasks: bool) -> EngagementOut:
+    return EngagementOut(
+        id=engagement.id, organization_id=engagement.organization_id, phase=engagement.phase,
+        entered_phase_at=engagement.entered_phase_at,
+        playbook=PlaybookPin(id=engagement.playbook_id, version=engagement.playbook_version,
+                             sha256=engagement.playbook_sha256),
+        coach_ids=service.coaches_of(session, [engagement.id]).get(engagement.id, []),
+        created_at=engagement.created_at, version=engagement.version,
+        open_tasks=[task_out(t) for t in service.open_tasks(session, engagement)] if with_tasks else None,
+    )
+
+
+@router.post("/api/v1/engagements", status_code=status.HTTP_201_CREATED, response_model=EngagementOut)
+def create_engagement(data: EngagementCreate, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+                      now: NowDep, response: Response) -> EngagementOut:
+    engagement = service.create_engagement(session, caller, catalog, data, now)
+    set_etag(response, engagement.version)
+    response.headers["Location"] = f"/api/v1/engagements/{engagement.id}"
+    return engagement_out(session, engagement, with_tasks=True)
+
+
+@router.get("/api/v1/engagements", response_model=Page[EngagementOut])
+def list_engagements(
+    session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None,
+    phase: str | None = Query(None, max_length=64), coach_id: int | None = None,
+    organization_id: int | None = None,
+) -> Page[EngagementOut]:
+    rows = service.list_engagements(session, caller, phase=phase, coach_id=coach_id,
+                                    organization_id=organization_id, after=decode_cursor(cursor), limit=limit)
+    coaches = service.coaches_of(session, [e.id for e in rows])
+    items = [
+        EngagementOut(id=e.id, organization_id=e.organization_id, phase=e.phase, entered_phase_at=e.entered_phase_at,
+                      playbook=PlaybookPin(id=e.playbook_id, version=e.playbook_version, sha256=e.playbook_sha256),
+                      coach_ids=coaches.get(e.id, []), created_at=e.created_at, version=e.version)
+        for e in rows
+    ]
+    return page_of(items, [e.id for e in rows], limit)
+
+
+@router.get("/api/v1/engagements/{engagement_id}", response_model=EngagementOut)
+def get_engagement(engagement_id: int, session: SessionDep, caller: CallerDep, response: Response
+                   ) -> EngagementOut:
+    engagement = visible_engagement(session, caller, engagement_id)
+    set_etag(response, engagement.version)
+    return engagement_out(session, engagement, with_tasks=True)
+
+
+@router.get("/api/v1/engagements/{engagement_id}/readiness", response_model=ReadinessOut)
+def get_readiness(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep
+                  ) -> ReadinessOut:
+    engagement = visible_engagement(session, caller, engagement_id)
+    report = service.readiness(session, catalog, engagement, now)
+    return ReadinessOut(
+        engagement_id=engagement.id, phase=report.phase,
+        transitions=[TransitionReadinessOut.model_validate(service.readiness_json(t)) for t in report.transitions],
+    )
+
+
+@router.post("/api/v1/engagements/{engagement_id}/transitions", response_model=TransitionResult,
+             responses={409: {"description": "The gate refused (the body carries the readiness report), or the "
+                                             "trigger does not leave the current phase. Nothing was written."}})
+def fire_transition(engagement_id: int, data: TransitionRequest, session: SessionDep, caller: CallerDep,
+                    catalog: CatalogDep, now: NowDep, response: Response, if_match: IfMatch = None
+                    ) -> TransitionResult:
+    expected = None
+    if if_match is not None and if_match.strip() != "*":
+        engagement = visible_engagement(session, caller, engagement_id)
+        check_if_match(if_match, engagement.version)
+        expected = engagement.version
+    engagement, source, readiness = service.fire_transition(session, caller, catalog, engagement_id, data.trigger,
+                                                            now, expected)
+    set_etag(response, engagement.version)
+    return TransitionResult(engagement=engagement_out(session, engagement, with_tasks=True), from_phase=source,
+                            trigger=data.trigger,
+                            readiness=TransitionReadinessOut.model_validate(service.readiness_json(readiness)))
+
+
+@router.get("/api/v1/engagements/{engagement_id}/tasks", response_model=Page[TaskOut])
+def list_tasks(engagement_id: int, session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None
+               ) -> Page[TaskOut]:
+    engagement = visible_engagement(session, caller, engagement_id)
+    tasks = service.list_tasks(session, engagement, after=decode_cursor(cursor), limit=limit)
+    return page_of([task_out(t) for t in tasks], [t.id for t in tasks], limit)
+
+
+@router.patch("/api/v1/tasks/{task_id}", response_model=TaskOut)
+def update_task(task_id: int, data: TaskUpdate, session: SessionDep, caller: CallerDep, now: NowDep,
+                response: Response, if_match: IfMatch = None) -> TaskOut:
+    task = service.visible_task(session, caller, task_id)
+    check_if_match(if_match, task.version)
+    task = service.update_task(session, caller, task, data, now)
+    set_etag(response, task.version)
+    return task_out(task)
+
+
+@router.patch("/api/v1/tasks/{task_id}/checklist/{item_id}", response_model=TaskOut)
+def check_item(task_id: int, item_id: int, data: ChecklistUpdate, session: SessionDep, caller: CallerDep,
+               now: NowDep, response: Response, if_match: IfMatch = None) -> TaskOut:
+    task = service.visible_task(session, caller, task_id)
+    check_if_match(if_match, task.version)
+    task = service.check_item(session, caller, task, item_id, data.checked, now)
+    set_etag(response, task.version)
+    return task_out(task)
+
+
+@router.get("/api/v1/engagements/{engagement_id}/events", response_model=Page[EventOut])
+def list_events(engagement_id: int, session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None
+                ) -> Page[EventOut]:
+    engagement = visible_engagement(session, caller, engagement_id)
+    rows = events.for_engagement(session, engagement.id, after=decode_cursor(cursor), limit=limit + 1)
+    return page_of([EventOut.model_validate(e) for e in rows], [e.id for e in rows], limit)
+
+
+

@@ -1,0 +1,127 @@
+"""API shapes of engagements, readiness reports, tasks and events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngagementCreate(_Input):
+    organization_id: int
+    playbook: Identifier = "standard"
+    playbook_version: Annotated[int, Field(ge=1)] | None = None
+    coach_ids: Annotated[list[int], Field(max_length=20)] = []
+
+
+class TransitionRequest(_Input):
+    trigger: Identifier
+
+
+class PlaybookPin(BaseModel):
+    id: str
+    version: int
+    sha256: str
+
+
+class Localized(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    en: str
+    zh_tw: str = Field(alias="zh-TW")
+
+
+class ChecklistItemOut(BaseModel):
+    id: int
+    key: str
+    title: Localized
+    checked: bool
+    checked_at: datetime | None
+
+
+class TaskOut(BaseModel):
+    id: int
+    engagement_id: int
+    phase: str
+    key: str
+    title: Localized
+    role: str
+    due_at: datetime
+    done: bool
+    done_at: datetime | None
+    assignee_id: int | None
+    checklist: list[ChecklistItemOut]
+    version: int
+
+
+class TaskUpdate(_Input):
+    done: bool | None = None
+    assignee_id: int | None = None
+    due_at: datetime | None = None
+
+
+class ChecklistUpdate(_Input):
+    checked: bool
+
+
+class EngagementOut(BaseModel):
+    id: int
+    organization_id: int
+    phase: str
+    entered_phase_at: datetime
+    playbook: PlaybookPin
+    coach_ids: list[int]
+    created_at: datetime
+    version: int
+    open_tasks: list[TaskOut] | None = None
+
+
+class CriterionOut(BaseModel):
+    id: str
+    kind: str
+    severity: str
+    passed: bool
+    reason: str
+    reasons: Localized
+    evidence: dict[str, Any]
+
+
+class TransitionReadinessOut(BaseModel):
+    trigger: str
+    destination: str
+    allowed: bool
+    passed: int
+    total: int
+    criteria: list[CriterionOut]
+
+
+class ReadinessOut(BaseModel):
+    engagement_id: int
+    phase: str
+    transitions: list[TransitionReadinessOut]
+
+
+class TransitionResult(BaseModel):
+    engagement: EngagementOut
+    from_phase: str
+    trigger: str
+    readiness: TransitionReadinessOut
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    type: str
+    organization_id: int | None
+    engagement_id: int | None
+    actor: str
+    payload: dict[str, Any]
+    occurred_at: datetime

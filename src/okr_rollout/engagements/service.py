@@ -1,0 +1,242 @@
+"""Engagements: creation (pinned to a playbook version), readiness, transitions, tasks. Flushes only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.auth.service import engagement_visibility, visible_engagement, visible_organization
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
+from okr_rollout.errors import Conflict, GateRefused, NotFound, PreconditionFailed, Unprocessable
+from okr_rollout.events import service as events
+from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.journey.machine import (
+    Moved,
+    ReadinessReport,
+    TaskToCreate,
+    TransitionReadiness,
+    UnknownTrigger,
+    machine_for,
+)
+from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, Task
+from okr_rollout.playbooks import UnknownPlaybook
+
+
+def create_engagement(
+    session: Session, caller: Caller, catalog: Catalog, data: EngagementCreate, now: datetime
+) -> Engagement:
+    if caller.role not in (Role.admin, Role.integration):
+        raise NotFound("only administrators and integrations create engagements")
+    organization = visible_organization(session, caller, data.organization_id)
+    try:
+        playbook = catalog.current(data.playbook, data.playbook_version)
+    except UnknownPlaybook as unknown:
+        field = "body.playbook_version" if data.playbook_version else "body.playbook"
+        raise Unprocessable(str(unknown), errors=[{"field": field, "message": str(unknown),
+                                                   "type": "unknown_playbook"}]) from None
+    coach_ids = sorted(set(data.coach_ids))
+    if coach_ids:
+        found = set(session.scalars(select(Person.id).where(Person.id.in_(coach_ids))))
+        missing = [c for c in coach_ids if c not in found]
+        if missing:
+            raise Unprocessable(f"no coaches {missing}", errors=[{"field": "body.coach_ids",
+                                                                  "message": f"unknown people {missing}",
+                                                                  "type": "unknown_person"}])
+    catalog.pin(session, playbook)
+    engagement = Engagement(organization_id=organization.id, playbook_id=playbook.id,
+                            playbook_version=playbook.version, playbook_sha256=playbook.sha256, created_at=now,
+                            updated_at=now)
+    tasks = machine_for(playbook).start(engagement, now)
+    session.add(engagement)
+    session.flush()
+    session.add_all(EngagementCoach(engagement_id=engagement.id, person_id=c) for c in coach_ids)
+    _create_tasks(session, engagement.id, tasks)
+    events.append(session, type="engagement.created", actor=caller.actor, at=now, organization_id=organization.id,
+                  engagement_id=engagement.id,
+                  payload={"phase": engagement.phase, "playbook": {"id": playbook.id, "version": playbook.version,
+                                                                    "sha256": playbook.sha256},
+                           "coach_ids": coach_ids})
+    return engagement
+
+
+def _create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[Task]:
+    created = []
+    for spec in tasks:
+        previous = session.scalar(
+            select(Task.round).where(Task.engagement_id == engagement_id, Task.phase == spec.phase,
+                                     Task.task_key == spec.task_id).order_by(Task.round.desc()).limit(1)
+        )
+        task = Task(engagement_id=engagement_id, phase=spec.phase, task_key=spec.task_id, round=(previous or 0) + 1,
+                    title_en=spec.title.en, title_zh_tw=spec.title.zh_tw, role=spec.role, due_at=spec.due_at)
+        task.checklist = [
+            ChecklistItem(item_key=key, position=position, title_en=title.en, title_zh_tw=title.zh_tw)
+            for position, (key, title) in enumerate(spec.checklist)
+        ]
+        session.add(task)
+        created.append(task)
+    session.flush()
+    return created
+
+
+def list_engagements(
+    session: Session, caller: Caller, *, phase: str | None, coach_id: int | None, organization_id: int | None,
+    after: int, limit: int,
+) -> list[Engagement]:
+    statement = select(Engagement).where(engagement_visibility(caller), Engagement.id > after)
+    if phase is not None:
+        statement = statement.where(Engagement.phase == phase)
+    if organization_id is not None:
+        statement = statement.where(Engagement.organization_id == organization_id)
+    if coach_id is not None:
+        statement = statement.where(Engagement.id.in_(
+            select(EngagementCoach.engagement_id).where(EngagementCoach.person_id == coach_id)))
+    return list(session.scalars(statement.order_by(Engagement.id).limit(limit + 1)))
+
+
+def coaches_of(session: Session, engagement_ids: list[int]) -> dict[int, list[int]]:
+    coaches: dict[int, list[int]] = defaultdict(list)
+    if engagement_ids:
+        for engagement_id, person_id in session.execute(
+            select(EngagementCoach.engagement_id, EngagementCoach.person_id)
+            .where(EngagementCoach.engagement_id.in_(engagement_ids)).order_by(EngagementCoach.person_id)
+        ):
+            coaches[engagement_id].append(person_id)
+    return coaches
+
+
+def open_tasks(session: Session, engagement: Engagement) -> list[Task]:
+    return list(session.scalars(
+        select(Task).options(selectinload(Task.checklist))
+        .where(Task.engagement_id == engagement.id, Task.phase == engagement.phase, Task.done.is_(False))
+        .order_by(Task.due_at, Task.id)
+    ))
+
+
+def list_tasks(session: Session, engagement: Engagement, *, after: int, limit: int) -> list[Task]:
+    return list(session.scalars(
+        select(Task).options(selectinload(Task.checklist))
+        .where(Task.engagement_id == engagement.id, Task.id > after).order_by(Task.id).limit(limit + 1)
+    ))
+
+
+def readiness(session: Session, catalog: Catalog, engagement: Engagement, now: datetime) -> ReadinessReport:
+    playbook = catalog.pinned(session, engagement.playbook_sha256)
+    facts = load_facts(session.connection(), [engagement.id], now)[engagement.id]
+    return machine_for(playbook).readiness(facts)
+
+
+def fire_transition(
+    session: Session, caller: Caller, catalog: Catalog, engagement_id: int, trigger: str, now: datetime,
+    expected_version: int | None = None,
+) -> tuple[Engagement, str, TransitionReadiness]:
+    """Evaluate the gate on fresh facts with the engagement row locked; move, or refuse writing nothing."""
+    engagement = visible_engagement(session, caller, engagement_id, for_update=True)
+    if not caller.may_fire_transitions:
+        raise NotFound(f"no engagement {engagement_id} to act on")  # may read, may not move it
+    if expected_version is not None and expected_version != engagement.version:
+        raise PreconditionFailed(f"engagement {engagement_id} is at version {engagement.version}")
+    playbook = catalog.pinned(session, engagement.playbook_sha256)
+    machine = machine_for(playbook)
+    facts = load_facts(session.connection(), [engagement.id], now)[engagement.id]
+    try:
+        result = machine.fire(facts, trigger)
+    except UnknownTrigger as unknown:
+        raise Conflict(str(unknown), extra={"phase": engagement.phase, "available_triggers": unknown.available}
+                       ) from None
+    if not isinstance(result, Moved):
+        raise GateRefused(
+            f"'{trigger}' from '{engagement.phase}' is refused: "
+            + "; ".join(c.reason.en for c in result.readiness.criteria if c.blocks),
+            extra={"phase": engagement.phase, "readiness": readiness_json(result.readiness)},
+        )
+    source = engagement.phase
+    machine.apply(engagement, result, now)
+    engagement.updated_at = now
+    session.flush()
+    tasks = _create_tasks(session, engagement.id, result.tasks)
+    events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
+                  organization_id=engagement.organization_id, engagement_id=engagement.id,
+                  payload={"trigger": trigger, "from": source, "to": engagement.phase,
+                           "criteria": [{"id": c.id, "passed": c.passed} for c in result.readiness.criteria],
+                           "task_ids": [t.id for t in tasks]})
+    return engagement, source, result.readiness
+
+
+def readiness_json(readiness: TransitionReadiness, locale: str = "en") -> dict[str, object]:
+    return {
+        "trigger": readiness.trigger,
+        "destination": readiness.dest,
+        "allowed": readiness.allowed,
+        "passed": readiness.passed_count,
+        "total": len(readiness.criteria),
+        "criteria": [
+            {"id": c.id, "kind": c.kind, "severity": c.severity, "passed": c.passed,
+             "reason": c.reason.get(locale), "reasons": c.reason.as_dict(), "evidence": c.evidence}
+            for c in readiness.criteria
+        ],
+    }
+
+
+def visible_task(session: Session, caller: Caller, task_id: int) -> Task:
+    task = session.scalar(select(Task).options(selectinload(Task.checklist)).where(Task.id == task_id))
+    if task is None:
+        raise NotFound(f"no task {task_id}")
+    try:
+        visible_engagement(session, caller, task.engagement_id)
+    except NotFound:
+        raise NotFound(f"no task {task_id}") from None
+    return task
+
+
+def update_task(session: Session, caller: Caller, task: Task, data: TaskUpdate, now: datetime) -> Task:
+    changes = data.model_dump(exclude_unset=True)
+    if "done" in changes and changes["done"] is None:
+        raise Unprocessable("done cannot be null", errors=[{"field": "body.done", "message": "may not be null",
+                                                             "type": "null"}])
+    if "due_at" in changes and changes["due_at"] is None:
+        raise Unprocessable("due_at cannot be null", errors=[{"field": "body.due_at", "message": "may not be null",
+                                                               "type": "null"}])
+    if changes.get("assignee_id") is not None:
+        engagement = session.get(Engagement, task.engagement_id)
+        assignee = session.get(Person, changes["assignee_id"])
+        if engagement is None or assignee is None or assignee.organization_id not in (
+                None, engagement.organization_id):
+            raise Unprocessable(f"person {changes['assignee_id']} cannot be assigned to this engagement's tasks",
+                                errors=[{"field": "body.assignee_id", "message": "unknown or of another organization",
+                                         "type": "foreign_organization"}])
+    if "due_at" in changes and changes["due_at"].tzinfo is None:
+        raise Unprocessable("due_at needs a timezone (RFC 3339)", errors=[
+            {"field": "body.due_at", "message": "a timezone offset is required", "type": "naive_datetime"}])
+    changed = sorted(k for k, v in changes.items() if getattr(task, k) != v)
+    for field in changed:
+        setattr(task, field, changes[field])
+    if "done" in changed:
+        task.done_at = now if task.done else None
+    if changed:
+        session.flush()
+        engagement = session.get(Engagement, task.engagement_id)
+        events.append(session, type="task.updated", actor=caller.actor, at=now,
+                      organization_id=engagement.organization_id if engagement else None,
+                      engagement_id=task.engagement_id,
+                      payload={"task_id": task.id, "changed": changed, "done": task.done})
+    return task
+
+
+def check_item(session: Session, caller: Caller, task: Task, item_id: int, checked: bool, now: datetime) -> Task:
+    item = next((i for i in task.checklist if i.id == item_id), None)
+    if item is None:
+        raise NotFound(f"task {task.id} has no checklist item {item_id}")
+    if item.checked != checked:
+        item.checked = checked
+        item.checked_at = now if checked else None
+        session.flush()
+        engagement = session.get(Engagement, task.engagement_id)
+        events.append(session, type="checklist.checked" if checked else "checklist.unchecked", actor=caller.actor,
+                      at=now, organization_id=engagement.organization_id if engagement else None,
+                      engagement_id=task.engagement_id, payload={"task_id": task.id, "item_id": item.id})
+    return task

@@ -1,0 +1,111 @@
+"""API shapes of organizations, people and departments."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+PersonRole = Literal["ceo", "executive", "department_lead", "member", "internal_coach", "okr_master"]
+Text = Annotated[str, Field(max_length=5000)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is not None and value not in available_timezones():
+        raise ValueError(f"unknown IANA timezone {value!r} (e.g. Asia/Taipei)")
+    return value
+
+
+class OrganizationCreate(_Input):
+    name: Name
+    headcount: Annotated[int, Field(ge=1, le=10_000_000)]
+    timezone: str = "UTC"
+    crm_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    mission: Text | None = None
+    vision_1y: Text | None = None
+    vision_5y: Text | None = None
+    vision_10y: Text | None = None
+    strategies: Annotated[list[Text], Field(max_length=50)] = []
+    challenges: Annotated[list[Text], Field(max_length=50)] = []
+    okr_software: Annotated[str, Field(max_length=200)] | None = None
+
+    _timezone = field_validator("timezone")(_check_timezone)
+
+
+class OrganizationUpdate(_Input):
+    name: Name | None = None
+    headcount: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    timezone: str | None = None
+    crm_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    mission: Text | None = None
+    vision_1y: Text | None = None
+    vision_5y: Text | None = None
+    vision_10y: Text | None = None
+    strategies: Annotated[list[Text], Field(max_length=50)] | None = None
+    challenges: Annotated[list[Text], Field(max_length=50)] | None = None
+    okr_software: Annotated[str, Field(max_length=200)] | None = None
+
+    _timezone = field_validator("timezone")(_check_timezone)
+
+
+class OrganizationOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    headcount: int
+    timezone: str
+    crm_id: str | None
+    mission: str | None
+    vision_1y: str | None
+    vision_5y: str | None
+    vision_10y: str | None
+    strategies: list[str]
+    challenges: list[str]
+    okr_software: str | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class PersonCreate(_Input):
+    name: Name
+    email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    roles: Annotated[list[PersonRole], Field(max_length=6)] = ["member"]
+    department_ids: Annotated[list[int], Field(max_length=50)] = []
+    locale: Literal["en", "zh-TW"] = "en"
+
+
+class PersonOut(BaseModel):
+    id: int
+    organization_id: int | None
+    name: str
+    email: str | None
+    roles: list[str]
+    department_ids: list[int]
+    locale: str
+    version: int
+
+
+class DepartmentCreate(_Input):
+    name: Name
+    is_pilot: bool = False
+    lead_id: int | None = None
+
+
+class DepartmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    organization_id: int
+    name: str
+    is_pilot: bool
+    lead_id: int | None
+    version: int

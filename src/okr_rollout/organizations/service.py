@@ -1,0 +1,160 @@
+"""Organizations, their people and departments. Flushes, never commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.auth.service import organization_visibility, visible_organization
+from okr_rollout.errors import Conflict, NotFound, Unprocessable
+from okr_rollout.events import service as events
+from okr_rollout.models import Department, Organization, Person, PersonDepartment
+from okr_rollout.organizations.schemas import (
+    DepartmentCreate,
+    OrganizationCreate,
+    OrganizationUpdate,
+    PersonCreate,
+    PersonOut,
+)
+
+
+def _require_writer(caller: Caller, organization_id: int | None = None) -> None:
+    if organization_id is None and not caller.may_create_organizations:
+        raise NotFound("only administrators and integrations create organizations")
+
+
+def create_organization(session: Session, caller: Caller, data: OrganizationCreate, now: datetime) -> Organization:
+    _require_writer(caller)
+    if data.crm_id and session.scalar(select(Organization.id).where(Organization.crm_id == data.crm_id)):
+        raise Conflict(f"an organization with crm_id {data.crm_id!r} exists already")
+    organization = Organization(**data.model_dump(), created_at=now, updated_at=now)
+    session.add(organization)
+    session.flush()
+    events.append(session, type="organization.created", actor=caller.actor, at=now,
+                  organization_id=organization.id, payload={"name": organization.name})
+    return organization
+
+
+def list_organizations(
+    session: Session, caller: Caller, *, crm_id: str | None, after: int, limit: int
+) -> list[Organization]:
+    statement = select(Organization).where(organization_visibility(caller), Organization.id > after)
+    if crm_id is not None:
+        statement = statement.where(Organization.crm_id == crm_id)
+    return list(session.scalars(statement.order_by(Organization.id).limit(limit + 1)))
+
+
+def update_organization(
+    session: Session, caller: Caller, organization: Organization, data: OrganizationUpdate, now: datetime
+) -> Organization:
+    changes = data.model_dump(exclude_unset=True)
+    for field in ("name", "headcount", "timezone"):
+        if field in changes and changes[field] is None:
+            raise Unprocessable(f"{field} cannot be null", errors=[{"field": f"body.{field}",
+                                                                     "message": "may not be null",
+                                                                     "type": "null"}])
+    if changes.get("crm_id") and session.scalar(
+        select(Organization.id).where(Organization.crm_id == changes["crm_id"], Organization.id != organization.id)
+    ):
+        raise Conflict(f"another organization has crm_id {changes['crm_id']!r}")
+    changed = {k: v for k, v in changes.items() if getattr(organization, k) != v}
+    for field, value in changed.items():
+        setattr(organization, field, value)
+    if changed:
+        organization.updated_at = now
+        session.flush()
+        events.append(session, type="organization.updated", actor=caller.actor, at=now,
+                      organization_id=organization.id, payload={"changed": sorted(changed)})
+    return organization
+
+
+def _may_record(caller: Caller) -> None:
+    if caller.role not in (Role.admin, Role.integration, Role.coach, Role.internal_coach):
+        raise NotFound("not visible")
+
+
+def create_person(
+    session: Session, caller: Caller, organization_id: int, data: PersonCreate, now: datetime
+) -> PersonOut:
+    organization = visible_organization(session, caller, organization_id)
+    _may_record(caller)
+    department_ids = sorted(set(data.department_ids))
+    if department_ids:
+        found = set(session.scalars(select(Department.id).where(
+            Department.id.in_(department_ids), Department.organization_id == organization.id)))
+        unknown = [d for d in department_ids if d not in found]
+        if unknown:
+            raise Unprocessable(
+                f"departments {unknown} are not departments of organization {organization.id}",
+                errors=[{"field": "body.department_ids", "message": f"unknown departments {unknown}",
+                         "type": "foreign_organization"}],
+            )
+    person = Person(organization_id=organization.id, name=data.name, email=data.email,
+                    roles=sorted(set(data.roles)), locale=data.locale, created_at=now)
+    session.add(person)
+    session.flush()
+    session.add_all(PersonDepartment(person_id=person.id, department_id=d) for d in department_ids)
+    session.flush()
+    events.append(session, type="person.created", actor=caller.actor, at=now, organization_id=organization.id,
+                  payload={"person_id": person.id, "roles": person.roles, "department_ids": department_ids})
+    return person_out(person, department_ids)
+
+
+def person_out(person: Person, department_ids: list[int]) -> PersonOut:
+    return PersonOut(id=person.id, organization_id=person.organization_id, name=person.name, email=person.email,
+                     roles=list(person.roles), department_ids=department_ids, locale=person.locale,
+                     version=person.version)
+
+
+def list_people(session: Session, caller: Caller, organization_id: int, *, after: int, limit: int) -> list[PersonOut]:
+    visible_organization(session, caller, organization_id)
+    people = list(session.scalars(
+        select(Person).where(Person.organization_id == organization_id, Person.id > after)
+        .order_by(Person.id).limit(limit + 1)
+    ))
+    memberships: dict[int, list[int]] = {p.id: [] for p in people}
+    if people:
+        for person_id, department_id in session.execute(
+            select(PersonDepartment.person_id, PersonDepartment.department_id)
+            .where(PersonDepartment.person_id.in_(list(memberships))).order_by(PersonDepartment.department_id)
+        ):
+            memberships[person_id].append(department_id)
+    return [person_out(p, memberships[p.id]) for p in people]
+
+
+def create_department(
+    session: Session, caller: Caller, organization_id: int, data: DepartmentCreate, now: datetime
+) -> Department:
+    organization = visible_organization(session, caller, organization_id)
+    _may_record(caller)
+    if data.lead_id is not None:
+        lead = session.get(Person, data.lead_id)
+        if lead is None or lead.organization_id != organization.id:
+            raise Unprocessable(
+                f"person {data.lead_id} is not a person of organization {organization.id}",
+                errors=[{"field": "body.lead_id", "message": "a person of another organization",
+                         "type": "foreign_organization"}],
+            )
+    if session.scalar(select(Department.id).where(
+            Department.organization_id == organization.id, Department.name == data.name)):
+        raise Conflict(f"organization {organization.id} already has a department named {data.name!r}")
+    department = Department(organization_id=organization.id, name=data.name, is_pilot=data.is_pilot,
+                            lead_id=data.lead_id, created_at=now)
+    session.add(department)
+    session.flush()
+    events.append(session, type="department.created", actor=caller.actor, at=now, organization_id=organization.id,
+                  payload={"department_id": department.id, "is_pilot": department.is_pilot})
+    return department
+
+
+def list_departments(
+    session: Session, caller: Caller, organization_id: int, *, after: int, limit: int
+) -> list[Department]:
+    visible_organization(session, caller, organization_id)
+    return list(session.scalars(
+        select(Department).where(Department.organization_id == organization_id, Department.id > after)
+        .order_by(Department.id).limit(limit + 1)
+    ))

@@ -1,0 +1,151 @@
+"""Shared fixtures: a migrated database per test (SQLite always; PostgreSQL when configured), an app, tokens."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from okr_rollout.app import create_app
+from okr_rollout.auth.caller import Role
+from okr_rollout.auth.service import create_token
+from okr_rollout.db import make_engine, make_session_factory, session_scope
+from okr_rollout.models import Person
+from okr_rollout.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_URL = os.environ.get("OKR_ROLLOUT_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
+    return path
+
+
+def _admin_url(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str | None]:
+    if not POSTGRES_URL:
+        yield None
+        return
+    name = f"okr_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_admin_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    command.upgrade(alembic_config(url), "head")
+    yield url
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, sqlite_template: Path, postgres_url: str | None, tmp_path: Path
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    assert postgres_url is not None
+    yield postgres_url
+    engine = create_engine(postgres_url)
+    with engine.begin() as connection:
+        tables = [row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def app_client(engine: Engine, database_url: str, clock: Clock) -> Iterator[TestClient]:
+    settings = Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks")
+    app = create_app(settings, engine=engine, clock=clock)
+    with TestClient(app, raise_server_exceptions=True) as client:
+        yield client
+
+
+@pytest.fixture
+def db(engine: Engine) -> Callable[[], Session]:
+    """Open a unit of work on the test database: ``with db() as session: ...`` commits at the end."""
+    factory = make_session_factory(engine)
+    return lambda: session_scope(factory)  # type: ignore[return-value]
+
+
+@dataclass
+class Tokens:
+    admin: str
+    integration: str
+    integration_transitions: str
+    coach: str
+    coach_person_id: int
+    other_coach: str
+    other_coach_person_id: int
+
+
+@pytest.fixture
+def tokens(engine: Engine) -> Tokens:
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        coach = Person(name="Coach Chen", roles=["coach"], created_at=datetime.now(UTC))
+        other = Person(name="Coach Lin", roles=["coach"], created_at=datetime.now(UTC))
+        session.add_all([coach, other])
+        session.flush()
+        admin, _ = create_token(session, role=Role.admin, name="admin")
+        integration, _ = create_token(session, role=Role.integration, name="crm")
+        integration_t, _ = create_token(session, role=Role.integration, name="crm-t", scopes=["transitions"])
+        coach_token, _ = create_token(session, role=Role.coach, person_id=coach.id)
+        other_token, _ = create_token(session, role=Role.coach, person_id=other.id)
+        return Tokens(admin, integration, integration_t, coach_token, coach.id, other_token, other.id)
+
+
+def auth(token: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", **headers}
