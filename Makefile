@@ -15,7 +15,9 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	$(BIN)/okr-rollout playbook validate playbooks/*.yaml
-	$(BIN)/okr-rollout playbook diagram playbooks/standard.yaml
+	$(BIN)/okr-rollout db upgrade
+	$(BIN)/okr-rollout demo
+	$(BIN)/okr-rollout serve
 
 test: install
 	$(BIN)/python -m pytest -q -n auto

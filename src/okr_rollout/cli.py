@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from okr_rollout.auth.caller import TRANSITIONS_SCOPE, Role
+from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.playbooks import PlaybookInvalid, load, validate
 from okr_rollout.playbooks.diagram import mermaid
 from okr_rollout.playbooks.json_schema import playbook_json_schema
+from okr_rollout.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(
     help="okr-rollout: a workflow engine for OKR rollout coaching.",
@@ -19,6 +27,10 @@ app = typer.Typer(
 )
 playbook_app = typer.Typer(help="Check, draw and describe playbook files.", no_args_is_help=True)
 app.add_typer(playbook_app, name="playbook")
+db_app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+token_app = typer.Typer(help="API tokens: shown once at creation, stored hashed.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
 
 
 @playbook_app.command("validate")
@@ -61,6 +73,109 @@ def playbook_diagram(
 def playbook_schema() -> None:
     """Print the JSON Schema of a playbook file (for editors)."""
     typer.echo(json.dumps(playbook_json_schema(), indent=2, ensure_ascii=False))
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Migrate the database (OKR_ROLLOUT_DATABASE_URL; ./okr-rollout.db by default) to the latest schema."""
+    from alembic import command
+    from alembic.config import Config
+
+    settings = get_settings()
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", settings.database_url.replace("%", "%%"))
+    command.upgrade(config, revision)
+    typer.echo(f"database at {revision}: {_safe_url(settings.database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def _unit_of_work() -> Iterator[Session]:
+    settings = get_settings()
+    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    except OperationalError as error:
+        typer.echo(f"database error: {error.orig}. Has `okr-rollout db upgrade` run?", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+@app.command("demo")
+def demo() -> None:
+    """Load the demo portfolio (a dozen clients at different phases) and print an admin token."""
+    from okr_rollout.catalog.service import Catalog
+    from okr_rollout.demo import load_demo
+    from okr_rollout.playbooks import PlaybookRegistry
+
+    catalog = Catalog(PlaybookRegistry.from_directory(get_settings().playbooks_dir))
+    with _unit_of_work() as session:
+        token = load_demo(session, catalog, datetime.now(UTC))
+    typer.echo("Demo portfolio loaded. Admin token (shown once):")
+    typer.echo(token)
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[Role, typer.Option(help="admin, coach, internal_coach or integration.")],
+    person: Annotated[int | None, typer.Option(help="The person (required for coach and internal_coach).")] = None,
+    name: Annotated[str | None, typer.Option(help="A name to recognise the token by (e.g. crm).")] = None,
+    scope: Annotated[list[str] | None, typer.Option(help="Extra scope; 'transitions' lets an integration "
+                                                         "fire transitions.")] = None,
+) -> None:
+    """Create an API token and print it once."""
+    from okr_rollout.auth.service import create_token
+    from okr_rollout.errors import ProblemError
+
+    unknown = sorted(set(scope or []) - {TRANSITIONS_SCOPE})
+    if unknown:
+        typer.echo(f"unknown scope {unknown}; known: {TRANSITIONS_SCOPE}", err=True)
+        raise typer.Exit(2)
+    try:
+        with _unit_of_work() as session:
+            raw, token = create_token(session, role=role, name=name, person_id=person, scopes=scope)
+            token_id = token.id
+    except ProblemError as error:
+        typer.echo(f"cannot create the token: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"token {token_id} ({role.value}); keep it now, it is not shown again:")
+    typer.echo(raw)
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (printed at creation).")]) -> None:
+    """Revoke a token: it stops working at once."""
+    from okr_rollout.auth.service import revoke_token
+    from okr_rollout.errors import ProblemError
+
+    try:
+        with _unit_of_work() as session:
+            revoke_token(session, token_id, datetime.now(UTC))
+    except ProblemError as error:
+        typer.echo(f"cannot revoke: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"token {token_id} revoked")
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Web worker processes.")] = 1,
+) -> None:
+    """Serve the API (docs at /docs) with uvicorn."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run("okr_rollout.app:create_app", factory=True, host=host or settings.host,
+                port=port or settings.port, workers=workers)
 
 
 def main() -> None:

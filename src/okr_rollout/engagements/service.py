@@ -55,7 +55,7 @@ def create_engagement(
     session.add(engagement)
     session.flush()
     session.add_all(EngagementCoach(engagement_id=engagement.id, person_id=c) for c in coach_ids)
-    _create_tasks(session, engagement.id, tasks)
+    create_tasks(session, engagement.id, tasks)
     events.append(session, type="engagement.created", actor=caller.actor, at=now, organization_id=organization.id,
                   engagement_id=engagement.id,
                   payload={"phase": engagement.phase, "playbook": {"id": playbook.id, "version": playbook.version,
@@ -64,7 +64,7 @@ def create_engagement(
     return engagement
 
 
-def _create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[Task]:
+def create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[Task]:
     created = []
     for spec in tasks:
         previous = session.scalar(
@@ -158,7 +158,7 @@ def fire_transition(
     machine.apply(engagement, result, now)
     engagement.updated_at = now
     session.flush()
-    tasks = _create_tasks(session, engagement.id, result.tasks)
+    tasks = create_tasks(session, engagement.id, result.tasks)
     events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,
                   payload={"trigger": trigger, "from": source, "to": engagement.phase,

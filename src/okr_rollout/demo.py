@@ -1,0 +1,122 @@
+"""A realistic demo portfolio: a dozen client organizations at different points of their journey."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Role
+from okr_rollout.auth.service import create_token
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.engagements.service import create_tasks
+from okr_rollout.events import service as events
+from okr_rollout.journey.machine import enter_phase, machine_for
+from okr_rollout.models import Department, Engagement, EngagementCoach, Organization, Person, PersonDepartment
+
+
+@dataclass(frozen=True)
+class DemoClient:
+    name: str
+    headcount: int
+    timezone: str
+    phase: str
+    days_in_phase: int
+    playbook: str = "standard"
+    foundations: bool = False
+    pilots: tuple[str, ...] = ()
+
+
+CLIENTS = (
+    DemoClient("Formosa Bikes", 120, "Asia/Taipei", "coach_engaged", 3),
+    DemoClient("Keelung Logistics", 340, "Asia/Taipei", "executive_meeting", 12),
+    DemoClient("Tainan Tea Co.", 55, "Asia/Taipei", "kickoff", 9, foundations=True, pilots=("Sales",)),
+    DemoClient("Hsinchu Semiconductors", 900, "Asia/Taipei", "kickoff", 20, foundations=False),
+    DemoClient("Alishan Software", 80, "Asia/Taipei", "pilot_training", 4, foundations=True,
+               pilots=("Engineering", "Product")),
+    DemoClient("Nordic Outdoor AB", 210, "Europe/Stockholm", "pilot_drafting", 15, foundations=True,
+               pilots=("Marketing",)),
+    DemoClient("Lisbon Health", 150, "Europe/Lisbon", "coaches_appointed", 6, foundations=True,
+               pilots=("Operations",)),
+    DemoClient("Austin Robotics", 75, "America/Chicago", "q1_cycle", 40, foundations=True,
+               pilots=("Engineering", "Support")),
+    DemoClient("Osaka Foods", 430, "Asia/Tokyo", "quarter_review", 8, foundations=True, pilots=("Sales",)),
+    DemoClient("Cape Town Finance", 260, "Africa/Johannesburg", "q2_cycle", 30, foundations=True,
+               pilots=("Finance", "Risk")),
+    DemoClient("Melbourne Design", 95, "Australia/Melbourne", "culture", 60, foundations=True,
+               pilots=("Studio",)),
+    DemoClient("Tiny Studio", 5, "Asia/Taipei", "q1_cycle", 10, playbook="small_company", foundations=True),
+    DemoClient("Two Founders Ltd", 2, "Europe/London", "coach_engaged", 1, playbook="small_company"),
+)
+
+_DEPARTMENTS = ("Sales", "Engineering", "Product", "Marketing", "Operations", "Support", "Finance", "Risk",
+                "Studio", "People")
+
+
+def load_demo(session: Session, catalog: Catalog, now: datetime) -> str:
+    """Create the demo portfolio (once) and return a fresh admin token."""
+    if session.scalar(select(Organization.id).where(Organization.crm_id == "demo-0")) is None:
+        _create_portfolio(session, catalog, now)
+    raw, _ = create_token(session, role=Role.admin, name="demo-admin")
+    return raw
+
+
+def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None:
+    coaches = [Person(name=name, email=f"{name.split()[0].lower()}@coaching.example", roles=["coach"],
+                      created_at=now) for name in ("Mei Chen", "David Lin")]
+    session.add_all(coaches)
+    session.flush()
+    for index, client in enumerate(CLIENTS):
+        organization = Organization(
+            name=client.name, headcount=client.headcount, timezone=client.timezone, crm_id=f"demo-{index}",
+            created_at=now, updated_at=now, strategies=[], challenges=["Priorities scattered across teams"],
+        )
+        if client.foundations:
+            organization.mission = f"Why {client.name} exists: to serve its customers better every year."
+            organization.vision_1y = "Lead our region"
+            organization.vision_5y = "Lead our market"
+            organization.vision_10y = "A name the world knows"
+            organization.strategies = ["Focus on fewer products", "Grow through partners"]
+        session.add(organization)
+        session.flush()
+        departments = []
+        if client.playbook == "standard":
+            for name in _DEPARTMENTS[: 3 + index % 4]:
+                departments.append(Department(organization_id=organization.id, name=name,
+                                              is_pilot=name in client.pilots, created_at=now))
+            for name in client.pilots:
+                if name not in {d.name for d in departments}:
+                    departments.append(Department(organization_id=organization.id, name=name, is_pilot=True,
+                                                  created_at=now))
+            session.add_all(departments)
+            session.flush()
+        people_count = min(client.headcount, 4 + len(departments) * 4)
+        roles = ["ceo"] + ["department_lead"] * len(departments) + ["member"] * people_count
+        people = [Person(organization_id=organization.id, name=f"{client.name.split()[0]} person {n + 1}",
+                         roles=[roles[n] if n < len(roles) else "member"], created_at=now)
+                  for n in range(people_count)]
+        session.add_all(people)
+        session.flush()
+        for n, person in enumerate(people[1:]):
+            if departments:
+                session.add(PersonDepartment(person_id=person.id, department_id=departments[n % len(departments)].id))
+        playbook = catalog.current(client.playbook)
+        catalog.pin(session, playbook)
+        engagement = Engagement(organization_id=organization.id, playbook_id=playbook.id,
+                                playbook_version=playbook.version, playbook_sha256=playbook.sha256,
+                                created_at=now, updated_at=now)
+        machine = machine_for(playbook)
+        machine.start(engagement, now)
+        entered = now - timedelta(days=client.days_in_phase)
+        # The demo imports engagements already under way: placed at their phase, as an import would.
+        enter_phase(engagement, client.phase, entered)
+        session.add(engagement)
+        session.flush()
+        session.add(EngagementCoach(engagement_id=engagement.id, person_id=coaches[index % 2].id))
+        create_tasks(session, engagement.id, machine.tasks_on_entry(client.phase, entered))
+        events.append(session, type="engagement.imported", actor="system:demo", at=now,
+                      organization_id=organization.id, engagement_id=engagement.id,
+                      payload={"phase": client.phase, "playbook": {"id": playbook.id, "version": playbook.version}})
+    session.flush()
