@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import authenticate
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import begin_write
+from okr_rollout.db import session_scope
 from okr_rollout.errors import PreconditionFailed, Unauthorized
 from okr_rollout.settings import Settings
 
@@ -23,17 +23,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: okr-rollout to
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: commit when the handler succeeds, roll back when it raises."""
-    session: Session = request.app.state.session_factory()
-    try:
-        if request.method in WRITE_METHODS:
-            begin_write(session)
+    with session_scope(request.app.state.session_factory, write=request.method in WRITE_METHODS) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_caller(
