@@ -193,6 +193,6 @@ def test_stale_ceo_support_alerts_the_coach_after_the_limit_then_weekly() -> Non
     entered = datetime(2026, 1, 1, tzinfo=UTC)
     now = datetime(2026, 4, 5, tzinfo=UTC)
     due = by_cadence(due_reminders(PLAYBOOK_, facts("q1_cycle", entered, now), now), "stale_support")
-    # Support stated 20 Dec 2025: faded after 90 days, on 20 March 2026.
-    assert [r.due_at.date() for r in due] == [date(2026, 3, 20), date(2026, 3, 27), date(2026, 4, 3)]
+    # Support stated 20 Dec 2025 is 90 days old on 20 March 2026 and faded from the day after.
+    assert [r.due_at.date() for r in due] == [date(2026, 3, 21), date(2026, 3, 28), date(2026, 4, 4)]
     assert {r.audience for r in due} == {"coach"}

@@ -310,13 +310,13 @@ CADENCE_CASES = [
     CadenceCase("culture_reminder_interval_days", "7", "culture_okr_master", "culture", at(D(2025, 11, 10)),
                 at(D(2025, 12, 8), 23), nine(D(2025, 11, 24), D(2025, 12, 8)),
                 nine(D(2025, 11, 17), D(2025, 11, 24), D(2025, 12, 1), D(2025, 12, 8))),
-    # CEO support stated 2025-01-13 fades after 90 days (13 April), or after 30 (12 February).
+    # CEO support stated 2025-01-13 has faded once older than 90 days (14 April), or than 30 (13 February).
     CadenceCase("ceo_support_max_age_days", "30", "stale_ceo_support", "kickoff", at(D(2025, 1, 20)),
-                at(D(2025, 3, 1)), [], nine(D(2025, 2, 12), D(2025, 2, 19), D(2025, 2, 26)),
+                at(D(2025, 3, 1)), [], nine(D(2025, 2, 13), D(2025, 2, 20), D(2025, 2, 27)),
                 CEO_SUPPORT_ON_13_JAN),
     CadenceCase("ceo_support_alert_repeat_days", "14", "stale_ceo_support", "q1_cycle", at(D(2025, 4, 1)),
-                at(D(2025, 4, 30)), nine(D(2025, 4, 13), D(2025, 4, 20), D(2025, 4, 27)),
-                nine(D(2025, 4, 13), D(2025, 4, 27)), CEO_SUPPORT_ON_13_JAN),
+                at(D(2025, 4, 30)), nine(D(2025, 4, 14), D(2025, 4, 21), D(2025, 4, 28)),
+                nine(D(2025, 4, 14), D(2025, 4, 28)), CEO_SUPPORT_ON_13_JAN),
 ]
 
 

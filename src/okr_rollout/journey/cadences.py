@@ -169,7 +169,8 @@ def _stale_ceo_support(
         base = max(statement.stated_on for statement in facts.ceo_support)
     else:
         base = window.local_date(facts.entered_phase_at)
-    first_alert = base + timedelta(days=params.max_age_days)
+    # Support counts as faded once it is older than max_age_days (as the ceo_support gate decides).
+    first_alert = base + timedelta(days=params.max_age_days + 1)
     for occurrence, moment in _series(first_alert, params.repeat_days, params.hour, window):
         yield f"since-{base.isoformat()}:{occurrence}", moment
 

@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print figures beside a baseline; not collected by pytest."""
