@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -108,7 +109,8 @@ class BodyLimitAndIdempotency:
         ).hexdigest()
         factory = self.session_factory()
         now = self.clock()()
-        outcome = self._claim(factory, caller, key, request_hash, now)
+        # Database work off the event loop: waiting for SQLite's write lock must not stall other requests.
+        outcome = await anyio.to_thread.run_sync(self._claim, factory, caller, key, request_hash, now)
         if isinstance(outcome, ProblemError):
             await _send_problem(send, outcome, scope["path"])
             return
@@ -132,7 +134,7 @@ class BodyLimitAndIdempotency:
         try:
             await self.app(scope, _replaying(body), capture)
         finally:
-            self._finish(factory, caller, key, captured)
+            await anyio.to_thread.run_sync(self._finish, factory, caller, key, captured)
 
     def _claim(
         self, factory: sessionmaker[Session], caller: str, key: str, request_hash: str, now: datetime

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -96,6 +96,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, error: StaleDataError) -> JSONResponse:
         return render(Conflict("The resource changed while this request ran; reload and retry."), request)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
+        # A uniqueness rule broken by a concurrent request that committed first.
+        return render(Conflict("This conflicts with a change made at the same moment; reload and retry."), request)
 
     @app.exception_handler(OperationalError)
     async def _unavailable(request: Request, error: OperationalError) -> JSONResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from okr_rollout.models import PlaybookSnapshot
@@ -21,13 +22,14 @@ class Catalog:
 
     def pin(self, session: Session, playbook: LoadedPlaybook) -> None:
         """Keep the playbook's text so an engagement runs it even after the file changes."""
-        if session.get(PlaybookSnapshot, playbook.sha256) is None:
-            session.add(
-                PlaybookSnapshot(
-                    sha256=playbook.sha256, playbook_id=playbook.id, version=playbook.version, content=playbook.text
-                )
-            )
-            session.flush()
+        if session.get(PlaybookSnapshot, playbook.sha256) is not None:
+            return
+        try:
+            with session.begin_nested():  # another request may pin the same text at the same moment
+                session.add(PlaybookSnapshot(sha256=playbook.sha256, playbook_id=playbook.id,
+                                             version=playbook.version, content=playbook.text))
+        except IntegrityError:
+            pass  # pinned by the other request: the same text under the same hash
 
     def pinned(self, session: Session, sha256: str) -> LoadedPlaybook:
         with self._lock:

@@ -110,7 +110,8 @@ def get_readiness(engagement_id: int, session: SessionDep, caller: CallerDep, ca
 
 
 @router.post("/api/v1/engagements/{engagement_id}/transitions", response_model=TransitionResult,
-             responses={409: {"description": "The gate refused (the body carries the readiness report), or the "
+             responses={409: {**WRITE_RESPONSES[409],
+                              "description": "The gate refused (the body carries the readiness report), or the "
                                              "trigger does not leave the current phase. Nothing was written."}})
 def fire_transition(engagement_id: int, data: TransitionRequest, session: SessionDep, caller: CallerDep,
                     catalog: CatalogDep, now: NowDep, response: Response, if_match: IfMatch = None

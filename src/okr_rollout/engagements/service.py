@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import engagement_visibility, visible_engagement, visible_organization
@@ -36,7 +37,8 @@ def create_engagement(
     try:
         playbook = catalog.current(data.playbook, data.playbook_version)
     except UnknownPlaybook as unknown:
-        field = "body.playbook_version" if data.playbook_version else "body.playbook"
+        known_id = bool(catalog.registry.versions(data.playbook))
+        field = "body.playbook_version" if data.playbook_version and known_id else "body.playbook"
         raise Unprocessable(str(unknown), errors=[{"field": field, "message": str(unknown),
                                                    "type": "unknown_playbook"}]) from None
     coach_ids = sorted(set(data.coach_ids))
@@ -212,6 +214,8 @@ def update_task(session: Session, caller: Caller, task: Task, data: TaskUpdate, 
     if "due_at" in changes and changes["due_at"].tzinfo is None:
         raise Unprocessable("due_at needs a timezone (RFC 3339)", errors=[
             {"field": "body.due_at", "message": "a timezone offset is required", "type": "naive_datetime"}])
+    if "due_at" in changes:
+        changes["due_at"] = changes["due_at"].astimezone(UTC)
     changed = sorted(k for k, v in changes.items() if getattr(task, k) != v)
     for field in changed:
         setattr(task, field, changes[field])
@@ -234,6 +238,7 @@ def check_item(session: Session, caller: Caller, task: Task, item_id: int, check
     if item.checked != checked:
         item.checked = checked
         item.checked_at = now if checked else None
+        flag_modified(task, "done")  # a checklist change is a change of its task: its version moves
         session.flush()
         engagement = session.get(Engagement, task.engagement_id)
         events.append(session, type="checklist.checked" if checked else "checklist.unchecked", actor=caller.actor,
