@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -67,13 +67,17 @@ def create_engagement(
 
 
 def create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[Task]:
-    created = []
+    created: list[Task] = []
+    if not tasks:
+        return created
+    # One query for the rounds already held, not one per task.
+    previous: dict[str, int] = dict(session.execute(
+        select(Task.task_key, func.max(Task.round))
+        .where(Task.engagement_id == engagement_id, Task.phase == tasks[0].phase).group_by(Task.task_key)
+    ).all())
     for spec in tasks:
-        previous = session.scalar(
-            select(Task.round).where(Task.engagement_id == engagement_id, Task.phase == spec.phase,
-                                     Task.task_key == spec.task_id).order_by(Task.round.desc()).limit(1)
-        )
-        task = Task(engagement_id=engagement_id, phase=spec.phase, task_key=spec.task_id, round=(previous or 0) + 1,
+        task = Task(engagement_id=engagement_id, phase=spec.phase, task_key=spec.task_id,
+                    round=previous.get(spec.task_id, 0) + 1,
                     title_en=spec.title.en, title_zh_tw=spec.title.zh_tw, role=spec.role, due_at=spec.due_at)
         task.checklist = [
             ChecklistItem(item_key=key, position=position, title_en=title.en, title_zh_tw=title.zh_tw)
