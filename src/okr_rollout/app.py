@@ -12,10 +12,12 @@ from okr_rollout.api import problems
 from okr_rollout.api.middleware import BodyLimitAndIdempotency
 from okr_rollout.catalog.router import router as playbooks_router
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.cycles.router import router as cycles_router
 from okr_rollout.db import make_engine, make_session_factory
 from okr_rollout.engagements.router import router as engagements_router
 from okr_rollout.organizations.router import router as organizations_router
 from okr_rollout.playbooks import PlaybookRegistry
+from okr_rollout.records.router import router as records_router
 from okr_rollout.settings import Settings, get_settings
 
 
@@ -47,6 +49,8 @@ def create_app(
     app.include_router(organizations_router)
     app.include_router(engagements_router)
     app.include_router(playbooks_router)
+    app.include_router(records_router)
+    app.include_router(cycles_router)
     app.add_middleware(
         BodyLimitAndIdempotency,
         session_factory=lambda: app.state.session_factory,

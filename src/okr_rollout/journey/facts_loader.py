@@ -8,14 +8,30 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
 
-from okr_rollout.journey.facts import DepartmentFacts, EngagementFacts, OrganizationFacts, PersonFacts
+from okr_rollout.journey.facts import (
+    AppointmentFacts,
+    CeoSupportFacts,
+    CheckInFacts,
+    DepartmentFacts,
+    DraftingGroupFacts,
+    EngagementFacts,
+    KeyResultFacts,
+    MeetingFacts,
+    OkrFacts,
+    OrganizationFacts,
+    PersonFacts,
+    QuarterFacts,
+    TrainingSessionFacts,
+)
+
+T = TypeVar("T")
 
 _ENGAGEMENTS = """
 SELECT e.id, e.phase, e.entered_phase_at, e.organization_id,
@@ -30,7 +46,20 @@ _MEMBERSHIPS = (
 )
 _DEPARTMENTS = "SELECT d.id, d.organization_id, d.name, d.is_pilot, d.lead_id FROM departments d"
 
-QUERIES_PER_LOAD = 5
+_MEETINGS = "SELECT id, engagement_id, kind, held_at, attendee_ids, outcomes, department_id FROM meetings"
+_CEO_SUPPORT = "SELECT engagement_id, level, stated_on, note FROM ceo_support_statements"
+_TRAINING = "SELECT id, engagement_id, held_on, hours, modules, attendee_ids FROM training_sessions"
+_DRAFTING = "SELECT id, engagement_id, member_ids, started_on, ended_on, department_id FROM drafting_groups"
+_QUARTERS = "SELECT id, engagement_id, label, starts_on, ends_on FROM quarters"
+_OKRS = (
+    "SELECT id, engagement_id, quarter_id, objective, owner_id, department_id, score, decision, created_at,"
+    " carried_from_id FROM okrs"
+)
+_KEY_RESULTS = "SELECT id, engagement_id, okr_id, metric FROM key_results"
+_CHECK_INS = "SELECT engagement_id, key_result_id, week_of, value, confidence FROM check_ins"
+_APPOINTMENTS = "SELECT engagement_id, person_id, role, trained, trained_on, ready FROM appointments"
+
+QUERIES_PER_LOAD = 14
 
 
 def load_facts(
@@ -43,6 +72,7 @@ def load_facts(
     people_rows = _select(connection, _PEOPLE, "p.organization_id", organization_ids)
     membership_rows = _select(connection, _MEMBERSHIPS, "p.organization_id", organization_ids)
     department_rows = _select(connection, _DEPARTMENTS, "d.organization_id", organization_ids)
+    records = _Records(connection, engagement_ids)
 
     coaches: dict[int, set[int]] = defaultdict(set)
     for row in coach_rows:
@@ -83,8 +113,51 @@ def load_facts(
             coach_ids=frozenset(coaches[row.id]),
             people=tuple(people[row.organization_id]),
             departments=tuple(departments[row.organization_id]),
+            meetings=records.meetings.get(row.id, ()),
+            ceo_support=records.ceo_support.get(row.id, ()),
+            training_sessions=records.training.get(row.id, ()),
+            drafting_groups=records.drafting.get(row.id, ()),
+            quarters=records.quarters.get(row.id, ()),
+            okrs=records.okrs.get(row.id, ()),
+            key_results=records.key_results.get(row.id, ()),
+            check_ins=records.check_ins.get(row.id, ()),
+            appointments=records.appointments.get(row.id, ()),
         )
     return facts
+
+
+class _Records:
+    """Every record table, one query each, grouped by engagement."""
+
+    def __init__(self, connection: Connection, ids: Sequence[int] | None) -> None:
+        def grouped(sql: str, build: Callable[[Any], T]) -> dict[int, tuple[T, ...]]:
+            found: dict[int, list[T]] = defaultdict(list)
+            for row in _select(connection, sql, "engagement_id", ids):
+                found[row.engagement_id].append(build(row))
+            return {key: tuple(value) for key, value in found.items()}
+
+        self.meetings = grouped(_MEETINGS, lambda r: MeetingFacts(
+            r.id, r.kind, _utc(r.held_at), frozenset(_json(r.attendee_ids)), frozenset(_json(r.outcomes)),
+            r.department_id))
+        self.ceo_support = grouped(_CEO_SUPPORT, lambda r: CeoSupportFacts(r.level, _day(r.stated_on), r.note))
+        self.training = grouped(_TRAINING, lambda r: TrainingSessionFacts(
+            r.id, _day(r.held_on), float(r.hours), frozenset(_json(r.modules)), frozenset(_json(r.attendee_ids))))
+        self.drafting = grouped(_DRAFTING, lambda r: DraftingGroupFacts(
+            r.id, frozenset(_json(r.member_ids)), _day(r.started_on),
+            _day(r.ended_on) if r.ended_on is not None else None, r.department_id))
+        self.quarters = grouped(_QUARTERS, lambda r: QuarterFacts(
+            r.id, r.label, _day(r.starts_on), _day(r.ends_on)))
+        self.okrs = grouped(_OKRS, lambda r: OkrFacts(
+            r.id, r.quarter_id, r.objective, r.owner_id, r.department_id,
+            float(r.score) if r.score is not None else None, r.decision, _utc(r.created_at).date(),
+            r.carried_from_id))
+        self.key_results = grouped(_KEY_RESULTS, lambda r: KeyResultFacts(r.id, r.okr_id, r.metric))
+        self.check_ins = grouped(_CHECK_INS, lambda r: CheckInFacts(
+            r.key_result_id, _day(r.week_of), float(r.value),
+            float(r.confidence) if r.confidence is not None else None))
+        self.appointments = grouped(_APPOINTMENTS, lambda r: AppointmentFacts(
+            r.person_id, r.role, bool(r.trained), _day(r.trained_on) if r.trained_on is not None else None,
+            bool(r.ready)))
 
 
 def _select(connection: Connection, sql: str, column: str, ids: Iterable[int] | None) -> Sequence[Any]:
@@ -101,6 +174,10 @@ def _json(value: Any) -> list[Any]:
         loaded = json.loads(value)
         return loaded if isinstance(loaded, list) else []
     return list(value)
+
+
+def _day(value: date | str) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _utc(value: datetime | str) -> datetime:

@@ -1,6 +1,8 @@
 """Every ORM class; one module per aggregate. Relationships are lazy="raise": load what you use."""
 
 from okr_rollout.models.auth import ApiToken, IdempotencyRecord
+from okr_rollout.models.coaching import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
+from okr_rollout.models.cycle import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
 from okr_rollout.models.event import Event
 from okr_rollout.models.organization import Department, Organization, Person, PersonDepartment
@@ -8,15 +10,24 @@ from okr_rollout.models.task import ChecklistItem, Task
 
 __all__ = [
     "ApiToken",
+    "Appointment",
+    "CeoSupportStatement",
+    "CheckIn",
     "ChecklistItem",
     "Department",
+    "DraftingGroup",
     "Engagement",
     "EngagementCoach",
     "Event",
     "IdempotencyRecord",
+    "KeyResult",
+    "Meeting",
+    "Okr",
     "Organization",
     "Person",
     "PersonDepartment",
     "PlaybookSnapshot",
+    "Quarter",
     "Task",
+    "TrainingSession",
 ]

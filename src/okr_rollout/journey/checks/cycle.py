@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 
 from okr_rollout.journey.facts import EngagementFacts, QuarterFacts
@@ -22,6 +23,25 @@ def _no_quarter(ordinal: int) -> CriterionResult:
 def _elapsed_days(quarter: QuarterFacts, today: date) -> int:
     end = min(quarter.ends_on, today)
     return max(0, (end - quarter.starts_on).days + 1)
+
+
+def check_in_coverage(
+    quarter: QuarterFacts, today: date, interval_days: int, key_result_ids: Collection[int],
+    check_ins: Iterable[tuple[int, date]],
+) -> tuple[int, int, int]:
+    """(periods elapsed, periods covered by a check-in, periods possible) over the given key results.
+
+    A quarter is cut into periods of ``interval_days`` from its start; a key result is on time in a period
+    when it has at least one check-in dated in it. Only whole elapsed periods count.
+    """
+    expected = _elapsed_days(quarter, today) // interval_days
+    periods: dict[int, set[int]] = {kr: set() for kr in key_result_ids}
+    for key_result_id, week_of in check_ins:
+        if key_result_id in periods:
+            period = (week_of - quarter.starts_on).days // interval_days
+            if 0 <= period < expected:
+                periods[key_result_id].add(period)
+    return expected, sum(len(p) for p in periods.values()), expected * len(periods)
 
 
 @gate_kind("quarter_planned", kinds.QuarterPlanned)
@@ -83,15 +103,10 @@ def check_in_rate(facts: EngagementFacts, params: kinds.CheckInRate) -> Criterio
         return _no_quarter(params.quarter)
     okr_ids = {okr.id for okr in facts.okrs_of(quarter)}
     key_result_ids = {kr.id for kr in facts.key_results if kr.okr_id in okr_ids}
-    expected = _elapsed_days(quarter, facts.today) // params.interval_days
-    periods: dict[int, set[int]] = {kr: set() for kr in key_result_ids}
-    for check_in in facts.check_ins:
-        if check_in.key_result_id in periods:
-            period = (check_in.week_of - quarter.starts_on).days // params.interval_days
-            if 0 <= period < expected:
-                periods[check_in.key_result_id].add(period)
-    done = sum(len(p) for p in periods.values())
-    possible = expected * len(key_result_ids)
+    expected, done, possible = check_in_coverage(
+        quarter, facts.today, params.interval_days, key_result_ids,
+        ((c.key_result_id, c.week_of) for c in facts.check_ins),
+    )
     rate = done / possible if possible else 0.0
     evidence = {
         "quarter": quarter.label,

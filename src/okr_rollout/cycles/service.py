@@ -1,0 +1,300 @@
+"""Quarters, OKRs, key results, check-ins, scores, decisions and carry-over. Flushes only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okr_rollout.cycles.schemas import (
+    CheckInCreate,
+    KeyResultCreate,
+    KeyResultOut,
+    OkrCreate,
+    OkrOut,
+    QuarterCreate,
+    QuarterOut,
+)
+from okr_rollout.errors import Conflict, NotFound
+from okr_rollout.journey.checks.cycle import SCORE_TOLERANCE
+from okr_rollout.models import CheckIn, KeyResult, Okr, Quarter
+from okr_rollout.records.context import (
+    RecordContext,
+    invalid,
+    require_department,
+    require_past,
+    require_person,
+)
+
+# --- quarters ----------------------------------------------------------------------------------------------------
+
+
+def quarter_out(ctx: RecordContext, quarter: Quarter, carried: Sequence[int] = ()) -> QuarterOut:
+    limit = ctx.rules.next_quarter_max_days
+    return QuarterOut(
+        id=quarter.id, engagement_id=quarter.engagement_id, label=quarter.label, starts_on=quarter.starts_on,
+        ends_on=quarter.ends_on, next_quarter_due_on=quarter.ends_on + timedelta(days=limit) if limit else None,
+        created_at=quarter.created_at, version=quarter.version, carried_over_okr_ids=list(carried),
+    )
+
+
+def quarters_of(session: Session, engagement_id: int) -> list[Quarter]:
+    return list(session.scalars(
+        select(Quarter).where(Quarter.engagement_id == engagement_id).order_by(Quarter.starts_on, Quarter.id)))
+
+
+def get_quarter(session: Session, engagement_id: int, quarter_id: int) -> Quarter:
+    quarter = session.get(Quarter, quarter_id)
+    if quarter is None or quarter.engagement_id != engagement_id:
+        raise NotFound(f"engagement {engagement_id} has no quarter {quarter_id}")
+    return quarter
+
+
+def create_quarter(ctx: RecordContext, data: QuarterCreate) -> tuple[Quarter, list[int]]:
+    """A new quarter; OKRs of the quarter before it that were decided 'continue' are carried into it."""
+    if data.ends_on <= data.starts_on:
+        raise invalid("body.ends_on", f"ends on {data.ends_on.isoformat()}, not after it starts on "
+                                      f"{data.starts_on.isoformat()}", "ends_before_start")
+    existing = quarters_of(ctx.session, ctx.engagement.id)
+    for other in existing:
+        if other.label == data.label:
+            raise Conflict(f"engagement {ctx.engagement.id} already has a quarter labelled {data.label!r}",
+                           extra={"quarter_id": other.id})
+        if other.starts_on <= data.ends_on and data.starts_on <= other.ends_on:
+            raise invalid("body.starts_on", f"overlaps quarter {other.label} ({other.starts_on.isoformat()} to "
+                                            f"{other.ends_on.isoformat()})", "overlapping_quarter")
+    quarter = Quarter(engagement_id=ctx.engagement.id, label=data.label, starts_on=data.starts_on,
+                      ends_on=data.ends_on, created_at=ctx.now)
+    ctx.session.add(quarter)
+    ctx.session.flush()
+    ctx.record_event("quarter.created", {"quarter_id": quarter.id, "label": quarter.label,
+                                         "starts_on": quarter.starts_on.isoformat(),
+                                         "ends_on": quarter.ends_on.isoformat()})
+    carried: list[int] = []
+    before = [q for q in existing if q.starts_on < quarter.starts_on]
+    if before and ctx.rules.carry_decision is not None:
+        previous = before[-1]
+        for okr in ctx.session.scalars(select(Okr).where(
+                Okr.quarter_id == previous.id, Okr.decision == ctx.rules.carry_decision).order_by(Okr.id)):
+            continuation = carry_over(ctx, okr, quarter)
+            if continuation is not None:
+                carried.append(continuation.id)
+    return quarter, carried
+
+
+def next_quarter_after(session: Session, quarter: Quarter) -> Quarter | None:
+    return session.scalar(
+        select(Quarter).where(Quarter.engagement_id == quarter.engagement_id, Quarter.starts_on > quarter.starts_on)
+        .order_by(Quarter.starts_on, Quarter.id).limit(1))
+
+
+# --- OKRs and key results ----------------------------------------------------------------------------------------
+
+
+def okr_views(session: Session, okrs: Sequence[Okr]) -> list[OkrOut]:
+    """OKRs with their key results and continuations, in two queries whatever the count."""
+    ids = [okr.id for okr in okrs]
+    key_results: dict[int, list[KeyResultOut]] = defaultdict(list)
+    carried_to: dict[int, int] = {}
+    if ids:
+        for kr in session.scalars(select(KeyResult).where(KeyResult.okr_id.in_(ids)).order_by(KeyResult.id)):
+            key_results[kr.okr_id].append(key_result_out(kr))
+        for child, origin in session.execute(select(Okr.id, Okr.carried_from_id).where(Okr.carried_from_id.in_(ids))):
+            if origin is not None:
+                carried_to[origin] = child
+    return [
+        OkrOut(id=okr.id, engagement_id=okr.engagement_id, quarter_id=okr.quarter_id, objective=okr.objective,
+               owner_id=okr.owner_id, department_id=okr.department_id, score=okr.score, decision=okr.decision,
+               carried_from_id=okr.carried_from_id, carried_to_id=carried_to.get(okr.id),
+               key_results=key_results[okr.id], created_at=okr.created_at, version=okr.version)
+        for okr in okrs
+    ]
+
+
+def key_result_out(kr: KeyResult) -> KeyResultOut:
+    return KeyResultOut(id=kr.id, okr_id=kr.okr_id, metric=kr.metric, start=kr.start_value,
+                        target=kr.target_value, current=kr.current_value, unit=kr.unit,
+                        carried_from_id=kr.carried_from_id, version=kr.version)
+
+
+def get_okr(session: Session, engagement_id: int, okr_id: int) -> Okr:
+    okr = session.get(Okr, okr_id)
+    if okr is None or okr.engagement_id != engagement_id:
+        raise NotFound(f"engagement {engagement_id} has no OKR {okr_id}")
+    return okr
+
+
+def list_okrs(session: Session, engagement_id: int, *, quarter_id: int | None, after: int, limit: int) -> list[Okr]:
+    statement = select(Okr).where(Okr.engagement_id == engagement_id, Okr.id > after)
+    if quarter_id is not None:
+        statement = statement.where(Okr.quarter_id == quarter_id)
+    return list(session.scalars(statement.order_by(Okr.id).limit(limit + 1)))
+
+
+def create_okr(ctx: RecordContext, quarter: Quarter, data: OkrCreate) -> Okr:
+    require_person(ctx, data.owner_id, "body.owner_id")
+    require_department(ctx, data.department_id, "body.department_id")
+    okr = Okr(engagement_id=ctx.engagement.id, quarter_id=quarter.id, objective=data.objective.strip(),
+              owner_id=data.owner_id, department_id=data.department_id, created_at=ctx.now)
+    ctx.session.add(okr)
+    ctx.session.flush()
+    krs = [_new_key_result(ctx, okr, kr) for kr in data.key_results]
+    ctx.session.flush()
+    ctx.record_event("okr.created", {"okr_id": okr.id, "quarter_id": quarter.id, "owner_id": okr.owner_id,
+                                     "department_id": okr.department_id, "key_result_ids": [k.id for k in krs]})
+    return okr
+
+
+def _new_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyResult:
+    kr = KeyResult(engagement_id=ctx.engagement.id, okr_id=okr.id, metric=data.metric.strip(),
+                   start_value=data.start, target_value=data.target,
+                   current_value=data.start if data.current is None else data.current, unit=data.unit,
+                   created_at=ctx.now)
+    ctx.session.add(kr)
+    return kr
+
+
+def add_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyResult:
+    kr = _new_key_result(ctx, okr, data)
+    ctx.session.flush()
+    ctx.record_event("key_result.created", {"key_result_id": kr.id, "okr_id": okr.id})
+    return kr
+
+
+# --- check-ins ---------------------------------------------------------------------------------------------------
+
+
+def record_check_in(ctx: RecordContext, quarter: Quarter, data: CheckInCreate) -> CheckIn:
+    kr = ctx.session.get(KeyResult, data.key_result_id)
+    if kr is None or kr.engagement_id != ctx.engagement.id:
+        raise invalid("body.key_result_id", f"engagement {ctx.engagement.id} has no key result "
+                                            f"{data.key_result_id}", "unknown_key_result")
+    okr = ctx.session.get(Okr, kr.okr_id)
+    if okr is None or okr.quarter_id != quarter.id:
+        other = ctx.session.get(Quarter, okr.quarter_id) if okr else None
+        raise invalid("body.key_result_id", f"key result {kr.id} belongs to quarter "
+                                            f"{other.label if other else '?'}, not {quarter.label}", "other_quarter")
+    if not quarter.starts_on <= data.week_of <= quarter.ends_on:
+        raise invalid("body.week_of", f"{data.week_of.isoformat()} is outside {quarter.label} "
+                                      f"({quarter.starts_on.isoformat()} to {quarter.ends_on.isoformat()})",
+                      "outside_quarter")
+    require_past(ctx, data.week_of, "body.week_of")
+    top = ctx.rules.check_in_confidence_max
+    if data.confidence is not None and top is not None and data.confidence > top:
+        raise invalid("body.confidence", f"{data.confidence:g} is above this playbook's confidence scale "
+                                         f"0-{top:g}", "confidence_scale")
+    require_person(ctx, data.author_id, "body.author_id")
+    check_in = CheckIn(engagement_id=ctx.engagement.id, key_result_id=kr.id, week_of=data.week_of,
+                       value=data.value, confidence=data.confidence, note=data.note, author_id=data.author_id,
+                       created_at=ctx.now)
+    ctx.session.add(check_in)
+    ctx.session.flush()
+    latest = _latest_check_ins(ctx.session, [kr.id]).get(kr.id)
+    if latest is not None and latest.value != kr.current_value:
+        kr.current_value = latest.value  # a late entry for an earlier week does not rewind the current value
+        ctx.session.flush()
+    ctx.record_event("check_in.recorded", {"check_in_id": check_in.id, "key_result_id": kr.id, "okr_id": okr.id,
+                                           "week_of": data.week_of.isoformat(), "value": data.value,
+                                           "confidence": data.confidence})
+    return check_in
+
+
+def _latest_check_ins(session: Session, key_result_ids: Sequence[int]) -> dict[int, CheckIn]:
+    latest: dict[int, CheckIn] = {}
+    if key_result_ids:
+        for check_in in session.scalars(select(CheckIn).where(CheckIn.key_result_id.in_(key_result_ids))
+                                        .order_by(CheckIn.week_of, CheckIn.id)):
+            latest[check_in.key_result_id] = check_in
+    return latest
+
+
+def check_ins_of(session: Session, key_result_ids: Sequence[int]) -> dict[int, list[CheckIn]]:
+    history: dict[int, list[CheckIn]] = defaultdict(list)
+    if key_result_ids:
+        for check_in in session.scalars(select(CheckIn).where(CheckIn.key_result_id.in_(key_result_ids))
+                                        .order_by(CheckIn.week_of, CheckIn.id)):
+            history[check_in.key_result_id].append(check_in)
+    return history
+
+
+def get_key_result(session: Session, engagement_id: int, key_result_id: int) -> KeyResult:
+    kr = session.get(KeyResult, key_result_id)
+    if kr is None or kr.engagement_id != engagement_id:
+        raise NotFound(f"engagement {engagement_id} has no key result {key_result_id}")
+    return kr
+
+
+# --- scoring, decisions, carry-over ------------------------------------------------------------------------------
+
+
+def score_okr(ctx: RecordContext, okr: Okr, score: float) -> Okr:
+    scale = ctx.rules.score_scale
+    if scale is not None:
+        match = next((s for s in scale if abs(score - s) < SCORE_TOLERANCE), None)
+        if match is None:
+            raise invalid("body.score", f"{score:g} is not on this playbook's scale "
+                                        f"{' / '.join(f'{s:.1f}' for s in scale)}", "off_scale")
+        score = match
+    elif not 0.0 <= score <= 1.0:
+        raise invalid("body.score", f"{score:g} is outside 0.0-1.0", "off_scale")
+    if okr.score != score:
+        okr.score = score
+        okr.scored_at = ctx.now
+        ctx.session.flush()
+        ctx.record_event("okr.scored", {"okr_id": okr.id, "quarter_id": okr.quarter_id, "score": score})
+    return okr
+
+
+def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | None]:
+    """Record leadership's decision; 'continue' carries the OKR into the next quarter when it exists."""
+    decisions = ctx.rules.decisions
+    if decisions is not None and decision not in decisions:
+        raise invalid("body.decision", f"'{decision}' is not a decision of this playbook: {list(decisions)}",
+                      "unknown_decision")
+    unscored = list(ctx.session.scalars(select(Okr.id).where(Okr.quarter_id == okr.quarter_id,
+                                                             Okr.score.is_(None)).order_by(Okr.id)))
+    if unscored:
+        quarter = ctx.session.get(Quarter, okr.quarter_id)
+        raise invalid("body.decision", f"decide once the quarter is scored: OKRs {unscored} of "
+                                       f"{quarter.label if quarter else 'this quarter'} have no score yet",
+                      "quarter_not_scored")
+    continuation = ctx.session.scalar(select(Okr).where(Okr.carried_from_id == okr.id))
+    if continuation is not None and decision != ctx.rules.carry_decision:
+        raise Conflict(f"OKR {okr.id} was already carried into the next quarter as OKR {continuation.id}; "
+                       "its decision can no longer change", extra={"carried_to_id": continuation.id})
+    if okr.decision != decision:
+        okr.decision = decision
+        okr.decided_at = ctx.now
+        ctx.session.flush()
+        ctx.record_event("okr.decided", {"okr_id": okr.id, "quarter_id": okr.quarter_id, "decision": decision})
+    if decision == ctx.rules.carry_decision and continuation is None:
+        quarter = ctx.session.get(Quarter, okr.quarter_id)
+        following = next_quarter_after(ctx.session, quarter) if quarter else None
+        if following is not None:
+            continuation = carry_over(ctx, okr, following)
+    return okr, continuation
+
+
+def carry_over(ctx: RecordContext, okr: Okr, into: Quarter) -> Okr | None:
+    """Copy an OKR and its key results into ``into``; each key result restarts from its last check-in value."""
+    if ctx.session.scalar(select(Okr.id).where(Okr.carried_from_id == okr.id)) is not None:
+        return None
+    continuation = Okr(engagement_id=okr.engagement_id, quarter_id=into.id, objective=okr.objective,
+                       owner_id=okr.owner_id, department_id=okr.department_id, carried_from_id=okr.id,
+                       created_at=ctx.now)
+    ctx.session.add(continuation)
+    ctx.session.flush()
+    origins = list(ctx.session.scalars(select(KeyResult).where(KeyResult.okr_id == okr.id).order_by(KeyResult.id)))
+    latest = _latest_check_ins(ctx.session, [kr.id for kr in origins])
+    for origin in origins:
+        baseline = latest[origin.id].value if origin.id in latest else origin.current_value
+        ctx.session.add(KeyResult(engagement_id=origin.engagement_id, okr_id=continuation.id, metric=origin.metric,
+                                  start_value=baseline, target_value=origin.target_value, current_value=baseline,
+                                  unit=origin.unit, carried_from_id=origin.id, created_at=ctx.now))
+    ctx.session.flush()
+    ctx.record_event("okr.carried_over", {"okr_id": continuation.id, "carried_from_id": okr.id,
+                                          "quarter_id": into.id, "key_results": len(origins)})
+    return continuation

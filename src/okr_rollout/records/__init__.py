@@ -1,0 +1,1 @@
+"""What coaches record around the OKR cycle: meetings, CEO support, training, drafting groups, appointments."""

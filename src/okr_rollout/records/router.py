@@ -1,0 +1,166 @@
+"""/api/v1/engagements/{id}/meetings, ceo-support, training-sessions, drafting-groups, appointments: thin handlers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from okr_rollout.api.deps import (
+    CallerDep,
+    CatalogDep,
+    Cursor,
+    IfMatch,
+    Limit,
+    NowDep,
+    SessionDep,
+    check_if_match,
+    set_etag,
+)
+from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
+from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
+from okr_rollout.records import service
+from okr_rollout.records.context import RecordContext, context
+from okr_rollout.records.schemas import (
+    AppointmentCreate,
+    AppointmentOut,
+    AppointmentUpdate,
+    CeoSupportCreate,
+    CeoSupportOut,
+    DraftingGroupCreate,
+    DraftingGroupOut,
+    DraftingGroupUpdate,
+    MeetingCreate,
+    MeetingOut,
+    TrainingSessionCreate,
+    TrainingSessionOut,
+)
+
+router = APIRouter(prefix="/api/v1/engagements/{engagement_id}", tags=["records"],
+                   responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
+
+
+def _created(response: Response, engagement_id: int, collection: str, record_id: int, version: int | None) -> None:
+    response.headers["Location"] = f"/api/v1/engagements/{engagement_id}/{collection}/{record_id}"
+    if version is not None:
+        set_etag(response, version)
+
+
+@router.post("/meetings", status_code=status.HTTP_201_CREATED, response_model=MeetingOut)
+def record_meeting(engagement_id: int, data: MeetingCreate, session: SessionDep, caller: CallerDep,
+                   catalog: CatalogDep, now: NowDep, response: Response) -> MeetingOut:
+    meeting = service.record_meeting(context(session, caller, catalog, engagement_id, now), data)
+    _created(response, engagement_id, "meetings", meeting.id, meeting.version)
+    return MeetingOut.model_validate(meeting)
+
+
+@router.get("/meetings", response_model=Page[MeetingOut])
+def list_meetings(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
+                  limit: Limit = 50, cursor: Cursor = None) -> Page[MeetingOut]:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    rows = service.list_records(session, Meeting, ctx.engagement.id, after=decode_cursor(cursor), limit=limit)
+    return page_of([MeetingOut.model_validate(m) for m in rows], [m.id for m in rows], limit)
+
+
+def _support_out(ctx: RecordContext, statement: CeoSupportStatement) -> CeoSupportOut:
+    valid_until = service.support_valid_until(ctx, statement.stated_on)
+    return CeoSupportOut(id=statement.id, engagement_id=statement.engagement_id, level=statement.level,
+                         stated_on=statement.stated_on, note=statement.note, valid_until=valid_until,
+                         faded=valid_until is not None and ctx.today > valid_until, created_at=statement.created_at)
+
+
+@router.post("/ceo-support", status_code=status.HTTP_201_CREATED, response_model=CeoSupportOut)
+def state_ceo_support(engagement_id: int, data: CeoSupportCreate, session: SessionDep, caller: CallerDep,
+                      catalog: CatalogDep, now: NowDep, response: Response) -> CeoSupportOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    statement = service.state_ceo_support(ctx, data)
+    _created(response, engagement_id, "ceo-support", statement.id, None)
+    return _support_out(ctx, statement)
+
+
+@router.get("/ceo-support", response_model=Page[CeoSupportOut])
+def list_ceo_support(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
+                     limit: Limit = 50, cursor: Cursor = None) -> Page[CeoSupportOut]:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    rows = service.list_records(session, CeoSupportStatement, ctx.engagement.id, after=decode_cursor(cursor),
+                                limit=limit)
+    return page_of([_support_out(ctx, s) for s in rows], [s.id for s in rows], limit)
+
+
+@router.post("/training-sessions", status_code=status.HTTP_201_CREATED, response_model=TrainingSessionOut)
+def record_training(engagement_id: int, data: TrainingSessionCreate, session: SessionDep, caller: CallerDep,
+                    catalog: CatalogDep, now: NowDep, response: Response) -> TrainingSessionOut:
+    training = service.record_training(context(session, caller, catalog, engagement_id, now), data)
+    _created(response, engagement_id, "training-sessions", training.id, training.version)
+    return TrainingSessionOut.model_validate(training)
+
+
+@router.get("/training-sessions", response_model=Page[TrainingSessionOut])
+def list_training(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
+                  limit: Limit = 50, cursor: Cursor = None) -> Page[TrainingSessionOut]:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    rows = service.list_records(session, TrainingSession, ctx.engagement.id, after=decode_cursor(cursor),
+                                limit=limit)
+    return page_of([TrainingSessionOut.model_validate(t) for t in rows], [t.id for t in rows], limit)
+
+
+def _group_out(group: DraftingGroup, warnings: list[str]) -> DraftingGroupOut:
+    out = DraftingGroupOut.model_validate(group)
+    out.warnings = warnings
+    return out
+
+
+@router.post("/drafting-groups", status_code=status.HTTP_201_CREATED, response_model=DraftingGroupOut)
+def record_drafting_group(engagement_id: int, data: DraftingGroupCreate, session: SessionDep, caller: CallerDep,
+                          catalog: CatalogDep, now: NowDep, response: Response) -> DraftingGroupOut:
+    group, warnings = service.record_drafting_group(context(session, caller, catalog, engagement_id, now), data)
+    _created(response, engagement_id, "drafting-groups", group.id, group.version)
+    return _group_out(group, warnings)
+
+
+@router.get("/drafting-groups", response_model=Page[DraftingGroupOut])
+def list_drafting_groups(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+                         now: NowDep, limit: Limit = 50, cursor: Cursor = None) -> Page[DraftingGroupOut]:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    rows = service.list_records(session, DraftingGroup, ctx.engagement.id, after=decode_cursor(cursor),
+                                limit=limit)
+    return page_of([_group_out(g, []) for g in rows], [g.id for g in rows], limit)
+
+
+@router.patch("/drafting-groups/{group_id}", response_model=DraftingGroupOut)
+def update_drafting_group(engagement_id: int, group_id: int, data: DraftingGroupUpdate, session: SessionDep,
+                          caller: CallerDep, catalog: CatalogDep, now: NowDep, response: Response,
+                          if_match: IfMatch = None) -> DraftingGroupOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    group = service.get_record(session, DraftingGroup, ctx.engagement.id, group_id)
+    check_if_match(if_match, group.version)
+    group, warnings = service.update_drafting_group(ctx, group, data)
+    set_etag(response, group.version)
+    return _group_out(group, warnings)
+
+
+@router.post("/appointments", status_code=status.HTTP_201_CREATED, response_model=AppointmentOut)
+def appoint(engagement_id: int, data: AppointmentCreate, session: SessionDep, caller: CallerDep,
+            catalog: CatalogDep, now: NowDep, response: Response) -> AppointmentOut:
+    appointment = service.appoint(context(session, caller, catalog, engagement_id, now), data)
+    _created(response, engagement_id, "appointments", appointment.id, appointment.version)
+    return AppointmentOut.model_validate(appointment)
+
+
+@router.get("/appointments", response_model=Page[AppointmentOut])
+def list_appointments(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+                      now: NowDep, limit: Limit = 50, cursor: Cursor = None) -> Page[AppointmentOut]:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    rows = service.list_records(session, Appointment, ctx.engagement.id, after=decode_cursor(cursor), limit=limit)
+    return page_of([AppointmentOut.model_validate(a) for a in rows], [a.id for a in rows], limit)
+
+
+@router.patch("/appointments/{appointment_id}", response_model=AppointmentOut)
+def update_appointment(engagement_id: int, appointment_id: int, data: AppointmentUpdate, session: SessionDep,
+                       caller: CallerDep, catalog: CatalogDep, now: NowDep, response: Response,
+                       if_match: IfMatch = None) -> AppointmentOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    appointment = service.get_record(session, Appointment, ctx.engagement.id, appointment_id)
+    check_if_match(if_match, appointment.version)
+    appointment = service.update_appointment(ctx, appointment, data)
+    set_etag(response, appointment.version)
+    return AppointmentOut.model_validate(appointment)

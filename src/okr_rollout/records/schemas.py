@@ -1,0 +1,133 @@
+"""API shapes of meetings, CEO support, training sessions, drafting groups and appointments."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from okr_rollout.playbooks.kinds import MeetingKind, SupportLevel
+
+PersonIds = Annotated[list[int], Field(max_length=500)]
+Notes = Annotated[str, Field(max_length=10_000)]
+RecordKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+AppointmentRole = Literal["internal_coach", "okr_master"]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class MeetingCreate(_Input):
+    kind: MeetingKind
+    held_at: AwareDatetime
+    department_id: int | None = None
+    attendee_ids: PersonIds = []
+    outcomes: Annotated[list[RecordKey], Field(max_length=20)] = []
+    notes: Notes = ""
+
+
+class MeetingOut(_Output):
+    id: int
+    engagement_id: int
+    kind: str
+    held_at: datetime
+    department_id: int | None
+    attendee_ids: list[int]
+    outcomes: list[str]
+    notes: str
+    created_at: datetime
+    version: int
+
+
+class CeoSupportCreate(_Input):
+    level: SupportLevel
+    stated_on: date
+    note: Notes = ""
+
+
+class CeoSupportOut(_Output):
+    id: int
+    engagement_id: int
+    level: str
+    stated_on: date
+    note: str
+    valid_until: date | None = Field(description="The last day this statement counts; later it has faded.")
+    faded: bool
+    created_at: datetime
+
+
+class TrainingSessionCreate(_Input):
+    held_on: date
+    hours: Annotated[float, Field(gt=0, le=24)]
+    modules: Annotated[list[RecordKey], Field(min_length=1, max_length=20)]
+    attendee_ids: PersonIds = []
+    notes: Notes = ""
+
+
+class TrainingSessionOut(_Output):
+    id: int
+    engagement_id: int
+    held_on: date
+    hours: float
+    modules: list[str]
+    attendee_ids: list[int]
+    notes: str
+    created_at: datetime
+    version: int
+
+
+class DraftingGroupCreate(_Input):
+    member_ids: Annotated[list[int], Field(min_length=1, max_length=100)]
+    department_id: int | None = None
+    started_on: date
+    ended_on: date | None = None
+
+
+class DraftingGroupUpdate(_Input):
+    member_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = None
+    ended_on: date | None = None
+
+
+class DraftingGroupOut(_Output):
+    id: int
+    engagement_id: int
+    department_id: int | None
+    member_ids: list[int]
+    started_on: date
+    ended_on: date | None
+    created_at: datetime
+    version: int
+    warnings: list[str] = []
+
+
+class AppointmentCreate(_Input):
+    person_id: int
+    role: AppointmentRole
+    trained: bool = False
+    trained_on: date | None = None
+    ready: bool = False
+
+
+class AppointmentUpdate(_Input):
+    trained: bool | None = None
+    trained_on: date | None = None
+    ready: bool | None = None
+
+
+class AppointmentOut(_Output):
+    id: int
+    engagement_id: int
+    person_id: int
+    role: str
+    trained: bool
+    trained_on: date | None
+    ready: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int

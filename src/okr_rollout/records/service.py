@@ -1,0 +1,233 @@
+"""Record meetings, CEO support, training sessions, drafting groups and appointments. Flushes only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okr_rollout.errors import Conflict, NotFound
+from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
+from okr_rollout.records.context import (
+    RecordContext,
+    invalid,
+    invalid_many,
+    require_department,
+    require_distinct,
+    require_past,
+    require_people,
+    require_person,
+)
+from okr_rollout.records.schemas import (
+    AppointmentCreate,
+    AppointmentUpdate,
+    CeoSupportCreate,
+    DraftingGroupCreate,
+    DraftingGroupUpdate,
+    MeetingCreate,
+    TrainingSessionCreate,
+)
+
+Record = TypeVar("Record", Meeting, CeoSupportStatement, TrainingSession, DraftingGroup, Appointment)
+
+
+def list_records(session: Session, model: type[Record], engagement_id: int, *, after: int, limit: int
+                 ) -> list[Record]:
+    return list(session.scalars(
+        select(model).where(model.engagement_id == engagement_id, model.id > after).order_by(model.id)
+        .limit(limit + 1)
+    ))
+
+
+def get_record(session: Session, model: type[Record], engagement_id: int, record_id: int) -> Record:
+    record = session.get(model, record_id)
+    if record is None or record.engagement_id != engagement_id:
+        raise NotFound(f"engagement {engagement_id} has no {model.__tablename__.rstrip('s')} {record_id}")
+    return record
+
+
+# --- meetings ----------------------------------------------------------------------------------------------------
+
+
+def record_meeting(ctx: RecordContext, data: MeetingCreate) -> Meeting:
+    held_at = data.held_at.astimezone(UTC)
+    if held_at > ctx.now:
+        raise invalid("body.held_at", f"{held_at.isoformat()} is in the future; record a meeting once held",
+                      "future_date")
+    require_department(ctx, data.department_id, "body.department_id")
+    require_distinct(data.attendee_ids, "body.attendee_ids")
+    require_people(ctx, data.attendee_ids, "body.attendee_ids", coaches_allowed=True)
+    known = ctx.rules.meeting_outcomes.get(data.kind)
+    if known is not None:
+        unknown = [(f"body.outcomes[{i}]", f"'{o}' is not an outcome of a {data.kind} meeting; "
+                    f"known: {sorted(known)}", "unknown_outcome")
+                   for i, o in enumerate(data.outcomes) if o not in known]
+        if unknown:
+            raise invalid_many(unknown)
+    meeting = Meeting(engagement_id=ctx.engagement.id, kind=data.kind, held_at=held_at,
+                      department_id=data.department_id, attendee_ids=list(data.attendee_ids),
+                      outcomes=sorted(set(data.outcomes)), notes=data.notes, created_at=ctx.now)
+    ctx.session.add(meeting)
+    ctx.session.flush()
+    ctx.record_event("meeting.recorded", {"meeting_id": meeting.id, "kind": meeting.kind,
+                                          "held_at": held_at.isoformat(), "outcomes": meeting.outcomes,
+                                          "attendees": len(meeting.attendee_ids)})
+    return meeting
+
+
+# --- CEO support -------------------------------------------------------------------------------------------------
+
+
+def state_ceo_support(ctx: RecordContext, data: CeoSupportCreate) -> CeoSupportStatement:
+    require_past(ctx, data.stated_on, "body.stated_on")
+    statement = CeoSupportStatement(engagement_id=ctx.engagement.id, level=data.level, stated_on=data.stated_on,
+                                    note=data.note, created_at=ctx.now)
+    ctx.session.add(statement)
+    ctx.session.flush()
+    ctx.record_event("ceo_support.stated", {"statement_id": statement.id, "level": statement.level,
+                                            "stated_on": statement.stated_on.isoformat()})
+    return statement
+
+
+def support_valid_until(ctx: RecordContext, stated_on: date) -> date | None:
+    """The last day a statement counts, as the ceo_support gate decides: older support has faded."""
+    max_age = ctx.rules.ceo_support_max_age_days
+    return stated_on + timedelta(days=max_age) if max_age is not None else None
+
+
+# --- training ----------------------------------------------------------------------------------------------------
+
+
+def record_training(ctx: RecordContext, data: TrainingSessionCreate) -> TrainingSession:
+    require_past(ctx, data.held_on, "body.held_on")
+    known = ctx.rules.training_modules
+    if known is not None:
+        unknown = [(f"body.modules[{i}]", f"'{m}' is not a module of this playbook's course; known: {list(known)}",
+                    "unknown_module") for i, m in enumerate(data.modules) if m not in known]
+        if unknown:
+            raise invalid_many(unknown)
+    require_distinct(data.attendee_ids, "body.attendee_ids")
+    require_people(ctx, data.attendee_ids, "body.attendee_ids")
+    session = TrainingSession(engagement_id=ctx.engagement.id, held_on=data.held_on, hours=data.hours,
+                              modules=sorted(set(data.modules)), attendee_ids=list(data.attendee_ids),
+                              notes=data.notes, created_at=ctx.now)
+    ctx.session.add(session)
+    ctx.session.flush()
+    ctx.record_event("training_session.recorded", {"training_session_id": session.id, "hours": session.hours,
+                                                   "modules": session.modules,
+                                                   "attendees": len(session.attendee_ids)})
+    return session
+
+
+# --- drafting groups ---------------------------------------------------------------------------------------------
+
+
+def _drafting_checks(ctx: RecordContext, member_ids: Sequence[int], started_on: date, ended_on: date | None
+                     ) -> list[str]:
+    """Validate a group; returns warnings when the playbook only warns about the size."""
+    require_distinct(member_ids, "body.member_ids")
+    require_people(ctx, member_ids, "body.member_ids")
+    require_past(ctx, started_on, "body.started_on")
+    if ended_on is not None:
+        if ended_on < started_on:
+            raise invalid("body.ended_on", f"ends on {ended_on.isoformat()}, before it started on "
+                                           f"{started_on.isoformat()}", "ends_before_start")
+        require_past(ctx, ended_on, "body.ended_on")
+    size = ctx.rules.drafting_group_size
+    if size is not None and not size[0] <= len(member_ids) <= size[1]:
+        message = f"a drafting group has {size[0]} to {size[1]} people; this one has {len(member_ids)}"
+        if not ctx.rules.drafting_group_size_warn_only:
+            raise invalid("body.member_ids", message, "group_size")
+        return [message]
+    return []
+
+
+def record_drafting_group(ctx: RecordContext, data: DraftingGroupCreate) -> tuple[DraftingGroup, list[str]]:
+    require_department(ctx, data.department_id, "body.department_id")
+    warnings = _drafting_checks(ctx, data.member_ids, data.started_on, data.ended_on)
+    group = DraftingGroup(engagement_id=ctx.engagement.id, department_id=data.department_id,
+                          member_ids=list(data.member_ids), started_on=data.started_on, ended_on=data.ended_on,
+                          created_at=ctx.now)
+    ctx.session.add(group)
+    ctx.session.flush()
+    ctx.record_event("drafting_group.recorded", {"drafting_group_id": group.id, "members": len(group.member_ids),
+                                                 "started_on": group.started_on.isoformat(),
+                                                 "warnings": warnings})
+    return group, warnings
+
+
+def update_drafting_group(ctx: RecordContext, group: DraftingGroup, data: DraftingGroupUpdate
+                          ) -> tuple[DraftingGroup, list[str]]:
+    changes = data.model_dump(exclude_unset=True)
+    if "member_ids" in changes and changes["member_ids"] is None:
+        raise invalid("body.member_ids", "may not be null", "null")
+    members = changes.get("member_ids", group.member_ids)
+    ended_on = changes.get("ended_on", group.ended_on)
+    warnings = _drafting_checks(ctx, members, group.started_on, ended_on)
+    changed = sorted(k for k, v in changes.items() if getattr(group, k) != v)
+    for name in changed:
+        setattr(group, name, list(changes[name]) if name == "member_ids" else changes[name])
+    if changed:
+        ctx.session.flush()
+        ctx.record_event("drafting_group.updated", {"drafting_group_id": group.id, "changed": changed,
+                                                    "warnings": warnings})
+    return group, warnings
+
+
+# --- appointments ------------------------------------------------------------------------------------------------
+
+
+def _appointment_checks(ctx: RecordContext, role: str, trained: bool, trained_on: date | None, ready: bool) -> None:
+    if ready and role != "okr_master":
+        raise invalid("body.ready", "only an OKR Master is 'ready'; an internal coach is 'trained'", "role_field")
+    if trained_on is not None:
+        if not trained:
+            raise invalid("body.trained_on", "a training date needs trained: true", "trained_on_without_trained")
+        require_past(ctx, trained_on, "body.trained_on")
+
+
+def appoint(ctx: RecordContext, data: AppointmentCreate) -> Appointment:
+    require_person(ctx, data.person_id, "body.person_id")
+    _appointment_checks(ctx, data.role, data.trained, data.trained_on, data.ready)
+    existing = ctx.session.scalar(select(Appointment.id).where(
+        Appointment.engagement_id == ctx.engagement.id, Appointment.person_id == data.person_id,
+        Appointment.role == data.role))
+    if existing is not None:
+        raise Conflict(f"person {data.person_id} is already appointed {data.role} (appointment {existing}); "
+                       "PATCH it instead", extra={"appointment_id": existing})
+    appointment = Appointment(engagement_id=ctx.engagement.id, person_id=data.person_id, role=data.role,
+                              trained=data.trained, trained_on=data.trained_on, ready=data.ready,
+                              created_at=ctx.now, updated_at=ctx.now)
+    ctx.session.add(appointment)
+    ctx.session.flush()
+    ctx.record_event("appointment.made", _appointment_payload(appointment))
+    return appointment
+
+
+def update_appointment(ctx: RecordContext, appointment: Appointment, data: AppointmentUpdate) -> Appointment:
+    changes: dict[str, Any] = data.model_dump(exclude_unset=True)
+    for flag in ("trained", "ready"):
+        if flag in changes and changes[flag] is None:
+            raise invalid(f"body.{flag}", "may not be null", "null")
+    trained = changes.get("trained", appointment.trained)
+    if trained is False and "trained_on" not in changes:
+        changes["trained_on"] = None  # no longer trained: the date goes with it
+    _appointment_checks(ctx, appointment.role, trained, changes.get("trained_on", appointment.trained_on),
+                        changes.get("ready", appointment.ready))
+    changed = sorted(k for k, v in changes.items() if getattr(appointment, k) != v)
+    for name in changed:
+        setattr(appointment, name, changes[name])
+    if changed:
+        appointment.updated_at = ctx.now
+        ctx.session.flush()
+        ctx.record_event("appointment.updated", {**_appointment_payload(appointment), "changed": changed})
+    return appointment
+
+
+def _appointment_payload(appointment: Appointment) -> dict[str, Any]:
+    return {"appointment_id": appointment.id, "person_id": appointment.person_id, "role": appointment.role,
+            "trained": appointment.trained, "ready": appointment.ready,
+            "trained_on": appointment.trained_on.isoformat() if appointment.trained_on else None}
