@@ -12,6 +12,7 @@ from okr_rollout.organizations import service
 from okr_rollout.organizations.schemas import (
     DepartmentCreate,
     DepartmentOut,
+    DepartmentUpdate,
     OrganizationCreate,
     OrganizationOut,
     OrganizationUpdate,
@@ -98,3 +99,12 @@ def list_departments(organization_id: int, session: SessionDep, caller: CallerDe
                      cursor: Cursor = None) -> Page[DepartmentOut]:
     rows = service.list_departments(session, caller, organization_id, after=decode_cursor(cursor), limit=limit)
     return page_of([DepartmentOut.model_validate(d) for d in rows], [d.id for d in rows], limit)
+
+
+@router.patch("/{organization_id}/departments/{department_id}", response_model=DepartmentOut)
+def update_department(organization_id: int, department_id: int, data: DepartmentUpdate, session: SessionDep,
+                      caller: CallerDep, now: NowDep, response: Response, if_match: IfMatch = None) -> DepartmentOut:
+    department = service.update_department(session, caller, organization_id, department_id, data, now,
+                                           lambda version: check_if_match(if_match, version))
+    set_etag(response, department.version)
+    return DepartmentOut.model_validate(department)

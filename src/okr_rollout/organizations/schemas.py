@@ -100,6 +100,12 @@ class DepartmentCreate(_Input):
     lead_id: int | None = None
 
 
+class DepartmentUpdate(_Input):
+    name: Name | None = None
+    is_pilot: bool | None = None
+    lead_id: int | None = None
+
+
 class DepartmentOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from okr_rollout.events import service as events
 from okr_rollout.models import Department, Organization, Person, PersonDepartment
 from okr_rollout.organizations.schemas import (
     DepartmentCreate,
+    DepartmentUpdate,
     OrganizationCreate,
     OrganizationUpdate,
     PersonCreate,
@@ -147,6 +149,44 @@ def create_department(
     session.flush()
     events.append(session, type="department.created", actor=caller.actor, at=now, organization_id=organization.id,
                   payload={"department_id": department.id, "is_pilot": department.is_pilot})
+    return department
+
+
+def update_department(
+    session: Session, caller: Caller, organization_id: int, department_id: int, data: DepartmentUpdate,
+    now: datetime, if_match: Callable[[int], None],
+) -> Department:
+    """Rename a department, choose it as a pilot (or not), or change its lead."""
+    organization = visible_organization(session, caller, organization_id)
+    _may_record(caller)
+    department = session.get(Department, department_id)
+    if department is None or department.organization_id != organization.id:
+        raise NotFound(f"organization {organization.id} has no department {department_id}")
+    if_match(department.version)
+    changes = data.model_dump(exclude_unset=True)
+    for flag in ("name", "is_pilot"):
+        if flag in changes and changes[flag] is None:
+            raise Unprocessable(f"{flag} cannot be null", errors=[{"field": f"body.{flag}",
+                                                                   "message": "may not be null", "type": "null"}])
+    if changes.get("lead_id") is not None:
+        lead = session.get(Person, changes["lead_id"])
+        if lead is None or lead.organization_id != organization.id:
+            raise Unprocessable(
+                f"person {changes['lead_id']} is not a person of organization {organization.id}",
+                errors=[{"field": "body.lead_id", "message": "a person of another organization",
+                         "type": "foreign_organization"}],
+            )
+    if "name" in changes and changes["name"] != department.name and session.scalar(select(Department.id).where(
+            Department.organization_id == organization.id, Department.name == changes["name"])):
+        raise Conflict(f"organization {organization.id} already has a department named {changes['name']!r}")
+    changed = sorted(k for k, v in changes.items() if getattr(department, k) != v)
+    for name in changed:
+        setattr(department, name, changes[name])
+    if changed:
+        session.flush()
+        events.append(session, type="department.updated", actor=caller.actor, at=now,
+                      organization_id=organization.id,
+                      payload={"department_id": department.id, "changed": changed, "is_pilot": department.is_pilot})
     return department
 
 

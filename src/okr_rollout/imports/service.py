@@ -1,0 +1,347 @@
+"""Import people and OKRs from CSV. Every row is checked before anything is written; one bad row rejects the
+file with every problem listed. Matching rows that already exist are left as they are, so a re-import of the
+same file changes nothing. Flushes only."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, get_args
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from okr_rollout.errors import Unprocessable
+from okr_rollout.events import service as events
+from okr_rollout.imports.table import RowProblem, Table, read_table, split_list
+from okr_rollout.models import Department, Engagement, KeyResult, Okr, Organization, Person, PersonDepartment, Quarter
+from okr_rollout.organizations.schemas import PersonRole
+
+ImportKind = Literal["people", "okrs"]
+ROLES: tuple[str, ...] = get_args(PersonRole)
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+NAME_MAX = 200
+
+PEOPLE_COLUMNS = {
+    "name": ("姓名", "名字"),
+    "email": ("e-mail", "電子郵件", "信箱"),
+    "department": ("departments", "部門"),
+    "role": ("roles", "角色"),
+}
+OKR_COLUMNS = {
+    "quarter": ("季度", "季"),
+    "department": ("部門",),
+    "owner": ("負責人",),
+    "objective": ("目標",),
+    "key_result": ("key result", "metric", "關鍵結果"),
+    "start": ("起始值", "start_value"),
+    "target": ("目標值", "target_value"),
+    "current": ("目前值", "current_value"),
+    "unit": ("單位",),
+}
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    departments_created: list[str] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+
+
+def rejected(problems: list[RowProblem]) -> Unprocessable:
+    problems = sorted(problems, key=lambda p: (p.row, p.column))
+    shown = "; ".join(str(p) for p in problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+    return Unprocessable(f"the file was not imported ({len(problems)} problem(s)): {shown}",
+                         errors=[p.as_error() for p in problems])
+
+
+# --- people ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _PersonRow:
+    line: int
+    name: str
+    email: str | None
+    departments: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+def import_people(session: Session, organization: Organization, content: bytes, actor: str, now: datetime
+                  ) -> ImportResult:
+    table = read_table(content, PEOPLE_COLUMNS, {"name"})
+    rows = _people_rows(table)
+    if table.problems:
+        raise rejected(table.problems)
+    result = ImportResult(kind="people", rows=len(rows))
+    people = list(session.scalars(select(Person).where(Person.organization_id == organization.id)))
+    by_email = {p.email.lower(): p for p in people if p.email}
+    by_name = {p.name: p for p in people}
+    departments = {d.name: d for d in session.scalars(
+        select(Department).where(Department.organization_id == organization.id))}
+    memberships: dict[int, set[int]] = {}
+    if people:
+        for person_id, department_id in session.execute(select(PersonDepartment.person_id,
+                                                               PersonDepartment.department_id).where(
+                PersonDepartment.person_id.in_([p.id for p in people]))):
+            memberships.setdefault(person_id, set()).add(department_id)
+    for row in rows:
+        for name in row.departments:
+            if name not in departments:
+                departments[name] = Department(organization_id=organization.id, name=name, created_at=now)
+                session.add(departments[name])
+                result.departments_created.append(name)
+    session.flush()
+    for row in rows:
+        person = by_email.get(row.email.lower()) if row.email else by_name.get(row.name)
+        wanted_departments = {departments[name].id for name in row.departments}
+        if person is None:
+            person = Person(organization_id=organization.id, name=row.name, email=row.email,
+                            roles=sorted(set(row.roles) or {"member"}), created_at=now)
+            session.add(person)
+            session.flush()
+            session.add_all(PersonDepartment(person_id=person.id, department_id=d) for d in sorted(wanted_departments))
+            result.created += 1
+        else:
+            new_roles = sorted(set(person.roles) | set(row.roles))
+            new_departments = wanted_departments - memberships.get(person.id, set())
+            if new_roles != sorted(person.roles) or new_departments:
+                person.roles = new_roles
+                session.add_all(PersonDepartment(person_id=person.id, department_id=d)
+                                for d in sorted(new_departments))
+                memberships.setdefault(person.id, set()).update(new_departments)
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        result.ids.append(person.id)
+    session.flush()
+    if result.created or result.updated or result.departments_created:
+        events.append(session, type="import.people", actor=actor, at=now, organization_id=organization.id,
+                      payload={"rows": result.rows, "created": result.created, "updated": result.updated,
+                               "departments_created": result.departments_created, "person_ids": result.ids})
+    return result
+
+
+def _people_rows(table: Table) -> list[_PersonRow]:
+    rows: list[_PersonRow] = []
+    seen: dict[str, int] = {}
+    for line, cells in table.rows:
+        name, email = cells.get("name", ""), cells.get("email", "") or None
+        if not name:
+            table.problems.append(RowProblem(line, "name", "a name is required", "missing"))
+        elif len(name) > NAME_MAX:
+            table.problems.append(RowProblem(line, "name", f"longer than {NAME_MAX} characters", "too_long"))
+        if email is not None and not EMAIL.match(email):
+            table.problems.append(RowProblem(line, "email", f"{email!r} is not an e-mail address", "email"))
+        roles = split_list(cells.get("role", ""))
+        for role in roles:
+            if role not in ROLES:
+                table.problems.append(RowProblem(line, "role", f"unknown role {role!r}; known: {', '.join(ROLES)}",
+                                                 "unknown_role"))
+        departments = split_list(cells.get("department", ""))
+        for department in departments:
+            if len(department) > NAME_MAX:
+                table.problems.append(RowProblem(line, "department", f"longer than {NAME_MAX} characters",
+                                                 "too_long"))
+        key = (email or "").lower() or f"name:{name}"
+        if name and key in seen:
+            table.problems.append(RowProblem(line, "email" if email else "name",
+                                             f"the same person as row {seen[key]}", "duplicate_row"))
+        seen.setdefault(key, line)
+        rows.append(_PersonRow(line, name, email, tuple(departments), tuple(roles)))
+    return rows
+
+
+# --- OKRs --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _KeyResultRow:
+    line: int
+    metric: str
+    start: float
+    target: float
+    current: float | None
+    unit: str
+
+
+@dataclass
+class _OkrRow:
+    line: int
+    quarter: Quarter
+    objective: str
+    owner_id: int | None
+    department_id: int | None
+    key_results: list[_KeyResultRow] = field(default_factory=list)
+
+
+def engagement_for_okrs(session: Session, organization_id: int, engagement_id: int | None,
+                        visible: ColumnElement[bool]) -> Engagement:
+    """The engagement OKRs are imported into: the one named, or the organization's only one."""
+    statement = select(Engagement).where(Engagement.organization_id == organization_id, visible)
+    if engagement_id is not None:
+        engagement = session.scalar(statement.where(Engagement.id == engagement_id))
+        if engagement is None:
+            raise Unprocessable(f"organization {organization_id} has no engagement {engagement_id}",
+                                errors=[{"field": "query.engagement_id", "message": "not an engagement of this "
+                                         "organization", "type": "unknown_engagement"}])
+        return engagement
+    engagements = list(session.scalars(statement.order_by(Engagement.id)))
+    if len(engagements) != 1:
+        raise Unprocessable(f"organization {organization_id} has {len(engagements)} engagements; name one with "
+                            "engagement_id", errors=[{"field": "query.engagement_id",
+                                                      "message": "required unless the organization has exactly one "
+                                                                 "engagement", "type": "missing"}])
+    return engagements[0]
+
+
+def import_okrs(session: Session, engagement: Engagement, content: bytes, actor: str, now: datetime
+                ) -> ImportResult:
+    """One row per key result; rows with the same quarter, objective, owner and department form one OKR."""
+    table = read_table(content, OKR_COLUMNS, {"quarter", "objective"})
+    okrs = _okr_rows(session, engagement, table) if not table.problems else []
+    if table.problems:
+        raise rejected(table.problems)
+    result = ImportResult(kind="okrs", rows=len(table.rows))
+    for row in okrs:
+        okr = session.scalar(select(Okr).where(
+            Okr.quarter_id == row.quarter.id, Okr.objective == row.objective,
+            Okr.owner_id.is_(None) if row.owner_id is None else Okr.owner_id == row.owner_id,
+            Okr.department_id.is_(None) if row.department_id is None else Okr.department_id == row.department_id,
+        ).order_by(Okr.id).limit(1))
+        is_new = okr is None
+        if okr is None:
+            okr = Okr(engagement_id=engagement.id, quarter_id=row.quarter.id, objective=row.objective,
+                      owner_id=row.owner_id, department_id=row.department_id, created_at=now)
+            session.add(okr)
+            session.flush()
+        changed = _merge_key_results(session, engagement, okr, row.key_results, now)
+        if is_new:
+            result.created += 1
+        elif changed:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        result.ids.append(okr.id)
+    session.flush()
+    if result.created or result.updated:
+        events.append(session, type="import.okrs", actor=actor, at=now, organization_id=engagement.organization_id,
+                      engagement_id=engagement.id,
+                      payload={"rows": result.rows, "created": result.created, "updated": result.updated,
+                               "okr_ids": result.ids})
+    return result
+
+
+def _merge_key_results(session: Session, engagement: Engagement, okr: Okr, rows: list[_KeyResultRow],
+                       now: datetime) -> bool:
+    """Add the key results the OKR lacks and correct start, target and unit of those it has; True if anything
+    changed. The current value of an existing key result belongs to its check-ins and is left alone."""
+    existing = {kr.metric: kr for kr in session.scalars(select(KeyResult).where(KeyResult.okr_id == okr.id))}
+    changed = False
+    for row in rows:
+        kr = existing.get(row.metric)
+        if kr is None:
+            session.add(KeyResult(engagement_id=engagement.id, okr_id=okr.id, metric=row.metric,
+                                  start_value=row.start, target_value=row.target,
+                                  current_value=row.start if row.current is None else row.current,
+                                  unit=row.unit, created_at=now))
+            changed = True
+        elif (kr.start_value, kr.target_value, kr.unit) != (row.start, row.target, row.unit):
+            kr.start_value, kr.target_value, kr.unit = row.start, row.target, row.unit
+            changed = True
+    return changed
+
+
+def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_OkrRow]:
+    quarters = {q.label: q for q in session.scalars(select(Quarter).where(Quarter.engagement_id == engagement.id))}
+    people = list(session.scalars(select(Person).where(Person.organization_id == engagement.organization_id)))
+    by_email = {p.email.lower(): p.id for p in people if p.email}
+    by_name: dict[str, list[int]] = {}
+    for person in people:
+        by_name.setdefault(person.name, []).append(person.id)
+    departments = dict(session.execute(select(Department.name, Department.id).where(
+        Department.organization_id == engagement.organization_id)).all())
+    grouped: dict[tuple[int, str, int | None, int | None], _OkrRow] = {}
+    metrics: dict[tuple[int, str, int | None, int | None, str], int] = {}
+    for line, cells in table.rows:
+        problems = table.problems
+        quarter = quarters.get(cells.get("quarter", ""))
+        if quarter is None:
+            problems.append(RowProblem(line, "quarter", f"no quarter labelled {cells.get('quarter', '')!r} in "
+                                       f"engagement {engagement.id}; known: {sorted(quarters)}", "unknown_quarter"))
+        objective = cells.get("objective", "")
+        if not objective:
+            problems.append(RowProblem(line, "objective", "an objective is required", "missing"))
+        elif len(objective) > 2000:
+            problems.append(RowProblem(line, "objective", "longer than 2000 characters", "too_long"))
+        owner_id = _owner(cells.get("owner", ""), by_email, by_name, line, problems)
+        department_id = None
+        if cells.get("department"):
+            department_id = departments.get(cells["department"])
+            if department_id is None:
+                problems.append(RowProblem(line, "department", f"no department named {cells['department']!r}",
+                                           "unknown_department"))
+        metric = cells.get("key_result", "")
+        numbers = {name: _number(cells.get(name, ""), name, line, problems, required=bool(metric) and
+                                 name in ("start", "target")) for name in ("start", "target", "current")}
+        if not metric and any(cells.get(n) for n in ("start", "target", "current", "unit")):
+            problems.append(RowProblem(line, "key_result", "values are given but the key result has no name",
+                                       "missing"))
+        if len(cells.get("unit", "")) > 32:
+            problems.append(RowProblem(line, "unit", "longer than 32 characters", "too_long"))
+        if quarter is None or not objective:
+            continue
+        key = (quarter.id, objective, owner_id, department_id)
+        okr = grouped.setdefault(key, _OkrRow(line, quarter, objective, owner_id, department_id))
+        if metric:
+            if (*key, metric) in metrics:
+                problems.append(RowProblem(line, "key_result", f"the same key result as row {metrics[(*key, metric)]}",
+                                           "duplicate_row"))
+                continue
+            metrics[(*key, metric)] = line
+            start, target = numbers["start"], numbers["target"]
+            if start is not None and target is not None:
+                okr.key_results.append(_KeyResultRow(line, metric, start, target, numbers["current"],
+                                                     cells.get("unit", "")))
+    return list(grouped.values())
+
+
+def _owner(value: str, by_email: dict[str, int], by_name: dict[str, list[int]], line: int,
+           problems: list[RowProblem]) -> int | None:
+    if not value:
+        return None
+    if "@" in value:
+        found = by_email.get(value.lower())
+        if found is None:
+            problems.append(RowProblem(line, "owner", f"no person with e-mail {value!r} in this organization",
+                                       "unknown_person"))
+        return found
+    matches = by_name.get(value, [])
+    if len(matches) != 1:
+        problems.append(RowProblem(line, "owner", f"no person named {value!r} in this organization" if not matches
+                                   else f"{len(matches)} people are named {value!r}; use their e-mail",
+                                   "unknown_person" if not matches else "ambiguous_person"))
+        return None
+    return matches[0]
+
+
+def _number(value: str, column: str, line: int, problems: list[RowProblem], *, required: bool) -> float | None:
+    if not value:
+        if required:
+            problems.append(RowProblem(line, column, "a number is required for a key result", "missing"))
+        return None
+    try:
+        number = float(value.replace(",", ""))
+    except ValueError:
+        problems.append(RowProblem(line, column, f"{value!r} is not a number", "not_a_number"))
+        return None
+    if not math.isfinite(number):
+        problems.append(RowProblem(line, column, f"{value!r} is not a finite number", "not_a_number"))
+        return None
+    return number
