@@ -21,6 +21,8 @@ class FieldError(BaseModel):
     field: str
     message: str
     type: str
+    row: int | None = None  # imports: the CSV line (header = 1)
+    column: str | None = None  # imports: the CSV column
 
 
 class Problem(BaseModel):
@@ -32,20 +34,20 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-def _problem_response(status: int, description: str) -> dict[str, Any]:
+def problem_response(status: int, description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
 
 
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _problem_response(400, "Malformed request (bad JSON, bad cursor)"),
-    401: _problem_response(401, "No valid bearer token"),
-    404: _problem_response(404, "Not found, or not visible to the caller"),
-    413: _problem_response(413, "Body over the size limit"),
-    422: _problem_response(422, "A field is unknown, missing, of the wrong type, or breaks a rule"),
+    400: problem_response(400, "Malformed request (bad JSON, bad cursor)"),
+    401: problem_response(401, "No valid bearer token"),
+    404: problem_response(404, "Not found, or not visible to the caller"),
+    413: problem_response(413, "Body over the size limit"),
+    422: problem_response(422, "A field is unknown, missing, of the wrong type, or breaks a rule"),
 }
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: _problem_response(409, "Conflicts with the current state (or an Idempotency-Key in use)"),
-    412: _problem_response(412, "If-Match names a stale version"),
+    409: problem_response(409, "Conflicts with the current state (or an Idempotency-Key in use)"),
+    412: problem_response(412, "If-Match names a stale version"),
 }
 
 

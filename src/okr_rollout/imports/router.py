@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from okr_rollout.api.deps import CallerDep, NowDep, SessionDep
-from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
+from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response
 from okr_rollout.auth.service import engagement_visibility, visible_organization
 from okr_rollout.errors import UnsupportedMediaType
 from okr_rollout.imports import service
@@ -43,6 +43,7 @@ EngagementQuery = Annotated[int | None, Query(description="For okrs, when the or
 
 @router.post(
     "/{organization_id}/imports", response_model=ImportOut,
+    responses={415: problem_response(415, "The body is not sent as text/csv")},
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
     description=(
         "Import a CSV file (UTF-8, with or without BOM). `kind=people`: columns name, email, department, role "
