@@ -210,6 +210,9 @@ def _import(kind: str, file: Path, organization_id: int, engagement_id: int | No
     except ProblemError as error:
         typer.echo(f"{file}: not imported: {error.detail.split(':')[0]}", err=True)
         for problem in error.errors or []:
+            if problem.get("field") == "query.engagement_id":
+                typer.echo(f"  --engagement: {problem['message']}; pass --engagement ID", err=True)
+                continue
             where = f"row {problem['row']}, column {problem['column']}" if "row" in problem else problem["field"]
             typer.echo(f"  {file}: {where}: {problem['message']}", err=True)
         raise typer.Exit(1) from None

@@ -177,6 +177,28 @@ class Walk:
             for pair in cycle.one_on_ones:
                 self.meeting("one_on_one", monday + timedelta(days=2), list(pair))
 
+    def run_quarter(self, cycle: Cycle, trigger: str) -> None:
+        """Thirteen weeks, each recorded on the Monday after it. After the first week the report says the
+        quarter runs on and that its check-ins and team meetings are behind; the 1:1s are not due yet."""
+        ordinal = cycle.ordinal
+        for week in range(WEEKS_PER_QUARTER):
+            self.go_to(cycle.monday(week + 1))
+            if week == 0:
+                gate = self.gate(trigger)
+                failing = {c["id"]: c["reason"] for c in gate["criteria"] if not c["passed"]}
+                assert f"q{ordinal}_ended" in failing and not gate["allowed"]
+                key_results = sum(len(okr["key_results"]) for okr in cycle.okrs)
+                assert f"0 of {key_results} (0%); 80% needed." in failing[f"q{ordinal}_check_ins"]
+                assert "'weekly_team' meetings every 7 days are behind" in failing[f"q{ordinal}_team_meetings"]
+                assert f"q{ordinal}_one_on_ones" not in failing
+            self.record_week(cycle, week)
+        gate = self.gate(trigger)
+        evidence = {c["id"]: c["evidence"] for c in gate["criteria"]}
+        check_ins = evidence[f"q{ordinal}_check_ins"]
+        assert (check_ins["periods_elapsed"], check_ins["rate"]) == (WEEKS_PER_QUARTER, 1.0)
+        one_on_ones = evidence[f"q{ordinal}_one_on_ones"]
+        assert (one_on_ones["expected_each"], one_on_ones["behind"]) == (6, [])
+
     # --- the journey --------------------------------------------------------------------------------------------
 
     def phase(self) -> str:
@@ -247,6 +269,7 @@ class Cycle:
     """What a quarter's weekly rhythm records: check-ins on each OKR's key results, team meetings (by
     department id; None for the whole company) and 1:1 pairs."""
 
+    ordinal: int  # 1 for Q1: the gates name a quarter by its place in the engagement
     quarter: dict[str, Any]
     okrs: list[dict[str, Any]]
     team_meetings: dict[int | None, list[int]]

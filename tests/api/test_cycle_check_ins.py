@@ -98,7 +98,7 @@ def test_check_in_on_a_key_result_of_another_quarter_is_422(
     app_client: TestClient, tokens: Tokens, clock: Clock
 ) -> None:
     cycle = new_cycle(app_client, tokens)
-    q1, _, kr_id = _one_key_result(cycle)
+    _, _, kr_id = _one_key_result(cycle)
     q2 = cycle.quarter("Q2", Q2_START, Q2_END)
     move_to(clock, week(Q2_START, 2))
     problem = assert_invalid(cycle.post_check_in(q2["id"], kr_id, Q2_START, 40), "body.key_result_id",
@@ -142,6 +142,21 @@ def test_check_in_in_the_future_is_422(app_client: TestClient, tokens: Tokens, c
     assert cycle.post_check_in(q1, kr_id, date(2026, 1, 20), 12).status_code == 201  # today is not the future
 
 
+def test_future_is_judged_by_the_organization_s_calendar(app_client: TestClient, tokens: Tokens, clock: Clock) -> None:
+    """Monday 07:30 in Taipei is still Sunday in UTC: a check-in for that Monday is not in the future there,
+    while Sunday 18:00 in Los Angeles is already Monday in UTC: Monday is still the future there."""
+    taipei = new_cycle(app_client, tokens, timezone="Asia/Taipei")
+    los_angeles = new_cycle(app_client, tokens, timezone="America/Los_Angeles")
+    tpe_q1, _, tpe_kr = _one_key_result(taipei)
+    lax_q1, _, lax_kr = _one_key_result(los_angeles)
+    monday = week(Q1_START, 2)  # 2026-01-12
+    move_to(clock, monday - timedelta(days=1))
+    clock.advance(hours=23 - clock.now.hour, minutes=30)  # 2026-01-11 23:30 UTC = 2026-01-12 07:30 in Taipei
+    assert taipei.post_check_in(tpe_q1, tpe_kr, monday, 12).status_code == 201
+    clock.advance(hours=2)  # 2026-01-12 01:30 UTC = 2026-01-11 17:30 in Los Angeles
+    assert_invalid(los_angeles.post_check_in(lax_q1, lax_kr, monday, 12), "body.week_of", "future_date")
+
+
 def test_check_in_confidence_above_the_playbook_scale_is_422(
     app_client: TestClient, tokens: Tokens, clock: Clock
 ) -> None:
@@ -167,6 +182,23 @@ def test_check_in_author_of_another_organization_is_422(app_client: TestClient, 
     move_to(clock, week(Q1_START, 2))
     assert_invalid(ours.post_check_in(q1, kr_id, Q1_START, 12, author_id=theirs.people["Sam"]), "body.author_id",
                    "foreign_organization")
+
+
+def test_a_coach_of_another_engagement_can_neither_record_nor_read_the_cycle(
+    app_client: TestClient, tokens: Tokens, clock: Clock
+) -> None:
+    cycle = new_cycle(app_client, tokens)
+    q1, okr_id, kr_id = _one_key_result(cycle)
+    move_to(clock, week(Q1_START, 2))
+    stranger = Cycle(app_client, tokens.other_coach, cycle.journey, tokens.admin)
+    assert_problem(stranger.post_check_in(q1, kr_id, Q1_START, 12), 404)
+    assert_problem(stranger.put_score(okr_id, 0.7), 404)
+    assert_problem(stranger.post_okr(q1, "Sneak in"), 404)
+    for path in [f"/quarters/{q1}/review", f"/key-results/{kr_id}/check-ins", f"/okrs/{okr_id}"]:
+        assert_problem(app_client.get(f"{cycle.base}{path}", headers={"Authorization": f"Bearer {tokens.other_coach}"}),
+                       404)
+    assert cycle.get(f"/key-results/{kr_id}/check-ins") == []
+    assert cycle.get(f"/okrs/{okr_id}")["score"] is None
 
 
 # --- scores ------------------------------------------------------------------------------------------------------

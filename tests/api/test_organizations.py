@@ -174,7 +174,7 @@ def test_duplicate_department_name_is_409(app_client: TestClient, tokens: Tokens
 def test_person_validation_names_the_field(app_client: TestClient, tokens: Tokens) -> None:
     org = create_organization(app_client, tokens.admin)
     path = f"{ORGS}/{org['id']}/people"
-    for payload, field in [({"name": "A", "roles": ["emperor"]}, "body.roles.0"),
+    for payload, field in [({"name": "A", "roles": ["emperor"]}, "body.roles[0]"),
                            ({"name": "A", "email": "not-an-email"}, "body.email"),
                            ({"name": "A", "locale": "fr"}, "body.locale")]:
         problem = assert_problem(app_client.post(path, json=payload, headers=auth(tokens.admin)), 422)

@@ -94,15 +94,16 @@ def test_executive_meeting_outcome_the_playbook_does_not_know_is_refused(
 def test_meeting_outcomes_must_be_keys(app_client: TestClient, tokens: Tokens) -> None:
     org = client_organization(app_client, tokens)
     response = post(app_client, tokens.coach, org.engagement_id, "meetings", executive(org, outcomes=["CEO support"]))
-    refused(response, ("body.outcomes.0", "string_pattern_mismatch"))
+    refused(response, ("body.outcomes[0]", "string_pattern_mismatch"))
     assert listed(app_client, tokens.coach, org.engagement_id, "meetings") == []
 
 
 def test_meeting_kind_without_gate_outcomes_takes_free_outcomes(app_client: TestClient, tokens: Tokens) -> None:
     org = client_organization(app_client, tokens)
     meeting = create(app_client, tokens.coach, org.engagement_id, "meetings",
-                     {"kind": "weekly_team", "held_at": "2026-01-05T08:00:00Z", "department_id": org.pilot_department_id,
-                      "attendee_ids": org.pilot_ids, "outcomes": ["blockers_cleared"]})
+                     {"kind": "weekly_team", "held_at": "2026-01-05T08:00:00Z",
+                      "department_id": org.pilot_department_id, "attendee_ids": org.pilot_ids,
+                      "outcomes": ["blockers_cleared"]})
     assert meeting["outcomes"] == ["blockers_cleared"]
     assert meeting["department_id"] == org.pilot_department_id
 

@@ -34,6 +34,14 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
+def field_path(location: tuple[int | str, ...] | list[int | str]) -> str:
+    """``("body", "outcomes", 0)`` -> ``body.outcomes[0]``: the same notation as the services' own errors."""
+    path = ""
+    for part in location:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
 def problem_response(status: int, description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
 
@@ -73,7 +81,7 @@ def install(app: FastAPI) -> None:
             return render(BadRequest(f"The body is not valid JSON: {message}".rstrip(": ")), request)
         errors = [
             {
-                "field": ".".join(str(part) for part in d["loc"]),
+                "field": field_path(d["loc"]),
                 "message": ("unknown field" if d["type"] == "extra_forbidden" else str(d["msg"])),
                 "type": str(d["type"]),
             }

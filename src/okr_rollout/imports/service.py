@@ -23,6 +23,7 @@ ImportKind = Literal["people", "okrs"]
 ROLES: tuple[str, ...] = get_args(PersonRole)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 NAME_MAX = 200
+TEXT_MAX = 2000  # as the API's objective and key-result fields
 
 PEOPLE_COLUMNS = {
     "name": ("姓名", "名字"),
@@ -100,6 +101,11 @@ def import_people(session: Session, organization: Organization, content: bytes, 
     session.flush()
     for row in rows:
         person = by_email.get(row.email.lower()) if row.email else by_name.get(row.name)
+        if person is None and row.email:
+            # Someone recorded earlier by name alone is the same person, now with their e-mail.
+            namesake = by_name.get(row.name)
+            if namesake is not None and not namesake.email:
+                person = namesake
         wanted_departments = {departments[name].id for name in row.departments}
         if person is None:
             person = Person(organization_id=organization.id, name=row.name, email=row.email,
@@ -111,8 +117,12 @@ def import_people(session: Session, organization: Organization, content: bytes, 
         else:
             new_roles = sorted(set(person.roles) | set(row.roles))
             new_departments = wanted_departments - memberships.get(person.id, set())
-            if new_roles != sorted(person.roles) or new_departments:
+            new_email = row.email if row.email and not person.email else None
+            if new_roles != sorted(person.roles) or new_departments or new_email:
                 person.roles = new_roles
+                if new_email:
+                    person.email = new_email
+                    by_email[new_email.lower()] = person
                 session.add_all(PersonDepartment(person_id=person.id, department_id=d)
                                 for d in sorted(new_departments))
                 memberships.setdefault(person.id, set()).update(new_departments)
@@ -278,8 +288,8 @@ def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_O
         objective = cells.get("objective", "")
         if not objective:
             problems.append(RowProblem(line, "objective", "an objective is required", "missing"))
-        elif len(objective) > 2000:
-            problems.append(RowProblem(line, "objective", "longer than 2000 characters", "too_long"))
+        elif len(objective) > TEXT_MAX:
+            problems.append(RowProblem(line, "objective", f"longer than {TEXT_MAX} characters", "too_long"))
         owner_id = _owner(cells.get("owner", ""), by_email, by_name, line, problems)
         department_id = None
         if cells.get("department"):
@@ -288,6 +298,8 @@ def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_O
                 problems.append(RowProblem(line, "department", f"no department named {cells['department']!r}",
                                            "unknown_department"))
         metric = cells.get("key_result", "")
+        if len(metric) > TEXT_MAX:
+            problems.append(RowProblem(line, "key_result", f"longer than {TEXT_MAX} characters", "too_long"))
         numbers = {name: _number(cells.get(name, ""), name, line, problems, required=bool(metric) and
                                  name in ("start", "target")) for name in ("start", "target", "current")}
         if not metric and any(cells.get(n) for n in ("start", "target", "current", "unit")):

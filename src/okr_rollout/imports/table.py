@@ -62,9 +62,10 @@ def read_table(content: bytes, columns: Mapping[str, tuple[str, ...]], required:
         table.problems.append(RowProblem(1, missing, f"the required column {missing!r} is missing", "missing_column"))
     if table.problems:
         return table
+    line = 1  # a spreadsheet's row number: a cell holding a line break is still one row
     try:
         for values in reader:
-            line = reader.line_num
+            line += 1
             if not any(v.strip() for v in values):
                 continue
             if len(values) > len(names):
@@ -74,7 +75,7 @@ def read_table(content: bytes, columns: Mapping[str, tuple[str, ...]], required:
             row = {name: value.strip() for name, value in zip(names, values, strict=False) if name is not None}
             table.rows.append((line, row))
     except csv.Error as error:
-        table.problems.append(RowProblem(reader.line_num, "*", f"not valid CSV: {error}", "csv"))
+        table.problems.append(RowProblem(line + 1, "*", f"not valid CSV: {error}", "csv"))
     if not table.rows and not table.problems:
         table.problems.append(RowProblem(2, "*", "the file has a header but no rows", "empty"))
     return table

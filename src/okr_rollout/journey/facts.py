@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,7 @@ class CeoSupportFacts:
     level: str
     stated_on: date
     note: str = ""
+    recorded: int = 0  # order of recording: of two statements on one day, the later one counts
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +151,11 @@ class EngagementFacts:
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The client's calendar date: records and deadlines are dated in the organization's time zone."""
+        return self.local_date(self.now)
+
+    def local_date(self, moment: datetime) -> date:
+        return moment.astimezone(_zone(self.organization.timezone)).date()
 
     def quarter(self, ordinal: int) -> QuarterFacts | None:
         """The engagement's n-th quarter (1 = Q1) by start date."""

@@ -47,7 +47,7 @@ _MEMBERSHIPS = (
 _DEPARTMENTS = "SELECT d.id, d.organization_id, d.name, d.is_pilot, d.lead_id FROM departments d"
 
 _MEETINGS = "SELECT id, engagement_id, kind, held_at, attendee_ids, outcomes, department_id FROM meetings"
-_CEO_SUPPORT = "SELECT engagement_id, level, stated_on, note FROM ceo_support_statements"
+_CEO_SUPPORT = "SELECT id, engagement_id, level, stated_on, note FROM ceo_support_statements"
 _TRAINING = "SELECT id, engagement_id, held_on, hours, modules, attendee_ids FROM training_sessions"
 _DRAFTING = "SELECT id, engagement_id, member_ids, started_on, ended_on, department_id FROM drafting_groups"
 _QUARTERS = "SELECT id, engagement_id, label, starts_on, ends_on FROM quarters"
@@ -139,7 +139,7 @@ class _Records:
         self.meetings = grouped(_MEETINGS, lambda r: MeetingFacts(
             r.id, r.kind, _utc(r.held_at), frozenset(_json(r.attendee_ids)), frozenset(_json(r.outcomes)),
             r.department_id))
-        self.ceo_support = grouped(_CEO_SUPPORT, lambda r: CeoSupportFacts(r.level, _day(r.stated_on), r.note))
+        self.ceo_support = grouped(_CEO_SUPPORT, lambda r: CeoSupportFacts(r.level, _day(r.stated_on), r.note, r.id))
         self.training = grouped(_TRAINING, lambda r: TrainingSessionFacts(
             r.id, _day(r.held_on), float(r.hours), frozenset(_json(r.modules)), frozenset(_json(r.attendee_ids))))
         self.drafting = grouped(_DRAFTING, lambda r: DraftingGroupFacts(

@@ -18,6 +18,7 @@ from okr_rollout.organizations.schemas import (
     OrganizationUpdate,
     PersonCreate,
     PersonOut,
+    PersonUpdate,
 )
 
 router = APIRouter(prefix="/api/v1/organizations", tags=["organizations"],
@@ -108,3 +109,12 @@ def update_department(organization_id: int, department_id: int, data: Department
                                            lambda version: check_if_match(if_match, version))
     set_etag(response, department.version)
     return DepartmentOut.model_validate(department)
+
+
+@router.patch("/{organization_id}/people/{person_id}", response_model=PersonOut)
+def update_person(organization_id: int, person_id: int, data: PersonUpdate, session: SessionDep, caller: CallerDep,
+                  now: NowDep, response: Response, if_match: IfMatch = None) -> PersonOut:
+    person = service.update_person(session, caller, organization_id, person_id, data, now,
+                                   lambda version: check_if_match(if_match, version))
+    set_etag(response, person.version)
+    return person

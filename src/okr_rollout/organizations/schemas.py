@@ -83,6 +83,14 @@ class PersonCreate(_Input):
     locale: Literal["en", "zh-TW"] = "en"
 
 
+class PersonUpdate(_Input):
+    name: Name | None = None
+    email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    roles: Annotated[list[PersonRole], Field(max_length=6)] | None = None
+    department_ids: Annotated[list[int], Field(max_length=50)] | None = None
+    locale: Literal["en", "zh-TW"] | None = None
+
+
 class PersonOut(BaseModel):
     id: int
     organization_id: int | None

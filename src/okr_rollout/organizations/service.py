@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import organization_visibility, visible_organization
@@ -20,6 +21,7 @@ from okr_rollout.organizations.schemas import (
     OrganizationUpdate,
     PersonCreate,
     PersonOut,
+    PersonUpdate,
 )
 
 
@@ -83,17 +85,7 @@ def create_person(
 ) -> PersonOut:
     organization = visible_organization(session, caller, organization_id)
     _may_record(caller)
-    department_ids = sorted(set(data.department_ids))
-    if department_ids:
-        found = set(session.scalars(select(Department.id).where(
-            Department.id.in_(department_ids), Department.organization_id == organization.id)))
-        unknown = [d for d in department_ids if d not in found]
-        if unknown:
-            raise Unprocessable(
-                f"departments {unknown} are not departments of organization {organization.id}",
-                errors=[{"field": "body.department_ids", "message": f"unknown departments {unknown}",
-                         "type": "foreign_organization"}],
-            )
+    department_ids = _own_departments(session, organization.id, data.department_ids)
     person = Person(organization_id=organization.id, name=data.name, email=data.email,
                     roles=sorted(set(data.roles)), locale=data.locale, created_at=now)
     session.add(person)
@@ -103,6 +95,64 @@ def create_person(
     events.append(session, type="person.created", actor=caller.actor, at=now, organization_id=organization.id,
                   payload={"person_id": person.id, "roles": person.roles, "department_ids": department_ids})
     return person_out(person, department_ids)
+
+
+def _own_departments(session: Session, organization_id: int, requested: list[int]) -> list[int]:
+    department_ids = sorted(set(requested))
+    if department_ids:
+        found = set(session.scalars(select(Department.id).where(
+            Department.id.in_(department_ids), Department.organization_id == organization_id)))
+        unknown = [d for d in department_ids if d not in found]
+        if unknown:
+            raise Unprocessable(
+                f"departments {unknown} are not departments of organization {organization_id}",
+                errors=[{"field": "body.department_ids", "message": f"unknown departments {unknown}",
+                         "type": "foreign_organization"}],
+            )
+    return department_ids
+
+
+def update_person(
+    session: Session, caller: Caller, organization_id: int, person_id: int, data: PersonUpdate, now: datetime,
+    if_match: Callable[[int], None],
+) -> PersonOut:
+    """Correct a person's details, roles, or the departments they belong to (a lead joining their department)."""
+    organization = visible_organization(session, caller, organization_id)
+    _may_record(caller)
+    person = session.get(Person, person_id)
+    if person is None or person.organization_id != organization.id:
+        raise NotFound(f"organization {organization.id} has no person {person_id}")
+    if_match(person.version)
+    changes = data.model_dump(exclude_unset=True)
+    for field in ("name", "roles", "department_ids", "locale"):
+        if field in changes and changes[field] is None:
+            raise Unprocessable(f"{field} cannot be null", errors=[{"field": f"body.{field}",
+                                                                    "message": "may not be null", "type": "null"}])
+    current = sorted(session.scalars(select(PersonDepartment.department_id)
+                                     .where(PersonDepartment.person_id == person.id)))
+    changed: list[str] = []
+    if "department_ids" in changes:
+        wanted = _own_departments(session, organization.id, changes.pop("department_ids"))
+        if wanted != current:
+            for membership in session.scalars(select(PersonDepartment).where(PersonDepartment.person_id == person.id)):
+                if membership.department_id not in wanted:
+                    session.delete(membership)
+            session.add_all(PersonDepartment(person_id=person.id, department_id=d) for d in wanted if d not in current)
+            current = wanted
+            changed.append("department_ids")
+    if "roles" in changes:
+        changes["roles"] = sorted(set(changes["roles"]))
+    for name, value in changes.items():
+        if getattr(person, name) != value:
+            setattr(person, name, value)
+            changed.append(name)
+    if changed:
+        if "department_ids" in changed and len(changed) == 1:
+            flag_modified(person, "roles")  # a change of membership is a change of the person: its version moves
+        session.flush()
+        events.append(session, type="person.updated", actor=caller.actor, at=now, organization_id=organization.id,
+                      payload={"person_id": person.id, "changed": sorted(changed), "department_ids": current})
+    return person_out(person, current)
 
 
 def person_out(person: Person, department_ids: list[int]) -> PersonOut:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles.rules import RecordRules
 from okr_rollout.errors import Unprocessable
 from okr_rollout.events import service as events
-from okr_rollout.models import Department, Engagement, EngagementCoach, Person
+from okr_rollout.models import Department, Engagement, EngagementCoach, Organization, Person
 from okr_rollout.playbooks import LoadedPlaybook
 
 
@@ -29,10 +30,12 @@ class RecordContext:
     playbook: LoadedPlaybook
     rules: RecordRules
     now: datetime
+    timezone: str = "UTC"
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The client's calendar date, as the gates count days."""
+        return self.now.astimezone(ZoneInfo(self.timezone)).date()
 
     def record_event(self, type: str, payload: dict[str, Any]) -> None:
         events.append(self.session, type=type, actor=self.caller.actor, at=self.now,
@@ -44,7 +47,8 @@ def context(session: Session, caller: Caller, catalog: Catalog, engagement_id: i
     """Anyone who sees an engagement may record on it: its coaches, its organization's internal coaches, the CRM."""
     engagement = visible_engagement(session, caller, engagement_id)
     playbook = catalog.pinned(session, engagement.playbook_sha256)
-    return RecordContext(session, caller, engagement, playbook, RecordRules.of(playbook), now)
+    timezone = session.scalar(select(Organization.timezone).where(Organization.id == engagement.organization_id))
+    return RecordContext(session, caller, engagement, playbook, RecordRules.of(playbook), now, timezone or "UTC")
 
 
 def invalid(field: str, message: str, rule: str) -> Unprocessable:

@@ -77,6 +77,15 @@ def state_ceo_support(engagement_id: int, data: CeoSupportCreate, session: Sessi
     return _support_out(ctx, statement)
 
 
+@router.get("/meetings/{record_id}", response_model=MeetingOut)
+def get_meeting(engagement_id: int, record_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+                now: NowDep, response: Response) -> MeetingOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    meeting = service.get_record(session, Meeting, ctx.engagement.id, record_id)
+    set_etag(response, meeting.version)
+    return MeetingOut.model_validate(meeting)
+
+
 @router.get("/ceo-support", response_model=Page[CeoSupportOut])
 def list_ceo_support(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
                      limit: Limit = 50, cursor: Cursor = None) -> Page[CeoSupportOut]:
@@ -84,6 +93,13 @@ def list_ceo_support(engagement_id: int, session: SessionDep, caller: CallerDep,
     rows = service.list_records(session, CeoSupportStatement, ctx.engagement.id, after=decode_cursor(cursor),
                                 limit=limit)
     return page_of([_support_out(ctx, s) for s in rows], [s.id for s in rows], limit)
+
+
+@router.get("/ceo-support/{record_id}", response_model=CeoSupportOut)
+def get_ceo_support(engagement_id: int, record_id: int, session: SessionDep, caller: CallerDep,
+                    catalog: CatalogDep, now: NowDep) -> CeoSupportOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    return _support_out(ctx, service.get_record(session, CeoSupportStatement, ctx.engagement.id, record_id))
 
 
 @router.post("/training-sessions", status_code=status.HTTP_201_CREATED, response_model=TrainingSessionOut)
@@ -101,6 +117,15 @@ def list_training(engagement_id: int, session: SessionDep, caller: CallerDep, ca
     rows = service.list_records(session, TrainingSession, ctx.engagement.id, after=decode_cursor(cursor),
                                 limit=limit)
     return page_of([TrainingSessionOut.model_validate(t) for t in rows], [t.id for t in rows], limit)
+
+
+@router.get("/training-sessions/{record_id}", response_model=TrainingSessionOut)
+def get_training(engagement_id: int, record_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+                 now: NowDep, response: Response) -> TrainingSessionOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    training = service.get_record(session, TrainingSession, ctx.engagement.id, record_id)
+    set_etag(response, training.version)
+    return TrainingSessionOut.model_validate(training)
 
 
 def _group_out(group: DraftingGroup, warnings: list[str]) -> DraftingGroupOut:
@@ -124,6 +149,15 @@ def list_drafting_groups(engagement_id: int, session: SessionDep, caller: Caller
     rows = service.list_records(session, DraftingGroup, ctx.engagement.id, after=decode_cursor(cursor),
                                 limit=limit)
     return page_of([_group_out(g, []) for g in rows], [g.id for g in rows], limit)
+
+
+@router.get("/drafting-groups/{group_id}", response_model=DraftingGroupOut)
+def get_drafting_group(engagement_id: int, group_id: int, session: SessionDep, caller: CallerDep,
+                       catalog: CatalogDep, now: NowDep, response: Response) -> DraftingGroupOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    group = service.get_record(session, DraftingGroup, ctx.engagement.id, group_id)
+    set_etag(response, group.version)
+    return _group_out(group, [])
 
 
 @router.patch("/drafting-groups/{group_id}", response_model=DraftingGroupOut)
@@ -152,6 +186,15 @@ def list_appointments(engagement_id: int, session: SessionDep, caller: CallerDep
     ctx = context(session, caller, catalog, engagement_id, now)
     rows = service.list_records(session, Appointment, ctx.engagement.id, after=decode_cursor(cursor), limit=limit)
     return page_of([AppointmentOut.model_validate(a) for a in rows], [a.id for a in rows], limit)
+
+
+@router.get("/appointments/{appointment_id}", response_model=AppointmentOut)
+def get_appointment(engagement_id: int, appointment_id: int, session: SessionDep, caller: CallerDep,
+                    catalog: CatalogDep, now: NowDep, response: Response) -> AppointmentOut:
+    ctx = context(session, caller, catalog, engagement_id, now)
+    appointment = service.get_record(session, Appointment, ctx.engagement.id, appointment_id)
+    set_etag(response, appointment.version)
+    return AppointmentOut.model_validate(appointment)
 
 
 @router.patch("/appointments/{appointment_id}", response_model=AppointmentOut)

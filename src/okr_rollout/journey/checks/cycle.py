@@ -144,7 +144,7 @@ def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> Cri
     window_end = min(quarter.ends_on, facts.today)
     meetings = [
         m for m in facts.meetings
-        if m.kind == params.meeting_kind and quarter.starts_on <= m.held_at.date() <= window_end
+        if m.kind == params.meeting_kind and quarter.starts_on <= facts.local_date(m.held_at) <= window_end
     ]
     counts: dict[str, int] = {}
     if params.per == "person":

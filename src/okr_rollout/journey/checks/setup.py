@@ -43,7 +43,7 @@ def ceo_support(facts: EngagementFacts, params: kinds.CeoSupport) -> CriterionRe
             required_level=params.min_level,
             max_age_days=params.max_age_days,
         )
-    latest = max(stated, key=lambda statement: statement.stated_on)
+    latest = max(stated, key=lambda statement: (statement.stated_on, statement.recorded))
     age_days = (facts.today - latest.stated_on).days
     evidence = {
         "level": latest.level,
