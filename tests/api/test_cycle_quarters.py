@@ -77,7 +77,7 @@ def test_duplicate_quarter_label_is_409(app_client: TestClient, tokens: Tokens) 
     assert [q["id"] for q in cycle.get("/quarters")] == [q1["id"]]
 
 
-def test_quarter_of_an_unknown_engagement_is_404(app_client: TestClient, tokens: Tokens) -> None:
+def test_quarter_of_another_engagement_is_404(app_client: TestClient, tokens: Tokens) -> None:
     cycle = new_cycle(app_client, tokens)
     q1 = cycle.quarter("Q1", Q1_START, Q1_END)
     other = new_cycle(app_client, tokens)

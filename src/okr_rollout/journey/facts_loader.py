@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
@@ -72,7 +73,7 @@ def load_facts(
     people_rows = _select(connection, _PEOPLE, "p.organization_id", organization_ids)
     membership_rows = _select(connection, _MEMBERSHIPS, "p.organization_id", organization_ids)
     department_rows = _select(connection, _DEPARTMENTS, "d.organization_id", organization_ids)
-    records = _Records(connection, engagement_ids)
+    records = _Records(connection, engagement_ids, {row.id: row.timezone for row in by_id})
 
     coaches: dict[int, set[int]] = defaultdict(set)
     for row in coach_rows:
@@ -129,7 +130,7 @@ def load_facts(
 class _Records:
     """Every record table, one query each, grouped by engagement."""
 
-    def __init__(self, connection: Connection, ids: Sequence[int] | None) -> None:
+    def __init__(self, connection: Connection, ids: Sequence[int] | None, timezones: dict[int, str]) -> None:
         def grouped(sql: str, build: Callable[[Any], T]) -> dict[int, tuple[T, ...]]:
             found: dict[int, list[T]] = defaultdict(list)
             for row in _select(connection, sql, "engagement_id", ids):
@@ -149,7 +150,8 @@ class _Records:
             r.id, r.label, _day(r.starts_on), _day(r.ends_on)))
         self.okrs = grouped(_OKRS, lambda r: OkrFacts(
             r.id, r.quarter_id, r.objective, r.owner_id, r.department_id,
-            float(r.score) if r.score is not None else None, r.decision, _utc(r.created_at).date(),
+            float(r.score) if r.score is not None else None, r.decision,
+            _utc(r.created_at).astimezone(ZoneInfo(timezones.get(r.engagement_id) or "UTC")).date(),
             r.carried_from_id))
         self.key_results = grouped(_KEY_RESULTS, lambda r: KeyResultFacts(r.id, r.okr_id, r.metric))
         self.check_ins = grouped(_CHECK_INS, lambda r: CheckInFacts(
