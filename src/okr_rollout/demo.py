@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.demo_history import Cast, seed_history, timeline
 from okr_rollout.engagements.service import create_tasks
 from okr_rollout.events import service as events
 from okr_rollout.journey.machine import enter_phase, machine_for
@@ -27,26 +28,33 @@ class DemoClient:
     playbook: str = "standard"
     foundations: bool = False
     pilots: tuple[str, ...] = ()
+    # Criteria (ids) of the gate out of ``phase`` deliberately left unmet, and meeting outcomes not yet
+    # recorded in this phase: the typical problems a coach meets.
+    pending: tuple[str, ...] = ()
+    missing_outcomes: tuple[str, ...] = ()
 
 
 CLIENTS = (
     DemoClient("Formosa Bikes", 120, "Asia/Taipei", "coach_engaged", 3),
-    DemoClient("Keelung Logistics", 340, "Asia/Taipei", "executive_meeting", 12),
+    DemoClient("Keelung Logistics", 340, "Asia/Taipei", "executive_meeting", 12,
+               missing_outcomes=("expectations_set",)),
     DemoClient("Tainan Tea Co.", 55, "Asia/Taipei", "kickoff", 9, foundations=True, pilots=("Sales",)),
-    DemoClient("Hsinchu Semiconductors", 900, "Asia/Taipei", "kickoff", 20, foundations=False),
+    DemoClient("Hsinchu Semiconductors", 900, "Asia/Taipei", "kickoff", 20, foundations=False,
+               pilots=("Engineering",), missing_outcomes=("foundations_agreed",)),
     DemoClient("Alishan Software", 80, "Asia/Taipei", "pilot_training", 4, foundations=True,
-               pilots=("Engineering", "Product")),
+               pilots=("Engineering", "Product"), pending=("training",)),
     DemoClient("Nordic Outdoor AB", 210, "Europe/Stockholm", "pilot_drafting", 15, foundations=True,
-               pilots=("Marketing",)),
+               pilots=("Marketing",), pending=("drafting_duration",)),
     DemoClient("Lisbon Health", 150, "Europe/Lisbon", "coaches_appointed", 6, foundations=True,
-               pilots=("Operations",)),
+               pilots=("Operations",), pending=("q1_members_own_okrs", "okr_master_appointed")),
     DemoClient("Austin Robotics", 75, "America/Chicago", "q1_cycle", 40, foundations=True,
-               pilots=("Engineering", "Support")),
-    DemoClient("Osaka Foods", 430, "Asia/Tokyo", "quarter_review", 8, foundations=True, pilots=("Sales",)),
+               pilots=("Engineering", "Support"), pending=("q1_check_ins",)),
+    DemoClient("Osaka Foods", 430, "Asia/Tokyo", "quarter_review", 8, foundations=True, pilots=("Sales",),
+               pending=("q1_decided",)),
     DemoClient("Cape Town Finance", 260, "Africa/Johannesburg", "q2_cycle", 30, foundations=True,
                pilots=("Finance", "Risk")),
     DemoClient("Melbourne Design", 95, "Australia/Melbourne", "culture", 60, foundations=True,
-               pilots=("Studio",)),
+               pilots=("Studio",), pending=("ceo_full_support",)),
     DemoClient("Tiny Studio", 5, "Asia/Taipei", "q1_cycle", 10, playbook="small_company", foundations=True),
     DemoClient("Two Founders Ltd", 2, "Europe/London", "coach_engaged", 1, playbook="small_company"),
 )
@@ -69,54 +77,83 @@ def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None
     session.add_all(coaches)
     session.flush()
     for index, client in enumerate(CLIENTS):
-        organization = Organization(
-            name=client.name, headcount=client.headcount, timezone=client.timezone, crm_id=f"demo-{index}",
-            created_at=now, updated_at=now, strategies=[], challenges=["Priorities scattered across teams"],
-        )
-        if client.foundations:
-            organization.mission = f"Why {client.name} exists: to serve its customers better every year."
-            organization.vision_1y = "Lead our region"
-            organization.vision_5y = "Lead our market"
-            organization.vision_10y = "A name the world knows"
-            organization.strategies = ["Focus on fewer products", "Grow through partners"]
-        session.add(organization)
-        session.flush()
-        departments = []
-        if client.playbook == "standard":
-            for name in _DEPARTMENTS[: 3 + index % 4]:
-                departments.append(Department(organization_id=organization.id, name=name,
-                                              is_pilot=name in client.pilots, created_at=now))
-            for name in client.pilots:
-                if name not in {d.name for d in departments}:
-                    departments.append(Department(organization_id=organization.id, name=name, is_pilot=True,
-                                                  created_at=now))
-            session.add_all(departments)
-            session.flush()
-        people_count = min(client.headcount, 4 + len(departments) * 4)
-        roles = ["ceo"] + ["department_lead"] * len(departments) + ["member"] * people_count
-        people = [Person(organization_id=organization.id, name=f"{client.name.split()[0]} person {n + 1}",
-                         roles=[roles[n] if n < len(roles) else "member"], created_at=now)
-                  for n in range(people_count)]
-        session.add_all(people)
-        session.flush()
-        for n, person in enumerate(people[1:]):
-            if departments:
-                session.add(PersonDepartment(person_id=person.id, department_id=departments[n % len(departments)].id))
         playbook = catalog.current(client.playbook)
         catalog.pin(session, playbook)
+        entered = now - timedelta(days=client.days_in_phase)
+        began = timeline(playbook, client.phase, entered)[playbook.spec.start_phase]
+        organization, people, departments = _create_organization(session, index, client, began)
         engagement = Engagement(organization_id=organization.id, playbook_id=playbook.id,
                                 playbook_version=playbook.version, playbook_sha256=playbook.sha256,
-                                created_at=now, updated_at=now)
+                                created_at=began, updated_at=now)
         machine = machine_for(playbook)
-        machine.start(engagement, now)
-        entered = now - timedelta(days=client.days_in_phase)
+        machine.start(engagement, began)
         # The demo imports engagements already under way: placed at their phase, as an import would.
         enter_phase(engagement, client.phase, entered)
         session.add(engagement)
         session.flush()
-        session.add(EngagementCoach(engagement_id=engagement.id, person_id=coaches[index % 2].id))
+        coach = coaches[index % 2]
+        session.add(EngagementCoach(engagement_id=engagement.id, person_id=coach.id))
         create_tasks(session, engagement.id, machine.tasks_on_entry(client.phase, entered))
         events.append(session, type="engagement.imported", actor="system:demo", at=now,
                       organization_id=organization.id, engagement_id=engagement.id,
                       payload={"phase": client.phase, "playbook": {"id": playbook.id, "version": playbook.version}})
+        cast = _cast(coach.id, people, departments, whole_company=not departments)
+        seed_history(session, playbook, engagement, cast, client.pending, client.missing_outcomes, now)
     session.flush()
+
+
+def _create_organization(session: Session, index: int, client: DemoClient, began: datetime
+                         ) -> tuple[Organization, list[Person], list[Department]]:
+    organization = Organization(
+        name=client.name, headcount=client.headcount, timezone=client.timezone, crm_id=f"demo-{index}",
+        created_at=began, updated_at=began, strategies=[], challenges=["Priorities scattered across teams"],
+    )
+    if client.foundations:
+        organization.mission = f"Why {client.name} exists: to serve its customers better every year."
+        organization.vision_1y = "Lead our region"
+        organization.vision_5y = "Lead our market"
+        organization.vision_10y = "A name the world knows"
+        organization.strategies = ["Focus on fewer products", "Grow through partners"]
+    session.add(organization)
+    session.flush()
+    departments = []
+    if client.playbook == "standard":
+        for name in _DEPARTMENTS[: 3 + index % 4]:
+            departments.append(Department(organization_id=organization.id, name=name,
+                                          is_pilot=name in client.pilots, created_at=began))
+        for name in client.pilots:
+            if name not in {d.name for d in departments}:
+                departments.append(Department(organization_id=organization.id, name=name, is_pilot=True,
+                                              created_at=began))
+        session.add_all(departments)
+        session.flush()
+    people_count = min(client.headcount, 4 + len(departments) * 4)
+    roles = ["ceo"] + ["department_lead"] * len(departments) + ["member"] * people_count
+    people = [Person(organization_id=organization.id, name=f"{client.name.split()[0]} person {n + 1}",
+                     roles=[roles[n] if n < len(roles) else "member"], created_at=began)
+              for n in range(people_count)]
+    session.add_all(people)
+    session.flush()
+    for n, person in enumerate(people[1:]):
+        if departments:
+            department = departments[n % len(departments)]
+            session.add(PersonDepartment(person_id=person.id, department_id=department.id))
+            if n < len(departments):
+                department.lead_id = person.id  # the first person of each department heads it
+    session.flush()
+    return organization, people, departments
+
+
+def _cast(coach_id: int, people: list[Person], departments: list[Department], *, whole_company: bool) -> Cast:
+    """Who takes part in the history: in a whole-company rollout everyone, led by the CEO; otherwise the
+    pilot departments' people, each department's head first."""
+    ceo, staff = people[0], people[1:]
+    if whole_company:
+        pilot: tuple[tuple[int | None, tuple[int, ...]], ...] = ((None, tuple(p.id for p in people)),)
+    else:
+        members = {d.id: [p.id for n, p in enumerate(staff) if departments[n % len(departments)] is d]
+                   for d in departments}
+        pilot = tuple((d.id, tuple(members[d.id])) for d in departments if d.is_pilot and members[d.id])
+    in_pilot = {person for _, group in pilot for person in group}
+    return Cast(coach_id=coach_id, ceo_id=ceo.id, heads=tuple(d.lead_id for d in departments if d.lead_id),
+                pilot=pilot, others=tuple(p.id for p in staff if p.id not in in_pilot))

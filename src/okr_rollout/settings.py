@@ -26,6 +26,37 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(default=15_000, description="How long SQLite waits for the write lock.")
     host: str = "127.0.0.1"
     port: int = 8000
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL used in links (calendar feeds).")
+
+    # --- scheduler and reminders --------------------------------------------------------------------------
+    scheduler_in_web: bool = Field(default=True, description="`serve` also runs the scheduler and webhook "
+                                                             "delivery (the embedded default).")
+    scheduler_interval_seconds: int = Field(default=60, ge=1, description="How often reminders are computed.")
+    delivery_interval_seconds: float = Field(default=2.0, gt=0, description="How often webhooks and e-mails "
+                                                                            "are delivered.")
+    reminder_catch_up_hours: int = Field(default=48, ge=0, description="After downtime, occurrences missed within "
+                                                                       "this window are still sent; older ones "
+                                                                       "are recorded as skipped.")
+    scheduler_lock_key: int = Field(default=7_202_611, description="PostgreSQL advisory lock id of the active "
+                                                                   "scheduler.")
+
+    # --- e-mail -------------------------------------------------------------------------------------------
+    smtp_host: str | None = Field(default=None, description="SMTP server; e-mail is off when unset.")
+    smtp_port: int = 25
+    smtp_security: str = Field(default="none", pattern="^(none|starttls|tls)$")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_sender: str = "okr-rollout@localhost"
+    smtp_timeout_seconds: float = 10.0
+
+    # --- webhooks -----------------------------------------------------------------------------------------
+    webhooks_allow_private: bool = Field(default=False, description="Allow webhook URLs that resolve to "
+                                                                    "loopback, link-local or private addresses.")
+    webhook_timeout_seconds: float = 10.0
+    webhook_disable_after_failures: int = Field(default=10, ge=1, description="Failed attempts, over at least "
+                                                                              "webhook_disable_after_hours, that "
+                                                                              "disable a subscription.")
+    webhook_disable_after_hours: int = Field(default=24, ge=1)
 
 
 @lru_cache(maxsize=1)

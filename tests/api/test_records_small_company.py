@@ -110,3 +110,23 @@ def test_the_okr_master_is_required_to_start_q1_and_the_internal_coach_only_advi
     advised = criterion(app_client, tokens.coach, company.engagement_id, "start_q1", "internal_coach_appointed")
     assert advised["passed"] is False
     assert advised["severity"] == "advisory"
+
+
+def test_two_founders_draft_their_okrs_as_one_group_of_two(
+    app_client: TestClient, tokens: Tokens, db: Callable[[], Session], clock: Clock
+) -> None:
+    organization = create_organization(app_client, tokens.admin, headcount=2)
+    founders = [add_person(app_client, tokens.admin, organization["id"], name=name) for name in ("林", "王")]
+    engagement = create_engagement(app_client, tokens.admin, organization["id"], playbook="small_company",
+                                   coach_ids=[tokens.coach_person_id])["id"]
+    place_in_phase(db, engagement, "okr_drafting", clock.now)
+
+    create(app_client, tokens.coach, engagement, "drafting-groups",
+           {"member_ids": founders, "started_on": clock.now.date().isoformat()})
+
+    result = criterion(app_client, tokens.coach, engagement, "appoint_okr_master", "drafting_groups")
+    assert result["passed"] is True, result["reason"]
+    assert result["evidence"]["min_size"] == 2
+    refused(post(app_client, tokens.coach, engagement, "drafting-groups",
+                 {"member_ids": founders[:1], "started_on": clock.now.date().isoformat()}),
+            ("body.member_ids", "group_size"))

@@ -410,13 +410,26 @@ STARTED = date(2025, 2, 24)
 
 @pytest.mark.parametrize(("size", "ok"), [(2, False), (3, True), (4, True), (5, True), (6, False)])
 def test_drafting_groups_size_bounds(size: int, ok: bool) -> None:
-    members = list(range(1, size + 1))
-    f = facts(**pilot_company(pilot_people=members), drafting_groups=[group(70, members, STARTED)])
+    members, others = list(range(1, size + 1)), [101, 102, 103]
+    f = facts(**pilot_company(pilot_people=members + others),
+              drafting_groups=[group(70, members, STARTED), group(71, others, STARTED)])
     result = gates.check("drafting_groups", f, GROUPS_3_TO_5)
     assert_result(result, passed=ok,
                   en="cover every pilot member" if ok else "groups [70] are outside 3–5 people",
-                  evidence={"group_sizes": {70: size}, "min_size": 3, "max_size": 5,
+                  evidence={"group_sizes": {70: size, 71: 3}, "min_size": 3, "max_size": 5,
                             "groups_off_size": [] if ok else [70], "pilot_people_without_group": []})
+
+
+def test_a_company_smaller_than_the_smallest_group_drafts_as_one_group_of_everyone() -> None:
+    founders = [1, 2]
+    f = facts(**pilot_company(headcount=2, pilot_people=founders), drafting_groups=[group(70, founders, STARTED)])
+    result = gates.check("drafting_groups", f, GROUPS_3_TO_5)
+    assert_result(result, passed=True, en="1 drafting group(s) of 2–5 people cover every pilot member",
+                  evidence={"group_sizes": {70: 2}, "min_size": 2, "groups_off_size": []})
+    split = facts(**pilot_company(headcount=2, pilot_people=founders),
+                  drafting_groups=[group(70, [1], STARTED), group(71, [2], STARTED)])
+    assert_result(gates.check("drafting_groups", split, GROUPS_3_TO_5), passed=False,
+                  en="groups [70, 71] are outside 2–5 people", evidence={"groups_off_size": [70, 71]})
 
 
 def test_drafting_groups_pass_when_groups_of_three_to_five_cover_the_pilot() -> None:

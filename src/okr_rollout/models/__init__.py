@@ -5,8 +5,11 @@ from okr_rollout.models.coaching import Appointment, CeoSupportStatement, Drafti
 from okr_rollout.models.cycle import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
 from okr_rollout.models.event import Event
+from okr_rollout.models.notification import Notification, Reminder
 from okr_rollout.models.organization import Department, Organization, Person, PersonDepartment
+from okr_rollout.models.readiness import ReadinessSnapshot
 from okr_rollout.models.task import ChecklistItem, Task
+from okr_rollout.models.webhook import WebhookAttempt, WebhookSubscription
 
 __all__ = [
     "ApiToken",
@@ -22,12 +25,17 @@ __all__ = [
     "IdempotencyRecord",
     "KeyResult",
     "Meeting",
+    "Notification",
     "Okr",
     "Organization",
     "Person",
     "PersonDepartment",
     "PlaybookSnapshot",
     "Quarter",
+    "ReadinessSnapshot",
+    "Reminder",
     "Task",
     "TrainingSession",
+    "WebhookAttempt",
+    "WebhookSubscription",
 ]

@@ -42,6 +42,8 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     roles: Mapped[list[str]] = mapped_column(JsonType, default=list)
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # The secret of the person's calendar feed URL (reset by issuing a new one).
+    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

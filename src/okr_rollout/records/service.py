@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.errors import Conflict, NotFound
-from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
+from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, Organization, TrainingSession
 from okr_rollout.records.context import (
     RecordContext,
     invalid,
@@ -137,6 +137,11 @@ def _drafting_checks(ctx: RecordContext, member_ids: Sequence[int], started_on: 
                                            f"{started_on.isoformat()}", "ends_before_start")
         require_past(ctx, ended_on, "body.ended_on")
     size = ctx.rules.drafting_group_size
+    if size is not None:
+        # An organization smaller than the smallest group drafts as one group of everyone.
+        headcount = ctx.session.scalar(select(Organization.headcount).where(
+            Organization.id == ctx.engagement.organization_id)) or size[0]
+        size = (max(1, min(size[0], headcount)), size[1])
     if size is not None and not size[0] <= len(member_ids) <= size[1]:
         message = f"a drafting group has {size[0]} to {size[1]} people; this one has {len(member_ids)}"
         if not ctx.rules.drafting_group_size_warn_only:

@@ -229,14 +229,16 @@ def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) 
 @gate_kind("drafting_groups", kinds.DraftingGroups)
 def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> CriterionResult:
     groups = facts.drafting_groups
-    sizes = {group.id: len(group.member_ids) for group in groups}
-    off_size = sorted(gid for gid, size in sizes.items() if not params.min_size <= size <= params.max_size)
     pilot = facts.pilot_people(params.small_company_headcount)
+    # An organization smaller than the smallest group drafts as one group of everyone.
+    min_size = max(1, min(params.min_size, facts.organization.headcount))
+    sizes = {group.id: len(group.member_ids) for group in groups}
+    off_size = sorted(gid for gid, size in sizes.items() if not min_size <= size <= params.max_size)
     grouped = set().union(*(g.member_ids for g in groups)) if groups else set()
     ungrouped = sorted(p.id for p in pilot if p.id not in grouped)
     evidence = {
         "group_sizes": sizes,
-        "min_size": params.min_size,
+        "min_size": min_size,
         "max_size": params.max_size,
         "groups_off_size": off_size,
         "pilot_people_without_group": ungrouped,
@@ -246,9 +248,9 @@ def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> Cri
     problems_en, problems_zh = [], []
     if off_size:
         problems_en.append(
-            f"groups {off_size} are outside {params.min_size}–{params.max_size} people"
+            f"groups {off_size} are outside {min_size}–{params.max_size} people"
         )
-        problems_zh.append(f"小組 {off_size} 的人數不在 {params.min_size}–{params.max_size} 人之間")
+        problems_zh.append(f"小組 {off_size} 的人數不在 {min_size}–{params.max_size} 人之間")
     if ungrouped:
         problems_en.append(f"{len(ungrouped)} pilot member(s) are in no group")
         problems_zh.append(f"{len(ungrouped)} 位試點成員未加入任何小組")
@@ -256,8 +258,8 @@ def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> Cri
         return failed("Drafting groups: " + "; ".join(problems_en) + ".",
                       "OKR 制定小組:" + ";".join(problems_zh) + "。", **evidence)
     return passed(
-        f"{len(groups)} drafting group(s) of {params.min_size}–{params.max_size} people cover every pilot member.",
-        f"{len(groups)} 個 {params.min_size}–{params.max_size} 人的制定小組涵蓋所有試點成員。",
+        f"{len(groups)} drafting group(s) of {min_size}–{params.max_size} people cover every pilot member.",
+        f"{len(groups)} 個 {min_size}–{params.max_size} 人的制定小組涵蓋所有試點成員。",
         **evidence,
     )
 

@@ -1,0 +1,23 @@
+"""calendar schema changes (empty unless that part of issue 7 needs a change of schema)
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-11-25 01:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = '0006'
+down_revision: str | None = '0005'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

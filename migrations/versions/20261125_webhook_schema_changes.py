@@ -1,0 +1,23 @@
+"""webhook schema changes (empty unless that part of issue 7 needs a change of schema)
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-25 01:00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = '0005'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

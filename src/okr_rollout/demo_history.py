@@ -1,0 +1,391 @@
+"""The records a demo engagement's journey would have produced up to its current phase.
+
+Each phase leaves the records its exit gate reads (meetings, CEO support, training, drafting groups, quarters,
+OKRs, check-ins, scores, decisions, appointments), dated inside the phase and recorded through the record and
+cycle services with a backdated ``now``, so the history is valid by construction. In the current phase only
+what has happened by now is recorded, and the criteria a client names as pending are deliberately left unmet.
+Every number comes from the playbook (its parameters, its resolved gate criteria, its tasks' due days).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.cycles import service as cycles
+from okr_rollout.cycles.rules import RecordRules
+from okr_rollout.cycles.schemas import CheckInCreate, KeyResultCreate, OkrCreate, QuarterCreate
+from okr_rollout.models import Appointment, Engagement, KeyResult, Okr, Quarter
+from okr_rollout.playbooks import LoadedPlaybook, ResolvedCriterion
+from okr_rollout.playbooks import kinds as k
+from okr_rollout.playbooks.kinds import SUPPORT_LEVELS, SupportLevel
+from okr_rollout.records import schemas as forms
+from okr_rollout.records import service as records
+from okr_rollout.records.context import RecordContext
+
+DAY = timedelta(days=1)
+QUARTER = timedelta(weeks=13)  # a calendar quarter: thirteen weeks
+OBJECTIVES = ("Delight every customer we serve", "Ship faster with fewer defects", "Grow revenue through partners",
+              "Build a team people want to join", "Make every process measurable")
+METRICS = ("Customers who would recommend us", "Releases shipped on the planned day", "Partner revenue target reached",
+           "Offers accepted", "Processes with a weekly metric")
+# Where each OKR lands on the score scale, counted from the top (1 = the highest mark): mostly the
+# second-highest mark (0.7 on Google's scale), some fully achieved, some in need of re-evaluation.
+SCORE_PATTERN = (2, 1, 2, 3, 2)
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who takes part: the coach, the CEO, department heads, and the pilot groups (lead first)."""
+
+    coach_id: int
+    ceo_id: int
+    heads: tuple[int, ...]
+    pilot: tuple[tuple[int | None, tuple[int, ...]], ...]  # (department id, None for the whole company; people)
+    others: tuple[int, ...]  # people outside the pilot, the CEO excepted
+
+    @property
+    def pilot_people(self) -> list[int]:
+        return [person for _, people in self.pilot for person in people]
+
+
+@dataclass(frozen=True)
+class _Window:
+    """A phase's days: from its entry to the next phase's entry, or to now in the current phase."""
+
+    start: datetime
+    end: datetime
+    current: bool
+
+    def at(self, offset: timedelta) -> datetime | None:
+        moment = self.start + offset
+        return moment if moment <= self.end else None
+
+
+def _exit_criteria(playbook: LoadedPlaybook, phase: str) -> list[ResolvedCriterion]:
+    return [c for t in playbook.spec.transitions_from(phase) for c in playbook.gate(phase, t.trigger)]
+
+
+def _integer(playbook: LoadedPlaybook, name: str) -> int:
+    value = playbook.parameters[name]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"playbook {playbook.id}: parameter {name} is not an integer")
+    return value
+
+
+def _review_days(playbook: LoadedPlaybook) -> timedelta:
+    """Reviewing a quarter and preparing the next each take half the time left before the coach is warned."""
+    spare = _integer(playbook, "next_quarter_max_days") - _integer(playbook, "next_quarter_warning_days")
+    return timedelta(days=max(spare // 2, 1))
+
+
+def _drafting_span(params: k.DraftingDuration) -> timedelta:
+    """Drafting takes the middle of its range of weeks, in whole days."""
+    return timedelta(days=((timedelta(weeks=params.min_weeks) + timedelta(weeks=params.max_weeks)) / 2).days)
+
+
+def _duration(playbook: LoadedPlaybook, phase: str) -> timedelta:
+    params = [c.params for c in _exit_criteria(playbook, phase)]
+    reviewed = _review_days(playbook) if any(isinstance(p, k.QuarterScored) for p in params) else timedelta()
+    if any(isinstance(p, k.QuarterEnded) for p in params):
+        return QUARTER + reviewed  # the phase runs the quarter (and reviews it when the gate asks for scores)
+    if reviewed or any(isinstance(p, k.NextQuarterDeadline) for p in params):
+        return _review_days(playbook)
+    for p in params:
+        if isinstance(p, k.DraftingDuration):
+            return _drafting_span(p) + DAY
+    days = max((task.due_days for task in playbook.tasks.get(phase, ())), default=1)
+    if any(isinstance(p, k.TrainingCompleted) for p in params):
+        days = max(days, _integer(playbook, "training_days") + 1)
+    return timedelta(days=days)
+
+
+def _chain(playbook: LoadedPlaybook) -> list[str]:
+    phases = [playbook.spec.start_phase]
+    while (exits := playbook.spec.transitions_from(phases[-1])) and exits[0].dest not in phases:
+        phases.append(exits[0].dest)
+    return phases
+
+
+def timeline(playbook: LoadedPlaybook, phase: str, entered: datetime) -> dict[str, datetime]:
+    """When the engagement entered (or, after ``phase``, is expected to enter) each phase of its journey."""
+    phases = _chain(playbook)
+    here = phases.index(phase)
+    entries = {phase: entered}
+    for index in range(here - 1, -1, -1):
+        entries[phases[index]] = entries[phases[index + 1]] - _duration(playbook, phases[index])
+    for index in range(here + 1, len(phases)):
+        entries[phases[index]] = entries[phases[index - 1]] + _duration(playbook, phases[index - 1])
+    return {name: entries[name] for name in phases}
+
+
+def seed_history(session: Session, playbook: LoadedPlaybook, engagement: Engagement, cast: Cast,
+                 pending: tuple[str, ...], missing_outcomes: tuple[str, ...], now: datetime) -> None:
+    """Record the history of ``engagement`` up to its current phase (see the module docstring)."""
+    caller = Caller(token_id=0, name="demo", role=Role.admin)
+    ctx = RecordContext(session, caller, engagement, playbook, RecordRules.of(playbook), now)
+    _History(ctx, cast, frozenset(pending), frozenset(missing_outcomes)).run()
+
+
+@dataclass
+class _History:
+    ctx: RecordContext
+    cast: Cast
+    pending: frozenset[str]
+    missing_outcomes: frozenset[str]
+    quarters: dict[int, Quarter] = field(default_factory=dict)
+    appointments: dict[tuple[int, str], Appointment] = field(default_factory=dict)
+    quarter_starts: dict[int, date] = field(default_factory=dict)
+    unowned: set[int] = field(default_factory=set)  # quarters in which one pilot member has no OKR yet
+    behind: set[int] = field(default_factory=set)  # quarters in which one pilot team stopped checking in
+    undecided: set[int] = field(default_factory=set)  # quarters with one OKR still awaiting a decision
+    fading_after: datetime | None = None  # CEO support is not confirmed again after this moment
+
+    def run(self) -> None:
+        engagement = self.ctx.engagement
+        phases = _chain(self.ctx.playbook)
+        here = phases.index(engagement.phase)
+        entries = timeline(self.ctx.playbook, engagement.phase, engagement.entered_phase_at)
+        self.quarter_starts = {p.quarter: entries[phase].date() for phase in phases
+                               for p in (c.params for c in _exit_criteria(self.ctx.playbook, phase))
+                               if isinstance(p, k.QuarterEnded)}
+        current = _exit_criteria(self.ctx.playbook, engagement.phase)
+        if unknown := self.pending - {c.id for c in current}:
+            raise ValueError(f"pending criteria {sorted(unknown)} are not in the gate out of {engagement.phase}")
+        held = [c for c in current if c.id in self.pending]
+        self.unowned = {c.params.quarter for c in held if isinstance(c.params, k.PilotMembersOwnOkrs)}
+        self.behind = {c.params.quarter for c in held if isinstance(c.params, k.CheckInRate)}
+        self.undecided = {c.params.quarter for c in held if isinstance(c.params, k.OkrDecisions)}
+        for c in held:
+            if isinstance(c.params, k.CeoSupport):
+                self.fading_after = self.ctx.now - timedelta(days=c.params.max_age_days)
+        for index, phase in enumerate(phases[: here + 1]):
+            end = entries[phases[index + 1]] if index < here else self.ctx.now
+            self._phase(_Window(entries[phase], end, index == here), _exit_criteria(self.ctx.playbook, phase))
+
+    # --- one phase ------------------------------------------------------------------------------------------------
+
+    def _phase(self, w: _Window, criteria: list[ResolvedCriterion]) -> None:
+        done: set[tuple[str, int]] = set()
+        for c in criteria:
+            p, held = c.params, w.current and c.id in self.pending
+            if isinstance(p, k.MeetingOutcomes):
+                self._meeting_with_outcomes(w, p)
+            elif isinstance(p, k.CeoSupport) and not held:
+                self._ceo_support(w.at(DAY), p.min_level)
+            elif isinstance(p, k.TrainingCompleted):
+                self._training(w, p, held)
+            elif isinstance(p, k.DraftingGroups | k.DraftingDuration) and ("drafting", 0) not in done:
+                done.add(("drafting", 0))
+                drafting = {x.id for x in criteria if isinstance(x.params, k.DraftingGroups | k.DraftingDuration)}
+                self._drafting(w, criteria, still_drafting=w.current and bool(self.pending & drafting))
+            elif isinstance(p, k.QuarterPlanned | k.PilotMembersOwnOkrs | k.NextQuarterDeadline):
+                n = p.quarter + 1 if isinstance(p, k.NextQuarterDeadline) else p.quarter
+                spans = [_drafting_span(x.params) for x in criteria if isinstance(x.params, k.DraftingDuration)]
+                self._plan(min(w.start + (spans[0] if spans else DAY), w.end), n)
+            elif isinstance(p, k.QuarterEnded | k.CheckInRate | k.MeetingCadence) and ("rhythm", p.quarter) not in done:
+                done.add(("rhythm", p.quarter))
+                self._rhythm(w, p.quarter, criteria)
+            elif isinstance(p, k.QuarterScored | k.OkrDecisions) and ("review", p.quarter) not in done:
+                done.add(("review", p.quarter))
+                self._review(w, p.quarter, criteria)
+            elif isinstance(p, k.InternalCoaches) and not held:
+                self._internal_coaches(w, p)
+            elif isinstance(p, k.OkrMaster) and not held:
+                self._okr_master(w, p)
+
+    def _clock(self, day: date) -> datetime:
+        return datetime.combine(day, self.ctx.now.timetz())
+
+    def _as_of(self, moment: datetime) -> RecordContext:
+        return replace(self.ctx, now=moment)
+
+    # --- set-up records -------------------------------------------------------------------------------------------
+
+    def _meeting_with_outcomes(self, w: _Window, p: k.MeetingOutcomes) -> None:
+        if (moment := w.at(DAY)) is None:
+            return
+        outcomes = [o for o in p.outcomes if not (w.current and o in self.missing_outcomes)]
+        attendees = [self.cast.ceo_id, *self.cast.heads, self.cast.coach_id]
+        records.record_meeting(self._as_of(moment), forms.MeetingCreate(
+            kind=p.meeting_kind, held_at=moment, attendee_ids=attendees, outcomes=outcomes,
+            notes=f"{p.meeting_kind.replace('_', ' ').capitalize()} meeting with the CEO and department heads."))
+
+    def _ceo_support(self, moment: datetime | None, level: SupportLevel) -> None:
+        if moment is None or (self.fading_after is not None and moment > self.fading_after):
+            return  # (the client whose CEO support is fading: not confirmed lately)
+        records.state_ceo_support(self._as_of(moment), forms.CeoSupportCreate(
+            level=level, stated_on=moment.date(),
+            note="Confirmed with the coach." if level == SUPPORT_LEVELS[-1] else "Supports trying OKRs."))
+
+    def _training(self, w: _Window, p: k.TrainingCompleted, held: bool) -> None:
+        days = _integer(self.ctx.playbook, "training_days")
+        attendees = self.cast.pilot_people
+        for day in range(days - 1 if held else days):  # held back: the last day is still to come
+            moment = w.at(DAY * (day + 1))
+            modules = [m for i, m in enumerate(p.modules) if i * days // len(p.modules) == day]
+            modules = modules or [p.modules[day * len(p.modules) // days]]  # more days than modules: practise
+            if moment is None:
+                continue
+            records.record_training(self._as_of(moment), forms.TrainingSessionCreate(
+                held_on=moment.date(), hours=p.min_hours / days, modules=modules, attendee_ids=attendees,
+                notes=f"OKR course, day {day + 1} of {days}."))
+
+    def _drafting(self, w: _Window, criteria: list[ResolvedCriterion], still_drafting: bool) -> None:
+        sizes = next(c.params for c in criteria if isinstance(c.params, k.DraftingGroups))
+        span = next((_drafting_span(c.params) for c in criteria if isinstance(c.params, k.DraftingDuration)), DAY)
+        people = self.cast.pilot_people
+        count = -(-len(people) // sizes.max_size)
+        if count == 0 or len(people) // count < sizes.min_size:
+            return  # too few people for a group of the playbook's size
+        groups = [people[i * len(people) // count:(i + 1) * len(people) // count] for i in range(count)]
+        department_of = {person: dept for dept, members in self.cast.pilot for person in members}
+        end = w.at(span)
+        for members in groups:
+            departments = {department_of[m] for m in members}
+            department = departments.pop() if len(departments) == 1 else None
+            ctx = self._as_of(w.start)
+            group, _ = records.record_drafting_group(ctx, forms.DraftingGroupCreate(
+                member_ids=members, department_id=department, started_on=w.start.date()))
+            records.record_meeting(ctx, forms.MeetingCreate(kind="drafting_session", held_at=w.start,
+                                                            department_id=department,
+                                                            attendee_ids=[*members, self.cast.coach_id]))
+            if end is not None and not still_drafting:
+                records.update_drafting_group(self._as_of(end), group, forms.DraftingGroupUpdate(ended_on=end.date()))
+
+    def _internal_coaches(self, w: _Window, p: k.InternalCoaches) -> None:
+        masters = {person for person, role in self.appointments if role == "okr_master"}
+        leads = [people[0] for _, people in self.cast.pilot]
+        candidates = [c for c in [*leads, *self.cast.pilot_people] if c != self.cast.ceo_id and c not in masters]
+        for person in list(dict.fromkeys(candidates))[: p.min_coaches]:
+            self._appoint(w, person, "internal_coach", trained=p.trained)
+
+    def _okr_master(self, w: _Window, p: k.OkrMaster) -> None:
+        coaches = {person for person, role in self.appointments if role == "internal_coach"}
+        candidates = [c for c in [*self.cast.others, *self.cast.pilot_people]
+                      if c != self.cast.ceo_id and c not in coaches]
+        if candidates:
+            self._appoint(w, candidates[0], "okr_master", ready=p.ready)
+
+    def _appoint(self, w: _Window, person: int, role: forms.AppointmentRole, *, trained: bool = False,
+                 ready: bool = False) -> None:
+        if (moment := w.at(DAY)) is None:
+            return
+        ctx = self._as_of(moment)
+        appointment = self.appointments.get((person, role))
+        if appointment is None:
+            appointment = records.appoint(ctx, forms.AppointmentCreate(person_id=person, role=role))
+            self.appointments[(person, role)] = appointment
+        if trained and not appointment.trained:
+            update = forms.AppointmentUpdate(trained=True, trained_on=moment.date())
+            records.update_appointment(ctx, appointment, update)
+        if ready and not appointment.ready:
+            records.update_appointment(ctx, appointment, forms.AppointmentUpdate(ready=True))
+
+    # --- the quarterly cycle --------------------------------------------------------------------------------------
+
+    def _quarter(self, n: int, moment: datetime) -> Quarter:
+        if n not in self.quarters:
+            starts_on = self.quarter_starts[n]
+            self.quarters[n], _ = cycles.create_quarter(self._as_of(moment), QuarterCreate(
+                label=f"Q{n}", starts_on=starts_on, ends_on=starts_on + QUARTER - DAY))
+        return self.quarters[n]
+
+    def _okrs(self, quarter: Quarter) -> list[Okr]:
+        return list(self.ctx.session.scalars(select(Okr).where(Okr.quarter_id == quarter.id).order_by(Okr.id)))
+
+    def _plan(self, moment: datetime, n: int) -> None:
+        """Quarter ``n`` with an OKR for every pilot member (those carried over from the last quarter included)."""
+        quarter = self._quarter(n, moment)
+        owners = {okr.owner_id for okr in self._okrs(quarter)}
+        skipped = self.cast.pilot_people[-1] if n in self.unowned else None  # drafted, not yet entered
+        for dept, people in self.cast.pilot:
+            for person in people:
+                if person in owners or person == skipped:
+                    continue
+                pick = (person + n) % len(OBJECTIVES)
+                cycles.create_okr(self._as_of(moment), quarter, OkrCreate(
+                    objective=OBJECTIVES[pick], owner_id=person, department_id=dept,
+                    key_results=[KeyResultCreate(metric=METRICS[pick], start=0, target=100, unit="%")]))  # demo data
+
+    def _planned_score(self, position: int) -> float:
+        if not (scale := sorted(self.ctx.rules.score_scale or ())):
+            raise ValueError(f"playbook {self.ctx.playbook.id} has no score_scale to score OKRs on")
+        return scale[max(len(scale) - SCORE_PATTERN[position % len(SCORE_PATTERN)], 0)]
+
+    def _rhythm(self, w: _Window, n: int, criteria: list[ResolvedCriterion]) -> None:
+        """The weeks of quarter ``n`` so far: check-ins on every key result, team meetings and 1:1s."""
+        quarter = self._quarter(n, w.start)
+        start = self._clock(quarter.starts_on)
+        last = min(w.end, self._clock(quarter.ends_on))
+        if w.start <= start <= w.end:
+            self._ceo_support(start, SUPPORT_LEVELS[-1])  # the CEO launches the quarter
+        interval = next((c.params.interval_days for c in criteria if isinstance(c.params, k.CheckInRate)),
+                        self.ctx.rules.check_in_interval_days)
+        top = self.ctx.rules.check_in_confidence_max
+        okrs = self._okrs(quarter)
+        krs = list(self.ctx.session.scalars(select(KeyResult).where(
+            KeyResult.okr_id.in_([o.id for o in okrs])).order_by(KeyResult.id)))
+        late = set(self.cast.pilot[-1][1]) if n in self.behind else set()
+        step = DAY * (interval or QUARTER.days)
+        periods = QUARTER // step if interval else 0  # (a playbook without a check-in interval: no check-ins)
+        for period in range(periods):
+            moment = start + step * (period + 1) - DAY  # the last day of the period
+            if moment > last:
+                break
+            for position, okr in enumerate(okrs):
+                if period and okr.owner_id in late:
+                    continue  # this team stopped updating after the first week
+                score = self._planned_score(position)
+                for kr in (kr for kr in krs if kr.okr_id == okr.id):
+                    value = kr.start_value + (kr.target_value - kr.start_value) * score * (period + 1) / periods
+                    cycles.record_check_in(self._as_of(moment), quarter, CheckInCreate(
+                        key_result_id=kr.id, week_of=moment.date(), value=round(value, 1), author_id=okr.owner_id,
+                        confidence=None if top is None else round(top * score, 1)))
+        for c in criteria:
+            if isinstance(c.params, k.MeetingCadence) and c.params.quarter == n:
+                self._meetings(c.params, start, last)
+
+    def _meetings(self, p: k.MeetingCadence, start: datetime, last: datetime) -> None:
+        moment = start
+        while moment <= last:
+            for dept, people in self.cast.pilot:
+                meetings = [list(people)] if p.per == "department" else [[people[0], m] for m in people[1:]]
+                for attendees in meetings:
+                    records.record_meeting(self._as_of(moment), forms.MeetingCreate(
+                        kind=p.meeting_kind, held_at=moment, attendee_ids=attendees,
+                        department_id=dept if p.per == "department" else None))
+            moment += DAY * p.interval_days
+
+    def _review(self, w: _Window, n: int, criteria: list[ResolvedCriterion]) -> None:
+        """After quarter ``n`` ends: the review meeting, a score for every OKR, then leadership's decisions."""
+        quarter = self._quarter(n, w.start)
+        if (moment := max(self._clock(quarter.ends_on) + DAY, w.start + DAY)) > w.end:
+            return  # the quarter is still running
+        ctx = self._as_of(moment)
+        leads = [people[0] for _, people in self.cast.pilot]  # in a whole-company rollout, the CEO
+        records.record_meeting(ctx, forms.MeetingCreate(kind="quarter_review", held_at=moment, attendee_ids=list(
+            dict.fromkeys([self.cast.ceo_id, *leads, self.cast.coach_id]))))
+        self._ceo_support(moment, SUPPORT_LEVELS[-1])
+        okrs = self._okrs(quarter)
+        for position, okr in enumerate(okrs):
+            cycles.score_okr(ctx, okr, self._planned_score(position))
+        decisions = next((c.params.decisions for c in criteria if isinstance(c.params, k.OkrDecisions)), [])
+        for okr in okrs[:-1] if n in self.undecided else okrs:
+            if decisions:
+                cycles.decide_okr(ctx, okr, self._decision(okr.score or 0.0, decisions))
+
+    def _decision(self, score: float, decisions: list[str]) -> str:
+        """Fully achieved: complete; in the red band: abandon; otherwise carry it on."""
+        top = max(self.ctx.rules.score_scale or (score,))
+        bands = self.ctx.rules.bands
+        if score >= top and "complete" in decisions:
+            return "complete"
+        if bands is not None and score < bands.yellow_from and "abandon" in decisions:
+            return "abandon"
+        carry = self.ctx.rules.carry_decision
+        return carry if carry in decisions else decisions[0]
