@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -31,9 +32,27 @@ def create_app(
     *,
     engine: Engine | None = None,
     clock: Callable[[], datetime] = system_clock,
+    run_scheduler: bool = False,
 ) -> FastAPI:
+    """The application. ``run_scheduler`` also runs reminders and deliveries in this process (``serve``)."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        scheduler = None
+        if run_scheduler:
+            from okr_rollout.scheduler import Scheduler
+
+            scheduler = Scheduler(settings, app.state.engine, app.state.catalog, clock)
+            scheduler.start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                scheduler.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="okr-rollout",
         version="1",
         description="OKR rollout coaching: playbooks, readiness gates, tasks and history. "
@@ -66,3 +85,9 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def create_served_app() -> FastAPI:
+    """What ``okr-rollout serve`` runs: the API, plus the scheduler unless it runs in its own process."""
+    settings = get_settings()
+    return create_app(settings, run_scheduler=settings.scheduler_in_web)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -227,12 +228,43 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Web worker processes.")] = 1,
 ) -> None:
-    """Serve the API (docs at /docs) with uvicorn."""
+    """Serve the API (docs at /docs) with uvicorn; the scheduler runs inside unless
+    OKR_ROLLOUT_SCHEDULER_IN_WEB=false (then run `okr-rollout scheduler`)."""
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run("okr_rollout.app:create_app", factory=True, host=host or settings.host,
+    uvicorn.run("okr_rollout.app:create_served_app", factory=True, host=host or settings.host,
                 port=port or settings.port, workers=workers)
+
+
+@app.command("scheduler")
+def scheduler() -> None:
+    """Run reminders, readiness changes, webhook and e-mail delivery without the web API (one is active at a
+    time; start as many as you like on PostgreSQL). Stop with Ctrl-C or SIGTERM."""
+    import signal
+    import threading
+
+    from okr_rollout.app import system_clock
+    from okr_rollout.catalog.service import Catalog
+    from okr_rollout.playbooks import PlaybookRegistry
+    from okr_rollout.scheduler import Scheduler
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    running = Scheduler(settings, engine, Catalog(PlaybookRegistry.from_directory(settings.playbooks_dir)),
+                        system_clock)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    running.start()
+    typer.echo(f"scheduler running against {_safe_url(settings.database_url)} (pid {os.getpid()})")
+    try:
+        while not stop.wait(1.0):  # wake regularly so signals are handled promptly
+            pass
+    finally:
+        running.stop()
+        engine.dispose()
+    typer.echo("scheduler stopped")
 
 
 def main() -> None:

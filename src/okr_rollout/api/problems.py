@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,11 +11,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from okr_rollout.errors import BadRequest, Conflict, NotFound, ProblemError, ServiceUnavailable, Unprocessable
 
 PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger(__name__)
 
 
 class FieldError(BaseModel):
@@ -71,6 +74,11 @@ def render(error: ProblemError, request: Request) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, error: ProblemError) -> JSONResponse:
+        if error.after_rollback is not None:
+            try:
+                await run_in_threadpool(error.after_rollback)
+            except Exception:  # the refusal stands even if its history entry could not be written
+                logger.exception("could not record %s after rollback", error.slug)
         return render(error, request)
 
     @app.exception_handler(RequestValidationError)

@@ -241,11 +241,25 @@ def score_okr(ctx: RecordContext, okr: Okr, score: float) -> Okr:
     elif not 0.0 <= score <= 1.0:
         raise invalid("body.score", f"{score:g} is outside 0.0-1.0", "off_scale")
     if okr.score != score:
+        completes_quarter = okr.score is None
         okr.score = score
         okr.scored_at = ctx.now
         ctx.session.flush()
         ctx.record_event("okr.scored", {"okr_id": okr.id, "quarter_id": okr.quarter_id, "score": score})
+        if completes_quarter:
+            _note_quarter_scored(ctx, okr.quarter_id)
     return okr
+
+
+def _note_quarter_scored(ctx: RecordContext, quarter_id: int) -> None:
+    """The last OKR of a quarter got its score: the quarter is scored (the CRM hears of it by webhook)."""
+    scores = list(ctx.session.scalars(select(Okr.score).where(Okr.quarter_id == quarter_id)))
+    if scores and all(score is not None for score in scores):
+        quarter = ctx.session.get(Quarter, quarter_id)
+        ctx.record_event("quarter.scored", {
+            "quarter_id": quarter_id, "label": quarter.label if quarter else None, "okrs": len(scores),
+            "average_score": round(sum(s for s in scores if s is not None) / len(scores), 3),
+        })
 
 
 def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | None]:

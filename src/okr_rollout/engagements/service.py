@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import engagement_visibility, visible_engagement, visible_organization
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound, PreconditionFailed, Unprocessable
 from okr_rollout.events import service as events
@@ -155,11 +158,20 @@ def fire_transition(
         raise Conflict(str(unknown), extra={"phase": engagement.phase, "available_triggers": unknown.available}
                        ) from None
     if not isinstance(result, Moved):
-        raise GateRefused(
+        report = readiness_json(result.readiness)
+        refusal = GateRefused(
             f"'{trigger}' from '{engagement.phase}' is refused: "
             + "; ".join(c.reason.en for c in result.readiness.criteria if c.blocks),
-            extra={"phase": engagement.phase, "readiness": readiness_json(result.readiness)},
+            extra={"phase": engagement.phase, "readiness": report},
         )
+        # The refused request writes nothing; its history entry is its own unit of work, after the rollback.
+        refusal.after_rollback = partial(
+            _record_refusal, session.get_bind(), caller.actor, now, engagement.organization_id, engagement.id,
+            {"trigger": trigger, "phase": engagement.phase,
+             "failed": [c.id for c in result.readiness.criteria if c.blocks],
+             "readiness": report},
+        )
+        raise refusal
     source = engagement.phase
     machine.apply(engagement, result, now)
     engagement.updated_at = now
@@ -171,6 +183,14 @@ def fire_transition(
                            "criteria": [{"id": c.id, "passed": c.passed} for c in result.readiness.criteria],
                            "task_ids": [t.id for t in tasks]})
     return engagement, source, result.readiness
+
+
+def _record_refusal(bind: Engine | Connection, actor: str, now: datetime, organization_id: int,
+                    engagement_id: int, payload: dict[str, Any]) -> None:
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    with session_scope(make_session_factory(engine)) as session:
+        events.append(session, type="gate.refused", actor=actor, at=now, organization_id=organization_id,
+                      engagement_id=engagement_id, payload=payload)
 
 
 def readiness_json(readiness: TransitionReadiness, locale: str = "en") -> dict[str, object]:

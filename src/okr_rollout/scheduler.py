@@ -1,0 +1,168 @@
+"""APScheduler wiring: reminders, readiness changes, webhook and e-mail delivery. Jobs open their own units
+of work and call services; what was sent lives in our tables, never in APScheduler's job store.
+
+Only one scheduler is active per database. On PostgreSQL any number may run: the active one holds a
+session-level advisory lock on a dedicated connection outside the pool (a pooled connection would keep the
+lock after being returned); the others try again every few seconds, so one takes over soon after the active
+one dies (its connection closes and the server releases the lock). On SQLite the lock is a file lock beside
+the database file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.db import make_session_factory, session_scope
+from okr_rollout.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class Leadership:
+    """Whether this process is the active scheduler; ``hold()`` tries to become it and checks it still is."""
+
+    def __init__(self, database_url: str, lock_key: int) -> None:
+        self._url = make_url(database_url)
+        self._key = lock_key
+        self._connection: psycopg.Connection[Any] | None = None
+        self._file: IO[str] | None = None
+        self._lock = threading.Lock()
+
+    def hold(self) -> bool:
+        with self._lock:
+            if self._url.get_backend_name() == "postgresql":
+                return self._hold_postgres()
+            return self._hold_file()
+
+    @property
+    def held(self) -> bool:
+        return self._connection is not None or self._file is not None
+
+    def _hold_postgres(self) -> bool:
+        if self._connection is not None:
+            try:
+                self._connection.execute("SELECT 1")
+                return True
+            except psycopg.Error:
+                logger.warning("scheduler lost its database connection: no longer the active scheduler")
+                self._close_connection()
+        conninfo = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
+        try:
+            connection = psycopg.connect(conninfo, autocommit=True, application_name="okr-rollout scheduler")
+        except psycopg.Error as error:
+            logger.warning("scheduler cannot reach the database: %s", error)
+            return False
+        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+        if row is not None and row[0]:
+            self._connection = connection
+            logger.info("this process is now the active scheduler")
+            return True
+        connection.close()
+        return False
+
+    def _hold_file(self) -> bool:
+        if self._file is not None:
+            return True
+        database = self._url.database
+        if not database or database == ":memory:":
+            return True  # one process owns an in-memory database
+        handle = open(Path(database).with_name(Path(database).name + ".scheduler.lock"), "a")  # noqa: SIM115
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+        return True
+
+    def _close_connection(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(psycopg.Error):
+                self._connection.close()
+            self._connection = None
+
+    def release(self) -> None:
+        with self._lock:
+            self._close_connection()  # closing the session releases the advisory lock
+            if self._file is not None:
+                fcntl.flock(self._file, fcntl.LOCK_UN)
+                self._file.close()
+                self._file = None
+
+
+class Scheduler:
+    def __init__(self, settings: Settings, engine: Engine, catalog: Catalog, clock: Callable[[], datetime]) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.clock = clock
+        self.factory = make_session_factory(engine)
+        self.leadership = Leadership(settings.database_url, settings.scheduler_lock_key)
+        self._background: BackgroundScheduler | None = None
+
+    # --- one tick of each job: callable directly (tests, the CLI) -------------------------------------------
+
+    def reminders_tick(self) -> None:
+        if not self.leadership.hold():
+            return
+        from okr_rollout.engagements.readiness_watch import note_readiness_changes
+        from okr_rollout.notifications.service import run_reminders
+
+        now = self.clock()
+        with session_scope(self.factory) as session:
+            run_reminders(session, self.catalog, self.settings, now)
+        with session_scope(self.factory) as session:
+            note_readiness_changes(session, self.catalog, now)
+
+    def delivery_tick(self) -> None:
+        if not self.leadership.hold():
+            return
+        from okr_rollout.notifications.delivery import send_pending_email
+        from okr_rollout.webhooks.delivery import deliver_pending
+
+        deliver_pending(self.factory, self.settings, self.clock())
+        send_pending_email(self.factory, self.settings, self.clock())
+
+    # --- running in the background --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        background = BackgroundScheduler(timezone="UTC")
+        background.add_job(self._guarded(self.reminders_tick), "interval",
+                           seconds=self.settings.scheduler_interval_seconds, id="reminders", max_instances=1,
+                           coalesce=True, next_run_time=self.clock())
+        background.add_job(self._guarded(self.delivery_tick), "interval",
+                           seconds=self.settings.delivery_interval_seconds, id="delivery", max_instances=1,
+                           coalesce=True, next_run_time=self.clock())
+        background.start()
+        self._background = background
+
+    def stop(self) -> None:
+        if self._background is not None:
+            self._background.shutdown(wait=True)
+            self._background = None
+        self.leadership.release()
+
+    @staticmethod
+    def _guarded(job: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                job()
+            except Exception:  # one failed tick must not stop the next one
+                logger.exception("scheduler job %s failed", job.__name__)
+
+        return run
