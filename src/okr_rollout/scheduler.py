@@ -62,7 +62,8 @@ class Leadership:
                 self._close_connection()
         conninfo = self._url.set(drivername="postgresql").render_as_string(hide_password=False)
         try:
-            connection = psycopg.connect(conninfo, autocommit=True, application_name="okr-rollout scheduler")
+            connection = psycopg.connect(conninfo, autocommit=True,
+                                         application_name=f"okr-rollout scheduler {os.getpid()}")
         except psycopg.Error as error:
             logger.warning("scheduler cannot reach the database: %s", error)
             return False
