@@ -1,4 +1,4 @@
-"""reminder schema changes (empty unless that part of issue 7 needs a change of schema)
+"""reminder schema changes: the scheduler's last run time
 
 Revision ID: 0004
 Revises: 0003
@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +19,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        'scheduler_state',
+        sa.Column('name', sa.String(length=64), nullable=False),
+        sa.Column('last_run_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('name', name=op.f('pk_scheduler_state')),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('scheduler_state')
