@@ -1,0 +1,23 @@
+"""web sign-in schema changes (empty unless issue 6 needs a change of schema)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-25 01:30:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = '0008'
+down_revision: str | None = '0007'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
