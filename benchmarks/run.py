@@ -1,0 +1,78 @@
+"""Run every benchmark and print each figure beside a baseline measured in the same run, as a ratio.
+
+    python benchmarks/run.py [--engagements N] [--database-url URL] [--json]
+
+Without --database-url a fresh SQLite file is migrated and seeded. With a PostgreSQL URL, give an empty,
+migrated database. With --json the last line is one JSON object {name: {value, baseline, ratio, target, unit}}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import cases
+from benchmarks.seed import Seeder
+from okr_rollout.db import make_engine
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _migrate(url: str) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(config, "head")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--engagements", type=int, default=10_000)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
+    parser.add_argument("--only", nargs="*", default=None, help="names of the benchmarks to run")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="okr-bench-"))
+    url = args.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    _migrate(url)
+    engine = make_engine(url)
+    started = time.perf_counter()
+    seeder = Seeder(engine, args.engagements)
+    seeder.run(progress=sys.stderr.isatty())
+    print(f"seeded {args.engagements:,} engagements ({seeder.rows:,} rows) in "
+          f"{time.perf_counter() - started:.1f} s on {engine.dialect.name}", file=sys.stderr)
+
+    benchmarks: dict[str, Callable[[], cases.Result]] = {
+        "portfolio_readiness": lambda: cases.portfolio_readiness(engine, seeder.catalog),
+        "transition": lambda: cases.transition(engine, seeder.catalog),
+        "scheduler_tick": lambda: cases.scheduler_tick(engine, seeder.catalog, url),
+        "memory_transitions": lambda: cases.memory_transitions(seeder.catalog),
+        "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
+    }
+    results: dict[str, dict[str, Any]] = {}
+    print(f"{'benchmark':<28}{'value':>14}{'baseline':>14}{'ratio':>9}  target  unit")
+    for name, run in benchmarks.items():
+        if args.only and name not in args.only:
+            continue
+        result = run()
+        results[name] = result.as_dict()
+        print(f"{name:<28}{result.value:>14.4g}{result.baseline:>14.4g}{result.ratio:>9.2f}  "
+              f"{result.target:<6}  {result.unit}", flush=True)
+    engine.dispose()
+    if args.json:
+        print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
