@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from okr_rollout.api import problems
 from okr_rollout.api.middleware import BodyLimitAndIdempotency
+from okr_rollout.calendar.router import router as calendar_router
 from okr_rollout.catalog.router import router as playbooks_router
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles.router import router as cycles_router
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(records_router)
     app.include_router(cycles_router)
     app.include_router(imports_router)
+    app.include_router(calendar_router)
     app.add_middleware(
         BodyLimitAndIdempotency,
         session_factory=lambda: app.state.session_factory,

@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -154,9 +155,12 @@ class _Records:
             _utc(r.created_at).astimezone(ZoneInfo(timezones.get(r.engagement_id) or "UTC")).date(),
             r.carried_from_id))
         self.key_results = grouped(_KEY_RESULTS, lambda r: KeyResultFacts(r.id, r.okr_id, r.metric))
-        self.check_ins = grouped(_CHECK_INS, lambda r: CheckInFacts(
-            r.key_result_id, _day(r.week_of), float(r.value),
-            float(r.confidence) if r.confidence is not None else None))
+        # The largest table by far (a row per key result per week): read positionally, without per-row lookups.
+        check_ins: dict[int, list[CheckInFacts]] = defaultdict(list)
+        for engagement_id, key_result_id, week_of, value, confidence in _select(
+                connection, _CHECK_INS, "engagement_id", ids):
+            check_ins[engagement_id].append(CheckInFacts(key_result_id, _day(week_of), value, confidence))
+        self.check_ins = {key: tuple(value) for key, value in check_ins.items()}
         self.appointments = grouped(_APPOINTMENTS, lambda r: AppointmentFacts(
             r.person_id, r.role, bool(r.trained), _day(r.trained_on) if r.trained_on is not None else None,
             bool(r.ready)))
@@ -178,6 +182,7 @@ def _json(value: Any) -> list[Any]:
     return list(value)
 
 
+@lru_cache(maxsize=8192)  # a portfolio has few distinct dates and very many rows carrying them
 def _day(value: date | str) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
