@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from icalendar import Calendar, Event
 from sqlalchemy.orm import Session
 
-from okr_rollout.calendar.router import router
 from okr_rollout.models import DraftingGroup, Meeting, Quarter, TrainingSession
 from tests.api._helpers import create_engagement, create_organization
 from tests.api._records import add_department, add_person
@@ -21,14 +20,6 @@ from tests.conftest import Tokens, auth
 # Q1 spans the March switch to daylight-saving time in both Europe (29 March) and the US (8 March).
 Q1_START, Q1_END = date(2026, 1, 1), date(2026, 3, 31)
 Q2_START, Q2_END = date(2026, 4, 1), date(2026, 6, 30)
-
-
-def with_calendar(client: TestClient) -> TestClient:
-    """The app with the calendar router (once, even after the app includes it itself)."""
-    paths = {getattr(route, "path", None) for route in client.app.routes}  # type: ignore[attr-defined]
-    if "/api/v1/calendar/{token}.ics" not in paths:
-        client.app.include_router(router)  # type: ignore[attr-defined]
-    return client
 
 
 @dataclass

@@ -15,7 +15,7 @@ from icalendar import Calendar, Event
 from okr_rollout.playbooks import LoadedPlaybook, PlaybookRegistry
 from okr_rollout.playbooks.kinds import WEEKDAYS
 from tests.api._helpers import assert_problem
-from tests.calendar._seed import Q1_END, Q1_START, Q2_END, Q2_START, Org, by_uid, parse, seed, with_calendar
+from tests.calendar._seed import Q1_END, Q1_START, Q2_END, Q2_START, Org, by_uid, parse, seed
 from tests.conftest import ROOT, Clock, Tokens, auth
 
 
@@ -54,7 +54,7 @@ def first_weekday_on_or_after(day: date, weekday: str) -> date:
 
 @pytest.fixture
 def client(app_client: TestClient) -> TestClient:
-    return with_calendar(app_client)
+    return app_client
 
 
 def test_the_feed_holds_every_record_and_deadline_of_the_engagement(

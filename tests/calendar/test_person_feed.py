@@ -15,7 +15,7 @@ from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.models import Event, Person
 from tests.api._helpers import assert_problem
-from tests.calendar._seed import Org, by_uid, parse, seed, with_calendar
+from tests.calendar._seed import Org, by_uid, parse, seed
 from tests.conftest import Clock, Tokens, auth
 
 PUBLIC_URL = "http://127.0.0.1:8000"  # the default of settings.public_url
@@ -23,7 +23,7 @@ PUBLIC_URL = "http://127.0.0.1:8000"  # the default of settings.public_url
 
 @pytest.fixture
 def client(app_client: TestClient) -> TestClient:
-    return with_calendar(app_client)
+    return app_client
 
 
 def issue(client: TestClient, token: str, org: Org, person_id: int) -> dict[str, Any]:
