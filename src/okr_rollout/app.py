@@ -22,6 +22,7 @@ from okr_rollout.organizations.router import router as organizations_router
 from okr_rollout.playbooks import PlaybookRegistry
 from okr_rollout.records.router import router as records_router
 from okr_rollout.settings import Settings, get_settings
+from okr_rollout.webhooks.router import router as webhooks_router
 
 
 def system_clock() -> datetime:
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(cycles_router)
     app.include_router(imports_router)
     app.include_router(calendar_router)
+    app.include_router(webhooks_router)
     app.add_middleware(
         BodyLimitAndIdempotency,
         session_factory=lambda: app.state.session_factory,

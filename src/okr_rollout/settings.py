@@ -58,6 +58,40 @@ class Settings(BaseSettings):
                                                                               "disable a subscription.")
     webhook_disable_after_hours: int = Field(default=24, ge=1)
 
+    # --- e-mail retries (reminders) -----------------------------------------------------------------------
+    email_max_attempts: int = Field(default=8, ge=1, description="Attempts before an e-mail is marked failed.")
+    email_retry_base_seconds: float = Field(default=60.0, gt=0, description="Wait after the first failed "
+                                                                           "attempt; doubled after each next one.")
+    email_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0, description="Longest wait between two "
+                                                                                 "attempts.")
+
+    # --- webhook delivery (added by the webhooks part) ------------------------------------------------------
+    webhook_batch_size: int = Field(default=50, ge=1, description="At most this many events go to one "
+                                                                  "subscription in one delivery pass.")
+    webhook_retry_jitter: float = Field(default=0.1, ge=0, le=1, description="A retry waits up to this fraction "
+                                                                             "longer than the Standard Webhooks "
+                                                                             "schedule says, so receivers back "
+                                                                             "from an outage are not all hit at "
+                                                                             "once.")
+
+    # --- pages: sign-in and sessions (issue 6) --------------------------------------------------------------
+    web_session_hours: int = Field(default=12, ge=1, description="A page session ends this long after sign-in.")
+    web_cookie_secure: bool | None = Field(default=None, description="Mark the page cookies Secure; unset: "
+                                                                     "when the request came over HTTPS.")
+    web_sign_in_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins of one account within "
+                                                                       "web_sign_in_window_seconds that make "
+                                                                       "it wait.")
+    web_sign_in_window_seconds: int = Field(default=60, ge=1, description="The throttling window of failed "
+                                                                          "sign-ins.")
+    web_idle_days: int = Field(default=14, ge=1, description="The portfolio flags an engagement with no recorded "
+                                                             "activity for this many days as needing attention.")
+
+    # --- playbook versions (issue 8) ----------------------------------------------------------------------
+    playbooks_extra_dir: Path | None = Field(default=None, description="A second directory of playbook files "
+                                                                       "loaded beside playbooks_dir (several "
+                                                                       "versions of one playbook may live side "
+                                                                       "by side in either).")
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

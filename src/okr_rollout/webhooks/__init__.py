@@ -1,0 +1,1 @@
+"""Webhooks to the CRM: subscriptions, the delivery of the event outbox, and every attempt."""

@@ -1,0 +1,47 @@
+"""Which internal events a CRM receives, and under which public name."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any, Literal, get_args
+
+# The public names a subscription may ask for (the API documents them from this Literal).
+PublicEventType = Literal[
+    "engagement.created",
+    "engagement.phase_changed",
+    "gate.refused",
+    "task.completed",
+    "quarter.scored",
+    "reminder.overdue",
+    "readiness.changed",
+]
+PUBLIC_EVENT_TYPES: tuple[str, ...] = get_args(PublicEventType)
+
+# Internal event type -> the public name it is delivered under. Internal names are the history's own
+# vocabulary and may change; the public names are a contract with the CRM and may not.
+_SOURCES: dict[str, str] = {
+    "engagement.created": "engagement.created",
+    "engagement.transitioned": "engagement.phase_changed",
+    "gate.refused": "gate.refused",
+    "task.updated": "task.completed",
+    "quarter.scored": "quarter.scored",
+    "reminder.overdue": "reminder.overdue",
+    "readiness.changed": "readiness.changed",
+}
+assert set(_SOURCES.values()) == set(PUBLIC_EVENT_TYPES), "every public type needs a source and vice versa"
+
+
+def public_event_type(internal_type: str, payload: Mapping[str, Any]) -> str | None:
+    """The public type an event is delivered as, or None when no subscriber ever receives it."""
+    public = _SOURCES.get(internal_type)
+    if public == "task.completed":
+        # task.updated records any change of a task; only the one that marks it done is a completion.
+        changed = payload.get("changed")
+        completed = payload.get("done") is True and isinstance(changed, list) and "done" in changed
+        return public if completed else None
+    return public
+
+
+def internal_types_for(public_types: Collection[str]) -> list[str]:
+    """The internal event types that may become one of ``public_types`` (a filter before public_event_type)."""
+    return sorted(internal for internal, public in _SOURCES.items() if public in public_types)
