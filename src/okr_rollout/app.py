@@ -18,6 +18,7 @@ from okr_rollout.cycles.router import router as cycles_router
 from okr_rollout.db import make_engine, make_session_factory
 from okr_rollout.engagements.router import router as engagements_router
 from okr_rollout.imports.router import router as imports_router
+from okr_rollout.notifications.router import router as notifications_router
 from okr_rollout.organizations.router import router as organizations_router
 from okr_rollout.playbooks import PlaybookRegistry
 from okr_rollout.records.router import router as records_router
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(imports_router)
     app.include_router(calendar_router)
     app.include_router(webhooks_router)
+    app.include_router(notifications_router)
     app.add_middleware(
         BodyLimitAndIdempotency,
         session_factory=lambda: app.state.session_factory,

@@ -8,7 +8,9 @@ from datetime import UTC, date, datetime
 from okr_rollout.journey.cadences import due_reminders
 from okr_rollout.journey.facts import (
     CeoSupportFacts,
+    CheckInFacts,
     EngagementFacts,
+    KeyResultFacts,
     OkrFacts,
     OrganizationFacts,
     QuarterFacts,
@@ -66,6 +68,13 @@ cadences:
     audience: ceo
     message: {en: Talk about OKRs, zh-TW: 談談 OKR}
     params: {days: $culture_reminder_interval_days, hour: $reminder_hour}
+  - id: escalation
+    kind: check_in_escalation
+    phases: [q1_cycle]
+    audience: pilot_member
+    message: {en: Your check-in is missing, zh-TW: 你的進度尚未更新}
+    params: {weekday: $reminder_weekday, hour: $reminder_hour, interval_days: 7, remind_when_due: false,
+             repeat_after_days: 1, internal_coach_after_days: 3, okr_master_after_days: 7}
   - id: stale_support
     kind: stale_ceo_support
     phases: [q1_cycle, quarter_review, culture]
@@ -196,3 +205,77 @@ def test_stale_ceo_support_alerts_the_coach_after_the_limit_then_weekly() -> Non
     # Support stated 20 Dec 2025 is 90 days old on 20 March 2026 and faded from the day after.
     assert [r.due_at.date() for r in due] == [date(2026, 3, 21), date(2026, 3, 28), date(2026, 4, 4)]
     assert {r.audience for r in due} == {"coach"}
+
+
+# --- check-in escalation ----------------------------------------------------------------------------------------
+
+# Persons 11 and 12 own a key result each in Q1 (2026); Q1's check-ins fall due on Mondays at 09:00 in Taipei.
+OWNED = {
+    "okrs": (OkrFacts(id=1, quarter_id=1, objective="Grow", owner_id=11),
+             OkrFacts(id=2, quarter_id=1, objective="Delight", owner_id=12),
+             OkrFacts(id=3, quarter_id=1, objective="Department goal", owner_id=None)),
+    "key_results": (KeyResultFacts(id=1, okr_id=1), KeyResultFacts(id=2, okr_id=2), KeyResultFacts(id=3, okr_id=3)),
+}
+ENTERED_Q1 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def escalation(now: datetime, *check_ins: CheckInFacts) -> list[tuple[str, str, tuple[int, ...], bool]]:
+    engagement = dataclasses.replace(facts("q1_cycle", ENTERED_Q1, now), check_ins=check_ins, **OWNED)
+    due = by_cadence(due_reminders(PLAYBOOK_, engagement, now), "escalation")
+    return [(r.occurrence, r.audience, r.subject_ids, r.to_subjects) for r in due]
+
+
+def test_a_missed_check_in_reminds_the_owner_then_tells_the_internal_coach_then_the_okr_master() -> None:
+    # Week of Monday 5 January: person 12 checks in on Wednesday the 7th, person 11 never does.
+    wednesday = CheckInFacts(key_result_id=2, week_of=date(2026, 1, 7), value=1)
+    found = escalation(datetime(2026, 1, 12, 2, 0, tzinfo=UTC), wednesday)
+    assert found == [
+        ("2026-01-05:repeat", "pilot_member", (11, 12), True),  # Tuesday: both still missing, both reminded
+        ("2026-01-05:internal_coach", "internal_coach", (11,), False),  # Thursday: only 11 is named
+        ("2026-01-05:okr_master", "okr_master", (11,), False),  # the next Monday
+    ]
+
+
+def test_escalation_steps_are_at_the_local_hour_after_the_due_day() -> None:
+    now = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
+    engagement = dataclasses.replace(facts("q1_cycle", ENTERED_Q1, now), **OWNED)
+    due = by_cadence(due_reminders(PLAYBOOK_, engagement, now), "escalation")
+    assert [(r.due_at, r.step, r.about) for r in due] == [
+        (datetime(2026, 1, 6, 1, 0, tzinfo=UTC), "repeat", date(2026, 1, 5)),
+        (datetime(2026, 1, 8, 1, 0, tzinfo=UTC), "internal_coach", date(2026, 1, 5)),
+        (datetime(2026, 1, 12, 1, 0, tzinfo=UTC), "okr_master", date(2026, 1, 5)),
+    ]
+
+
+def test_only_a_check_in_within_the_period_counts() -> None:
+    now = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
+    last_week = CheckInFacts(key_result_id=1, week_of=date(2026, 1, 4), value=1)  # Sunday before the period
+    next_week = CheckInFacts(key_result_id=1, week_of=date(2026, 1, 12), value=1)  # the next period
+    on_time = CheckInFacts(key_result_id=2, week_of=date(2026, 1, 5), value=1)
+    found = escalation(now, last_week, next_week, on_time)
+    assert [(occurrence, subjects) for occurrence, _, subjects, _ in found] == [
+        ("2026-01-05:repeat", (11,)),
+        ("2026-01-05:internal_coach", (11,)),
+        ("2026-01-05:okr_master", (11,)),
+    ]
+
+
+def test_nobody_missing_means_no_escalation_and_periods_before_the_phase_are_left_alone() -> None:
+    now = datetime(2026, 1, 12, 2, 0, tzinfo=UTC)
+    everyone = [CheckInFacts(key_result_id=kr, week_of=date(2026, 1, 5), value=1) for kr in (1, 2)]
+    assert escalation(now, *everyone) == []
+    # Entered on Tuesday 6 January: the week that fell due on Monday the 5th is not escalated.
+    late_entry = dataclasses.replace(facts("q1_cycle", datetime(2026, 1, 6, tzinfo=UTC), now), **OWNED)
+    assert by_cadence(due_reminders(PLAYBOOK_, late_entry, now), "escalation") == []
+
+
+def test_remind_when_due_adds_a_first_step_to_the_owners() -> None:
+    text = PLAYBOOK.replace("remind_when_due: false", "remind_when_due: true")
+    playbook = load_text(text, "cadences.yaml")
+    now = datetime(2026, 1, 6, 2, 0, tzinfo=UTC)
+    engagement = dataclasses.replace(facts("q1_cycle", ENTERED_Q1, now), **OWNED)
+    due = by_cadence(due_reminders(playbook, engagement, now), "escalation")
+    assert [(r.occurrence, r.subject_ids, r.to_subjects) for r in due] == [
+        ("2026-01-05:due", (11, 12), True),
+        ("2026-01-05:repeat", (11, 12), True),
+    ]

@@ -281,6 +281,11 @@ def nine(*days: date, hour: int = 9) -> list[datetime]:
 
 D = date
 CEO_SUPPORT_ON_13_JAN = ceo_said("partial", days_ago=(TODAY - D(2025, 1, 13)).days)
+MISSING_CHECK_INS: dict[str, Any] = {
+    "quarters": (Q1,),
+    "okrs": (OkrFacts(1, Q1.id, "Sell more tea", owner_id=1),),
+    "key_results": (KeyResultFacts(1, 1, "cups sold"),),
+}
 
 CADENCE_CASES = [
     # Q1 from Tuesday 2025-04-01: Mondays are 7 and 14 April, Wednesdays 2 and 9 April.
@@ -317,6 +322,17 @@ CADENCE_CASES = [
     CadenceCase("ceo_support_alert_repeat_days", "14", "stale_ceo_support", "q1_cycle", at(D(2025, 4, 1)),
                 at(D(2025, 4, 30)), nine(D(2025, 4, 14), D(2025, 4, 21), D(2025, 4, 28)),
                 nine(D(2025, 4, 14), D(2025, 4, 28)), CEO_SUPPORT_ON_13_JAN),
+    # Person 1 owns a Q1 key result and never checks in. The check-in falls due Monday 7 April: reminded again
+    # on the 8th, the internal coach told on the 10th, the OKR Master on the 14th.
+    CadenceCase("check_in_reminder_repeat_days", "2", "check_in_escalation", "q1_cycle", at(D(2025, 4, 1), 0),
+                at(D(2025, 4, 14), 23), nine(D(2025, 4, 8), D(2025, 4, 10), D(2025, 4, 14)),
+                nine(D(2025, 4, 9), D(2025, 4, 10), D(2025, 4, 14)), MISSING_CHECK_INS),
+    CadenceCase("check_in_escalate_internal_coach_days", "5", "check_in_escalation", "q1_cycle",
+                at(D(2025, 4, 1), 0), at(D(2025, 4, 14), 23), nine(D(2025, 4, 8), D(2025, 4, 10), D(2025, 4, 14)),
+                nine(D(2025, 4, 8), D(2025, 4, 12), D(2025, 4, 14)), MISSING_CHECK_INS),
+    CadenceCase("check_in_escalate_okr_master_days", "4", "check_in_escalation", "q1_cycle", at(D(2025, 4, 1), 0),
+                at(D(2025, 4, 14), 23), nine(D(2025, 4, 8), D(2025, 4, 10), D(2025, 4, 14)),
+                nine(D(2025, 4, 8), D(2025, 4, 10), D(2025, 4, 11)), MISSING_CHECK_INS),
 ]
 
 

@@ -57,3 +57,13 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     read_at: Mapped[datetime | None] = mapped_column()
+
+
+class SchedulerState(Base):
+    """When a scheduler job last ran, so the next run (in any process, after any downtime) asks what became due
+    since then; the keyed reminders, not this row, keep a reminder from being sent twice."""
+
+    __tablename__ = "scheduler_state"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column()

@@ -224,6 +224,32 @@ class StaleCeoSupport(KindParams):
     hour: Hour
 
 
+class CheckInEscalation(KindParams):
+    """A weekly check-in that is still missing: remind its owner, then tell the internal coach, then the OKR Master.
+
+    The check-in of a period is due on ``weekday`` at ``hour``; the period runs ``interval_days`` from there.
+    Each step names whoever has not checked in by the step's day; a step with nobody to name is not due.
+    """
+
+    weekday: Weekday
+    hour: Hour
+    interval_days: PositiveCount
+    remind_when_due: StrictBool = Field(
+        description="Also remind owners when the check-in falls due (false when a weekly cadence already does)."
+    )
+    repeat_after_days: PositiveCount
+    internal_coach_after_days: PositiveCount
+    okr_master_after_days: PositiveCount
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CheckInEscalation:
+        if not self.repeat_after_days < self.internal_coach_after_days <= self.okr_master_after_days:
+            raise ValueError(
+                "expected repeat_after_days < internal_coach_after_days <= okr_master_after_days"
+            )
+        return self
+
+
 CADENCE_KINDS: dict[str, type[KindParams]] = {
     "weekly": Weekly,
     "every_n_days": EveryNDays,
@@ -231,4 +257,5 @@ CADENCE_KINDS: dict[str, type[KindParams]] = {
     "deadline_after_quarter_end": DeadlineAfterQuarterEnd,
     "quarter_end": QuarterEnd,
     "stale_ceo_support": StaleCeoSupport,
+    "check_in_escalation": CheckInEscalation,
 }

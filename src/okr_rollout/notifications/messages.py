@@ -1,0 +1,88 @@
+"""Render a reminder for one person, in that person's language, from the Jinja2 templates beside this file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from okr_rollout.journey.cadences import DueReminder
+
+TEMPLATES = Path(__file__).parent / "templates"
+LOCALES = ("en", "zh-TW")
+DEADLINE_STEPS = frozenset({"warning", "due", "overdue"})
+
+
+def locale_of(value: str | None) -> str:
+    """The supported language closest to a person's locale: Traditional Chinese for any zh-*, else English."""
+    return "zh-TW" if (value or "").lower().startswith("zh") else "en"
+
+
+@cache
+def _environment() -> Environment:
+    # Plain-text mail and inbox text: autoescape only for HTML templates, should one be added.
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=False,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    locale: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a message says besides the cadence's text: where, when, and whose check-in is missing."""
+
+    organization: str
+    timezone: str
+    public_url: str
+    others: tuple[str, ...] = ()
+
+
+def render(reminder: DueReminder, recipient_name: str, locale: str, context: Context) -> Rendered:
+    language = locale_of(locale)
+    zone = _zone(context.timezone)
+    local = reminder.due_at.astimezone(zone)
+    deadline = reminder.about if reminder.step in DEADLINE_STEPS and not reminder.subject_ids else None
+    period = reminder.about if reminder.subject_ids else None
+    values = {
+        "name": recipient_name,
+        "organization": context.organization,
+        "timezone": context.timezone,
+        "public_url": context.public_url,
+        "message": reminder.message.get(language),
+        "step": reminder.step or "",
+        "deadline": _day(deadline),
+        "period": _day(period),
+        "days_late": (local.date() - period).days if period is not None else 0,
+        "others": list(context.others),
+        "when": local.strftime("%Y-%m-%d %H:%M"),
+    }
+    environment = _environment()
+    subject = environment.get_template(f"{language}/reminder_subject.txt").render(values)
+    body = environment.get_template(f"{language}/reminder_body.txt").render(values)
+    # A header must be one line whatever a playbook's message contains.
+    return Rendered(language, " ".join(subject.split()), body.strip() + "\n")
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value is not None else ""
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

@@ -1,0 +1,345 @@
+"""Reminders: ask the journey's cadences what became due since the last run, record each occurrence once, and
+fan it out to the people it is for (the in-app inbox, and e-mail when SMTP is configured).
+
+The unique key (engagement, cadence, occurrence) decides what was already handled: rows are inserted with
+INSERT ... ON CONFLICT DO NOTHING and only the run whose insert took the row fans it out. A second run over
+the same window, a second scheduler process, or a catch-up after downtime therefore sends nothing twice.
+Like every service this one flushes and never commits: the caller's unit of work does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
+
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.errors import NotFound
+from okr_rollout.events import service as events
+from okr_rollout.journey.cadences import DueReminder, due_reminders
+from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.models import Engagement, Notification, Person, Reminder
+from okr_rollout.models.notification import SchedulerState
+from okr_rollout.notifications.audience import recipients_of
+from okr_rollout.notifications.messages import Context, render
+from okr_rollout.playbooks import LoadedPlaybook
+from okr_rollout.settings import Settings
+
+STATE_NAME = "reminders"
+ACTOR = "scheduler"
+OVERDUE_EVENT = "reminder.overdue"
+CAP_PARAMETER = "max_nudges_per_week"
+# The cap counts reminders "per week": seven days is the unit the parameter is stated in, not a domain number.
+CAP_WINDOW = timedelta(days=7)
+_CHUNK = 500  # rows per statement: far below SQLite's limit on bound parameters
+
+
+@dataclass
+class ReminderRun:
+    """What one run did, for logs and tests."""
+
+    due: int = 0  # occurrences due in the run's window, including any another run already recorded
+    inserted: int = 0  # occurrences this run recorded (sent or skipped)
+    skipped: int = 0  # of those, recorded as skipped (missed beyond the catch-up window, nobody to tell, capped)
+    notifications: int = 0  # inbox and e-mail notifications created for delivery
+    capped: int = 0  # notifications recorded as skipped because the person reached max_nudges_per_week
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+@dataclass
+class _Plan:
+    reminder: DueReminder
+    facts: EngagementFacts
+    playbook: LoadedPlaybook
+    status: str = "sent"
+    reason: str | None = None
+    recipient_ids: list[int] = field(default_factory=list)
+    capped_ids: list[int] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    id: int
+    name: str
+    email: str | None
+    locale: str
+
+
+def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: datetime) -> ReminderRun:
+    """Record and fan out every reminder that became due since the last run, up to ``now``."""
+    catch_up = timedelta(hours=settings.reminder_catch_up_hours)
+    last = last_run(session)
+    # A first run has missed nothing: it looks back no further than the catch-up window.
+    since = last if last is not None else now - catch_up
+    run = ReminderRun(since=since, until=now)
+    if since >= now:
+        return run
+    plans = _due(session, catalog, now, since)
+    run.due = len(plans)
+    if plans:
+        people = _people(session, plans)
+        nudges = _recent_nudges(session, since)
+        for plan in plans:
+            _fan_out(plan, people, nudges, settings, now, catch_up)
+        _record(session, plans, now, run)
+    _remember(session, now)
+    session.flush()
+    return run
+
+
+def _due(session: Session, catalog: Catalog, now: datetime, since: datetime) -> list[_Plan]:
+    rows = session.execute(select(Engagement.id, Engagement.playbook_sha256)).all()
+    facts = load_facts(session.connection(), None, now)
+    plans: list[_Plan] = []
+    for engagement_id, sha256 in rows:
+        engagement = facts.get(engagement_id)
+        if engagement is not None:
+            playbook = catalog.pinned(session, sha256)
+            plans.extend(_Plan(r, engagement, playbook) for r in due_reminders(playbook, engagement, now, since))
+    # Earlier reminders first, so that the weekly cap keeps a person's earliest reminders.
+    # A total order also makes concurrent schedulers insert keys in the same order (no deadlock between them).
+    plans.sort(key=lambda p: (p.reminder.due_at, p.reminder.key))
+    return plans
+
+
+def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, _Person]:
+    """Name, address and language of everyone a reminder may go to or name, in one query per chunk of ids."""
+    wanted: set[int] = set()
+    for plan in plans:
+        wanted.update(recipients_of(plan.facts, plan.playbook, plan.reminder.audience))
+        wanted.update(plan.reminder.subject_ids)
+    found: dict[int, _Person] = {}
+    ids = sorted(wanted)
+    statement = select(Person.id, Person.name, Person.email, Person.locale).where(
+        Person.id.in_(bindparam("ids", expanding=True)))
+    for start in range(0, len(ids), _CHUNK):
+        for row in session.execute(statement, {"ids": ids[start:start + _CHUNK]}):
+            found[row.id] = _Person(row.id, row.name, row.email, row.locale)
+    return found
+
+
+def _recent_nudges(session: Session, since: datetime) -> dict[tuple[int, int], list[datetime]]:
+    """(engagement, person) -> due times of the reminders they got within the cap's window before ``since``."""
+    rows = session.execute(
+        select(Reminder.engagement_id, Notification.person_id, Reminder.due_at)
+        .join(Reminder, Reminder.id == Notification.reminder_id)
+        .where(Notification.channel == "inbox", Notification.status == "sent",
+               Reminder.due_at > since - CAP_WINDOW)
+    )
+    nudges: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+    for engagement_id, person_id, due_at in rows:
+        nudges[(engagement_id, person_id)].append(due_at)
+    return nudges
+
+
+def _fan_out(plan: _Plan, people: dict[int, _Person], nudges: dict[tuple[int, int], list[datetime]],
+             settings: Settings, now: datetime, catch_up: timedelta) -> None:
+    reminder = plan.reminder
+    if reminder.due_at < now - catch_up:
+        plan.status = "skipped"
+        plan.reason = (f"missed: due at {reminder.due_at.isoformat()}, more than {settings.reminder_catch_up_hours} "
+                       f"hours before this run (the catch-up window)")
+        return
+    audience = recipients_of(plan.facts, plan.playbook, reminder.audience)
+    if reminder.to_subjects:
+        concerned = set(reminder.subject_ids)
+        audience = [pid for pid in audience if pid in concerned]
+    plan.recipient_ids = [pid for pid in audience if pid in people]
+    if not plan.recipient_ids:
+        plan.status = "skipped"
+        plan.reason = f"nobody to tell: no {reminder.audience} in this engagement"
+        return
+    cap = _cap(plan.playbook)
+    others = () if reminder.to_subjects else tuple(people[p].name for p in reminder.subject_ids if p in people)
+    context = Context(plan.facts.organization.name, plan.facts.organization.timezone, settings.public_url, others)
+    for person_id in plan.recipient_ids:
+        person = people[person_id]
+        received = nudges[(reminder.engagement_id, person_id)]
+        recent = [d for d in received if reminder.due_at - CAP_WINDOW < d <= reminder.due_at]
+        capped = cap is not None and len(recent) >= cap
+        if capped:
+            plan.capped_ids.append(person_id)
+        else:
+            received.append(reminder.due_at)
+        message = render(reminder, person.name, person.locale, context)
+        base = {"engagement_id": reminder.engagement_id, "person_id": person_id, "locale": message.locale,
+                "subject": message.subject, "body": message.body, "attempts": 0, "created_at": now,
+                "read_at": None}
+        reason = f"{CAP_PARAMETER} ({cap}) reached: {len(recent)} reminders in the last 7 days" if capped else None
+        plan.notifications.append({**base, "channel": "inbox", "status": "skipped" if capped else "sent",
+                                   "sent_at": None if capped else now, "next_attempt_at": None,
+                                   "last_error": reason})
+        if settings.smtp_host and person.email:
+            plan.notifications.append({**base, "channel": "email", "status": "skipped" if capped else "pending",
+                                       "sent_at": None, "next_attempt_at": None if capped else now,
+                                       "last_error": reason})
+    if len(plan.capped_ids) == len(plan.recipient_ids):
+        plan.status = "skipped"
+        plan.reason = f"every recipient already had {cap} reminders in the last 7 days ({CAP_PARAMETER})"
+
+
+def _cap(playbook: LoadedPlaybook) -> int | None:
+    """The playbook's weekly cap; a playbook without the parameter caps nothing (no number invented here)."""
+    value = playbook.parameters.get(CAP_PARAMETER)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _record(session: Session, plans: Sequence[_Plan], now: datetime, run: ReminderRun) -> None:
+    rows = [_reminder_row(plan, now) for plan in plans]
+    table = Reminder.__table__
+    assert isinstance(table, Table)
+    inserted = _insert_new(session, table, rows, ["engagement_id", "cadence_id", "occurrence"],
+                           [table.c.id, table.c.engagement_id, table.c.cadence_id, table.c.occurrence])
+    ids = {(row.engagement_id, row.cadence_id, row.occurrence): row.id for row in inserted}
+    notifications: list[dict[str, Any]] = []
+    for plan in plans:
+        reminder_id = ids.get(plan.reminder.key)
+        if reminder_id is None:
+            continue  # recorded by an earlier or a concurrent run, which also fanned it out
+        run.inserted += 1
+        run.skipped += plan.status == "skipped"
+        for notification in plan.notifications:
+            notifications.append({**notification, "reminder_id": reminder_id})
+            if notification["status"] == "skipped":
+                run.capped += 1
+            else:
+                run.notifications += 1
+        if plan.reminder.step == "overdue":
+            _overdue_event(session, plan, reminder_id)
+    notification_table = Notification.__table__
+    assert isinstance(notification_table, Table)
+    _insert_new(session, notification_table, notifications, ["reminder_id", "person_id", "channel"], [])
+
+
+def _reminder_row(plan: _Plan, now: datetime) -> dict[str, Any]:
+    reminder = plan.reminder
+    return {
+        "engagement_id": reminder.engagement_id,
+        "cadence_id": reminder.cadence_id,
+        "occurrence": reminder.occurrence,
+        "kind": reminder.kind,
+        "audience": reminder.audience,
+        "due_at": reminder.due_at,
+        "status": plan.status,
+        "skip_reason": plan.reason,
+        "details": {
+            "step": reminder.step,
+            "about": reminder.about.isoformat() if reminder.about is not None else None,
+            "subject_ids": list(reminder.subject_ids),
+            "recipient_ids": plan.recipient_ids,
+            "capped_ids": plan.capped_ids,
+            "message": {"en": reminder.message.en, "zh-TW": reminder.message.zh_tw},
+        },
+        "created_at": now,
+    }
+
+
+def _overdue_event(session: Session, plan: _Plan, reminder_id: int) -> None:
+    """The CRM learns of an overdue deadline through the event outbox, whether or not anyone was notified."""
+    reminder = plan.reminder
+    events.append(
+        session, type=OVERDUE_EVENT, actor=ACTOR, at=reminder.due_at,
+        organization_id=plan.facts.organization.id, engagement_id=reminder.engagement_id,
+        payload={
+            "reminder_id": reminder_id,
+            "cadence_id": reminder.cadence_id,
+            "occurrence": reminder.occurrence,
+            "deadline": reminder.about.isoformat() if reminder.about is not None else None,
+            "due_at": reminder.due_at.isoformat(),
+            "audience": reminder.audience,
+            "status": plan.status,
+            "message": {"en": reminder.message.en, "zh-TW": reminder.message.zh_tw},
+        },
+    )
+
+
+def _insert_new(session: Session, table: Table, rows: list[dict[str, Any]], key: list[str],
+                returning: list[ColumnElement[Any]]) -> list[Row[Any]]:
+    """INSERT ... ON CONFLICT (key) DO NOTHING; returns the rows this statement inserted (not the others)."""
+    found: list[Row[Any]] = []
+    dialect = session.connection().dialect.name
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start:start + _CHUNK]
+        statement: Executable
+        if dialect == "postgresql":
+            pg = postgresql.insert(table).values(chunk).on_conflict_do_nothing(index_elements=key)
+            statement = pg.returning(*returning) if returning else pg
+        elif dialect == "sqlite":
+            lite = sqlite.insert(table).values(chunk).on_conflict_do_nothing(index_elements=key)
+            statement = lite.returning(*returning) if returning else lite
+        else:  # pragma: no cover - the project supports these two databases
+            raise NotImplementedError(f"reminders need SQLite or PostgreSQL, not {dialect}")
+        result = session.execute(statement)
+        if returning:
+            found.extend(result.all())
+    return found
+
+
+def _remember(session: Session, now: datetime) -> None:
+    """Move the last run time forward, never back (a slower concurrent run may finish after a faster one)."""
+    table = SchedulerState.__table__
+    assert isinstance(table, Table)
+    values = {"name": STATE_NAME, "last_run_at": now}
+    if session.connection().dialect.name == "postgresql":
+        pg = postgresql.insert(table).values(values)
+        later = func.greatest(table.c.last_run_at, pg.excluded.last_run_at)
+        session.execute(pg.on_conflict_do_update(index_elements=["name"], set_={"last_run_at": later}))
+    else:
+        lite = sqlite.insert(table).values(values)
+        later = func.max(table.c.last_run_at, lite.excluded.last_run_at)
+        session.execute(lite.on_conflict_do_update(index_elements=["name"], set_={"last_run_at": later}))
+
+
+def last_run(session: Session) -> datetime | None:
+    """When reminders were last computed (None before the first run)."""
+    return session.scalar(select(SchedulerState.last_run_at).where(SchedulerState.name == STATE_NAME))
+
+
+# --- the in-app inbox -------------------------------------------------------------------------------------------
+
+
+def inbox(session: Session, person_id: int, *, before: int | None, limit: int,
+          unread_only: bool) -> list[tuple[Notification, Reminder | None]]:
+    """A person's inbox notifications, newest first, ``limit + 1`` of them (the extra one tells of a next page)."""
+    query = (
+        select(Notification, Reminder)
+        .outerjoin(Reminder, Reminder.id == Notification.reminder_id)
+        .where(Notification.person_id == person_id, Notification.channel == "inbox",
+               Notification.status == "sent")
+        .order_by(Notification.id.desc())
+        .limit(limit + 1)
+    )
+    if before is not None:
+        query = query.where(Notification.id < before)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return [(notification, reminder) for notification, reminder in session.execute(query)]
+
+
+def mark_read(session: Session, person_id: int, notification_id: int,
+              now: datetime) -> tuple[Notification, Reminder | None]:
+    """Mark one of the person's own inbox notifications read (again: the first read time stays)."""
+    row = session.execute(
+        select(Notification, Reminder)
+        .outerjoin(Reminder, Reminder.id == Notification.reminder_id)
+        .where(Notification.id == notification_id, Notification.person_id == person_id,
+               Notification.channel == "inbox", Notification.status == "sent")
+    ).first()
+    if row is None:
+        # Someone else's notification is as unknown to the caller as one that does not exist.
+        raise NotFound(f"no notification {notification_id} in your inbox")
+    notification, reminder = row
+    if notification.read_at is None:
+        notification.read_at = now
+        session.flush()
+    return notification, reminder
