@@ -13,16 +13,16 @@ from okr_rollout.api import problems
 from okr_rollout.api.middleware import BodyLimitAndIdempotency
 from okr_rollout.calendar.router import router as calendar_router
 from okr_rollout.catalog.router import router as playbooks_router
-from okr_rollout.catalog.service import Catalog
+from okr_rollout.catalog.service import Catalog, check_pins
 from okr_rollout.cycles.router import router as cycles_router
 from okr_rollout.db import make_engine, make_session_factory
 from okr_rollout.engagements.router import router as engagements_router
 from okr_rollout.imports.router import router as imports_router
 from okr_rollout.notifications.router import router as notifications_router
 from okr_rollout.organizations.router import router as organizations_router
-from okr_rollout.playbooks import PlaybookRegistry
 from okr_rollout.records.router import router as records_router
 from okr_rollout.settings import Settings, get_settings
+from okr_rollout.versions.router import router as versions_router
 from okr_rollout.webhooks.router import router as webhooks_router
 
 
@@ -67,7 +67,9 @@ def create_app(
                                              sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.clock = clock
-    app.state.catalog = Catalog(PlaybookRegistry.from_directory(settings.playbooks_dir))
+    app.state.catalog = Catalog.from_settings(settings)
+    # An edited playbook version that engagements are pinned to stops the start, naming the file and the fix.
+    check_pins(app.state.engine, app.state.catalog)
     problems.install(app)
     app.include_router(organizations_router)
     app.include_router(engagements_router)
@@ -78,6 +80,7 @@ def create_app(
     app.include_router(calendar_router)
     app.include_router(webhooks_router)
     app.include_router(notifications_router)
+    app.include_router(versions_router)
     app.add_middleware(
         BodyLimitAndIdempotency,
         session_factory=lambda: app.state.session_factory,

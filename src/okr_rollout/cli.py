@@ -116,9 +116,8 @@ def demo() -> None:
     """Load the demo portfolio (a dozen clients at different phases) and print an admin token."""
     from okr_rollout.catalog.service import Catalog
     from okr_rollout.demo import load_demo
-    from okr_rollout.playbooks import PlaybookRegistry
 
-    catalog = Catalog(PlaybookRegistry.from_directory(get_settings().playbooks_dir))
+    catalog = Catalog.from_settings(get_settings())
     with _unit_of_work() as session:
         token = load_demo(session, catalog, datetime.now(UTC))
     typer.echo("Demo portfolio loaded. Admin token (shown once):")
@@ -245,14 +244,14 @@ def scheduler() -> None:
     import threading
 
     from okr_rollout.app import system_clock
-    from okr_rollout.catalog.service import Catalog
-    from okr_rollout.playbooks import PlaybookRegistry
+    from okr_rollout.catalog.service import Catalog, check_pins
     from okr_rollout.scheduler import Scheduler
 
     settings = get_settings()
     engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    running = Scheduler(settings, engine, Catalog(PlaybookRegistry.from_directory(settings.playbooks_dir)),
-                        system_clock)
+    catalog = Catalog.from_settings(settings)
+    check_pins(engine, catalog)
+    running = Scheduler(settings, engine, catalog, system_clock)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -265,6 +264,44 @@ def scheduler() -> None:
         running.stop()
         engine.dispose()
     typer.echo("scheduler stopped")
+
+
+def _add_version_commands() -> None:
+    # Playbook versions (issue 8) keep their commands in their own module: `playbook diff`, `engagements migrate`.
+    from okr_rollout.cli_versions import register
+
+    register(app, playbook_app)
+
+
+_add_version_commands()
+
+
+user_app = typer.Typer(help="Logins for the pages (coaches, internal coaches, administrators).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="The e-mail address they sign in with.")],
+    role: Annotated[Role, typer.Option(help="admin, coach or internal_coach.")],
+    person: Annotated[int | None, typer.Option(help="The person (required for coach and internal_coach).")] = None,
+    password: Annotated[str | None, typer.Option(help="Asked for (hidden, twice) when not given.")] = None,
+) -> None:
+    """Create a login for the pages; the password is stored as an argon2id hash."""
+    from okr_rollout.errors import ProblemError
+    from okr_rollout.users.service import create_user
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _unit_of_work() as session:
+            user = create_user(session, email=email, role=role, password=password, person_id=person,
+                               now=datetime.now(UTC))
+            user_id, address = user.id, user.email
+    except ProblemError as error:
+        typer.echo(f"cannot create the login: {error.detail}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"user {user_id} ({role.value}) created: {address}")
 
 
 def main() -> None:

@@ -1,17 +1,19 @@
-"""/api/v1/playbooks: the playbooks this service knows, with their diagrams."""
+"""/api/v1/playbooks: the playbooks this service knows, with their diagrams, and what changed between versions."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from okr_rollout.api.deps import CallerDep, CatalogDep
+from okr_rollout.api.deps import CallerDep, CatalogDep, SessionDep
 from okr_rollout.api.problems import COMMON_RESPONSES
 from okr_rollout.errors import NotFound
 from okr_rollout.playbooks import UnknownPlaybook
 from okr_rollout.playbooks.diagram import mermaid
+from okr_rollout.versions.diff import diff_playbooks
+from okr_rollout.versions.schemas import PlaybookDiffOut
 
 router = APIRouter(prefix="/api/v1/playbooks", tags=["playbooks"], responses=COMMON_RESPONSES)
 
@@ -53,10 +55,11 @@ def list_playbooks(caller: CallerDep, catalog: CatalogDep) -> PlaybookList:
 
 
 @router.get("/{playbook_id}/versions/{version}", response_model=PlaybookVersionOut)
-def get_playbook_version(playbook_id: str, version: int, caller: CallerDep, catalog: CatalogDep
-                         ) -> PlaybookVersionOut:
+def get_playbook_version(playbook_id: str, version: int, session: SessionDep, caller: CallerDep,
+                         catalog: CatalogDep) -> PlaybookVersionOut:
+    """A version from its file, or from the snapshot engagements are pinned to once its file is gone."""
     try:
-        playbook = catalog.current(playbook_id, version)
+        playbook = catalog.version(session, playbook_id, version)
     except UnknownPlaybook as unknown:
         raise NotFound(str(unknown)) from None
     spec = playbook.spec.model_dump(by_alias=True, mode="json")
@@ -65,3 +68,19 @@ def get_playbook_version(playbook_id: str, version: int, caller: CallerDep, cata
         description=spec["description"], parameters=spec["parameters"], phases=spec["phases"],
         transitions=spec["transitions"], cadences=spec["cadences"], mermaid=mermaid(playbook.spec),
     )
+
+
+
+@router.get("/{playbook_id}/diff", response_model=PlaybookDiffOut)
+def diff_versions(playbook_id: str, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+                  from_version: Annotated[int, Query(alias="from", ge=1, description="The older version.")],
+                  to_version: Annotated[int, Query(alias="to", ge=1, description="The newer version.")],
+                  ) -> PlaybookDiffOut:
+    """Phases, tasks, checklist items, gate criteria, parameters and cadences added, removed and changed, in
+    English and Traditional Chinese. A version whose file is gone is read from its pinned snapshot."""
+    try:
+        old = catalog.version(session, playbook_id, from_version)
+        new = catalog.version(session, playbook_id, to_version)
+    except UnknownPlaybook as unknown:
+        raise NotFound(str(unknown)) from None
+    return PlaybookDiffOut.of(diff_playbooks(old, new))

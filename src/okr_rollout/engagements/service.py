@@ -121,7 +121,8 @@ def coaches_of(session: Session, engagement_ids: list[int]) -> dict[int, list[in
 def open_tasks(session: Session, engagement: Engagement) -> list[Task]:
     return list(session.scalars(
         select(Task).options(selectinload(Task.checklist))
-        .where(Task.engagement_id == engagement.id, Task.phase == engagement.phase, Task.done.is_(False))
+        .where(Task.engagement_id == engagement.id, Task.phase == engagement.phase, Task.done.is_(False),
+               Task.obsolete_at.is_(None))
         .order_by(Task.due_at, Task.id)
     ))
 

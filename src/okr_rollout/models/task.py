@@ -10,7 +10,11 @@ from okr_rollout.models._columns import utcnow
 
 
 class Task(Base):
-    """A task created when its phase is entered, from the playbook's task of that phase."""
+    """A task created when its phase is entered, from the playbook's task of that phase.
+
+    A task whose playbook task no longer exists after a migration to a new playbook version is kept as
+    history and closed as obsolete (``obsolete_at`` set); it is then neither open nor done.
+    """
 
     __tablename__ = "tasks"
     __table_args__ = (UniqueConstraint("engagement_id", "phase", "task_key", "round"),)
@@ -29,6 +33,7 @@ class Task(Base):
     done_at: Mapped[datetime | None] = mapped_column()
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    obsolete_at: Mapped[datetime | None] = mapped_column()
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     checklist: Mapped[list[ChecklistItem]] = relationship(
@@ -36,6 +41,19 @@ class Task(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def obsolete(self) -> bool:
+        return self.obsolete_at is not None
+
+    def carry_into(self, phase: str, round: int) -> None:
+        """Relabel the task with its phase's id in a new playbook version (a renamed phase, at a migration).
+
+        ``round`` follows the rounds the task already has under that id. Only the task's label changes:
+        the engagement's phase itself is set by the journey machine alone.
+        """
+        self.phase = phase
+        self.round = round
 
 
 class ChecklistItem(Base):
@@ -50,3 +68,5 @@ class ChecklistItem(Base):
     title_zh_tw: Mapped[str] = mapped_column(String(300))
     checked: Mapped[bool] = mapped_column(Boolean, default=False)
     checked_at: Mapped[datetime | None] = mapped_column()
+    # An unchecked item whose playbook item no longer exists after a migration: kept, closed as obsolete.
+    obsolete_at: Mapped[datetime | None] = mapped_column()

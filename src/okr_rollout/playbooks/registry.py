@@ -1,4 +1,8 @@
-"""Every playbook found in a directory, by (id, version)."""
+"""Every playbook found in the playbook directories, by (id, version).
+
+Several versions of one playbook live side by side, each in its own file (``standard.yaml``,
+``standard/v2.yaml``, ...): the ``version`` field inside the file is what counts, not the file's name.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,23 @@ class PlaybookRegistry:
 
     @classmethod
     def from_directory(cls, directory: str | Path) -> PlaybookRegistry:
-        files = sorted(Path(directory).rglob("*.yaml")) + sorted(Path(directory).rglob("*.yml"))
+        return cls.from_directories([directory])
+
+    @classmethod
+    def from_directories(cls, directories: Iterable[str | Path | None]) -> PlaybookRegistry:
+        """Every playbook file under each directory (``None`` entries are skipped: an unset setting).
+
+        One (id, version) defined in two files is an error naming both, whichever directories they are in.
+        """
+        files: list[Path] = []
+        for directory in directories:
+            if directory is None:
+                continue
+            root = Path(directory)
+            if not root.is_dir():
+                raise PlaybookInvalid([PlaybookError(str(root), 0, 0, "<directory>",
+                                                     f"no such playbook directory: {root}")])
+            files += sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
         loaded: list[LoadedPlaybook] = []
         errors: list[PlaybookError] = []
         for file in files:
@@ -67,3 +87,6 @@ class PlaybookRegistry:
 
     def all(self) -> list[LoadedPlaybook]:
         return [self._by_key[key] for key in sorted(self._by_key)]
+
+    def find(self, playbook_id: str, version: int) -> LoadedPlaybook | None:
+        return self._by_key.get((playbook_id, version))

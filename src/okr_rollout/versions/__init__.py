@@ -1,0 +1,1 @@
+"""Playbook versions: what changed between two, and moving running engagements from one to another."""

@@ -1,0 +1,272 @@
+"""Moving an engagement to another version of its playbook: plan it, then (unless a dry run) apply it.
+
+The plan is computed once and applied from the very objects it was computed from, so a dry run shows
+exactly what applying writes. Applying flushes in the caller's transaction (never commits): the phase
+through the journey machine's ``enter_phase``, carried tasks relabelled, tasks the new version lacks closed
+as obsolete (kept as history), the new version's missing tasks created, and one ``playbook.migrated`` event
+carrying the plan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from okr_rollout.auth.caller import Caller
+from okr_rollout.auth.service import visible_engagement
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.engagements.schemas import Localized, ReadinessOut, TransitionReadinessOut
+from okr_rollout.engagements.service import create_tasks, readiness_json
+from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from okr_rollout.events import service as events
+from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.journey.machine import ReadinessReport, TaskToCreate, enter_phase, machine_for
+from okr_rollout.models import ChecklistItem, Engagement, Task
+from okr_rollout.playbooks import LoadedPlaybook, ResolvedTask, UnknownPlaybook
+from okr_rollout.versions.diff import suggest_phase_map
+from okr_rollout.versions.gates import compare_gates
+from okr_rollout.versions.schemas import (
+    GateChange,
+    MigrationPlan,
+    MigrationRequest,
+    MigrationResult,
+    TaskCarried,
+    TaskObsolete,
+    TaskToAdd,
+)
+from okr_rollout.versions.texts import Words
+
+EVENT_TYPE = "playbook.migrated"
+
+
+@dataclass
+class _Carry:
+    task: Task
+    spec: ResolvedTask
+    retitle: bool
+    add_items: list[tuple[str, str, str]]  # key, title en, title zh-TW
+    close_items: list[ChecklistItem]
+
+
+@dataclass
+class Prepared:
+    """A plan plus what applying it touches; build with :func:`prepare`, apply with :func:`apply`."""
+
+    engagement: Engagement
+    new: LoadedPlaybook
+    plan: MigrationPlan
+    carry: list[_Carry]
+    obsolete: list[Task]
+    create: tuple[TaskToCreate, ...]
+
+
+def prepare(session: Session, catalog: Catalog, engagement: Engagement, to_version: int,
+            phase_map: Mapping[str, str], now: datetime) -> Prepared:
+    """The plan of moving ``engagement`` to ``to_version``; writes nothing.
+
+    422 for an unknown version or a phase map naming unknown phases; 409 when the engagement already runs
+    that version, or when its phase does not exist in the new version and the phase map does not say where
+    it goes.
+    """
+    old = catalog.pinned(session, engagement.playbook_sha256)
+    if to_version == engagement.playbook_version:
+        raise Conflict(f"engagement {engagement.id} already runs {old.id} version {to_version}",
+                       extra={"reasons": Words(f"The engagement already runs version {to_version}.",
+                                               f"此專案已使用第 {to_version} 版。").as_dict()})
+    try:
+        new = catalog.current(engagement.playbook_id, to_version)
+    except UnknownPlaybook as unknown:
+        raise Unprocessable(str(unknown), errors=[{"field": "body.to_version", "message": str(unknown),
+                                                   "type": "unknown_playbook"}]) from None
+    check_phase_map(old, new, phase_map)
+    source = engagement.phase
+    target = phase_map.get(source, source)
+    new_phases = [p.id for p in new.spec.phases]
+    if target not in new_phases:
+        raise _missing_phase(engagement, old, new, source)
+
+    current = _current_tasks(session, engagement.id, source)
+    specs = {t.spec.id: t for t in new.tasks.get(target, ())}
+    carry = [_carry(current[key], spec) for key, spec in specs.items() if key in current]  # new order
+    obsolete = [task for key, task in current.items() if key not in specs and not task.done]
+    # Tasks the new version adds to this phase are due from the migration, not from when the phase began:
+    # nobody could work on them before.
+    create = tuple(t for t in machine_for(new).tasks_on_entry(target, now) if t.task_id not in current)
+
+    facts = load_facts(session.connection(), [engagement.id], now)[engagement.id]
+    before = machine_for(old).readiness(facts)
+    after = machine_for(new).readiness(dataclasses.replace(facts, phase=target))
+    gates = compare_gates(before, after, old.version, new.version)
+    plan = MigrationPlan(
+        engagement_id=engagement.id, playbook_id=old.id, from_version=old.version, from_sha256=old.sha256,
+        to_version=new.version, to_sha256=new.sha256, from_phase=source, to_phase=target,
+        phase_mapped=target != source,
+        tasks_to_add=[TaskToAdd(phase=t.phase, key=t.task_id, title=_title(t.title.en, t.title.zh_tw), role=t.role,
+                                due_at=t.due_at, checklist=[key for key, _ in t.checklist]) for t in create],
+        tasks_carried=[_carried_out(c, target) for c in carry],
+        tasks_obsolete=[TaskObsolete(task_id=t.id, phase=t.phase, key=t.task_key,
+                                     title=_title(t.title_en, t.title_zh_tw)) for t in obsolete],
+        readiness=_readiness_out(engagement.id, after),
+        gates=gates,
+        summary=_summary(engagement.id, old, new, source, target, (len(create), len(obsolete), len(carry)), gates),
+    )
+    return Prepared(engagement, new, plan, carry, obsolete, create)
+
+
+def apply(session: Session, catalog: Catalog, prepared: Prepared, actor: str, now: datetime) -> MigrationResult:
+    """Write the prepared plan in the session's transaction (flush only) and record it in the history."""
+    engagement, plan = prepared.engagement, prepared.plan
+    catalog.pin(session, prepared.new)
+    if plan.phase_mapped:
+        # A renamed or merged phase is the same stage of the journey: the time spent in it keeps counting.
+        enter_phase(engagement, plan.to_phase, engagement.entered_phase_at)
+    engagement.playbook_version = prepared.new.version
+    engagement.playbook_sha256 = prepared.new.sha256
+    engagement.updated_at = now
+    if plan.phase_mapped and prepared.carry:
+        rounds: dict[str, int] = dict(session.execute(
+            select(Task.task_key, func.max(Task.round))
+            .where(Task.engagement_id == engagement.id, Task.phase == plan.to_phase).group_by(Task.task_key)
+        ).all())
+        for carried in prepared.carry:
+            carried.task.carry_into(plan.to_phase, rounds.get(carried.task.task_key, 0) + 1)
+    for carried in prepared.carry:
+        _sync(carried, now)
+    for task in prepared.obsolete:
+        task.obsolete_at = now
+    session.flush()
+    created = create_tasks(session, engagement.id, prepared.create)
+    payload = {"plan": plan.model_dump(mode="json", by_alias=True), "created_task_ids": [t.id for t in created]}
+    event = events.append(session, type=EVENT_TYPE, actor=actor, at=now, organization_id=engagement.organization_id,
+                          engagement_id=engagement.id, payload=payload)
+    return MigrationResult(dry_run=False, applied=True, plan=plan, engagement_version=engagement.version,
+                           created_task_ids=[t.id for t in created], event_id=event.id)
+
+
+def migrate(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, request: MigrationRequest,
+            now: datetime, expected_version: int | None = None) -> MigrationResult:
+    """The API's operation: anyone who sees the engagement may ask for the plan; applying it takes the right
+    to fire transitions (admins, the engagement's coaches, integrations granted it)."""
+    engagement = visible_engagement(session, caller, engagement_id, for_update=not request.dry_run)
+    if not request.dry_run and not caller.may_fire_transitions:
+        raise NotFound(f"no engagement {engagement_id} to act on")  # may read it, may not move it
+    if expected_version is not None and expected_version != engagement.version:
+        raise PreconditionFailed(f"engagement {engagement_id} is at version {engagement.version}")
+    prepared = prepare(session, catalog, engagement, request.to_version, request.phase_map, now)
+    if request.dry_run:
+        return MigrationResult(dry_run=True, applied=False, plan=prepared.plan, engagement_version=engagement.version)
+    return apply(session, catalog, prepared, caller.actor, now)
+
+
+# --- planning helpers ---------------------------------------------------------------------------------------
+
+
+def check_phase_map(old: LoadedPlaybook, new: LoadedPlaybook, phase_map: Mapping[str, str]) -> None:
+    """422 unless every key is a phase of the old version and every value one of the new version."""
+    old_ids = {p.id for p in old.spec.phases}
+    new_ids = {p.id for p in new.spec.phases}
+    errors = []
+    for source, target in phase_map.items():
+        if source not in old_ids:
+            errors.append({"field": f"body.phase_map.{source}", "type": "unknown_phase",
+                           "message": f"{source} is not a phase of {old.id} version {old.version}"})
+        if target not in new_ids:
+            errors.append({"field": f"body.phase_map.{source}", "type": "unknown_phase",
+                           "message": f"{target} is not a phase of {new.id} version {new.version} "
+                                      f"(phases: {', '.join(p.id for p in new.spec.phases)})"})
+    if errors:
+        raise Unprocessable("the phase map names phases that do not exist", errors=errors)
+
+
+def _missing_phase(engagement: Engagement, old: LoadedPlaybook, new: LoadedPlaybook, phase: str) -> Conflict:
+    suggested = suggest_phase_map(old, new)
+    hint = f'; e.g. "phase_map": {{"{phase}": "{suggested[phase]}"}}' if phase in suggested else ""
+    hint_zh = f",例如 {phase} → {suggested[phase]}" if phase in suggested else ""
+    phases = [p.id for p in new.spec.phases]
+    return Conflict(
+        f"engagement {engagement.id} is in phase {phase}, which {new.id} version {new.version} does not have; "
+        f"say where it goes with phase_map{hint}",
+        extra={"phase": phase, "to_version": new.version, "phases": phases,
+               "suggested_phase_map": {phase: suggested[phase]} if phase in suggested else {},
+               "reasons": Words(f"Phase {phase} does not exist in version {new.version}: a phase_map entry must "
+                                f"say where the engagement goes{hint}.",
+                                f"第 {new.version} 版沒有階段 {phase}:請以 phase_map 指定專案要移至哪個階段"
+                                f"{hint_zh}。").as_dict()},
+    )
+
+
+def _current_tasks(session: Session, engagement_id: int, phase: str) -> dict[str, Task]:
+    """The latest round of each task of the current phase (earlier rounds are already history)."""
+    tasks = session.scalars(
+        select(Task).options(selectinload(Task.checklist))
+        .where(Task.engagement_id == engagement_id, Task.phase == phase, Task.obsolete_at.is_(None))
+        .order_by(Task.task_key, Task.round)
+    )
+    return {task.task_key: task for task in tasks}
+
+
+def _carry(task: Task, spec: ResolvedTask) -> _Carry:
+    if task.done:  # finished work is history: relabelled when its phase is renamed, otherwise left as it is
+        return _Carry(task, spec, False, [], [])
+    title = spec.spec.title
+    keys = {item.item_key for item in task.checklist}
+    wanted = {item.id for item in spec.spec.checklist}
+    return _Carry(
+        task, spec,
+        retitle=(task.title_en, task.title_zh_tw) != (title.en, title.zh_tw),
+        add_items=[(i.id, i.title.en, i.title.zh_tw) for i in spec.spec.checklist if i.id not in keys],
+        close_items=[i for i in task.checklist if i.item_key not in wanted and not i.checked and i.obsolete_at is None],
+    )
+
+
+def _carried_out(carried: _Carry, target: str) -> TaskCarried:
+    task, title = carried.task, carried.spec.spec.title
+    return TaskCarried(
+        task_id=task.id, key=task.task_key, from_phase=task.phase, to_phase=target, done=task.done,
+        title=_title(title.en, title.zh_tw) if carried.retitle else _title(task.title_en, task.title_zh_tw),
+        title_changed=carried.retitle, checklist_added=[key for key, _, _ in carried.add_items],
+        checklist_obsolete=[item.item_key for item in carried.close_items],
+    )
+
+
+def _sync(carried: _Carry, now: datetime) -> None:
+    task = carried.task
+    if carried.retitle:
+        task.title_en, task.title_zh_tw = carried.spec.spec.title.en, carried.spec.spec.title.zh_tw
+    position = max((item.position for item in task.checklist), default=-1)
+    for offset, (key, title_en, title_zh_tw) in enumerate(carried.add_items, start=1):
+        task.checklist.append(ChecklistItem(item_key=key, position=position + offset, title_en=title_en,
+                                            title_zh_tw=title_zh_tw))
+    for item in carried.close_items:
+        item.obsolete_at = now
+
+
+def _readiness_out(engagement_id: int, report: ReadinessReport) -> ReadinessOut:
+    return ReadinessOut(engagement_id=engagement_id, phase=report.phase, transitions=[
+        TransitionReadinessOut.model_validate(readiness_json(t)) for t in report.transitions])
+
+
+def _title(en: str, zh_tw: str) -> Localized:
+    return Localized(en=en, zh_tw=zh_tw)
+
+
+def _summary(engagement_id: int, old: LoadedPlaybook, new: LoadedPlaybook, source: str, target: str,
+             tasks: tuple[int, int, int], gates: list[GateChange]) -> Localized:
+    added, obsolete, carried = tasks
+    now_fail = sum(1 for g in gates if g.verdict in ("now_fails", "new_fails"))
+    now_pass = sum(1 for g in gates if g.verdict in ("now_passes", "new_passes"))
+    phase_en = f"phase {source} → {target}" if target != source else f"stays in {target}"
+    phase_zh = f"階段 {source} → {target}" if target != source else f"維持在階段 {target}"
+    return _title(
+        f"Engagement {engagement_id}: {old.id} version {old.version} → {new.version}; {phase_en}; "
+        f"{added} task(s) to add, {obsolete} obsolete, {carried} carried over; "
+        f"{now_pass} way(s) out now open, {now_fail} now closed.",
+        f"專案 {engagement_id}:{old.id} 第 {old.version} 版 → 第 {new.version} 版;{phase_zh};"
+        f"新增 {added} 項任務,{obsolete} 項作廢,沿用 {carried} 項;"
+        f"{now_pass} 個轉換現在可通過,{now_fail} 個現在不通過。",
+    )

@@ -1,0 +1,96 @@
+"""Words in English and Traditional Chinese for diffs and migration plans."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from okr_rollout.playbooks.schema import LocalizedText
+
+
+@dataclass(frozen=True, slots=True)
+class Words:
+    en: str
+    zh_tw: str
+
+    def get(self, locale: str) -> str:
+        return self.zh_tw if locale.lower().startswith("zh") else self.en
+
+    def as_dict(self) -> dict[str, str]:
+        return {"en": self.en, "zh-TW": self.zh_tw}
+
+
+AREAS: dict[str, Words] = {
+    "playbook": Words("Playbook", "手冊"),
+    "parameter": Words("Parameter", "參數"),
+    "phase": Words("Phase", "階段"),
+    "document": Words("Document", "文件"),
+    "task": Words("Task", "任務"),
+    "checklist_item": Words("Checklist item", "檢查項目"),
+    "transition": Words("Transition", "轉換"),
+    "gate_criterion": Words("Gate criterion", "關卡條件"),
+    "cadence": Words("Cadence", "提醒節奏"),
+}
+ACTIONS: dict[str, Words] = {
+    "added": Words("added", "新增"),
+    "removed": Words("removed", "移除"),
+    "changed": Words("changed", "變更"),
+}
+FIELDS: dict[str, str] = {
+    "title": "標題",
+    "description": "說明",
+    "initial_phase": "起始階段",
+    "type": "型別",
+    "default": "預設值",
+    "minimum": "最小值",
+    "maximum": "最大值",
+    "final": "最終階段",
+    "role": "負責角色",
+    "due_days": "期限天數",
+    "source": "來源階段",
+    "dest": "目的階段",
+    "kind": "種類",
+    "severity": "嚴重度",
+    "audience": "對象",
+    "message": "訊息",
+    "phases": "適用階段",
+    "template": "範本",
+}
+
+
+def show(value: Any) -> str:
+    """A value as a person reads it: texts quoted, lists bracketed, numbers as written."""
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    return str(value)
+
+
+def value_change(field: str, before: Any, after: Any) -> Words:
+    zh = FIELDS.get(field, field)
+    return Words(f"{field} {show(before)} → {show(after)}", f"{zh} {show(before)} → {show(after)}")
+
+
+def text_change(field: str, before: LocalizedText | None, after: LocalizedText | None) -> Words | None:
+    """One localized text compared; long texts (descriptions) are only said to be reworded."""
+    if before == after:
+        return None
+    zh = FIELDS.get(field, field)
+    if before is None or after is None:
+        return Words(f"{field} {'added' if before is None else 'removed'}",
+                     f"{'新增' if before is None else '移除'}{zh}")
+    if field == "description":
+        return Words("description reworded", "說明改寫")
+    en = (f"{field} {show(before.en)} → {show(after.en)}" if before.en != after.en
+          else f"{field} reworded in Chinese")
+    zh_text = (f"{zh}「{before.zh_tw}」→「{after.zh_tw}」" if before.zh_tw != after.zh_tw
+               else f"{zh}的英文改寫")
+    return Words(en, zh_text)
+
+
+def joined(parts: list[Words]) -> Words:
+    return Words("; ".join(p.en for p in parts), ";".join(p.zh_tw for p in parts))
