@@ -23,6 +23,7 @@ from okr_rollout.organizations.router import router as organizations_router
 from okr_rollout.records.router import router as records_router
 from okr_rollout.settings import Settings, get_settings
 from okr_rollout.versions.router import router as versions_router
+from okr_rollout.web.routes import install_web
 from okr_rollout.webhooks.router import router as webhooks_router
 
 
@@ -81,6 +82,7 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(notifications_router)
     app.include_router(versions_router)
+    install_web(app)
     app.add_middleware(
         BodyLimitAndIdempotency,
         session_factory=lambda: app.state.session_factory,

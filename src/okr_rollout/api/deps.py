@@ -27,8 +27,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+# "function" scope: the unit of work commits when the handler returns, before the response is sent. With FastAPI's
+# default ("request") it would commit after the client already had its 2xx, so a crash or a failed commit in
+# between would lose a write the client was told had happened.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
 def get_caller(
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -78,7 +84,6 @@ def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 NowDep = Annotated[datetime, Depends(get_now)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]

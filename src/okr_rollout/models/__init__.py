@@ -9,6 +9,7 @@ from okr_rollout.models.notification import Notification, Reminder
 from okr_rollout.models.organization import Department, Organization, Person, PersonDepartment
 from okr_rollout.models.readiness import ReadinessSnapshot
 from okr_rollout.models.task import ChecklistItem, Task
+from okr_rollout.models.user import SignInFailure, User, WebSession
 from okr_rollout.models.webhook import WebhookAttempt, WebhookSubscription
 
 __all__ = [
@@ -34,8 +35,11 @@ __all__ = [
     "Quarter",
     "ReadinessSnapshot",
     "Reminder",
+    "SignInFailure",
     "Task",
     "TrainingSession",
+    "User",
+    "WebSession",
     "WebhookAttempt",
     "WebhookSubscription",
 ]

@@ -1,0 +1,1 @@
+"""Logins for the pages: users, sign-in with throttling, sessions and CSRF tokens."""

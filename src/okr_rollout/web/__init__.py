@@ -1,0 +1,1 @@
+"""Server-rendered pages for coaches and internal coaches (English and Traditional Chinese)."""

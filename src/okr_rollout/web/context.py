@@ -1,0 +1,198 @@
+"""What every page handler gets: the unit of work, the signed-in user as a Caller, the language, the CSRF token;
+and how pages answer: rendered HTML, redirects after POST, HTML error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.datastructures import FormData
+
+from okr_rollout.api.deps import get_session
+from okr_rollout.auth.caller import Caller
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.errors import ProblemError
+from okr_rollout.models import Person, User, WebSession
+from okr_rollout.settings import Settings
+from okr_rollout.users import service as users
+from okr_rollout.web import i18n
+from okr_rollout.web.templating import render
+
+SESSION_COOKIE = "okr_session"
+CSRF_COOKIE = "okr_csrf"
+LOCALE_COOKIE = "okr_locale"
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+class SignInRequired(Exception):
+    """The page needs a signed-in user: the answer is a redirect to the sign-in page."""
+
+
+class CsrfRejected(Exception):
+    """A form came without this browser's CSRF token."""
+
+
+@dataclass
+class Web:
+    request: Request
+    session: Session
+    settings: Settings
+    catalog: Catalog
+    now: datetime
+    user: User | None
+    web_session: WebSession | None
+    person: Person | None
+    locale: str
+    anonymous_csrf: str
+    cookies: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+
+    @property
+    def caller(self) -> Caller:
+        if self.user is None:
+            raise SignInRequired()
+        return users.caller_of(self.user)
+
+    @property
+    def csrf(self) -> str:
+        return self.web_session.csrf_token if self.web_session else self.anonymous_csrf
+
+    @property
+    def secure(self) -> bool:
+        configured = self.settings.web_cookie_secure
+        return configured if configured is not None else self.request.url.scheme == "https"
+
+    def set_cookie(self, name: str, value: str, max_age: int | None = None) -> None:
+        self.cookies[name] = (value, max_age)
+
+    def apply(self, response: Response) -> Response:
+        for name, (value, max_age) in self.cookies.items():
+            if max_age == 0:
+                response.delete_cookie(name, path="/", secure=self.secure, httponly=True, samesite="lax")
+            else:
+                response.set_cookie(name, value, max_age=max_age, path="/", secure=self.secure, httponly=True,
+                                    samesite="lax")
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+def _locale(request: Request, user: User | None, person: Person | None) -> str:
+    for choice in (user.locale if user else None, person.locale if person else None,
+                   request.cookies.get(LOCALE_COOKIE)):
+        found = i18n.supported(choice)
+        if found:
+            return found
+    return i18n.from_accept_language(request.headers.get("accept-language")) or i18n.DEFAULT
+
+
+# The unit of work ends (commits) when the handler returns, before the response leaves: the browser follows a
+# redirect at once, and must find the change committed.
+SessionForPage = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_web(request: Request, session: SessionForPage) -> Web:
+    settings: Settings = request.app.state.settings
+    clock: Callable[[], datetime] = request.app.state.clock
+    now = clock()
+    found = users.session_user(session, request.cookies.get(SESSION_COOKIE), now)
+    web_session, user = found if found else (None, None)
+    person = session.get(Person, user.person_id) if user and user.person_id else None
+    locale = _locale(request, user, person)
+    request.state.web_locale = locale
+    anonymous = request.cookies.get(CSRF_COOKIE) or ""
+    web = Web(request, session, settings, request.app.state.catalog, now, user, web_session, person, locale,
+              anonymous or users.new_token())
+    if not anonymous and web_session is None:
+        web.set_cookie(CSRF_COOKIE, web.anonymous_csrf)
+    return web
+
+
+async def get_form(request: Request) -> FormData:
+    return await request.form()
+
+
+def check_csrf(web: Web, form: FormData) -> None:
+    if not users.same_token(web.csrf, str(form.get("csrf_token") or "")):
+        raise CsrfRejected()
+
+
+WebDep = Annotated[Web, Depends(get_web)]
+FormDep = Annotated[FormData, Depends(get_form)]
+
+
+def page(web: Web, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    html = render(template, web.locale, user=web.user, person=web.person, csrf=web.csrf,
+                  here=_here(web.request), now=web.now, **context)
+    return web.apply(HTMLResponse(html, status_code=status))  # type: ignore[return-value]
+
+
+def redirect(web: Web, url: str) -> Response:
+    return web.apply(RedirectResponse(url, status_code=303))
+
+
+def _here(request: Request) -> str:
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only a path of this site: never another host (``//evil``, ``https://…``, backslashes)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def session_lifetime(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.web_session_hours)
+
+
+class WebRoute(APIRoute):
+    """A page route: errors become HTML pages (never a stack trace), a missing sign-in a redirect."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired:
+                target = quote(_here(request), safe="/?=&")
+                return RedirectResponse(f"/sign-in?next={target}", status_code=303)
+            except CsrfRejected:
+                return _error_page(request, 403, "csrf")
+            except ProblemError as error:
+                return _error_page(request, error.status, "not_found" if error.status == 404 else "problem",
+                                   error.detail)
+            except (StaleDataError, IntegrityError):
+                # Someone changed the same record at the same moment; the request's work was rolled back.
+                return _error_page(request, 409, "problem")
+            except OperationalError:
+                return _error_page(request, 503, "unavailable")
+
+        return route
+
+
+def _error_page(request: Request, status: int, kind: str, detail: str = "") -> HTMLResponse:
+    locale = getattr(request.state, "web_locale", None) or i18n.from_accept_language(
+        request.headers.get("accept-language")) or i18n.DEFAULT
+    html = render("error.html", locale, user=None, person=None, csrf="", here=request.url.path, status=status,
+                  kind=kind, detail=detail, now=None)
+    response = HTMLResponse(html, status_code=status)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

@@ -1,0 +1,111 @@
+"""Languages of the pages: Babel catalogs (compiled when loaded), the negotiation, and locale-aware formats.
+
+The catalogs are ``locale/<babel id>/LC_MESSAGES/messages.po``; they are compiled in memory when first used, so
+no binary .mo file is kept in the repository. English is the source language and needs no catalog.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal, format_percent
+from babel.support import NullTranslations, Translations
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+SUPPORTED = ("en", "zh-TW")
+DEFAULT = "en"
+# The page's language tag -> Babel's locale id (formats) and catalog directory.
+BABEL_IDS = {"en": "en", "zh-TW": "zh_Hant_TW"}
+CATALOG_DIRS = {"zh-TW": "zh_TW"}
+NAMES = {"en": "English", "zh-TW": "繁體中文"}
+
+
+def supported(tag: str | None) -> str | None:
+    """``tag`` as one of the supported languages, or None (``zh``, ``zh-Hant``, ``zh_TW`` all read zh-TW)."""
+    if not tag:
+        return None
+    lowered = tag.strip().replace("_", "-").lower()
+    if lowered.startswith("zh"):
+        # Simplified Chinese readers are better served by Traditional Chinese than by English.
+        return "zh-TW"
+    if lowered == "en" or lowered.startswith("en-"):
+        return "en"
+    return None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first supported language of an Accept-Language header, by quality then order."""
+    if not header:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            ranked.append((-quality, index, tag))
+    for _, _, tag in sorted(ranked):
+        found = supported(tag)
+        if found:
+            return found
+    return None
+
+
+@cache
+def translations(locale: str) -> NullTranslations:
+    directory = CATALOG_DIRS.get(locale)
+    if directory is None:
+        return NullTranslations()
+    path = LOCALE_DIR / directory / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=directory)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return Translations(buffer)
+
+
+class Formats:
+    """Dates, times and numbers as a reader of ``locale`` expects them."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+        self.babel = Locale.parse(BABEL_IDS[locale])
+
+    def date(self, value: date | datetime | None, timezone: str | None = None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        if isinstance(value, datetime):
+            value = value.astimezone(ZoneInfo(timezone)) if timezone else value
+            value = value.date()
+        return format_date(value, format=format, locale=self.babel)
+
+    def datetime(self, value: datetime | None, timezone: str | None = None, format: str = "medium") -> str:
+        if value is None:
+            return ""
+        zone = ZoneInfo(timezone or "UTC")
+        return format_datetime(value, format=format, tzinfo=zone, locale=self.babel)
+
+    def number(self, value: float | int | None, digits: int = 1) -> str:
+        if value is None:
+            return ""
+        return format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0", locale=self.babel)
+
+    def percent(self, value: float | None) -> str:
+        if value is None:
+            return ""
+        return format_percent(value, locale=self.babel)

@@ -1,0 +1,134 @@
+"""The portfolio (a coach's home) and the engagement page: journey, tasks and checklists, readiness, history."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Response
+from sqlalchemy import select
+
+from okr_rollout.auth.service import visible_engagement
+from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements.schemas import TaskUpdate
+from okr_rollout.errors import GateRefused, NotFound
+from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.journey.machine import CriterionOutcome, machine_for
+from okr_rollout.models import Department, Organization, Task
+from okr_rollout.playbooks.diagram import mermaid
+from okr_rollout.web import labels, views
+from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect
+from okr_rollout.web.labels import RECORD_FOR_CRITERION
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+HISTORY_LENGTH = 40
+
+
+@router.get("/portfolio")
+def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, sort: str = "organization",
+              order: str = "asc") -> Response:
+    caller = web.caller
+    rows = views.portfolio(web.session, caller, web.catalog, web.now, timedelta(days=web.settings.web_idle_days))
+    phases = sorted({(r.phase_index, r.phase): r.phase_title for r in rows}.items())
+    shown = [r for r in rows if (not phase or r.phase == phase) and (not attention or r.needs_attention)]
+    sort = sort if sort in views.SORTS else "organization"
+    shown = views.sort_rows(shown, sort, order == "desc")
+    return page(web, "portfolio.html", rows=shown, total=len(rows), phases=[(k[1], t) for k, t in phases],
+                phase=phase or "", attention=attention, sort=sort, order="desc" if order == "desc" else "asc",
+                sorts=views.SORTS, attention_labels=labels.ATTENTION)
+
+
+def engagement_view(web: Web, engagement_id: int) -> views.EngagementView:
+    engagement = visible_engagement(web.session, web.caller, engagement_id)
+    organization = web.session.get(Organization, engagement.organization_id)
+    assert organization is not None
+    playbook = web.catalog.pinned(web.session, engagement.playbook_sha256)
+    facts = load_facts(web.session.connection(), [engagement.id], web.now)[engagement.id]
+    readiness = machine_for(playbook).readiness(facts)
+    departments = list(web.session.scalars(select(Department).where(
+        Department.organization_id == organization.id).order_by(Department.name)))
+    return views.EngagementView(
+        engagement=engagement, organization=organization, playbook=playbook, facts=facts,
+        tasks=views.current_tasks(web.session, engagement), transitions=list(readiness.transitions),
+        history=views.history(web.session, engagement.id, HISTORY_LENGTH), departments=departments,
+        people=views.people_names(web.session, organization.id, facts.coach_ids),
+        diagram=views.diagram(playbook, engagement.phase),
+        mermaid=mermaid(playbook.spec, current=engagement.phase, locale=web.locale),
+        documents=views.documents(playbook))
+
+
+@router.get("/engagements/{engagement_id}")
+def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None, moved: str | None = None
+                    ) -> Response:
+    view = engagement_view(web, engagement_id)
+    refusal = next((t for t in view.transitions if t.trigger == refused and not t.allowed), None)
+    back = f"/engagements/{engagement_id}#readiness"
+
+    def phase_title(phase: object) -> str:
+        return view.playbook.spec.phase(str(phase)).title.get(web.locale) if _known(view, phase) else str(phase)
+
+    def record_url(criterion: CriterionOutcome) -> str | None:
+        return record_link(engagement_id, criterion, back)
+
+    return page(web, "engagement.html", view=view, refusal=refusal, record_url=record_url,
+                moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
+                may_fire=web.caller.may_fire_transitions, back=back,
+                event_labels=labels.EVENTS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
+                phase_title=phase_title)
+
+
+def record_link(engagement_id: int, criterion: CriterionOutcome, back: str) -> str | None:
+    """The form that records what a failed criterion misses, preset from its evidence where it says what."""
+    slug = RECORD_FOR_CRITERION.get(criterion.kind)
+    if slug is None:
+        return None
+    query = [("next", back)]
+    kind = criterion.evidence.get("meeting_kind")
+    if slug == "meeting" and isinstance(kind, str):
+        query.append(("kind", kind))
+        missing = criterion.evidence.get("outcomes_missing")
+        query += [("outcomes", str(o)) for o in missing] if isinstance(missing, list) else []
+    return f"/engagements/{engagement_id}/records/{slug}?{urlencode(query, safe='/')}"
+
+
+def _known(view: views.EngagementView, phase: object) -> bool:
+    return isinstance(phase, str) and any(p.id == phase for p in view.playbook.spec.phases)
+
+
+@router.post("/engagements/{engagement_id}/transitions")
+def fire_transition(web: WebDep, form: FormDep, engagement_id: int) -> Response:
+    check_csrf(web, form)
+    trigger = str(form.get("trigger") or "")
+    try:
+        _, source, _ = engagements.fire_transition(web.session, web.caller, web.catalog, engagement_id, trigger,
+                                                   web.now)
+    except GateRefused as refusal:
+        # Nothing of the refused request is kept; its entry in the history is written after the rollback.
+        web.session.rollback()
+        if refusal.after_rollback is not None:
+            refusal.after_rollback()
+        return redirect(web, f"/engagements/{engagement_id}?refused={quote(trigger)}#readiness")
+    return redirect(web, f"/engagements/{engagement_id}?moved={quote(source)}")
+
+
+def _task(web: Web, engagement_id: int, task_id: int) -> Task:
+    task = engagements.visible_task(web.session, web.caller, task_id)
+    if task.engagement_id != engagement_id:
+        raise NotFound(f"engagement {engagement_id} has no task {task_id}")
+    return task
+
+
+@router.post("/engagements/{engagement_id}/tasks/{task_id}/checklist/{item_id}")
+def check_item(web: WebDep, form: FormDep, engagement_id: int, task_id: int, item_id: int) -> Response:
+    check_csrf(web, form)
+    task = _task(web, engagement_id, task_id)
+    engagements.check_item(web.session, web.caller, task, item_id, form.get("checked") == "1", web.now)
+    return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")
+
+
+@router.post("/engagements/{engagement_id}/tasks/{task_id}/done")
+def mark_done(web: WebDep, form: FormDep, engagement_id: int, task_id: int) -> Response:
+    check_csrf(web, form)
+    task = _task(web, engagement_id, task_id)
+    engagements.update_task(web.session, web.caller, task, TaskUpdate(done=form.get("done") == "1"), web.now)
+    return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")

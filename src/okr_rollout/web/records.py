@@ -1,0 +1,124 @@
+"""Record pages: the list of an engagement's records and one form per kind (POST, then back where one came from)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from okr_rollout.errors import NotFound, ProblemError
+from okr_rollout.models import (
+    Appointment,
+    CeoSupportStatement,
+    Department,
+    DraftingGroup,
+    EngagementCoach,
+    KeyResult,
+    Meeting,
+    Okr,
+    Organization,
+    Person,
+    Quarter,
+    TrainingSession,
+)
+from okr_rollout.records.context import context
+from okr_rollout.records.service import Record as RecordModel
+from okr_rollout.web import forms, labels
+from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
+from okr_rollout.web.record_forms import FORMS, FormContext, RecordForm
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+RECENT = 20
+
+
+def form_context(web: Web, engagement_id: int) -> FormContext:
+    ctx = context(web.session, web.caller, web.catalog, engagement_id, web.now)
+    session = web.session
+    organization = session.get(Organization, ctx.engagement.organization_id)
+    assert organization is not None
+    quarters = list(session.scalars(select(Quarter).where(Quarter.engagement_id == engagement_id)
+                                    .order_by(Quarter.starts_on, Quarter.id)))
+    okrs = list(session.scalars(select(Okr).where(Okr.engagement_id == engagement_id).order_by(Okr.id)))
+    return FormContext(
+        ctx=ctx, organization=organization,
+        people=list(session.scalars(select(Person).where(Person.organization_id == organization.id)
+                                    .order_by(Person.name, Person.id))),
+        coaches=list(session.scalars(select(Person).join(EngagementCoach, EngagementCoach.person_id == Person.id)
+                                     .where(EngagementCoach.engagement_id == engagement_id).order_by(Person.name))),
+        departments=list(session.scalars(select(Department).where(Department.organization_id == organization.id)
+                                         .order_by(Department.name))),
+        quarters=quarters, okrs=okrs,
+        key_results=list(session.scalars(select(KeyResult).where(KeyResult.engagement_id == engagement_id)
+                                         .order_by(KeyResult.id))),
+    )
+
+
+def _latest(web: Web, model: type[RecordModel], engagement_id: int) -> list[RecordModel]:
+    return list(web.session.scalars(select(model).where(model.engagement_id == engagement_id)
+                                    .order_by(model.id.desc()).limit(RECENT)))
+
+
+def _form(slug: str) -> RecordForm:
+    form = FORMS.get(slug)
+    if form is None:
+        raise NotFound(f"no record form {slug}")
+    return form
+
+
+@router.get("/engagements/{engagement_id}/records")
+def records_page(web: WebDep, engagement_id: int, saved: str | None = None) -> Response:
+    fc = form_context(web, engagement_id)
+    recent = {"meetings": _latest(web, Meeting, engagement_id),
+              "support": _latest(web, CeoSupportStatement, engagement_id),
+              "training": _latest(web, TrainingSession, engagement_id),
+              "drafting": _latest(web, DraftingGroup, engagement_id),
+              "appointments": _latest(web, Appointment, engagement_id)}
+    names = {p.id: p.name for p in [*fc.people, *fc.coaches]}
+    return page(web, "records/index.html", fc=fc, forms=FORMS, recent=recent, names=names,
+                saved=FORMS[saved].title if saved in FORMS else None, labels=labels,
+                departments={d.id: d.name for d in fc.departments})
+
+
+@router.get("/engagements/{engagement_id}/records/{slug}")
+def form_page(web: WebDep, engagement_id: int, slug: str, next: str | None = None) -> Response:
+    form = _form(slug)
+    fc = form_context(web, engagement_id)
+    fields = form.fields(fc)
+    values = form.defaults(fc)
+    for f in fields:  # a link may preset a field, e.g. the kind of meeting a failed criterion asks for
+        preset = web.request.query_params.getlist(f.name)
+        if preset:
+            values[f.name] = preset if f.kind == "checkboxes" else preset[0]
+    return _render(web, fc, form, fields, values, forms.FormErrors(), safe_next(next, ""))
+
+
+def _render(web: Web, fc: FormContext, form: RecordForm, fields: list[forms.Field], values: forms.Values,
+            errors: forms.FormErrors, next_url: str, status: int = 200) -> Response:
+    return page(web, "records/form.html", status=status, fc=fc, form=form, fields=fields, values=values,
+                errors=errors.fields, next=next_url,
+                action=f"/engagements/{fc.ctx.engagement.id}/records/{form.slug}")
+
+
+@router.post("/engagements/{engagement_id}/records/{slug}")
+def save_record(web: WebDep, form_data: FormDep, engagement_id: int, slug: str) -> Response:
+    check_csrf(web, form_data)
+    form = _form(slug)
+    fc = form_context(web, engagement_id)
+    fields = form.fields(fc)
+    values = forms.values_of(form_data, fields)
+    next_url = safe_next(str(form_data.get("next") or ""), "")
+    try:
+        data = form.model.model_validate(forms.payload(values, fields, fc.ctx.timezone))
+        form.save(fc, data, values)
+    except ValidationError as invalid:
+        web.session.rollback()
+        return _render(web, fc, form, fields, values, forms.from_validation(invalid, form.renames), next_url, 422)
+    except ProblemError as problem:
+        if problem.status == 404 and not problem.errors:
+            raise
+        web.session.rollback()
+        status = problem.status if problem.status in (409, 422) else 422
+        return _render(web, fc, form, fields, values, forms.from_problem(problem, form.renames), next_url, status)
+    return redirect(web, next_url or f"/engagements/{engagement_id}/records?saved={quote(slug)}")

@@ -1,0 +1,12 @@
+// A little help where JavaScript runs; every page works without it.
+document.addEventListener("DOMContentLoaded", () => {
+  // Documents: a Print button (browsers without JavaScript print from their menu).
+  for (const button of document.querySelectorAll("[data-print]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => window.print());
+  }
+  // Portfolio filters apply as soon as they change.
+  for (const form of document.querySelectorAll("form[data-autosubmit]")) {
+    form.addEventListener("change", () => form.submit());
+  }
+});
