@@ -115,13 +115,17 @@ def _unit_of_work() -> Iterator[Session]:
 def demo() -> None:
     """Load the demo portfolio (a dozen clients at different phases) and print an admin token."""
     from okr_rollout.catalog.service import Catalog
-    from okr_rollout.demo import load_demo
+    from okr_rollout.demo import demo_logins, load_demo
 
     catalog = Catalog.from_settings(get_settings())
     with _unit_of_work() as session:
         token = load_demo(session, catalog, datetime.now(UTC))
-    typer.echo("Demo portfolio loaded. Admin token (shown once):")
+        logins = demo_logins(session, datetime.now(UTC))
+    typer.echo("Demo portfolio loaded. Admin API token (shown once):")
     typer.echo(token)
+    typer.echo("Sign in to the pages at /sign-in with (new passwords, shown once):")
+    for email, password in logins:
+        typer.echo(f"  {email}  {password}")
 
 
 @token_app.command("create")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -69,6 +70,28 @@ def load_demo(session: Session, catalog: Catalog, now: datetime) -> str:
         _create_portfolio(session, catalog, now)
     raw, _ = create_token(session, role=Role.admin, name="demo-admin")
     return raw
+
+
+def demo_logins(session: Session, now: datetime) -> list[tuple[str, str]]:
+    """Sign-ins for the pages: the two demo coaches and an administrator, each with a new password (shown once)."""
+    from okr_rollout.models import User
+    from okr_rollout.users.service import create_user, normalize_email, set_password
+
+    coaches = list(session.scalars(select(Person).where(Person.organization_id.is_(None), Person.email.is_not(None))
+                                   .order_by(Person.id)))
+    wanted: list[tuple[str, Role, int | None]] = [("admin@coaching.example", Role.admin, None)]
+    wanted += [(coach.email or "", Role.coach, coach.id) for coach in coaches]
+    logins = []
+    for email, role, person_id in wanted:
+        password = secrets.token_urlsafe(12)
+        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        if user is None:
+            create_user(session, email=email, role=role, password=password, person_id=person_id, now=now)
+        else:
+            set_password(session, user, password)
+        logins.append((email, password))
+    session.flush()
+    return logins
 
 
 def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None:

@@ -227,3 +227,26 @@ def test_any_phase_of_either_playbook_gets_a_history_that_met_every_gate_before_
         assert len(engagements) == len(clients)
         for name, (engagement, playbook) in engagements.items():
             assert _past_gates_unmet(session, engagement, playbook) == [], name
+
+
+def test_the_demo_gives_the_coaches_sign_ins_with_new_passwords_each_time(db: UnitOfWork, catalog: Catalog) -> None:
+    from datetime import timedelta
+
+    from okr_rollout.users.service import Throttle, sign_in
+
+    _load(db, catalog)
+    now = datetime.now(UTC)
+    with db() as session:
+        first = demo.demo_logins(session, now)
+    with db() as session:
+        second = demo.demo_logins(session, now)
+    emails = [email for email, _ in first]
+    assert emails == [email for email, _ in second]
+    assert emails[0] == "admin@coaching.example" and len(emails) == 3
+    throttle = Throttle(max_failures=5, window=timedelta(minutes=1))
+    with db() as session:
+        for (email, old), (_, new) in zip(first, second, strict=True):
+            assert old != new
+            assert sign_in(session, email, old, now, throttle).user is None
+            signed_in = sign_in(session, email, new, now, throttle).user
+            assert signed_in is not None and signed_in.email == email
