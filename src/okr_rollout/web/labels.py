@@ -11,6 +11,7 @@ def N_(message: str) -> str:  # the conventional gettext marker, found by the ca
 EVENTS = {
     "engagement.created": N_("Engagement created"),
     "engagement.transitioned": N_("Moved to the next phase"),
+    "playbook.migrated": N_("Moved to another playbook version"),
     "gate.refused": N_("Transition refused by its gate"),
     "task.updated": N_("Task updated"),
     "checklist.checked": N_("Checklist item ticked"),

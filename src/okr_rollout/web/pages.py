@@ -11,11 +11,13 @@ from sqlalchemy import select
 from okr_rollout.auth.service import visible_engagement
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
-from okr_rollout.errors import GateRefused, NotFound
+from okr_rollout.errors import Conflict, GateRefused, NotFound
 from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import CriterionOutcome, machine_for
 from okr_rollout.models import Department, Organization, Task
 from okr_rollout.playbooks.diagram import mermaid
+from okr_rollout.versions import service as versions
+from okr_rollout.versions.schemas import MigrationRequest
 from okr_rollout.web import labels, views
 from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect
 from okr_rollout.web.labels import RECORD_FOR_CRITERION
@@ -58,8 +60,8 @@ def engagement_view(web: Web, engagement_id: int) -> views.EngagementView:
 
 
 @router.get("/engagements/{engagement_id}")
-def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None, moved: str | None = None
-                    ) -> Response:
+def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None, moved: str | None = None,
+                    migrated: int | None = None) -> Response:
     view = engagement_view(web, engagement_id)
     refusal = next((t for t in view.transitions if t.trigger == refused and not t.allowed), None)
     back = f"/engagements/{engagement_id}#readiness"
@@ -73,8 +75,15 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
     return page(web, "engagement.html", view=view, refusal=refusal, record_url=record_url,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
                 may_fire=web.caller.may_fire_transitions, back=back,
+                migrated=migrated if migrated == view.engagement.playbook_version else None,
                 event_labels=labels.EVENTS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
-                phase_title=phase_title)
+                phase_title=phase_title, newer_versions=newer_versions(web, view))
+
+
+def newer_versions(web: Web, view: views.EngagementView) -> list[int]:
+    """The versions of the engagement's playbook above the one it is pinned to, oldest first."""
+    pinned = view.engagement.playbook_version
+    return [v for v in web.catalog.registry.versions(view.engagement.playbook_id) if v > pinned]
 
 
 def record_link(engagement_id: int, criterion: CriterionOutcome, back: str) -> str | None:
@@ -132,3 +141,51 @@ def mark_done(web: WebDep, form: FormDep, engagement_id: int, task_id: int) -> R
     task = _task(web, engagement_id, task_id)
     engagements.update_task(web.session, web.caller, task, TaskUpdate(done=form.get("done") == "1"), web.now)
     return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")
+
+
+# --- moving to another version of the playbook --------------------------------------------------------------
+
+
+@router.get("/engagements/{engagement_id}/migration")
+def migration_page(web: WebDep, engagement_id: int, to: int) -> Response:
+    """The dry run of moving the engagement to version ``to``: what would change, before a coach applies it."""
+    caller = web.caller
+    engagement = visible_engagement(web.session, caller, engagement_id)
+    organization = web.session.get(Organization, engagement.organization_id)
+    assert organization is not None
+    old = web.catalog.pinned(web.session, engagement.playbook_sha256)
+    plan, new, refusal = None, None, None
+    try:
+        prepared = versions.prepare(web.session, web.catalog, engagement, to, {}, web.now)
+        plan, new = prepared.plan, prepared.new
+    except Conflict as conflict:  # the phase no longer exists (needs a phase map), or already on that version
+        reasons = conflict.extra.get("reasons")
+        refusal = (reasons.get(web.locale) or reasons.get("en")) if isinstance(reasons, dict) else conflict.detail
+
+    def old_phase(phase: str) -> str:
+        return old.spec.phase(phase).title.get(web.locale) if any(p.id == phase for p in old.spec.phases) else phase
+
+    def new_phase(phase: str) -> str:
+        if new is not None and any(p.id == phase for p in new.spec.phases):
+            return new.spec.phase(phase).title.get(web.locale)
+        return phase
+
+    return page(web, "migration.html", engagement=engagement, organization=organization, old=old, to_version=to,
+                plan=plan, refusal=refusal, may_apply=caller.may_fire_transitions and plan is not None,
+                old_phase=old_phase, new_phase=new_phase, task_roles=labels.TASK_ROLES)
+
+
+@router.post("/engagements/{engagement_id}/migration")
+def apply_migration(web: WebDep, form: FormDep, engagement_id: int) -> Response:
+    check_csrf(web, form)
+    try:
+        to_version = int(str(form.get("to_version") or ""))
+        expected = int(str(form.get("version") or ""))
+    except ValueError:
+        to_version = expected = 0
+    if to_version < 1:
+        raise NotFound(f"no migration of engagement {engagement_id} to apply")
+    # The engagement must still be as previewed: a change since then (412) sends the coach back to the preview.
+    versions.migrate(web.session, web.caller, web.catalog, engagement_id, MigrationRequest(to_version=to_version),
+                     web.now, expected_version=expected)
+    return redirect(web, f"/engagements/{engagement_id}?migrated={to_version}")
