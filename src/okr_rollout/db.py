@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -54,10 +55,20 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15_000, **kwargs: Any
             url, connect_args=connect_args, poolclass=None if memory else NullPool, **kwargs
         )
         _configure_sqlite(engine, wal=not memory)
+        event.listen(engine, "handle_error", _number_out_of_range)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _number_out_of_range(context: ExceptionContext) -> DataError | None:
+    """SQLite's driver refuses an integer beyond 64 bits with a bare OverflowError; raise it as the DataError
+    PostgreSQL gives for a value out of range, so both reach the same 422 instead of a server error."""
+    error = context.original_exception
+    if isinstance(error, OverflowError):
+        return DataError(context.statement, context.parameters, error)
+    return None
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool) -> None:

@@ -81,5 +81,15 @@ class ServiceUnavailable(ProblemError):
     status, title, slug = 503, "Service unavailable", "unavailable"
 
 
+RETRY_AFTER_SECONDS = 2
+
+
+def unavailable() -> ServiceUnavailable:
+    """The database is locked, unreachable or out of free connections: a transient state the client retries."""
+    problem = ServiceUnavailable("The database is busy or unreachable; retry shortly.")
+    problem.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return problem
+
+
 class UnsupportedMediaType(ProblemError):
     status, title, slug = 415, "Unsupported media type", "unsupported-media-type"

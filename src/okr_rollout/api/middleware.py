@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from okr_rollout.db import session_scope
-from okr_rollout.errors import Conflict, PayloadTooLarge, ProblemError, Unprocessable
+from okr_rollout.errors import Conflict, PayloadTooLarge, ProblemError, Unprocessable, unavailable
 from okr_rollout.models import IdempotencyRecord
 
 PROBLEM_JSON = b"application/problem+json"
+logger = logging.getLogger(__name__)
 # A first request still "running" after this long died with its process: its key may be used again.
 _ABANDONED_AFTER = timedelta(minutes=5)
 
@@ -80,14 +82,15 @@ class BodyLimitAndIdempotency:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        # Header bytes are not always UTF-8 (a client may send any octet): read them as Latin-1, as Starlette does.
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _send_problem(send, self._too_large(), scope["path"])
+            await _send_problem(send, self._too_large(scope["path"]), scope["path"])
             return
         body = await read_body(receive, self.max_body_bytes)
         if body is None:
-            await _send_problem(send, self._too_large(), scope["path"])
+            await _send_problem(send, self._too_large(scope["path"]), scope["path"])
             return
         key = headers.get("idempotency-key")
         if scope["method"] != "POST" or not key or not scope["path"].startswith("/api/"):
@@ -95,14 +98,17 @@ class BodyLimitAndIdempotency:
             return
         await self._idempotent(scope, send, body, key, headers.get("authorization", ""))
 
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"The body is larger than {self.max_body_bytes} bytes.")
+    def _too_large(self, path: str) -> PayloadTooLarge:
+        detail = f"The body is larger than {self.max_body_bytes} bytes."
+        if path.endswith("/imports"):
+            detail += " Split the file, or import it on the server with `okr-rollout import`, which has no limit."
+        return PayloadTooLarge(detail, extra={"max_body_bytes": self.max_body_bytes})
 
     async def _idempotent(self, scope: Scope, send: Send, body: bytes, key: str, authorization: str) -> None:
         if len(key) > 255:
             await _send_problem(send, Unprocessable("Idempotency-Key is longer than 255 characters."), scope["path"])
             return
-        caller = hashlib.sha256(authorization.encode()).hexdigest()
+        caller = hashlib.sha256(authorization.encode("latin-1")).hexdigest()
         request_hash = hashlib.sha256(
             scope["method"].encode() + b" " + scope["path"].encode() + b"?" + scope.get("query_string", b"")
             + b"\n" + body
@@ -110,18 +116,23 @@ class BodyLimitAndIdempotency:
         factory = self.session_factory()
         now = self.clock()()
         # Database work off the event loop: waiting for SQLite's write lock must not stall other requests.
-        outcome = await anyio.to_thread.run_sync(self._claim, factory, caller, key, request_hash, now)
+        try:
+            outcome = await anyio.to_thread.run_sync(self._claim, factory, caller, key, request_hash, now)
+        except OperationalError:  # outside FastAPI's handlers: answer as they do for a database that is away
+            await _send_problem(send, unavailable(), scope["path"])
+            return
         if isinstance(outcome, ProblemError):
             await _send_problem(send, outcome, scope["path"])
             return
         if isinstance(outcome, IdempotencyRecord):
-            headers = [(k.encode(), v.encode()) for k, v in outcome.headers.items()]
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in outcome.headers.items()]
             headers.append((b"idempotent-replayed", b"true"))
             await send({"type": "http.response.start", "status": outcome.status_code, "headers": headers})
             await send({"type": "http.response.body", "body": outcome.body or b""})
             return
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
+        held: list[Message] = []
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -129,12 +140,20 @@ class BodyLimitAndIdempotency:
                 captured["headers"] = list(message.get("headers", []))
             elif message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
-            await send(message)
+            held.append(message)
 
         try:
             await self.app(scope, _replaying(body), capture)
         finally:
-            await anyio.to_thread.run_sync(self._finish, factory, caller, key, captured)
+            try:
+                await anyio.to_thread.run_sync(self._finish, factory, caller, key, captured)
+            except OperationalError:
+                # The key stays "running" until it counts as abandoned; the response still goes out.
+                logger.exception("could not record the outcome of Idempotency-Key %r", key)
+        # Sent only once its outcome is recorded: a client that retries the moment it has the answer gets
+        # the replay, not "still running".
+        for message in held:
+            await send(message)
 
     def _claim(
         self, factory: sessionmaker[Session], caller: str, key: str, request_hash: str, now: datetime
@@ -180,6 +199,7 @@ class BodyLimitAndIdempotency:
             record.state = "done"
             record.status_code = captured["status"]
             record.headers = {
-                k.decode(): v.decode() for k, v in captured["headers"] if k.decode().lower() != "content-length"
+                k.decode("latin-1"): v.decode("latin-1") for k, v in captured["headers"]
+                if k.decode("latin-1").lower() != "content-length"
             }
             record.body = captured["body"]

@@ -9,12 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from okr_rollout.errors import BadRequest, Conflict, NotFound, ProblemError, ServiceUnavailable, Unprocessable
+from okr_rollout.errors import BadRequest, Conflict, NotFound, ProblemError, Unprocessable, unavailable
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: problem_response(404, "Not found, or not visible to the caller"),
     413: problem_response(413, "Body over the size limit"),
     422: problem_response(422, "A field is unknown, missing, of the wrong type, or breaks a rule"),
+    503: problem_response(503, "The database is busy or unreachable; retry after Retry-After seconds"),
 }
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: problem_response(409, "Conflicts with the current state (or an Idempotency-Key in use)"),
@@ -120,8 +122,16 @@ def install(app: FastAPI) -> None:
         # A uniqueness rule broken by a concurrent request that committed first.
         return render(Conflict("This conflicts with a change made at the same moment; reload and retry."), request)
 
-    @app.exception_handler(OperationalError)
-    async def _unavailable(request: Request, error: OperationalError) -> JSONResponse:
-        problem = ServiceUnavailable("The database is busy or unreachable; retry shortly.")
-        problem.headers["Retry-After"] = "2"
-        return render(problem, request)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, error: DataError) -> JSONResponse:
+        # The database refused a value the request carried (a number beyond its integer range, a NUL
+        # character in text on PostgreSQL): the client's input, not a server failure.
+        return render(Unprocessable("A value in the request cannot be stored: a number is out of range or a "
+                                    "text contains a character the database refuses."), request)
+
+    async def _unavailable(request: Request, error: Exception) -> JSONResponse:
+        return render(unavailable(), request)
+
+    # Locked (SQLite), unreachable or cut off (PostgreSQL), or no pooled connection free in time: transient.
+    for transient in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(transient, _unavailable)

@@ -8,9 +8,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.errors import Unprocessable
@@ -99,6 +99,9 @@ def import_people(session: Session, organization: Organization, content: bytes, 
                 session.add(departments[name])
                 result.departments_created.append(name)
     session.flush()
+    listed: list[Person | int] = []  # existing people; the index in ``new_people`` of a new one
+    new_people: list[dict[str, Any]] = []
+    joining: list[set[int]] = []  # the departments of each new person
     for row in rows:
         person = by_email.get(row.email.lower()) if row.email else by_name.get(row.name)
         if person is None and row.email:
@@ -108,29 +111,38 @@ def import_people(session: Session, organization: Organization, content: bytes, 
                 person = namesake
         wanted_departments = {departments[name].id for name in row.departments}
         if person is None:
-            person = Person(organization_id=organization.id, name=row.name, email=row.email,
-                            roles=sorted(set(row.roles) or {"member"}), created_at=now)
-            session.add(person)
-            session.flush()
-            session.add_all(PersonDepartment(person_id=person.id, department_id=d) for d in sorted(wanted_departments))
+            listed.append(len(new_people))
+            new_people.append({"organization_id": organization.id, "name": row.name, "email": row.email,
+                               "roles": sorted(set(row.roles) or {"member"}), "created_at": now})
+            joining.append(wanted_departments)
             result.created += 1
+            continue
+        new_roles = sorted(set(person.roles) | set(row.roles))
+        new_departments = wanted_departments - memberships.get(person.id, set())
+        new_email = row.email if row.email and not person.email else None
+        if new_roles != sorted(person.roles) or new_departments or new_email:
+            person.roles = new_roles
+            if new_email:
+                person.email = new_email
+                by_email[new_email.lower()] = person
+            session.add_all(PersonDepartment(person_id=person.id, department_id=d)
+                            for d in sorted(new_departments))
+            memberships.setdefault(person.id, set()).update(new_departments)
+            result.updated += 1
         else:
-            new_roles = sorted(set(person.roles) | set(row.roles))
-            new_departments = wanted_departments - memberships.get(person.id, set())
-            new_email = row.email if row.email and not person.email else None
-            if new_roles != sorted(person.roles) or new_departments or new_email:
-                person.roles = new_roles
-                if new_email:
-                    person.email = new_email
-                    by_email[new_email.lower()] = person
-                session.add_all(PersonDepartment(person_id=person.id, department_id=d)
-                                for d in sorted(new_departments))
-                memberships.setdefault(person.id, set()).update(new_departments)
-                result.updated += 1
-            else:
-                result.unchanged += 1
-        result.ids.append(person.id)
+            result.unchanged += 1
+        listed.append(person)
     session.flush()
+    # New people go in as one batch, without an ORM object each: a 100,000-row file then takes seconds, not minutes.
+    new_ids: list[int] = []
+    if new_people:
+        new_ids = list(session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True),
+                                       new_people))
+        memberships_of_new = [{"person_id": new_ids[i], "department_id": d}
+                              for i, department_ids in enumerate(joining) for d in sorted(department_ids)]
+        if memberships_of_new:
+            session.execute(insert(PersonDepartment), memberships_of_new)
+    result.ids = [new_ids[p] if isinstance(p, int) else p.id for p in listed]
     if result.created or result.updated or result.departments_created:
         events.append(session, type="import.people", actor=actor, at=now, organization_id=organization.id,
                       payload={"rows": result.rows, "created": result.created, "updated": result.updated,

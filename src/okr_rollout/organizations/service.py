@@ -55,7 +55,7 @@ def update_organization(
     session: Session, caller: Caller, organization: Organization, data: OrganizationUpdate, now: datetime
 ) -> Organization:
     changes = data.model_dump(exclude_unset=True)
-    for field in ("name", "headcount", "timezone"):
+    for field in ("name", "headcount", "timezone", "strategies", "challenges"):
         if field in changes and changes[field] is None:
             raise Unprocessable(f"{field} cannot be null", errors=[{"field": f"body.{field}",
                                                                      "message": "may not be null",

@@ -1,0 +1,107 @@
+"""A real ``okr-rollout serve`` process on a loopback port, for the tests that kill it or race it.
+
+Waiting here is polling another process with a deadline (it is up when /healthz answers; it is gone when the OS
+says so), never a pause that stands for the passing of time.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx2
+
+ROOT = Path(__file__).resolve().parents[2]
+START_DEADLINE = 90.0  # seconds: importing the app on a loaded CI machine can be slow
+POLL = 0.1
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(POLL)
+    return condition()
+
+
+class Process:
+    """An ``okr-rollout`` command against ``database_url``, its output in ``log``; settings as OKR_ROLLOUT_*."""
+
+    def __init__(self, database_url: str, log: Path, **settings: str) -> None:
+        self.database_url = database_url
+        self.log = log
+        self.settings = settings
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def run(self, *args: str) -> None:
+        env = {**os.environ, "OKR_ROLLOUT_DATABASE_URL": self.database_url,
+               **{f"OKR_ROLLOUT_{name.upper()}": value for name, value in self.settings.items()}}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "okr_rollout.cli", *args], env=env, cwd=ROOT,
+                                            stdout=log, stderr=subprocess.STDOUT)
+
+    def kill_9(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(30)
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+class Scheduler(Process):
+    """``okr-rollout scheduler``: reminders and deliveries, without the web API."""
+
+    def start(self) -> Scheduler:
+        self.run("scheduler")
+        return self
+
+
+class Server(Process):
+    """``okr-rollout serve`` on a free loopback port, without the scheduler (the web process alone)."""
+
+    port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Server:
+        self.port = free_port()
+        self.settings.setdefault("scheduler_in_web", "false")
+        self.run("serve", "--host", "127.0.0.1", "--port", str(self.port))
+        assert wait_until(self._answers, START_DEADLINE), f"the server never came up:\n{self.log_tail()}"
+        return self
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"the server exited with {self.process.returncode}:\n{self.log_tail()}")
+        try:
+            return httpx2.get(f"{self.url}/healthz", timeout=5).status_code == 200
+        except httpx2.HTTPError:
+            return False
