@@ -18,11 +18,6 @@ from tests.notifications._seed import Seeded, catalog_of, local, notifications, 
 INBOX = "/api/v1/me/notifications"
 
 
-def with_inbox(client: TestClient) -> TestClient:
-    """The app, which serves the inbox."""
-    return client
-
-
 def two_weeks_of_reminders(engine: Engine) -> tuple[Seeded, dict[str, str]]:
     """Bo never checks in, so Ivy (internal coach) is told on Thursdays 8 and 15 January; tokens for Ivy and Chen."""
     catalog = catalog_of(playbook())
@@ -39,7 +34,7 @@ def two_weeks_of_reminders(engine: Engine) -> tuple[Seeded, dict[str, str]]:
 def test_the_inbox_shows_only_ones_own_notifications_newest_first(
     app_client: TestClient, engine: Engine, tokens: Tokens
 ) -> None:
-    client = with_inbox(app_client)
+    client = app_client
     seeded, token = two_weeks_of_reminders(engine)
 
     response = client.get(INBOX, headers=auth(token["Ivy"]))
@@ -59,7 +54,7 @@ def test_the_inbox_shows_only_ones_own_notifications_newest_first(
 
 
 def test_pages_and_the_unread_filter(app_client: TestClient, engine: Engine, tokens: Tokens, clock: Clock) -> None:
-    client = with_inbox(app_client)
+    client = app_client
     _, token = two_weeks_of_reminders(engine)
     headers = auth(token["Ivy"])
 
@@ -82,7 +77,7 @@ def test_pages_and_the_unread_filter(app_client: TestClient, engine: Engine, tok
 
 
 def test_nobody_reads_someone_elses_notification(app_client: TestClient, engine: Engine, tokens: Tokens) -> None:
-    client = with_inbox(app_client)
+    client = app_client
     seeded, token = two_weeks_of_reminders(engine)
     bos = notifications(engine, person_id=seeded.people["Bo"], channel="inbox")
     assert bos
