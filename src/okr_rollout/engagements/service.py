@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
@@ -69,27 +69,38 @@ def create_engagement(
     return engagement
 
 
-def create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[Task]:
-    created: list[Task] = []
+_TASKS = cast(Table, Task.__table__)
+
+
+def create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[int]:
+    """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given.
+
+    Two statements, whatever their number: the tasks (each numbering its own round), then their checklists.
+    """
     if not tasks:
-        return created
-    # One query for the rounds already held, not one per task.
-    previous: dict[str, int] = dict(session.execute(
-        select(Task.task_key, func.max(Task.round))
-        .where(Task.engagement_id == engagement_id, Task.phase == tasks[0].phase).group_by(Task.task_key)
-    ).all())
-    for spec in tasks:
-        task = Task(engagement_id=engagement_id, phase=spec.phase, task_key=spec.task_id,
-                    round=previous.get(spec.task_id, 0) + 1,
-                    title_en=spec.title.en, title_zh_tw=spec.title.zh_tw, role=spec.role, due_at=spec.due_at)
-        task.checklist = [
-            ChecklistItem(item_key=key, position=position, title_en=title.en, title_zh_tw=title.zh_tw)
-            for position, (key, title) in enumerate(spec.checklist)
-        ]
-        session.add(task)
-        created.append(task)
-    session.flush()
-    return created
+        return []
+    session.flush()  # the rounds below count the tasks pending in the session too
+
+    # Entering a phase again (a loop in a playbook) starts a new round of its tasks.
+    next_round = (select(func.coalesce(func.max(Task.round), 0) + 1)
+                  .where(Task.engagement_id == bindparam("of_engagement"), Task.phase == bindparam("of_phase"),
+                         Task.task_key == bindparam("of_task_key"))
+                  .scalar_subquery())
+    created = session.execute(
+        insert(_TASKS).values(round=next_round).returning(_TASKS.c.task_key, _TASKS.c.id),
+        [{"engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id, "title_en": spec.title.en,
+          "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at,
+          "of_engagement": engagement_id, "of_phase": spec.phase, "of_task_key": spec.task_id} for spec in tasks],
+    )
+    ids_by_key: dict[str, int] = {task_key: task_id for task_key, task_id in created}
+    task_ids = [ids_by_key[spec.task_id] for spec in tasks]
+    items = [{"task_id": task_id, "item_key": key, "position": position, "title_en": title.en,
+              "title_zh_tw": title.zh_tw}
+             for task_id, spec in zip(task_ids, tasks, strict=True)
+             for position, (key, title) in enumerate(spec.checklist)]
+    if items:
+        session.execute(insert(ChecklistItem), items)
+    return task_ids
 
 
 def list_engagements(
@@ -119,12 +130,13 @@ def coaches_of(session: Session, engagement_ids: list[int]) -> dict[int, list[in
 
 
 def open_tasks(session: Session, engagement: Engagement) -> list[Task]:
+    # Joined, not a second SELECT: an engagement has a handful of open tasks, each a short checklist.
     return list(session.scalars(
-        select(Task).options(selectinload(Task.checklist))
+        select(Task).options(joinedload(Task.checklist))
         .where(Task.engagement_id == engagement.id, Task.phase == engagement.phase, Task.done.is_(False),
                Task.obsolete_at.is_(None))
         .order_by(Task.due_at, Task.id)
-    ))
+    ).unique())
 
 
 def list_tasks(session: Session, engagement: Engagement, *, after: int, limit: int) -> list[Task]:
@@ -177,12 +189,12 @@ def fire_transition(
     machine.apply(engagement, result, now)
     engagement.updated_at = now
     session.flush()
-    tasks = create_tasks(session, engagement.id, result.tasks)
+    task_ids = create_tasks(session, engagement.id, result.tasks)
     events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,
                   payload={"trigger": trigger, "from": source, "to": engagement.phase,
                            "criteria": [{"id": c.id, "passed": c.passed} for c in result.readiness.criteria],
-                           "task_ids": [t.id for t in tasks]})
+                           "task_ids": task_ids})
     return engagement, source, result.readiness
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Insert, func, insert, literal, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.models import Event
@@ -17,13 +17,11 @@ from okr_rollout.models import Event
 OUTBOX_ORDER_LOCK = 7_202_612
 
 
-def _hold_outbox_order(session: Session) -> None:
+def _first_event_of_transaction_on_postgresql(session: Session) -> bool:
     if session.get_bind().dialect.name != "postgresql":
-        return
+        return False
     transaction = session.get_transaction()
-    if transaction is None or session.info.get("outbox_order_lock") is not transaction:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": OUTBOX_ORDER_LOCK})
-        session.info["outbox_order_lock"] = session.get_transaction()
+    return transaction is None or session.info.get("outbox_order_lock") is not transaction
 
 
 def append(
@@ -36,18 +34,24 @@ def append(
     engagement_id: int | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Event:
-    _hold_outbox_order(session)
-    event = Event(
-        type=type,
-        actor=actor,
-        occurred_at=at,
-        organization_id=organization_id,
-        engagement_id=engagement_id,
-        payload=payload or {},
-    )
-    session.add(event)
-    session.flush()
-    return event
+    session.flush()  # the change this event records reaches the database first (and its errors surface here)
+    values: dict[str, Any] = {"type": type, "actor": actor, "occurred_at": at, "organization_id": organization_id,
+                              "engagement_id": engagement_id, "payload": payload or {}}
+    statement: Insert
+    take_lock = _first_event_of_transaction_on_postgresql(session)
+    if take_lock:
+        # The lock and the event in one statement: the materialized CTE runs before the row (and its id) exists.
+        lock = select(func.pg_advisory_xact_lock(OUTBOX_ORDER_LOCK)).cte("outbox_order").prefix_with("MATERIALIZED")
+        columns = Event.__table__.c
+        statement = insert(Event).from_select(
+            list(values), select(*(literal(value, columns[name].type) for name, value in values.items()))
+            .select_from(lock))
+    else:
+        statement = insert(Event).values(**values)
+    event_id = session.execute(statement.returning(Event.id)).scalar_one()
+    if take_lock:
+        session.info["outbox_order_lock"] = session.get_transaction()
+    return Event(id=event_id, **values)
 
 
 def for_engagement(session: Session, engagement_id: int, *, after: int, limit: int) -> list[Event]:

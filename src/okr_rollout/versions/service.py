@@ -141,11 +141,11 @@ def apply(session: Session, catalog: Catalog, prepared: Prepared, actor: str, no
         task.obsolete_at = now
     session.flush()
     created = create_tasks(session, engagement.id, prepared.create)
-    payload = {"plan": plan.model_dump(mode="json", by_alias=True), "created_task_ids": [t.id for t in created]}
+    payload = {"plan": plan.model_dump(mode="json", by_alias=True), "created_task_ids": created}
     event = events.append(session, type=EVENT_TYPE, actor=actor, at=now, organization_id=engagement.organization_id,
                           engagement_id=engagement.id, payload=payload)
     return MigrationResult(dry_run=False, applied=True, plan=plan, engagement_version=engagement.version,
-                           created_task_ids=[t.id for t in created], event_id=event.id)
+                           created_task_ids=created, event_id=event.id)
 
 
 def migrate(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, request: MigrationRequest,

@@ -1,0 +1,46 @@
+"""Entering a phase again starts a new round of its tasks, each with its own checklist, ids in the given order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from okr_rollout.engagements.service import create_tasks
+from okr_rollout.journey.machine import machine_for
+from okr_rollout.models import Engagement, Task
+from tests.api._helpers import create_engagement, create_organization
+from tests.conftest import Tokens
+from tests.versions._seed import catalog_of
+
+AT = datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
+def test_a_phase_entered_again_gets_a_second_round_of_its_tasks(
+        app_client: TestClient, tokens: Tokens, db: Callable[[], Session]) -> None:
+    organization = create_organization(app_client, tokens.admin)
+    engagement_id = create_engagement(app_client, tokens.admin, organization["id"])["id"]
+    with db() as session:
+        engagement = session.get(Engagement, engagement_id)
+        assert engagement is not None
+        playbook = catalog_of(app_client).pinned(session, engagement.playbook_sha256)
+        specs = machine_for(playbook).tasks_on_entry("kickoff", AT)
+        assert len(specs) >= 2 and any(spec.checklist for spec in specs)
+        first = create_tasks(session, engagement_id, specs)
+        second = create_tasks(session, engagement_id, specs)
+        session.commit()
+    with db() as session:
+        tasks = {task.id: task for task in session.scalars(
+            select(Task).options(selectinload(Task.checklist)).where(Task.phase == "kickoff"))}
+    assert len(first) == len(second) == len(specs)
+    for task_ids, round_number in ((first, 1), (second, 2)):
+        for task_id, spec in zip(task_ids, specs, strict=True):
+            task = tasks[task_id]
+            assert (task.task_key, task.round, task.engagement_id) == (spec.task_id, round_number, engagement_id)
+            assert (task.title_en, task.title_zh_tw, task.due_at) == (spec.title.en, spec.title.zh_tw, spec.due_at)
+            assert [(item.item_key, item.position, item.title_en) for item in task.checklist] == [
+                (key, position, title.en) for position, (key, title) in enumerate(spec.checklist)]
+            assert not task.done and task.version == 1
