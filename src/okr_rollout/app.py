@@ -15,7 +15,7 @@ from okr_rollout.calendar.router import router as calendar_router
 from okr_rollout.catalog.router import router as playbooks_router
 from okr_rollout.catalog.service import Catalog, check_pins
 from okr_rollout.cycles.router import router as cycles_router
-from okr_rollout.db import make_engine, make_session_factory
+from okr_rollout.db import make_engine_for, make_session_factory
 from okr_rollout.engagements.router import router as engagements_router
 from okr_rollout.imports.router import router as imports_router
 from okr_rollout.notifications.router import router as notifications_router
@@ -64,8 +64,7 @@ def create_app(
         "Idempotency-Key and If-Match.",
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url,
-                                             sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    app.state.engine = engine or make_engine_for(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.clock = clock
     app.state.catalog = Catalog.from_settings(settings)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import TRANSITIONS_SCOPE, Role
-from okr_rollout.db import make_engine, make_session_factory, session_scope
+from okr_rollout.db import make_engine_for, make_session_factory, session_scope
 from okr_rollout.playbooks import PlaybookInvalid, load, validate
 from okr_rollout.playbooks.diagram import mermaid
 from okr_rollout.playbooks.json_schema import playbook_json_schema
@@ -100,7 +100,7 @@ def _safe_url(url: str) -> str:
 @contextmanager
 def _unit_of_work() -> Iterator[Session]:
     settings = get_settings()
-    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = make_engine_for(settings)
     try:
         with session_scope(make_session_factory(engine)) as session:
             yield session
@@ -252,7 +252,7 @@ def scheduler() -> None:
     from okr_rollout.scheduler import Scheduler
 
     settings = get_settings()
-    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = make_engine_for(settings)
     catalog = Catalog.from_settings(settings)
     check_pins(engine, catalog)
     running = Scheduler(settings, engine, catalog, system_clock)

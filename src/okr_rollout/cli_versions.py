@@ -89,7 +89,7 @@ def engagements_migrate(
     """Move every engagement pinned to one playbook version to another, one transaction per engagement: each
     moves entirely or not at all, and one that cannot move is reported without stopping the others."""
     from okr_rollout.catalog.service import Catalog
-    from okr_rollout.db import make_engine, make_session_factory, session_scope
+    from okr_rollout.db import make_engine_for, make_session_factory, session_scope
     from okr_rollout.errors import ProblemError
     from okr_rollout.versions.bulk import Outcome, migrate_all, pinned_engagements
     from okr_rollout.versions.service import check_phase_map
@@ -97,7 +97,7 @@ def engagements_migrate(
     mapping = _phase_map(phase_map or [])
     settings = get_settings()
     catalog = Catalog.from_settings(settings)
-    engine = make_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    engine = make_engine_for(settings)
     console = Console()
     try:
         with session_scope(make_session_factory(engine), write=False) as session:

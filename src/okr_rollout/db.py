@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
-from sqlalchemy.engine import Dialect, ExceptionContext
+from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from okr_rollout.settings import Settings
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -47,7 +50,17 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime()}
 
 
-def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15_000, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    sqlite_busy_timeout_ms: int = 15_000,
+    postgres_lock_timeout_ms: int | None = None,
+    postgres_statement_timeout_ms: int | None = None,
+    **kwargs: Any,
+) -> Engine:
+    """An engine for ``url``. On PostgreSQL, a lock or statement timeout given here is set on every connection
+    (None: the server's own setting); a statement it stops fails as an OperationalError, like SQLite's busy
+    timeout, which the API answers with 503 and Retry-After."""
     if url.startswith("sqlite"):
         connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000}
         memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -59,7 +72,33 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15_000, **kwargs: Any
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    options = _postgres_options(url, lock_timeout_ms=postgres_lock_timeout_ms,
+                                statement_timeout_ms=postgres_statement_timeout_ms)
+    if options:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "options": options}
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def make_engine_for(settings: Settings, **kwargs: Any) -> Engine:
+    """The engine of the API, the CLI and the scheduler: ``settings``' database and its timeouts."""
+    return make_engine(
+        settings.database_url,
+        sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        postgres_lock_timeout_ms=settings.postgres_lock_timeout_ms,
+        postgres_statement_timeout_ms=settings.postgres_statement_timeout_ms,
+        **kwargs,
+    )
+
+
+def _postgres_options(url: str, *, lock_timeout_ms: int | None, statement_timeout_ms: int | None) -> str:
+    """libpq's ``options`` (server settings for the session), keeping any the URL already carries."""
+    given = make_url(url).query.get("options")
+    parts = [given] if isinstance(given, str) else list(given or ())
+    if lock_timeout_ms is not None:
+        parts.append(f"-c lock_timeout={lock_timeout_ms}")
+    if statement_timeout_ms is not None:
+        parts.append(f"-c statement_timeout={statement_timeout_ms}")
+    return " ".join(parts)
 
 
 def _number_out_of_range(context: ExceptionContext) -> DataError | None:

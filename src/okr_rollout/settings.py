@@ -24,6 +24,19 @@ class Settings(BaseSettings):
     page_size_default: int = 50
     page_size_max: int = 500
     sqlite_busy_timeout_ms: int = Field(default=15_000, description="How long SQLite waits for the write lock.")
+    postgres_lock_timeout_ms: int = Field(default=15_000, ge=0, description="How long a PostgreSQL statement "
+                                                                           "waits for a row or table lock held "
+                                                                           "by another transaction before it "
+                                                                           "gives up (the request answers 503 "
+                                                                           "with Retry-After); the PostgreSQL "
+                                                                           "twin of sqlite_busy_timeout_ms. "
+                                                                           "0: wait forever.")
+    postgres_statement_timeout_ms: int = Field(default=30_000, ge=0, description="Longest a single PostgreSQL "
+                                                                                "statement of the API, the CLI "
+                                                                                "or the scheduler may run "
+                                                                                "before it is cancelled (503 "
+                                                                                "with Retry-After). Migrations "
+                                                                                "are not limited. 0: no limit.")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL used in links (calendar feeds).")

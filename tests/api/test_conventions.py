@@ -6,8 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, select
+from sqlalchemy.exc import OperationalError
 
+from okr_rollout.models import Event, IdempotencyRecord
 from tests.api._helpers import (
     PROBLEM_JSON,
     RFC3339_UTC,
@@ -171,6 +175,71 @@ def test_idempotent_replay_returns_the_first_response_and_creates_once(
     assert second.headers["content-type"] == first.headers["content-type"]
     assert second.headers["idempotent-replayed"] == "true"
     assert [o["id"] for o in collect_pages(app_client, tokens.admin, ORGS)] == [first.json()["id"]]
+
+
+@pytest.mark.parametrize("moment", ["UPDATE IDEMPOTENCY_RECORDS", "COMMIT"])
+def test_a_failure_while_recording_a_keys_outcome_keeps_neither_the_write_nor_the_key(
+    app_client: TestClient, tokens: Tokens, engine: Engine, moment: str
+) -> None:
+    """The write and its key's outcome commit together or not at all. The database fails as the outcome is
+    written, or at the commit that follows: 503, no organization, the key free. (Before, the outcome was its own
+    later transaction: the organization stayed, the key stayed "running", and the retry got 409 for 5 minutes.)
+    The retry then creates it once, and the retry after that is a replay that writes nothing."""
+    payload = {"name": "Acme", "headcount": 40}
+    headers = auth(tokens.integration, **{"Idempotency-Key": "fails-once"})
+    armed, recording = [True], [False]
+
+    def fail() -> None:
+        armed[0] = False
+        raise OperationalError("(injected)", {}, Exception("the database failed"))
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if armed[0] and statement.lstrip().upper().startswith("UPDATE IDEMPOTENCY_RECORDS"):
+            recording[0] = True
+            if moment != "COMMIT":
+                fail()
+
+    def on_commit(_conn: Any) -> None:
+        if armed[0] and recording[0] and moment == "COMMIT":
+            fail()
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "commit", on_commit)
+    try:
+        failed = app_client.post(ORGS, json=payload, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "commit", on_commit)
+    assert not armed[0], "the failure was never injected"
+    assert_problem(failed, 503, slug="unavailable")
+    assert int(failed.headers["retry-after"]) > 0
+    assert collect_pages(app_client, tokens.admin, ORGS) == []
+    with engine.connect() as connection:
+        assert list(connection.scalars(select(IdempotencyRecord.state))) == []
+        assert list(connection.scalars(select(Event.type))) == []
+
+    retried = app_client.post(ORGS, json=payload, headers=headers)
+    assert retried.status_code == 201, retried.text
+    assert "idempotent-replayed" not in retried.headers
+
+    writes: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        replayed = app_client.post(ORGS, json=payload, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert (replayed.status_code, replayed.content) == (201, retried.content)
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert writes == []
+    assert [o["id"] for o in collect_pages(app_client, tokens.admin, ORGS)] == [retried.json()["id"]]
+    with engine.connect() as connection:
+        assert list(connection.scalars(select(IdempotencyRecord.state))) == ["done"]
+        assert list(connection.scalars(select(Event.type))) == ["organization.created"]
 
 
 def test_same_key_with_another_body_is_422(app_client: TestClient, tokens: Tokens) -> None:

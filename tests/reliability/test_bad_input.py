@@ -137,3 +137,36 @@ def test_header_bytes_that_are_not_utf8_on_a_real_server(served: str, tokens: To
         problem(client.get(ORGS, headers={"Authorization": b"Bearer \xff\xfe"}), 401)
         people = client.get(f"{ORGS}/{organization_id}/people", headers={"Authorization": f"Bearer {tokens.admin}"})
         assert [p["name"] for p in people.json()["items"]] == ["Ada"]
+
+
+def test_nul_in_any_json_text_is_422_naming_the_field_on_both_databases(
+        app_client: TestClient, tokens: Tokens, organization_id: int) -> None:
+    """SQLite stored a NUL character where PostgreSQL refused it with an anonymous 422: now both refuse it before
+    anything is written, naming each field, in a value or a key, however deep, in a create or an update."""
+    before = history_size(app_client, tokens.admin)
+    created = problem(app_client.post(ORGS, headers=auth(tokens.admin), json={
+        "name": "Ac\u0000me", "headcount": 3, "strategies": ["grow", "a\u0000b"]}), 422)
+    assert created["errors"] == [
+        {"field": "body.name", "message": "text must not contain the NUL character (\\u0000)", "type": "string_nul"},
+        {"field": "body.strategies[1]", "message": "text must not contain the NUL character (\\u0000)",
+         "type": "string_nul"},
+    ]
+    updated = problem(app_client.patch(f"{ORGS}/{organization_id}", json={"mission": "\u0000"},
+                                       headers=auth(tokens.admin)), 422)
+    assert [e["field"] for e in updated["errors"]] == ["body.mission"]
+    keyed = problem(app_client.post(f"{ORGS}/{organization_id}/people", json={"name": "Ada", "ro\u0000le": "x"},
+                                    headers=auth(tokens.admin, **{"Idempotency-Key": "nul"})), 422)
+    assert [e["field"] for e in keyed["errors"]] == ["body.ro\\u0000le"]
+    # The same bytes in UTF-16, which FastAPI also reads as JSON.
+    utf16 = '{"name": "Ada\\u0000"}'.encode("utf-16")
+    wide = problem(app_client.post(f"{ORGS}/{organization_id}/people", content=utf16,
+                                   headers=auth(tokens.admin, **{"Content-Type": "application/json"})), 422)
+    assert [e["field"] for e in wide["errors"]] == ["body.name"]
+    # A token is still checked first, as for every other rule of a body.
+    problem(app_client.post(ORGS, json={"name": "\u0000", "headcount": 3}), 401)
+    # An escaped backslash followed by "u0000" is ordinary text.
+    fine = app_client.post(f"{ORGS}/{organization_id}/people", json={"name": "C:\\u0000"}, headers=auth(tokens.admin))
+    assert (fine.status_code, fine.json()["name"]) == (201, "C:\\u0000"), fine.text
+    organizations, people = before
+    assert history_size(app_client, tokens.admin) == (organizations, people + 1)
+    assert app_client.get(f"{ORGS}/{organization_id}", headers=auth(tokens.admin)).json()["mission"] is None

@@ -28,9 +28,9 @@ from okr_rollout.app import create_app
 from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.db import make_engine, make_session_factory, session_scope
-from okr_rollout.models import IdempotencyRecord, Organization, Person
+from okr_rollout.models import Engagement, IdempotencyRecord, Organization, Person
 from okr_rollout.settings import Settings
-from tests.conftest import ROOT, Clock, auth
+from tests.conftest import BACKENDS, ROOT, Clock, auth
 from tests.reliability._history import assert_consistent, snapshot
 from tests.reliability._proxy import Proxy
 
@@ -72,12 +72,18 @@ class Outage:
         return TestClient(create_app(settings, engine=engine, clock=clock))
 
     def fail_at(self, statement: str) -> None:
-        """The next time the app's unit of work reaches ``statement`` (its start), the database fails."""
+        """The next time the app's unit of work reaches ``statement`` (its start, or its main part after a
+        ``WITH ...`` prefix: PostgreSQL's first event of a transaction takes the outbox lock in a CTE), the database
+        fails."""
         [engine] = self.apps
         armed = [True]
 
+        def reaches(sql: str) -> bool:
+            text = " ".join(sql.upper().split())
+            return text.startswith(statement) or (text.startswith("WITH ") and f") {statement}" in text)
+
         def before(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-            if armed[0] and sql.lstrip().upper().startswith(statement):
+            if armed[0] and reaches(sql):
                 armed[0] = False
                 self._fail()
 
@@ -258,3 +264,70 @@ def test_sqlite_write_lock_held_beyond_the_busy_timeout_is_503_then_recovers(
     finally:
         for engine in [*outage.apps, outage.direct]:
             engine.dispose()
+
+
+def history(engine: Engine) -> tuple[list[tuple[int, str]], dict[int, str], int]:
+    """Events, engagement phases and the number of tasks: equal before and after means nothing was written."""
+    state = snapshot(engine)
+    return [(e.id, e.type) for e in state.events], state.engagements, len(state.tasks)
+
+
+@pytest.mark.parametrize("database_url", [b for b in BACKENDS if b == "postgresql"], indirect=True)
+@pytest.mark.parametrize(("lock_timeout_ms", "statement_timeout_ms", "sqlstate"), [
+    pytest.param(200, 0, "55P03", id="lock_timeout"),  # LockNotAvailable
+    pytest.param(0, 1_000, "57014", id="statement_timeout"),  # QueryCanceled
+])
+def test_postgres_row_lock_held_beyond_the_timeout_is_503_then_recovers(
+        database_url: str, clock: Clock, lock_timeout_ms: int, statement_timeout_ms: int, sqlstate: str) -> None:
+    """Another connection holds an engagement's row lock (SELECT ... FOR UPDATE in an open transaction) longer
+    than the configured lock timeout, or statement timeout: a transition gives up instead of waiting forever,
+    503 problem+json with Retry-After, nothing written, the Idempotency-Key left free; reads go on; once the lock
+    is released the same app moves the engagement (the PostgreSQL twin of the SQLite busy-timeout test)."""
+    direct = make_engine(database_url)
+    token = admin_token(direct)
+    settings = Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks",
+                        postgres_lock_timeout_ms=lock_timeout_ms, postgres_statement_timeout_ms=statement_timeout_ms)
+    app = create_app(settings, clock=clock)  # its engine made from the settings, timeouts and all
+    failures: list[str | None] = []
+    event.listen(app.state.engine, "handle_error",
+                 lambda context: failures.append(getattr(context.original_exception, "sqlstate", None)))
+    try:
+        with app.state.engine.connect() as connection:
+            assert (connection.exec_driver_sql("SHOW lock_timeout").scalar(),
+                    connection.exec_driver_sql("SHOW statement_timeout").scalar()) == (
+                f"{lock_timeout_ms}ms" if lock_timeout_ms else "0",
+                f"{statement_timeout_ms // 1000}s" if statement_timeout_ms else "0")
+        with TestClient(app) as client:
+            org = client.post(ORGS, json={"name": "Acme", "headcount": 9}, headers=auth(token)).json()
+            engagement = client.post("/api/v1/engagements", headers=auth(token), json={
+                "organization_id": org["id"], "coach_ids": [coach(direct, clock())]}).json()
+            moves = f"/api/v1/engagements/{engagement['id']}/transitions"
+            move = {"trigger": "schedule_executive_meeting"}
+            before = history(direct)
+            with direct.connect() as holder:
+                # Should the app wait forever after all, the server ends the holder after a minute: the test
+                # then fails on the transition's answer instead of hanging.
+                holder.exec_driver_sql("SET LOCAL idle_in_transaction_session_timeout = '60s'")
+                holder.execute(select(Engagement.id).where(Engagement.id == engagement["id"]).with_for_update())
+                try:
+                    assert_unavailable(client.post(moves, json=move, headers=auth(token)))
+                    assert_unavailable(client.post(moves, json=move, headers=auth(token, **{"Idempotency-Key": "m"})))
+                    read = client.get(f"/api/v1/engagements/{engagement['id']}", headers=auth(token))
+                    assert (read.status_code, read.json()["phase"]) == (200, engagement["phase"]), read.text
+                finally:
+                    holder.rollback()
+            assert failures == [sqlstate, sqlstate]
+            assert history(direct) == before
+            with direct.connect() as connection:
+                assert list(connection.scalars(select(IdempotencyRecord.state))) == []  # the key is free
+
+            moved = client.post(moves, json=move, headers=auth(token, **{"Idempotency-Key": "m"}))
+            assert moved.status_code == 200, moved.text
+            assert "idempotent-replayed" not in moved.headers
+            assert client.post(moves, json=move, headers=auth(token, **{"Idempotency-Key": "m"})).content == \
+                moved.content
+        assert len(snapshot(direct).transitions(engagement["id"])) == 1
+        assert_consistent(snapshot(direct))
+    finally:
+        app.state.engine.dispose()
+        direct.dispose()

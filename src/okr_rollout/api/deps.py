@@ -10,11 +10,13 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from okr_rollout.api.middleware import DEFERRED_COMMIT, NUL_FIELDS, DeferredCommit
+from okr_rollout.api.problems import field_path
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import authenticate
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import session_scope
-from okr_rollout.errors import PreconditionFailed, Unauthorized
+from okr_rollout.db import begin_write, session_scope
+from okr_rollout.errors import PreconditionFailed, Unauthorized, Unprocessable
 from okr_rollout.settings import Settings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -22,9 +24,25 @@ _bearer = HTTPBearer(auto_error=False, description="An API token: okr-rollout to
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: commit when the handler succeeds, roll back when it raises."""
-    with session_scope(request.app.state.session_factory, write=request.method in WRITE_METHODS) as session:
+    """The request's unit of work: commit when the handler succeeds, roll back when it raises.
+
+    Under an Idempotency-Key the middleware commits instead, together with the key's outcome (the response,
+    known only once the handler is done): the unit of work is flushed here and handed back to it."""
+    deferred: DeferredCommit | None = request.scope.get(DEFERRED_COMMIT)
+    if deferred is None or request.method not in WRITE_METHODS:
+        with session_scope(request.app.state.session_factory, write=request.method in WRITE_METHODS) as session:
+            yield session
+        return
+    session = request.app.state.session_factory()
+    try:
+        begin_write(session)
         yield session
+        session.flush()  # a refused write still fails here, inside the app's error handlers
+    except BaseException:
+        session.rollback()
+        session.close()
+        raise
+    deferred.session = session
 
 
 # "function" scope: the unit of work commits when the handler returns, before the response is sent. With FastAPI's
@@ -34,6 +52,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_caller(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -42,7 +61,19 @@ def get_caller(
     caller = authenticate(session, credentials.credentials)
     if caller is None:
         raise Unauthorized("The bearer token is unknown or revoked.")
+    refuse_nul(request)
     return caller
+
+
+def refuse_nul(request: Request) -> None:
+    """422 naming every field of the JSON body that carries a NUL character (found by the middleware): stored
+    by SQLite but refused by PostgreSQL, so refused on both. Checked once the caller is known, as the body's
+    other rules are: without a valid token the answer stays 401."""
+    located: list[tuple[int | str, ...]] = request.scope.get(NUL_FIELDS) or []
+    if located:
+        errors = [{"field": field_path(location), "message": "text must not contain the NUL character (\\u0000)",
+                   "type": "string_nul"} for location in located]
+        raise Unprocessable(f"Invalid input: {', '.join(e['field'] for e in errors)}", errors=errors)
 
 
 def get_clock(request: Request) -> Callable[[], datetime]:

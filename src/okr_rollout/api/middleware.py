@@ -6,13 +6,17 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+import anyio
 import anyio.to_thread
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from okr_rollout.db import session_scope
@@ -23,6 +27,48 @@ PROBLEM_JSON = b"application/problem+json"
 logger = logging.getLogger(__name__)
 # A first request still "running" after this long died with its process: its key may be used again.
 _ABANDONED_AFTER = timedelta(minutes=5)
+# A database that is locked, unreachable or out of free connections, as the API's handlers see it (503).
+_TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
+# The scope key under which a request with an Idempotency-Key receives its unit of work back.
+DEFERRED_COMMIT = "okr_rollout.deferred_commit"
+
+
+@dataclass
+class DeferredCommit:
+    """Filled by ``api.deps.get_session`` with the request's unit of work, flushed, not committed: the middleware
+    commits it together with the Idempotency-Key's outcome."""
+
+    session: Session | None = None
+
+
+NUL_FIELDS = "okr_rollout.nul_fields"
+
+
+def nul_fields(body: bytes) -> list[tuple[int | str, ...]]:
+    """Where a JSON body carries the NUL character, in a string or in a key (FastAPI's location notation,
+    under "body"). PostgreSQL cannot store it in text and SQLite can: refused on both (api.deps.get_caller)."""
+    if b"\\u0000" not in body and b"\x00" not in body:  # escaped (UTF-8), or a body in UTF-16 or UTF-32
+        return []
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return []  # FastAPI answers it as malformed JSON
+    found: list[tuple[int | str, ...]] = []
+    pending: list[tuple[tuple[int | str, ...], Any]] = [(("body",), document)]
+    while pending:  # not recursive: a body may nest deeply
+        path, value = pending.pop()
+        if isinstance(value, str):
+            if "\0" in value:
+                found.append(path)
+        elif isinstance(value, list):
+            pending.extend(((*path, index), item) for index, item in enumerate(value))
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                if "\0" in name:
+                    found.append((*path, name.replace("\0", "\\u0000")))
+                else:
+                    pending.append(((*path, name), item))
+    return sorted(found, key=str)
 
 
 async def _send_problem(send: Send, error: ProblemError, path: str) -> None:
@@ -92,6 +138,9 @@ class BodyLimitAndIdempotency:
         if body is None:
             await _send_problem(send, self._too_large(scope["path"]), scope["path"])
             return
+        content_type = headers.get("content-type", "")
+        if not content_type or "json" in content_type:
+            scope[NUL_FIELDS] = nul_fields(body)
         key = headers.get("idempotency-key")
         if scope["method"] != "POST" or not key or not scope["path"].startswith("/api/"):
             await self.app(scope, _replaying(body), send)
@@ -118,7 +167,7 @@ class BodyLimitAndIdempotency:
         # Database work off the event loop: waiting for SQLite's write lock must not stall other requests.
         try:
             outcome = await anyio.to_thread.run_sync(self._claim, factory, caller, key, request_hash, now)
-        except OperationalError:  # outside FastAPI's handlers: answer as they do for a database that is away
+        except _TRANSIENT:  # outside FastAPI's handlers: answer as they do for a database that is away
             await _send_problem(send, unavailable(), scope["path"])
             return
         if isinstance(outcome, ProblemError):
@@ -130,6 +179,7 @@ class BodyLimitAndIdempotency:
             await send({"type": "http.response.start", "status": outcome.status_code, "headers": headers})
             await send({"type": "http.response.body", "body": outcome.body or b""})
             return
+        claim = outcome
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
         held: list[Message] = []
@@ -142,14 +192,21 @@ class BodyLimitAndIdempotency:
                 captured["body"] += message.get("body", b"")
             held.append(message)
 
+        # The request's unit of work is handed back here uncommitted (api.deps.get_session), so that its writes
+        # and the key's outcome commit in one transaction: both, or neither.
+        deferred = DeferredCommit()
+        scope[DEFERRED_COMMIT] = deferred
         try:
             await self.app(scope, _replaying(body), capture)
-        finally:
-            try:
-                await anyio.to_thread.run_sync(self._finish, factory, caller, key, captured)
-            except OperationalError:
-                # The key stays "running" until it counts as abandoned; the response still goes out.
-                logger.exception("could not record the outcome of Idempotency-Key %r", key)
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # even when cancelled: never leave the unit of work open
+                await anyio.to_thread.run_sync(self._abandon, factory, deferred, claim)
+            raise
+        with anyio.CancelScope(shield=True):
+            problem = await anyio.to_thread.run_sync(self._finish, factory, deferred, claim, captured)
+        if problem is not None:
+            await _send_problem(send, problem, scope["path"])
+            return
         # Sent only once its outcome is recorded: a client that retries the moment it has the answer gets
         # the replay, not "still running".
         for message in held:
@@ -157,8 +214,8 @@ class BodyLimitAndIdempotency:
 
     def _claim(
         self, factory: sessionmaker[Session], caller: str, key: str, request_hash: str, now: datetime
-    ) -> IdempotencyRecord | ProblemError | None:
-        """None: this request goes ahead. A record: replay it. A problem: refuse."""
+    ) -> IdempotencyRecord | ProblemError | int:
+        """The id of this request's claim on the key: it goes ahead. A record: replay it. A problem: refuse."""
         try:
             with session_scope(factory) as session:
                 session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - self.ttl))
@@ -170,11 +227,11 @@ class BodyLimitAndIdempotency:
                     session.flush()
                     record = None
                 if record is None:
-                    session.add(
-                        IdempotencyRecord(caller=caller, key=key, request_hash=request_hash, state="running",
-                                          created_at=now)
-                    )
-                    return None
+                    claim = IdempotencyRecord(caller=caller, key=key, request_hash=request_hash, state="running",
+                                              created_at=now)
+                    session.add(claim)
+                    session.flush()
+                    return claim.id
                 if record.request_hash != request_hash:
                     return Unprocessable(
                         "This Idempotency-Key was used with a different request; use a new key for a new request."
@@ -186,20 +243,93 @@ class BodyLimitAndIdempotency:
         except IntegrityError:
             return Conflict("A request with this Idempotency-Key is still running; retry later.")
 
-    def _finish(self, factory: sessionmaker[Session], caller: str, key: str, captured: dict[str, Any]) -> None:
-        with session_scope(factory) as session:
-            record = session.scalar(
-                select(IdempotencyRecord).where(IdempotencyRecord.caller == caller, IdempotencyRecord.key == key)
-            )
-            if record is None:
-                return
-            if captured["status"] >= 500:
-                session.delete(record)  # a server failure may be retried with the same key
-                return
-            record.state = "done"
-            record.status_code = captured["status"]
-            record.headers = {
+    def _finish(
+        self, factory: sessionmaker[Session], deferred: DeferredCommit, claim: int, captured: dict[str, Any]
+    ) -> ProblemError | None:
+        """Record the outcome. With the request's own unit of work when it wrote (the two commit together, or
+        neither does: a problem to answer instead, the key released for a retry); else in a unit of its own."""
+        session = deferred.session
+        if session is None:  # nothing written, or rolled back: the outcome alone
+            try:
+                with session_scope(factory) as own:
+                    _record(own, claim, captured)
+            except (*_TRANSIENT, _ClaimLost):
+                # The key stays "running" until it counts as abandoned; the response (of a request that
+                # changed nothing) still goes out.
+                logger.exception("could not record the outcome of Idempotency-Key claim %s", claim)
+            return None
+        deferred.session = None
+        try:
+            _record(session, claim, captured)
+            session.commit()
+            return None
+        except _ClaimLost:
+            _rollback(session)
+            return Conflict("This request ran for so long that a retry with the same Idempotency-Key took its "
+                            "place; nothing of it was kept. Read the resource to see the retry's outcome.")
+        except (*_TRANSIENT, IntegrityError, StaleDataError) as error:
+            _rollback(session)
+            self._release(factory, claim)
+            if isinstance(error, (IntegrityError, StaleDataError)):
+                return Conflict("This conflicts with a change made at the same moment; reload and retry.")
+            return unavailable()
+        except BaseException:
+            _rollback(session)
+            self._release(factory, claim)
+            raise
+        finally:
+            session.close()
+
+    def _abandon(self, factory: sessionmaker[Session], deferred: DeferredCommit, claim: int) -> None:
+        """The app failed after handing its unit of work back: undo it and free the key for a retry."""
+        if deferred.session is not None:
+            _rollback(deferred.session)
+            deferred.session.close()
+            deferred.session = None
+        self._release(factory, claim)
+
+    @staticmethod
+    def _release(factory: sessionmaker[Session], claim: int) -> None:
+        """Free the key of a request that failed, so that a retry runs it. Only while it is still "running": when
+        a commit whose answer was lost in fact happened, the key is "done" and its retry gets the replay."""
+        try:
+            with session_scope(factory) as session:
+                session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim,
+                                                                IdempotencyRecord.state == "running"))
+        except _TRANSIENT:
+            logger.exception("could not release Idempotency-Key claim %s; it is free again once abandoned", claim)
+
+
+class _ClaimLost(Exception):
+    """The claim is gone: it ran past _ABANDONED_AFTER and a retry reclaimed the key."""
+
+
+def _record(session: Session, claim: int, captured: dict[str, Any]) -> None:
+    """Write the outcome of the request holding ``claim``: its response, or (a server failure, which may be
+    retried with the same key) the key released."""
+    if captured["status"] >= 500:
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claim,
+                                                        IdempotencyRecord.state == "running"))
+        return
+    recorded = cast("CursorResult[Any]", session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == claim, IdempotencyRecord.state == "running")
+        .values(
+            state="done",
+            status_code=captured["status"],
+            headers={
                 k.decode("latin-1"): v.decode("latin-1") for k, v in captured["headers"]
                 if k.decode("latin-1").lower() != "content-length"
-            }
-            record.body = captured["body"]
+            },
+            body=captured["body"],
+        )
+    ))
+    if recorded.rowcount != 1:
+        raise _ClaimLost(claim)
+
+
+def _rollback(session: Session) -> None:
+    try:
+        session.rollback()
+    except Exception:  # a connection that is gone: the server has rolled the transaction back
+        logger.exception("rollback failed")
