@@ -41,6 +41,8 @@ def wait_until(condition: Callable[[], bool], seconds: float) -> bool:
 class Process:
     """An ``okr-rollout`` command against ``database_url``, its output in ``log``; settings as OKR_ROLLOUT_*."""
 
+    module = "okr_rollout.cli"  # what ``python -m`` runs: the command line, or a launcher with the same commands
+
     def __init__(self, database_url: str, log: Path, **settings: str) -> None:
         self.database_url = database_url
         self.log = log
@@ -51,7 +53,7 @@ class Process:
         env = {**os.environ, "OKR_ROLLOUT_DATABASE_URL": self.database_url,
                **{f"OKR_ROLLOUT_{name.upper()}": value for name, value in self.settings.items()}}
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "okr_rollout.cli", *args], env=env, cwd=ROOT,
+            self.process = subprocess.Popen([sys.executable, "-m", self.module, *args], env=env, cwd=ROOT,
                                             stdout=log, stderr=subprocess.STDOUT)
 
     def kill_9(self) -> None:
