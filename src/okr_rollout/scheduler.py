@@ -67,7 +67,12 @@ class Leadership:
         except psycopg.Error as error:
             logger.warning("scheduler cannot reach the database: %s", error)
             return False
-        row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+        try:
+            row = connection.execute("SELECT pg_try_advisory_lock(%s)", (self._key,)).fetchone()
+        except psycopg.Error as error:
+            logger.warning("scheduler cannot take the leadership lock: %s", error)
+            connection.close()
+            return False
         if row is not None and row[0]:
             self._connection = connection
             logger.info("this process is now the active scheduler")

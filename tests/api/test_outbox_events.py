@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -62,3 +64,32 @@ def test_readiness_changes_are_recorded_when_a_criterion_flips_not_when_evidence
     assert payload["phase"] == "executive_meeting"
     assert payload["before"]["hold_kickoff"]["failed"] == ["ceo_backing", "executive_outcomes"]
     assert payload["after"]["hold_kickoff"]["failed"] == ["executive_outcomes"]
+
+
+def test_two_readiness_watches_running_at_once_record_a_change_once(
+        app_client: TestClient, tokens: Tokens, clock: Clock, db: Callable[[], Session]) -> None:
+    """Leadership keeps a second scheduler idle, but a lost lock connection can let two ticks overlap."""
+    journey = start_journey(app_client, tokens)
+    place_in_phase(db, journey.engagement_id, "executive_meeting", clock.now)
+    catalog = app_client.app.state.catalog  # type: ignore[attr-defined]
+
+    def together() -> list[int]:
+        start = threading.Barrier(2)
+        counts: list[int] = []
+
+        def watch() -> None:
+            start.wait()
+            with db() as session:
+                counts.append(note_readiness_changes(session, catalog, clock.now))
+
+        with ThreadPoolExecutor(2) as pool:
+            for future in [pool.submit(watch) for _ in range(2)]:
+                future.result()  # no unique violation on the snapshots, no deadlock
+        return sorted(counts)
+
+    assert together() == [0, 0]  # both first looks: one records the baseline, the other finds it
+    create(app_client, tokens.coach, journey.engagement_id, "ceo-support",
+           {"level": "full", "stated_on": clock.now.date().isoformat()})
+    assert together() == [0, 1]
+    items = get_json(app_client, tokens.admin, f"/api/v1/engagements/{journey.engagement_id}/events")["items"]
+    assert len([e for e in items if e["type"] == "readiness.changed"]) == 1

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
@@ -20,6 +20,8 @@ from okr_rollout.events import service as events
 from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import ReadinessReport, machine_for
 from okr_rollout.models import Engagement, ReadinessSnapshot
+
+READINESS_WATCH_LOCK = 7_202_613
 
 
 def summarize(report: ReadinessReport) -> dict[str, Any]:
@@ -33,7 +35,12 @@ def summarize(report: ReadinessReport) -> dict[str, Any]:
 
 
 def note_readiness_changes(session: Session, catalog: Catalog, now: datetime) -> int:
-    """Compare every engagement's readiness with the last one seen; returns the number of changes recorded."""
+    """Compare every engagement's readiness with the last one seen; returns the number of changes recorded.
+
+    Two runs never overlap: the second waits for the first to commit and then finds its snapshots, so a change
+    is recorded once even if two schedulers ever tick together (SQLite's writers are serialized already)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(READINESS_WATCH_LOCK)))
     facts = load_facts(session.connection(), None, now)
     pins = dict(session.execute(select(Engagement.id, Engagement.playbook_sha256)).all())
     organizations = dict(session.execute(select(Engagement.id, Engagement.organization_id)).all())
