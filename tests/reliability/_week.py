@@ -92,6 +92,7 @@ def week(url: str, engines: Callable[[], Engine], workers: int, schedulers: int)
             stack.callback(scheduler.leadership.release)
         base = f"/api/v1/engagements/{seeded.engagement_id}"
         quarter_id = clients[0].get(f"{base}/quarters", headers=auth(token)).json()[0]["id"]
+        recorded_so_far = 0
         for step, now in enumerate(steps()):
             clock.now = now
             if len(running) == schedulers > 1 and clock.now >= DEATH:
@@ -101,8 +102,10 @@ def week(url: str, engines: Callable[[], Engine], workers: int, schedulers: int)
             tick_all(running)
             request = check_in_request(seeded, quarter_id, clock.now, step)
             if request is not None:
-                recorded = clients[step % workers].post(request[0], headers=auth(token), json=request[1])
+                # Each check-in through the next worker in turn: every worker serves the coach.
+                recorded = clients[recorded_so_far % workers].post(request[0], headers=auth(token), json=request[1])
                 assert recorded.status_code == 201, recorded.text
+                recorded_so_far += 1
     return collected(main, seeded)
 
 
