@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, ExceptionContext, make_url
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
@@ -76,7 +77,34 @@ def make_engine(
                                 statement_timeout_ms=postgres_statement_timeout_ms)
     if options:
         kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "options": options}
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_after_idle(engine)
+    return engine
+
+
+# A pooled connection idle this long may have been closed by the server, a restart or a firewall: it is pinged
+# before use. One that was in use a moment ago is not: a round trip saved on every busy request (SQLAlchemy's
+# pool_pre_ping pings every checkout). Should it have died all the same, the statement fails, the pool drops
+# every connection older than the failure and the request answers 503; the next one gets a fresh connection.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:  # e.g. AdminShutdown, which the dialect does not count as gone
+            alive = False
+        if not alive:
+            raise DisconnectionError("the pooled connection is gone; the pool connects again")
 
 
 def make_engine_for(settings: Settings, **kwargs: Any) -> Engine:
@@ -139,6 +167,14 @@ def begin_write(session: Session) -> None:
     session.connection(execution_options={WRITE_OPTION: True})
 
 
+def begin_read(session: Session) -> None:
+    """Start ``session`` as a reader. On PostgreSQL each statement then runs in its own transaction: under READ
+    COMMITTED a transaction gives a reader no more (every statement takes a new snapshot), and BEGIN and COMMIT
+    would cost a round trip each. A reader that writes all the same commits each statement as it runs."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
@@ -150,6 +186,8 @@ def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iter
     try:
         if write:
             begin_write(session)
+        else:
+            begin_read(session)
         yield session
         session.commit()
     except BaseException:
