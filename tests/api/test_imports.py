@@ -105,6 +105,48 @@ def test_every_bad_row_is_listed_and_nothing_is_written(
     assert snapshot(app_client, tokens, db, org) == before  # not even the new department
 
 
+NUL_MESSAGE = "the cell contains the NUL character (\\u0000), which cannot be imported"
+
+
+def test_a_nul_character_in_a_cell_is_a_bad_cell_and_nothing_is_written(
+        app_client: TestClient, tokens: Tokens, db: Callable[[], Session]) -> None:
+    """SQLite stored a NUL character and PostgreSQL refused the whole request with an anonymous 422: now each such
+    cell is listed with its row and column among the file's other bad cells, once, on both databases."""
+    org = new_org(app_client, tokens)
+    before = snapshot(app_client, tokens, db, org)
+    content = csv_file(PEOPLE_HEADER,
+                       ["Ada Lin", "ada@example.com", "Brand New Dept", "member"],  # row 2: fine
+                       ["Bo\0b", "bob@example.com", "Sales", ""],  # row 3: NUL in a name
+                       ["Carol", "carol@example.com", "Sa\0les", "boss"],  # row 4: NUL, and an unknown role
+                       ["Dan", "dan@example.com", "", "mem\0ber"])  # row 5: NUL, not also "unknown role"
+
+    response = post_import(app_client, tokens.coach, org.organization_id, "people", content)
+
+    assert rejected_rows(response) == [(3, "name", "string_nul"), (4, "department", "string_nul"),
+                                       (4, "role", "unknown_role"), (5, "role", "string_nul")]
+    errors = response.json()["errors"]
+    assert [e["message"] for e in errors if e["type"] == "string_nul"] == [NUL_MESSAGE] * 3
+    assert "row 3, column name: " + NUL_MESSAGE in response.json()["detail"]
+    assert snapshot(app_client, tokens, db, org) == before  # not even the new department
+
+
+def test_a_nul_character_in_an_okr_cell_is_listed_with_the_files_other_bad_cells(
+        app_client: TestClient, tokens: Tokens, db: Callable[[], Session]) -> None:
+    org = org_with_quarter(app_client, tokens)
+    before = snapshot(app_client, tokens, db, org)
+    content = csv_file(OKR_HEADER,
+                       ["2026-Q1", "Sales", "Bob Lee", "Grow\0", "Demos", "0", "12", "", ""],  # 2: NUL objective
+                       ["2026-Q1", "Sales", "Nobody", "Grow", "Calls", "0", "12", "", "ca\0lls"],  # 3: owner, NUL
+                       ["2026-Q1\0", "Sales", "Bob Lee", "Grow", "Visits", "0", "12", "", ""],  # 4: NUL quarter
+                       ["2026-Q1", "Sales", "Bob Lee", "Grow", "Fine", "0", "12", "", ""])  # 5: fine
+
+    response = post_import(app_client, tokens.coach, org.organization_id, "okrs", content)
+
+    assert rejected_rows(response) == [(2, "objective", "string_nul"), (3, "owner", "unknown_person"),
+                                       (3, "unit", "string_nul"), (4, "quarter", "string_nul")]
+    assert snapshot(app_client, tokens, db, org) == before
+
+
 @pytest.mark.parametrize(("content", "expected"), [
     (b"name,email,phone\r\nAlice,alice@example.com,123\r\n", [(1, "phone", "unknown_column")]),
     (b"email,role\r\nalice@example.com,member\r\n", [(1, "name", "missing_column")]),

@@ -113,6 +113,32 @@ def test_a_file_that_is_not_utf8_names_its_row(app_client: TestClient, tokens: T
     assert people_of(app_client, tokens.admin, org.organization_id) == []
 
 
+def test_a_nul_character_in_a_cell_is_a_bad_row_line_and_nothing_is_written(
+        app_client: TestClient, tokens: Tokens, database_url: str, db: Callable[[], Session],
+        tmp_path: Path) -> None:
+    """Was a traceback on PostgreSQL and an import on SQLite: now a "row, column" line like any bad cell's."""
+    org = org_with_quarter(app_client, tokens)
+    people_before = people_of(app_client, tokens.admin, org.organization_id)
+    people = write(tmp_path, "people.csv", csv_file(PEOPLE_HEADER, ["Ada Lin", "ada@example.com", "", ""],
+                                                    ["Bo\0b", "", "", ""]))
+    okrs = write(tmp_path, "okrs.csv", csv_file(OKR_HEADER,
+                                                ["2026-Q1", "Sales", "Bob Lee", "Grow", "Demos", "0", "12", "", ""],
+                                                ["2026-Q1", "Sales", "Bob Lee", "Grow", "Calls", "0", "12", "", "\0"]))
+
+    for kind, file, where in (("people", people, (3, "name")), ("okrs", okrs, (3, "unit"))):
+        result = run(database_url, "import", kind, file, "--organization", str(org.organization_id))
+
+        assert result.returncode == 1, result.stdout
+        assert "Traceback" not in result.stderr
+        assert result.stdout == ""
+        assert [(f, row, column) for f, row, column, _ in row_lines(result.stderr)] == [(file, *where)]
+        assert "NUL character" in row_lines(result.stderr)[0][3]
+    assert people_of(app_client, tokens.admin, org.organization_id) == people_before
+    assert okrs_of(app_client, tokens.admin, org.engagement_id) == []
+    assert count_events(db, "import.people", org.organization_id) == 1  # org_with_quarter's own import only
+    assert count_events(db, "import.okrs", org.organization_id) == 0
+
+
 def test_import_okrs_into_the_only_engagement_or_the_one_named(
         app_client: TestClient, tokens: Tokens, database_url: str, db: Callable[[], Session],
         tmp_path: Path) -> None:

@@ -170,3 +170,33 @@ def test_nul_in_any_json_text_is_422_naming_the_field_on_both_databases(
     organizations, people = before
     assert history_size(app_client, tokens.admin) == (organizations, people + 1)
     assert app_client.get(f"{ORGS}/{organization_id}", headers=auth(tokens.admin)).json()["mission"] is None
+
+
+def test_nul_in_a_query_or_path_parameter_is_422_naming_it_on_both_databases(
+        app_client: TestClient, tokens: Tokens, organization_id: int) -> None:
+    """SQLite answered ?phase=%00 with 200 and PostgreSQL with an anonymous 422: now both name the parameter, in
+    a value or a name, in a read or a write, before anything is looked up or written; a token is checked first."""
+    before = history_size(app_client, tokens.admin)
+    nul = {"message": "text must not contain the NUL character (\\u0000)", "type": "string_nul"}
+    phase = problem(app_client.get(f"{API}/engagements?phase=%00", headers=auth(tokens.admin)), 422)
+    assert phase["errors"] == [{"field": "query.phase", **nul}]
+    assert phase["detail"] == "Invalid input: query.phase"
+    crm = problem(app_client.get(f"{ORGS}?crm_id=a%00b&crm_id=%00&x%00y=1", headers=auth(tokens.admin)), 422)
+    assert [e["field"] for e in crm["errors"]] == ["query.crm_id", "query.x\\u0000y"]
+    # A path parameter that is text: a playbook's id (looked up among the pinned snapshots too).
+    playbook = problem(app_client.get(f"{API}/playbooks/okr%00/versions/1", headers=auth(tokens.admin)), 422)
+    assert playbook["errors"] == [{"field": "path.playbook_id", **nul}]
+    # Parameters first, then the body, as FastAPI orders its own errors.
+    both = problem(app_client.post(f"{ORGS}/{organization_id}/people?note=%00", json={"name": "A\u0000da"},
+                                   headers=auth(tokens.admin)), 422)
+    assert [e["field"] for e in both["errors"]] == ["query.note", "body.name"]
+    imported = problem(app_client.post(f"{ORGS}/{organization_id}/imports?kind=people%00", content=b"name\nAda\n",
+                                       headers=auth(tokens.admin, **{"Content-Type": "text/csv"})), 422)
+    assert [e["field"] for e in imported["errors"]] == ["query.kind"]
+    # Without a token the answer stays 401, whatever the parameters carry.
+    problem(app_client.get(f"{API}/engagements?phase=%00"), 401)
+    problem(app_client.get(f"{API}/playbooks/okr%00/versions/1"), 401)
+    problem(app_client.post(f"{ORGS}/{organization_id}/people?note=%00", json={"name": "Ada"}), 401)
+    # The person feed has no bearer token: its secret is the path, and one with a NUL is no feed, as any unknown.
+    problem(app_client.get(f"{API}/calendar/%00.ics"), 404)
+    assert history_size(app_client, tokens.admin) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.models import Appointment, Department, Event, KeyResult, Meeting, Okr, Organization, Quarter
@@ -73,6 +73,40 @@ def test_messages_are_in_the_readers_language(web: TestClient, world: World) -> 
     assert status == 422
     assert field_errors(page) == {"stated_on": ["此日期在未來:請記錄已經發生的事。"]}
     assert "請修正下方標示的欄位。" in page
+
+
+NUL_MESSAGE = "This text contains the NUL character, which cannot be stored; remove it."
+
+
+def test_a_nul_character_is_shown_beside_its_field_and_nothing_is_written(web: TestClient, world: World,
+                                                                        db: Callable[[], Session]) -> None:
+    """SQLite stored it and PostgreSQL answered a page's form with a JSON error: now any record form comes back with
+    the message beside each such field and what was typed (the NUL shown as U+FFFD), on both databases."""
+    from okr_rollout.models import Person
+
+    with db() as session:
+        before = (session.scalar(select(func.count()).select_from(Person)),
+                  session.scalar(select(func.count()).select_from(Event)))
+    token = sign_in(web, "chen@example.com")
+    status, _, page = post_form(web, token, _url(world, "meeting"), {
+        "kind": "executive", "held_at": "2026-01-05T10:00", "notes": "kept\0", "outcomes": ["ceo_support"]})
+    assert status == 422
+    assert field_errors(page) == {"notes": [NUL_MESSAGE]}
+    assert ">kept\ufffd</textarea>" in page and "\0" not in page
+    assert 'value="ceo_support" checked' in page
+    status, _, page = post_form(web, token, _url(world, "person"), {
+        "name": "Ho\0 Pei", "email": "ho\0@example.com", "roles": ["member"], "locale": "en"})
+    assert status == 422
+    assert field_errors(page) == {"name": [NUL_MESSAGE], "email": [NUL_MESSAGE]}
+    post_form(web, token, "/locale", {"locale": "zh-TW", "next": "/portfolio"})
+    status, _, page = post_form(web, token, _url(world, "department"), {"name": "Sa\0les"})
+    assert status == 422
+    assert field_errors(page) == {"name": ["此文字含有無法儲存的 NUL 字元;請將它移除。"]}
+    with db() as session:
+        assert session.scalars(select(Meeting)).all() == []
+        assert session.scalars(select(Department)).all() == []
+        assert (session.scalar(select(func.count()).select_from(Person)),
+                session.scalar(select(func.count()).select_from(Event))) == before
 
 
 def test_appointing_twice_updates_the_appointment(web: TestClient, world: World,

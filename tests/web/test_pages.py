@@ -149,6 +149,22 @@ def test_a_refused_transition_shows_its_report_and_changes_nothing(web: TestClie
         assert [e.payload["failed"] for e in refused] == [["executive_outcomes", "ceo_backing"]]
 
 
+def test_a_nul_character_in_a_form_without_fields_to_show_is_refused_whole(web: TestClient, world: World,
+                                                                          db: Callable[[], Session]) -> None:
+    """Buttons and hidden fields: the shared form parser refuses the NUL before any handler reads the form."""
+    token = sign_in(web, "chen@example.com")
+    status, location, page = post_form(web, token, f"/engagements/{world.formosa}/transitions",
+                                       {"trigger": "hold_kickoff\0"})
+    assert (status, location) == (422, "")
+    assert "This could not be done" in page and "body.trigger" in page and "\0" not in page
+    forged = web.post(f"/engagements/{world.formosa}/transitions", data={"trigger": "\0", "csrf_token": "forged"})
+    assert forged.status_code == 403  # the CSRF token is checked first, as for any form
+    with db() as session:
+        engagement = session.get(Engagement, world.formosa)
+        assert engagement is not None and engagement.phase == "executive_meeting"
+        assert session.scalars(select(Event).where(Event.type == "gate.refused")).all() == []
+
+
 def test_recording_the_missing_facts_opens_the_gate(web: TestClient, world: World,
                                                     db: Callable[[], Session]) -> None:
     token = sign_in(web, "chen@example.com")

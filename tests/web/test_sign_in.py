@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.models import SignInFailure, User, WebSession
 from tests.conftest import Clock
+from tests.web._pages import field_errors
 from tests.web._seed import PASSWORD, World
 from tests.web.conftest import csrf_of, sign_in
 
@@ -41,6 +42,24 @@ def test_a_wrong_password_or_unknown_address_says_the_same(web: TestClient, worl
     assert "The e-mail address or the password is wrong." in wrong[1]
     assert "The e-mail address or the password is wrong." in unknown[1]
     assert "okr_session" not in wrong[2].get("set-cookie", "")
+
+
+def test_a_nul_character_is_shown_beside_its_field_and_no_failure_is_recorded(
+        web: TestClient, world: World, db: Callable[[], Session]) -> None:
+    """SQLite recorded a failed sign-in for the address with the NUL; PostgreSQL answered the page with JSON."""
+    address = _post_sign_in(web, "chen@example.com\0", PASSWORD)
+    password = _post_sign_in(web, "chen@example.com", PASSWORD + "\0")
+    for status, text, headers in (address, password):
+        assert status == 422
+        assert "okr_session" not in headers.get("set-cookie", "")
+        assert "\0" not in text
+    nul = "This text contains the NUL character, which cannot be stored; remove it."
+    assert field_errors(address[1]) == {"email": [nul]}
+    assert 'value="chen@example.com\ufffd"' in address[1]
+    assert field_errors(password[1]) == {"password": [nul]}
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(SignInFailure)) == 0
+    assert _post_sign_in(web, "chen@example.com", PASSWORD)[0] == 303
 
 
 def test_five_failures_in_a_minute_slow_the_account_down(web: TestClient, world: World, clock: Clock,

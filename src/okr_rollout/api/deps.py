@@ -66,14 +66,28 @@ def get_caller(
 
 
 def refuse_nul(request: Request) -> None:
-    """422 naming every field of the JSON body that carries a NUL character (found by the middleware): stored
-    by SQLite but refused by PostgreSQL, so refused on both. Checked once the caller is known, as the body's
-    other rules are: without a valid token the answer stays 401."""
-    located: list[tuple[int | str, ...]] = request.scope.get(NUL_FIELDS) or []
+    """422 naming every path or query parameter and every field of the JSON body (found by the middleware) that
+    carries a NUL character: stored by SQLite but refused by PostgreSQL, so refused on both. Checked once the
+    caller is known, as the other rules of a request are: without a valid token the answer stays 401."""
+    located: list[tuple[int | str, ...]] = [*nul_parameters(request), *(request.scope.get(NUL_FIELDS) or [])]
     if located:
         errors = [{"field": field_path(location), "message": "text must not contain the NUL character (\\u0000)",
                    "type": "string_nul"} for location in located]
         raise Unprocessable(f"Invalid input: {', '.join(e['field'] for e in errors)}", errors=errors)
+
+
+def nul_parameters(request: Request) -> list[tuple[int | str, ...]]:
+    """The path and query parameters carrying a NUL character (``%00``), in a value or a name, as FastAPI
+    locates them (``("query", "phase")``); each named once."""
+    found: dict[tuple[int | str, ...], None] = {}
+    for source, items in (("path", list(request.path_params.items())),
+                          ("query", request.query_params.multi_items())):
+        for name, value in items:
+            if "\0" in name:
+                found[(source, name.replace("\0", "\\u0000"))] = None
+            elif isinstance(value, str) and "\0" in value:
+                found[(source, name)] = None
+    return list(found)
 
 
 def get_clock(request: Request) -> Callable[[], datetime]:

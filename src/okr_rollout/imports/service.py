@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.errors import Unprocessable
 from okr_rollout.events import service as events
-from okr_rollout.imports.table import RowProblem, Table, read_table, split_list
+from okr_rollout.imports.table import NUL, RowProblem, Table, read_table, split_list
 from okr_rollout.models import Department, Engagement, KeyResult, Okr, Organization, Person, PersonDepartment, Quarter
 from okr_rollout.organizations.schemas import PersonRole
 
@@ -56,7 +56,10 @@ class ImportResult:
 
 
 def rejected(problems: list[RowProblem]) -> Unprocessable:
-    problems = sorted(problems, key=lambda p: (p.row, p.column))
+    # A cell holding the NUL character is reported for that alone, not again by the checks that read it.
+    nul_cells = {(p.row, p.column) for p in problems if p.type == NUL}
+    problems = sorted((p for p in problems if p.type == NUL or (p.row, p.column) not in nul_cells),
+                      key=lambda p: (p.row, p.column))
     shown = "; ".join(str(p) for p in problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
     return Unprocessable(f"the file was not imported ({len(problems)} problem(s)): {shown}",
                          errors=[p.as_error() for p in problems])
@@ -227,7 +230,7 @@ def import_okrs(session: Session, engagement: Engagement, content: bytes, actor:
                 ) -> ImportResult:
     """One row per key result; rows with the same quarter, objective, owner and department form one OKR."""
     table = read_table(content, OKR_COLUMNS, {"quarter", "objective"})
-    okrs = _okr_rows(session, engagement, table) if not table.problems else []
+    okrs = _okr_rows(session, engagement, table)  # every row read is checked, as people's are
     if table.problems:
         raise rejected(table.problems)
     result = ImportResult(kind="okrs", rows=len(table.rows))

@@ -7,6 +7,9 @@ import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# The type of a cell holding the NUL character; the API's name for the same rule in a JSON body.
+NUL = "string_nul"
+
 
 @dataclass(frozen=True, slots=True)
 class RowProblem:
@@ -72,7 +75,14 @@ def read_table(content: bytes, columns: Mapping[str, tuple[str, ...]], required:
                 table.problems.append(RowProblem(line, "*", f"{len(values)} cells for {len(names)} columns",
                                                  "extra_cells"))
                 continue
-            row = {name: value.strip() for name, value in zip(names, values, strict=False) if name is not None}
+            row: dict[str, str] = {}
+            for name, value in zip(names, values, strict=False):
+                if name is None:
+                    continue
+                if "\0" in value:  # SQLite would store it and PostgreSQL cannot: refused on both
+                    table.problems.append(RowProblem(line, name, "the cell contains the NUL character (\\u0000), "
+                                                     "which cannot be imported", NUL))
+                row[name] = value.strip()
             table.rows.append((line, row))
     except csv.Error as error:
         table.problems.append(RowProblem(line + 1, "*", f"not valid CSV: {error}", "csv"))

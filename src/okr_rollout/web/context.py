@@ -24,7 +24,7 @@ from okr_rollout.errors import ProblemError
 from okr_rollout.models import Person, User, WebSession
 from okr_rollout.settings import Settings
 from okr_rollout.users import service as users
-from okr_rollout.web import i18n
+from okr_rollout.web import forms, i18n
 from okr_rollout.web.templating import render
 
 SESSION_COOKIE = "okr_session"
@@ -122,8 +122,17 @@ def get_web(request: Request, session: SessionForPage) -> Web:
     return web
 
 
-async def get_form(request: Request) -> FormData:
-    return await request.form()
+@dataclass(frozen=True)
+class PostedForm:
+    """A posted form, checked once for every page: ``refused`` is the 422 naming each field that carries the NUL
+    character (stored by SQLite, refused by PostgreSQL), and then ``data`` shows each NUL as U+FFFD."""
+
+    data: FormData
+    refused: ProblemError | None
+
+
+async def get_posted_form(request: Request) -> PostedForm:
+    return PostedForm(*forms.nul_refusal(await request.form()))
 
 
 def check_csrf(web: Web, form: FormData) -> None:
@@ -132,6 +141,19 @@ def check_csrf(web: Web, form: FormData) -> None:
 
 
 WebDep = Annotated[Web, Depends(get_web)]
+PostedFormDep = Annotated[PostedForm, Depends(get_posted_form)]
+
+
+def get_form(web: WebDep, posted: PostedFormDep) -> FormData:
+    """The form of a page that has no field to show a refusal beside (buttons, hidden fields): refused whole, as
+    an error page, once its CSRF token is checked (a forged form stays 403). A page with a form to show again
+    takes ``PostedFormDep`` and shows ``refused`` itself."""
+    if posted.refused is not None:
+        check_csrf(web, posted.data)
+        raise posted.refused
+    return posted.data
+
+
 FormDep = Annotated[FormData, Depends(get_form)]
 
 

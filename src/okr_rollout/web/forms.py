@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from okr_rollout.errors import ProblemError
+from okr_rollout.errors import ProblemError, Unprocessable
 from okr_rollout.playbooks.schema import LocalizedText
 from okr_rollout.web.labels import N_
 
@@ -92,6 +92,7 @@ RULES = {
     "literal_error": N_("Choose one of the options."),
     "string_pattern_mismatch": N_("This value is not accepted."),
     "conflict": N_("This was recorded already; change the existing record instead."),
+    "string_nul": N_("This text contains the NUL character, which cannot be stored; remove it."),
 }
 UNKNOWN_RULE = N_("This value is not accepted.")
 
@@ -141,6 +142,22 @@ def from_problem(problem: ProblemError, renames: dict[str, str] | None = None) -
         errors.add("", UNKNOWN_RULE)
         errors.add("", problem.detail, raw=True)
     return errors
+
+
+def nul_refusal(form: FormData) -> tuple[FormData, Unprocessable | None]:
+    """A posted form checked for the NUL character, which SQLite would store and PostgreSQL cannot: the form with
+    each NUL shown as U+FFFD (what was typed goes back to the reader, marked), and the 422 naming every field that
+    carried one as the API names a body's (``body.notes``, type ``string_nul``), or None. ``from_problem`` shows
+    it beside the field."""
+    names = [name for name, value in form.multi_items() if "\0" in name or (isinstance(value, str) and "\0" in value)]
+    if not names:
+        return form, None
+    shown = FormData([(name.replace("\0", "\ufffd"), value.replace("\0", "\ufffd") if isinstance(value, str)
+                       else value) for name, value in form.multi_items()])
+    located = list(dict.fromkeys("body." + name.replace("\0", "\\u0000") for name in names))
+    errors = [{"field": field, "message": "text must not contain the NUL character (\\u0000)", "type": "string_nul"}
+              for field in located]
+    return shown, Unprocessable(f"Invalid input: {', '.join(located)}", errors=errors)
 
 
 def values_of(form: FormData, fields: list[Field]) -> Values:

@@ -26,7 +26,7 @@ from okr_rollout.models import (
 from okr_rollout.records.context import context
 from okr_rollout.records.service import Record as RecordModel
 from okr_rollout.web import forms, labels
-from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
+from okr_rollout.web.context import PostedFormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
 from okr_rollout.web.record_forms import FORMS, FormContext, RecordForm
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -102,14 +102,16 @@ def _render(web: Web, fc: FormContext, form: RecordForm, fields: list[forms.Fiel
 
 
 @router.post("/engagements/{engagement_id}/records/{slug}")
-def save_record(web: WebDep, form_data: FormDep, engagement_id: int, slug: str) -> Response:
-    check_csrf(web, form_data)
+def save_record(web: WebDep, posted: PostedFormDep, engagement_id: int, slug: str) -> Response:
+    check_csrf(web, posted.data)
     form = _form(slug)
     fc = form_context(web, engagement_id)
     fields = form.fields(fc)
-    values = forms.values_of(form_data, fields)
-    next_url = safe_next(str(form_data.get("next") or ""), "")
+    values = forms.values_of(posted.data, fields)
+    next_url = safe_next(str(posted.data.get("next") or ""), "")
     try:
+        if posted.refused is not None:  # a NUL character: shown beside its field, like a service's 422
+            raise posted.refused
         data = form.model.model_validate(forms.payload(values, fields, fc.ctx.timezone))
         form.save(fc, data, values)
     except ValidationError as invalid:

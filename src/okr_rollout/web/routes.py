@@ -13,11 +13,12 @@ from fastapi.staticfiles import StaticFiles
 
 from okr_rollout.auth.caller import Role
 from okr_rollout.users import service as users
-from okr_rollout.web import i18n
+from okr_rollout.web import forms, i18n
 from okr_rollout.web.context import (
     LOCALE_COOKIE,
     SESSION_COOKIE,
     FormDep,
+    PostedFormDep,
     Web,
     WebDep,
     WebRoute,
@@ -52,21 +53,25 @@ def home(web: WebDep) -> Response:
 def sign_in_page(web: WebDep, next: str | None = None) -> Response:
     if web.user is not None:
         return redirect(web, safe_next(next, home_of(web)))
-    return page(web, "sign_in.html", next=safe_next(next, ""), email="", problem=None, retry_after=0)
+    return page(web, "sign_in.html", next=safe_next(next, ""), email="", problem=None, retry_after=0, errors={})
 
 
 @router.post("/sign-in")
-def sign_in(web: WebDep, form: FormDep) -> Response:
+def sign_in(web: WebDep, posted: PostedFormDep) -> Response:
+    form = posted.data
     check_csrf(web, form)
     email = str(form.get("email") or "")
     target = safe_next(str(form.get("next") or ""), "")
+    if posted.refused is not None:  # a NUL character: no one's address or password, and nothing to record
+        return page(web, "sign_in.html", status=422, next=target, email=email, problem=None, retry_after=0,
+                    errors=forms.from_problem(posted.refused).fields)
     throttle = users.Throttle(web.settings.web_sign_in_max_failures,
                               timedelta(seconds=web.settings.web_sign_in_window_seconds))
     result = users.sign_in(web.session, email, str(form.get("password") or ""), web.now, throttle)
     if result.user is None:
         status, problem = (429, "throttled") if result.throttled else (401, "wrong")
         response = page(web, "sign_in.html", status=status, next=target, email=email, problem=problem,
-                        retry_after=result.retry_after)
+                        retry_after=result.retry_after, errors={})
         if result.throttled:
             response.headers["Retry-After"] = str(result.retry_after)
         return response
