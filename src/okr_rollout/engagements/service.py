@@ -70,28 +70,27 @@ def create_engagement(
 
 
 _TASKS = cast(Table, Task.__table__)
+# Built once: a transition inserts its tasks with these two statements, however many tasks it creates.
+_INSERT_TASKS = insert(_TASKS).values(
+    # Entering a phase again (a loop in a playbook) starts a new round of its tasks.
+    round=select(func.coalesce(func.max(_TASKS.c.round), 0) + 1)
+    .where(_TASKS.c.engagement_id == bindparam("of_engagement"), _TASKS.c.phase == bindparam("of_phase"),
+           _TASKS.c.task_key == bindparam("of_task_key"))
+    .scalar_subquery()
+).returning(_TASKS.c.task_key, _TASKS.c.id)
+_INSERT_CHECKLIST_ITEMS = insert(cast(Table, ChecklistItem.__table__))
 
 
 def create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[int]:
-    """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given.
-
-    Two statements, whatever their number: the tasks (each numbering its own round), then their checklists.
-    """
+    """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given."""
     if not tasks:
         return []
-    session.flush()  # the rounds below count the tasks pending in the session too
-
-    # Entering a phase again (a loop in a playbook) starts a new round of its tasks.
-    next_round = (select(func.coalesce(func.max(Task.round), 0) + 1)
-                  .where(Task.engagement_id == bindparam("of_engagement"), Task.phase == bindparam("of_phase"),
-                         Task.task_key == bindparam("of_task_key"))
-                  .scalar_subquery())
-    created = session.execute(
-        insert(_TASKS).values(round=next_round).returning(_TASKS.c.task_key, _TASKS.c.id),
-        [{"engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id, "title_en": spec.title.en,
-          "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at,
-          "of_engagement": engagement_id, "of_phase": spec.phase, "of_task_key": spec.task_id} for spec in tasks],
-    )
+    session.flush()  # the rounds count the tasks pending in the session too
+    connection = session.connection()
+    created = connection.execute(_INSERT_TASKS, [
+        {"engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id, "title_en": spec.title.en,
+         "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at,
+         "of_engagement": engagement_id, "of_phase": spec.phase, "of_task_key": spec.task_id} for spec in tasks])
     ids_by_key: dict[str, int] = {task_key: task_id for task_key, task_id in created}
     task_ids = [ids_by_key[spec.task_id] for spec in tasks]
     items = [{"task_id": task_id, "item_key": key, "position": position, "title_en": title.en,
@@ -99,7 +98,7 @@ def create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate
              for task_id, spec in zip(task_ids, tasks, strict=True)
              for position, (key, title) in enumerate(spec.checklist)]
     if items:
-        session.execute(insert(ChecklistItem), items)
+        connection.execute(_INSERT_CHECKLIST_ITEMS, items)
     return task_ids
 
 

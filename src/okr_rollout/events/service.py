@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, func, insert, literal, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.models import Event
@@ -15,6 +15,19 @@ from okr_rollout.models import Event
 # never pass over an event whose transaction took a lower id but committed later. (SQLite writers are already
 # serialized by BEGIN IMMEDIATE.)
 OUTBOX_ORDER_LOCK = 7_202_612
+
+
+_EVENTS = cast(Table, Event.__table__)
+_COLUMNS = ("type", "actor", "occurred_at", "organization_id", "engagement_id", "payload")
+# Built once. The first event of a PostgreSQL transaction takes the lock in its own insert: the materialized CTE
+# runs before the row (and its id) exists, one round trip for both.
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+_LOCK_AND_INSERT = insert(_EVENTS).from_select(
+    list(_COLUMNS),
+    select(*(bindparam(name, type_=_EVENTS.c[name].type) for name in _COLUMNS))
+    .select_from(select(func.pg_advisory_xact_lock(OUTBOX_ORDER_LOCK)).cte("outbox_order")
+                 .prefix_with("MATERIALIZED")),
+).returning(_EVENTS.c.id)
 
 
 def _first_event_of_transaction_on_postgresql(session: Session) -> bool:
@@ -37,18 +50,8 @@ def append(
     session.flush()  # the change this event records reaches the database first (and its errors surface here)
     values: dict[str, Any] = {"type": type, "actor": actor, "occurred_at": at, "organization_id": organization_id,
                               "engagement_id": engagement_id, "payload": payload or {}}
-    statement: Insert
     take_lock = _first_event_of_transaction_on_postgresql(session)
-    if take_lock:
-        # The lock and the event in one statement: the materialized CTE runs before the row (and its id) exists.
-        lock = select(func.pg_advisory_xact_lock(OUTBOX_ORDER_LOCK)).cte("outbox_order").prefix_with("MATERIALIZED")
-        columns = Event.__table__.c
-        statement = insert(Event).from_select(
-            list(values), select(*(literal(value, columns[name].type) for name, value in values.items()))
-            .select_from(lock))
-    else:
-        statement = insert(Event).values(**values)
-    event_id = session.execute(statement.returning(Event.id)).scalar_one()
+    event_id = session.connection().execute(_LOCK_AND_INSERT if take_lock else _INSERT, values).scalar_one()
     if take_lock:
         session.info["outbox_order_lock"] = session.get_transaction()
     return Event(id=event_id, **values)
