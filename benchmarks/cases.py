@@ -110,6 +110,64 @@ def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
     return Result(ours_seconds * 1000, theirs_seconds * 1000, "<= 3x", "ms per transition")
 
 
+def transition_floor(engine: Engine) -> Result:
+    """PostgreSQL only, for the reader of ``transition``: the transition's own statements (row lock, the facts
+    pipeline, phase update, task and checklist inserts, event with the outbox lock) sent raw through psycopg,
+    no SQLAlchemy and no Python objects, vs. the raw UPDATE + INSERT also through psycopg. What the statements
+    cost the server, whatever the code around them."""
+    import json
+
+    import psycopg
+
+    with engine.connect() as connection:
+        candidates = list(connection.execute(
+            # From the other end of the portfolio than ``transition``: rows not yet read by that run.
+            select(Engagement.id).order_by(Engagement.id.desc()).limit(200)).scalars())
+    half = len(candidates) // 2
+    ours, theirs = candidates[:half], candidates[half:]
+    facts_sql = [sql + facts_loader._where(column, scope, "= ANY(%(ids)s)")
+                 for sql, column, scope in facts_loader._STATEMENTS]
+    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo) as raw:
+
+        def statements(engagement_id: int) -> None:
+            with raw.transaction():
+                raw.execute("SELECT id, version FROM engagements WHERE id = %s FOR UPDATE", (engagement_id,))
+                with raw.pipeline():
+                    cursors = [raw.cursor() for _ in facts_sql]
+                    for cursor, sql in zip(cursors, facts_sql, strict=True):
+                        cursor.execute(sql, {"ids": [engagement_id]})
+                for cursor in cursors:
+                    cursor.fetchall()
+                raw.execute("UPDATE engagements SET phase = 'executive_meeting', entered_phase_at = %s, "
+                            "updated_at = %s, version = version + 1 WHERE id = %s", (NOW, NOW, engagement_id))
+                task_id = raw.execute(
+                    "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at,"
+                    " done, created_at, version) VALUES (%s, 'executive_meeting', 'bench', (SELECT COALESCE("
+                    "MAX(round), 0) + 1 FROM tasks WHERE engagement_id = %s AND phase = 'executive_meeting' AND "
+                    "task_key = 'bench'), 'bench', 'bench', 'coach', %s, false, %s, 1) RETURNING id",
+                    (engagement_id, engagement_id, NOW, NOW)).fetchall()[0][0]
+                with raw.cursor() as cursor:
+                    cursor.executemany("INSERT INTO checklist_items (task_id, item_key, position, title_en, "
+                                       "title_zh_tw, checked) VALUES (%s, %s, %s, 'bench', 'bench', false)",
+                                       [(task_id, f"item{n}", n) for n in range(3)])
+                raw.execute("WITH outbox_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(7202612)) INSERT "
+                            "INTO events (type, actor, engagement_id, payload, occurred_at) SELECT 'bench', "
+                            "'bench', %s, %s, %s FROM outbox_order RETURNING id",
+                            (engagement_id, json.dumps({"task_ids": [task_id]}), NOW)).fetchall()
+
+        def update_and_insert(engagement_id: int) -> None:
+            with raw.transaction():
+                raw.execute("UPDATE engagements SET phase = 'executive_meeting', version = version + 1 "
+                            "WHERE id = %s", (engagement_id,))
+                raw.execute("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) "
+                            "VALUES ('bench', 'bench', %s, '{}', %s)", (engagement_id, NOW))
+
+        ours_seconds = _timed(lambda: [statements(e) for e in ours]) / max(1, len(ours))
+        theirs_seconds = _timed(lambda: [update_and_insert(e) for e in theirs]) / max(1, len(theirs))
+    return Result(ours_seconds * 1000, theirs_seconds * 1000, "report", "ms per transition")
+
+
 def _timed(work: Any) -> float:
     started = time.perf_counter()
     work()

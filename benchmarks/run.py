@@ -60,6 +60,8 @@ def main() -> None:
         "memory_transitions": lambda: cases.memory_transitions(seeder.catalog),
         "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
     }
+    if engine.dialect.name == "postgresql":
+        benchmarks["transition_floor"] = lambda: cases.transition_floor(engine)
     results: dict[str, dict[str, Any]] = {}
     print(f"{'benchmark':<28}{'value':>14}{'baseline':>14}{'ratio':>9}  target  unit")
     for name, run in benchmarks.items():
