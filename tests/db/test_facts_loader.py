@@ -206,11 +206,10 @@ def test_one_or_many_engagements_load_in_the_same_number_of_queries(engine: Engi
         many = _count_queries(engine, lambda: load_facts(connection, ids[3:17], NOW))
         everything = _count_queries(engine, lambda: load_facts(connection, None, NOW))
         if engine.dialect.name == "postgresql":
-            # A selection's statements go in one pipeline, past SQLAlchemy's cursor: one round trip; the whole
-            # portfolio is read statement by statement.
-            assert one == many == 0 and everything == QUERIES_PER_LOAD
-            assert _round_trips(connection, lambda: load_facts(connection, ids[:1], NOW)) == 1
-            assert _round_trips(connection, lambda: load_facts(connection, ids[3:17], NOW)) == 1
+            # The statements go in one pipeline, past SQLAlchemy's cursor: one round trip.
+            assert one == many == everything == 0
+            for selection in (ids[:1], ids[3:17], None):
+                assert _round_trips(connection, lambda s=selection: load_facts(connection, s, NOW)) == 1
         else:
             assert one == many == everything == QUERIES_PER_LOAD
         single = load_facts(connection, ids[:1], NOW)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 
@@ -112,8 +113,10 @@ class KeyResultFacts:
     metric: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class CheckInFacts:
+class CheckInFacts(NamedTuple):
+    """A named tuple, not a frozen dataclass like the others: a portfolio holds about a million of them, and a
+    tuple is built several times faster."""
+
     key_result_id: int
     week_of: date
     value: float
