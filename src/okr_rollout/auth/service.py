@@ -65,8 +65,12 @@ def revoke_token(session: Session, token_id: int, at: datetime) -> ApiToken:
 
 
 def authenticate(session: Session, raw: str) -> Caller | None:
-    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(raw)))
-    if token is None or token.revoked_at is not None:
+    # Columns on the connection, not an ORM object: every API request starts here.
+    token = session.connection().execute(
+        select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.person_id, ApiToken.organization_id,
+               ApiToken.scopes).where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None))
+    ).first()
+    if token is None:
         return None
     return Caller(
         token_id=token.id,

@@ -120,7 +120,7 @@ def list_engagements(
 def coaches_of(session: Session, engagement_ids: list[int]) -> dict[int, list[int]]:
     coaches: dict[int, list[int]] = defaultdict(list)
     if engagement_ids:
-        for engagement_id, person_id in session.execute(
+        for engagement_id, person_id in session.connection().execute(
             select(EngagementCoach.engagement_id, EngagementCoach.person_id)
             .where(EngagementCoach.engagement_id.in_(engagement_ids)).order_by(EngagementCoach.person_id)
         ):
