@@ -100,7 +100,8 @@ def load_facts(
     if connection.dialect.name == "postgresql":
         results = _pipelined(connection, ids)
     else:
-        results = [_select(connection, sql, column, scope, ids) for sql, column, scope in _STATEMENTS]
+        results = [_check_in_tuples(connection, ids) if sql is _CHECK_INS
+                   else _select(connection, sql, column, scope, ids) for sql, column, scope in _STATEMENTS]
     (by_id, coach_rows, people_rows, membership_rows, department_rows, *record_rows) = results
     records = _Records(record_rows, {row.id: row.timezone for row in by_id})
 
@@ -207,6 +208,22 @@ def _select(connection: Connection, sql: str, column: str, scope: str, ids: list
         return connection.execute(text(sql)).all()
     statement = text(sql + _where(column, scope, "IN :ids")).bindparams(bindparam("ids", expanding=True))
     return connection.execute(statement, {"ids": ids}).all()
+
+
+def _check_in_tuples(connection: Connection, ids: list[int] | None) -> Sequence[Any]:
+    """Check-ins as the driver's own tuples (read positionally), past SQLAlchemy's result layer: the portfolio
+    holds about a million of them. SQLite (qmark parameters); PostgreSQL reads them in its pipeline."""
+    sql = _CHECK_INS if ids is None else _CHECK_INS + f" WHERE engagement_id IN ({', '.join('?' * len(ids))})"
+    parameters = tuple(ids or ())
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, parameters)
+        return cast("Sequence[Any]", cursor.fetchall())
+    except connection.dialect.loaded_dbapi.Error as error:
+        # The same exception SQLAlchemy raises for its own statements, so that a locked database is still a 503.
+        raise DBAPIError.instance(sql, parameters, error, connection.dialect.loaded_dbapi.Error) from error
+    finally:
+        cursor.close()
 
 
 def _pipelined(connection: Connection, ids: list[int] | None) -> list[Sequence[Any]]:
