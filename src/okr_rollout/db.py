@@ -12,7 +12,6 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import DataError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 if TYPE_CHECKING:
@@ -65,9 +64,9 @@ def make_engine(
     if url.startswith("sqlite"):
         connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000}
         memory = url in ("sqlite://", "sqlite:///:memory:")
-        engine = create_engine(
-            url, connect_args=connect_args, poolclass=None if memory else NullPool, **kwargs
-        )
+        # Pooled (SQLAlchemy's default), not a new connection per unit of work: opening one, with its PRAGMAs and
+        # SQLite's reading of the schema, cost as much as a whole GET.
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         _configure_sqlite(engine, wal=not memory)
         event.listen(engine, "handle_error", _number_out_of_range)
         return engine

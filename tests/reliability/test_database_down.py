@@ -56,6 +56,10 @@ class Outage:
         else:
             assert self.volume is not None
             self.volume.rename(self.volume.with_name("away"))
+            # A volume that goes away takes its open files with it; a renamed directory leaves them working.
+            # So the apps' pooled connections are closed too, as they would fail: new ones cannot open the file.
+            for engine in self.apps:
+                engine.pool.dispose()
 
     def restore(self) -> None:
         if self.proxy is not None:
