@@ -111,7 +111,7 @@ def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
 
 
 def transition_floor(engine: Engine) -> Result:
-    """PostgreSQL only, for the reader of ``transition``: the transition's own statements (row lock, the facts
+    """PostgreSQL, for the reader of ``transition``: the transition's own statements (row lock, the facts
     pipeline, phase update, task and checklist inserts, event with the outbox lock) sent raw through psycopg,
     no SQLAlchemy and no Python objects, vs. the raw UPDATE + INSERT also through psycopg. What the statements
     cost the server, whatever the code around them."""
@@ -165,6 +165,54 @@ def transition_floor(engine: Engine) -> Result:
 
         ours_seconds = _timed(lambda: [statements(e) for e in ours]) / max(1, len(ours))
         theirs_seconds = _timed(lambda: [update_and_insert(e) for e in theirs]) / max(1, len(theirs))
+    return Result(ours_seconds * 1000, theirs_seconds * 1000, "report", "ms per transition")
+
+
+def transition_floor_sqlite(engine: Engine) -> Result:
+    """SQLite, for the reader of ``transition``: the same statements as ``transition_floor`` on the driver's own
+    connection (BEGIN IMMEDIATE, the row, the fourteen facts reads, the phase update, task and checklist
+    inserts, the event, COMMIT) vs. the raw UPDATE + INSERT on it."""
+    with engine.connect() as connection:
+        candidates = list(connection.execute(
+            select(Engagement.id).order_by(Engagement.id.desc()).limit(200)).scalars())
+    half = len(candidates) // 2
+    ours, theirs = candidates[:half], candidates[half:]
+    facts_sql = [sql + facts_loader._where(column, scope, "IN (?)") for sql, column, scope in facts_loader._STATEMENTS]
+    pooled = engine.raw_connection()
+    raw: Any = pooled.driver_connection
+    now = NOW.isoformat()
+
+    def statements(engagement_id: int) -> None:
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("SELECT id, version FROM engagements WHERE id = ?", (engagement_id,)).fetchall()
+        for sql in facts_sql:
+            raw.execute(sql, (engagement_id,)).fetchall()
+        raw.execute("UPDATE engagements SET phase = 'executive_meeting', entered_phase_at = ?, updated_at = ?, "
+                    "version = version + 1 WHERE id = ?", (now, now, engagement_id))
+        task_id = raw.execute(
+            "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
+            "created_at, version) VALUES (?, 'executive_meeting', 'bench', (SELECT COALESCE(MAX(round), 0) + 1 "
+            "FROM tasks WHERE engagement_id = ? AND phase = 'executive_meeting' AND task_key = 'bench'), 'bench', "
+            "'bench', 'coach', ?, 0, ?, 1) RETURNING id", (engagement_id, engagement_id, now, now)).fetchall()[0][0]
+        raw.executemany("INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
+                        "VALUES (?, ?, ?, 'bench', 'bench', 0)", [(task_id, f"item{n}", n) for n in range(3)])
+        raw.execute("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) VALUES ('bench', "
+                    "'bench', ?, ?, ?) RETURNING id", (engagement_id, f'{{"task_ids": [{task_id}]}}', now)).fetchall()
+        raw.execute("COMMIT")
+
+    def update_and_insert(engagement_id: int) -> None:
+        raw.execute("BEGIN IMMEDIATE")
+        raw.execute("UPDATE engagements SET phase = 'executive_meeting', version = version + 1 WHERE id = ?",
+                    (engagement_id,))
+        raw.execute("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) "
+                    "VALUES ('bench', 'bench', ?, '{}', ?)", (engagement_id, now))
+        raw.execute("COMMIT")
+
+    try:
+        ours_seconds = _timed(lambda: [statements(e) for e in ours]) / max(1, len(ours))
+        theirs_seconds = _timed(lambda: [update_and_insert(e) for e in theirs]) / max(1, len(theirs))
+    finally:
+        pooled.close()
     return Result(ours_seconds * 1000, theirs_seconds * 1000, "report", "ms per transition")
 
 
