@@ -211,7 +211,7 @@ def _one_by_one(connection: Connection, ids: list[int] | None) -> list[Sequence[
     try:
         for statement, column, scope in _STATEMENTS:
             sql = statement if ids is None else statement + _where(column, scope, placeholders)
-            cursor = driver_connection.execute(sql, parameters if ids is not None else ())
+            cursor = driver_connection.execute(sql, parameters)
             rows = cursor.fetchall()
             if statement is not _CHECK_INS:  # check-ins are read positionally
                 rows = list(map(_row_type(tuple(d[0] for d in cursor.description))._make, rows))
