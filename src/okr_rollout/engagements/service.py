@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -151,20 +151,47 @@ def readiness(session: Session, catalog: Catalog, engagement: Engagement, now: d
     return machine_for(playbook).readiness(facts)
 
 
+_ENGAGEMENTS = cast(Table, Engagement.__table__)
+# Built once: a transition reads its engagement, locked, and writes the move, as plain statements. The ORM's
+# identity map and unit of work would cost more than these two statements (one row each) take.
+_LOCK_ENGAGEMENT_COLUMNS = [_ENGAGEMENTS.c[name] for name in (
+    "id", "organization_id", "playbook_id", "playbook_version", "playbook_sha256", "phase", "entered_phase_at",
+    "created_at", "updated_at", "version")]
+_MOVE = (
+    update(_ENGAGEMENTS)
+    .where(_ENGAGEMENTS.c.id == bindparam("moved_id"), _ENGAGEMENTS.c.version == bindparam("read_version"))
+    .values(phase=bindparam("phase"), entered_phase_at=bindparam("entered_phase_at"),
+            updated_at=bindparam("updated_at"), version=_ENGAGEMENTS.c.version + 1)
+)
+
+
 def fire_transition(
     session: Session, caller: Caller, catalog: Catalog, engagement_id: int, trigger: str, now: datetime,
     expected_version: int | None = None,
 ) -> tuple[Engagement, str, TransitionReadiness]:
-    """Evaluate the gate on fresh facts with the engagement row locked; move, or refuse writing nothing."""
-    engagement = visible_engagement(session, caller, engagement_id, for_update=True)
+    """Evaluate the gate on fresh facts with the engagement row locked; move, or refuse writing nothing.
+
+    Returns the engagement as it now is (a detached object: the move is written with a plain UPDATE, and an
+    instance the session held is expired), the phase it left and the gate's readiness."""
+    session.flush()  # what the session holds reaches the database before the plain statements below
+    connection = session.connection()
+    row = connection.execute(
+        select(*_LOCK_ENGAGEMENT_COLUMNS)
+        .where(_ENGAGEMENTS.c.id == engagement_id, engagement_visibility(caller))
+        .with_for_update(of=_ENGAGEMENTS)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no engagement {engagement_id}")
+    engagement = Engagement(**row._asdict())
     if not caller.may_fire_transitions:
         raise NotFound(f"no engagement {engagement_id} to act on")  # may read, may not move it
     if expected_version is not None and expected_version != engagement.version:
         raise PreconditionFailed(f"engagement {engagement_id} is at version {engagement.version}")
-    playbook = catalog.pinned(session, engagement.playbook_sha256)
-    machine = machine_for(playbook)
-    facts = load_facts(session.connection(), [engagement.id], now)[engagement.id]
+    machine = machine_for(catalog.pinned(session, engagement.playbook_sha256))
     try:
+        # Only what this gate reads: for most transitions two or three small reads instead of fourteen.
+        facts = load_facts(connection, [engagement.id], now, machine.facts_read(engagement.phase, trigger)
+                           )[engagement.id]
         result = machine.fire(facts, trigger)
     except UnknownTrigger as unknown:
         raise Conflict(str(unknown), extra={"phase": engagement.phase, "available_triggers": unknown.available}
@@ -184,10 +211,18 @@ def fire_transition(
              "readiness": report},
         )
         raise refusal
-    source = engagement.phase
+    source, read_version = engagement.phase, engagement.version
     machine.apply(engagement, result, now)
     engagement.updated_at = now
-    session.flush()
+    engagement.version = read_version + 1
+    moved = connection.execute(_MOVE, {"moved_id": engagement.id, "read_version": read_version,
+                                       "phase": engagement.phase, "entered_phase_at": engagement.entered_phase_at,
+                                       "updated_at": now})
+    if moved.rowcount != 1:  # the row is locked (or SQLite's write lock held) since it was read: a bug if seen
+        raise Conflict(f"engagement {engagement_id} changed while its transition was being written")
+    held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
+    if held is not None:
+        session.expire(held)
     task_ids = create_tasks(session, engagement.id, result.tasks)
     events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,

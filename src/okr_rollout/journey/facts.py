@@ -9,13 +9,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple, NoReturn
 from zoneinfo import ZoneInfo
 
 
 @lru_cache(maxsize=512)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+class FactsNotLoaded(LookupError):
+    """A check read a group of facts its kind does not declare, so the loader did not read it."""
+
+    def __init__(self, group: str) -> None:
+        self.group = group
+        super().__init__(f"the '{group}' facts were not loaded: declare them in the reads of the gate kind")
+
+
+class _NotLoadedTuple(tuple):  # type: ignore[type-arg]
+    """Stands for a tuple of facts that was not loaded: any read of it raises, so a missing declaration fails
+    loudly instead of reading as "none recorded"."""
+
+    group: str
+
+    def _refuse(self, *_: Any, **__: Any) -> NoReturn:
+        raise FactsNotLoaded(self.group)
+
+    __iter__ = __len__ = __getitem__ = __contains__ = __bool__ = __reversed__ = _refuse
+    __add__ = __radd__ = __mul__ = __rmul__ = count = index = _refuse
+
+    def __repr__(self) -> str:
+        return f"<{self.group}: not loaded>"
+
+
+class _NotLoadedSet(frozenset):  # type: ignore[type-arg]
+    """The frozenset counterpart of ``_NotLoadedTuple``."""
+
+    group: str
+
+    def _refuse(self, *_: Any, **__: Any) -> NoReturn:
+        raise FactsNotLoaded(self.group)
+
+    __iter__ = __len__ = __contains__ = __bool__ = _refuse
+    __and__ = __rand__ = __or__ = __ror__ = __sub__ = __rsub__ = __xor__ = __rxor__ = _refuse
+    __le__ = __lt__ = __ge__ = __gt__ = _refuse
+    issubset = issuperset = isdisjoint = intersection = union = difference = symmetric_difference = _refuse
+    copy = _refuse
+
+    def __repr__(self) -> str:
+        return f"<{self.group}: not loaded>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,3 +222,18 @@ class EngagementFacts:
             return self.people
         pilot_ids = {d.id for d in self.pilot_departments()}
         return tuple(p for p in self.people if p.department_ids & pilot_ids)
+
+
+# The groups of facts a gate kind may read, by their field names on EngagementFacts; the engagement itself, its
+# organization and the clock are always there.
+FACT_GROUPS = ("coach_ids", "people", "departments", "meetings", "ceo_support", "training_sessions",
+               "drafting_groups", "quarters", "okrs", "key_results", "check_ins", "appointments")
+
+
+def not_loaded(group: str) -> Any:
+    """The stand-in for a group of facts that was not loaded (raises ``FactsNotLoaded`` when read)."""
+    if group not in FACT_GROUPS:
+        raise ValueError(f"unknown group of facts {group!r}; known: {', '.join(FACT_GROUPS)}")
+    stand_in = _NotLoadedSet() if group == "coach_ids" else _NotLoadedTuple()
+    stand_in.group = group
+    return stand_in

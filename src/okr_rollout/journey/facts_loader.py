@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict, namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from okr_rollout.journey.facts import (
+    FACT_GROUPS,
     AppointmentFacts,
     CeoSupportFacts,
     CheckInFacts,
@@ -33,6 +34,7 @@ from okr_rollout.journey.facts import (
     PersonFacts,
     QuarterFacts,
     TrainingSessionFacts,
+    not_loaded,
 )
 
 T = TypeVar("T")
@@ -67,54 +69,90 @@ _APPOINTMENTS = "SELECT engagement_id, person_id, role, trained, trained_on, rea
 # departments) the organization of the selected engagements.
 _BY_ENGAGEMENT = "engagement"
 _BY_ORGANIZATION = "organization"
+
+
+class _Statement(NamedTuple):
+    sql: str
+    column: str  # the column that selects the rows of the chosen engagements
+    scope: str
+    group: str | None  # the group of facts it reads (None: the engagement itself, always read)
+
+
 _STATEMENTS = (
-    (_ENGAGEMENTS, "e.id", _BY_ENGAGEMENT),
-    (_COACHES, "engagement_id", _BY_ENGAGEMENT),
-    (_PEOPLE, "p.organization_id", _BY_ORGANIZATION),
-    (_MEMBERSHIPS, "p.organization_id", _BY_ORGANIZATION),
-    (_DEPARTMENTS, "d.organization_id", _BY_ORGANIZATION),
-    (_MEETINGS, "engagement_id", _BY_ENGAGEMENT),
-    (_CEO_SUPPORT, "engagement_id", _BY_ENGAGEMENT),
-    (_TRAINING, "engagement_id", _BY_ENGAGEMENT),
-    (_DRAFTING, "engagement_id", _BY_ENGAGEMENT),
-    (_QUARTERS, "engagement_id", _BY_ENGAGEMENT),
-    (_OKRS, "engagement_id", _BY_ENGAGEMENT),
-    (_KEY_RESULTS, "engagement_id", _BY_ENGAGEMENT),
-    (_CHECK_INS, "engagement_id", _BY_ENGAGEMENT),
-    (_APPOINTMENTS, "engagement_id", _BY_ENGAGEMENT),
+    _Statement(_ENGAGEMENTS, "e.id", _BY_ENGAGEMENT, None),
+    _Statement(_COACHES, "engagement_id", _BY_ENGAGEMENT, "coach_ids"),
+    _Statement(_PEOPLE, "p.organization_id", _BY_ORGANIZATION, "people"),
+    _Statement(_MEMBERSHIPS, "p.organization_id", _BY_ORGANIZATION, "people"),
+    _Statement(_DEPARTMENTS, "d.organization_id", _BY_ORGANIZATION, "departments"),
+    _Statement(_MEETINGS, "engagement_id", _BY_ENGAGEMENT, "meetings"),
+    _Statement(_CEO_SUPPORT, "engagement_id", _BY_ENGAGEMENT, "ceo_support"),
+    _Statement(_TRAINING, "engagement_id", _BY_ENGAGEMENT, "training_sessions"),
+    _Statement(_DRAFTING, "engagement_id", _BY_ENGAGEMENT, "drafting_groups"),
+    _Statement(_QUARTERS, "engagement_id", _BY_ENGAGEMENT, "quarters"),
+    _Statement(_OKRS, "engagement_id", _BY_ENGAGEMENT, "okrs"),
+    _Statement(_KEY_RESULTS, "engagement_id", _BY_ENGAGEMENT, "key_results"),
+    _Statement(_CHECK_INS, "engagement_id", _BY_ENGAGEMENT, "check_ins"),
+    _Statement(_APPOINTMENTS, "engagement_id", _BY_ENGAGEMENT, "appointments"),
 )
 QUERIES_PER_LOAD = len(_STATEMENTS)
 
 
 def load_facts(
-    connection: Connection, engagement_ids: Sequence[int] | None, now: datetime
+    connection: Connection, engagement_ids: Sequence[int] | None, now: datetime,
+    groups: Collection[str] | None = None,
 ) -> dict[int, EngagementFacts]:
     """Facts of the given engagements (all of them when ``engagement_ids`` is None), keyed by id.
 
-    The same statements whatever the selection, on the driver's own cursors: SQLAlchemy's execution and
-    result layers would cost more than the reads (a million check-ins for the portfolio; for one engagement,
-    fourteen small reads). On PostgreSQL they go in one pipeline, one round trip instead of fourteen.
+    ``groups`` names the groups of facts to read (``FACT_GROUPS``; all when None): a transition reads what its
+    gate reads. A group left out is a stand-in that raises ``FactsNotLoaded`` when a check reads it.
+
+    A fixed number of statements whatever the selection, on the driver's own cursors: SQLAlchemy's execution
+    and result layers would cost more than the reads (a million check-ins for the portfolio; for one
+    engagement, a few small reads). On PostgreSQL they go in one pipeline, one round trip for all.
     """
     ids = None if engagement_ids is None else list(engagement_ids)
+    wanted = set(FACT_GROUPS) if groups is None else set(groups)
+    unknown = sorted(wanted - set(FACT_GROUPS))
+    if unknown:
+        raise ValueError(f"unknown groups of facts {unknown}; known: {', '.join(FACT_GROUPS)}")
+    statements = tuple(s for s in _STATEMENTS if s.group is None or s.group in wanted)
     load = _pipelined if connection.dialect.name == "postgresql" else _one_by_one
-    results = load(connection, ids)
-    (by_id, coach_rows, people_rows, membership_rows, department_rows, *record_rows) = results
-    records = _Records(record_rows, {row.id: row.timezone for row in by_id})
+    rows = dict(zip((s.sql for s in statements), load(connection, statements, ids), strict=True))
+    by_id = rows[_ENGAGEMENTS]
+    records = _Records(rows, {row.id: row.timezone for row in by_id})
 
     coaches: dict[int, set[int]] = defaultdict(set)
-    for row in coach_rows:
+    for row in rows.get(_COACHES, ()):
         coaches[row.engagement_id].add(row.person_id)
     memberships: dict[int, set[int]] = defaultdict(set)
-    for row in membership_rows:
+    for row in rows.get(_MEMBERSHIPS, ()):
         memberships[row.person_id].add(row.department_id)
     people: dict[int, list[PersonFacts]] = defaultdict(list)
-    for row in people_rows:
+    for row in rows.get(_PEOPLE, ()):
         people[row.organization_id].append(
             PersonFacts(row.id, row.name, frozenset(_json(row.roles)), frozenset(memberships[row.id]))
         )
     departments: dict[int, list[DepartmentFacts]] = defaultdict(list)
-    for row in department_rows:
+    for row in rows.get(_DEPARTMENTS, ()):
         departments[row.organization_id].append(DepartmentFacts(row.id, row.name, bool(row.is_pilot), row.lead_id))
+
+    # Every group's facts, keyed by engagement (or organization); a group not loaded is its stand-in for all.
+    absent = {group: not_loaded(group) for group in FACT_GROUPS if group not in wanted}
+    by_engagement: dict[str, Mapping[int, object]] = {
+        "coach_ids": {key: frozenset(value) for key, value in coaches.items()},
+        "meetings": records.meetings, "ceo_support": records.ceo_support, "training_sessions": records.training,
+        "drafting_groups": records.drafting, "quarters": records.quarters, "okrs": records.okrs,
+        "key_results": records.key_results, "check_ins": records.check_ins, "appointments": records.appointments,
+    }
+    by_organization: dict[str, Mapping[int, object]] = {
+        "people": {key: tuple(value) for key, value in people.items()},
+        "departments": {key: tuple(value) for key, value in departments.items()},
+    }
+
+    def group_facts(group: str, by: Mapping[int, object], key: int) -> object:
+        if group in absent:
+            return absent[group]
+        return by.get(key, frozenset() if group == "coach_ids" else ())
 
     facts: dict[int, EngagementFacts] = {}
     for row in by_id:
@@ -131,24 +169,16 @@ def load_facts(
             challenges=tuple(_json(row.challenges)),
             okr_software=row.okr_software,
         )
+        of_groups: dict[str, Any] = {group: group_facts(group, by, row.id) for group, by in by_engagement.items()}
+        for group, by in by_organization.items():
+            of_groups[group] = group_facts(group, by, row.organization_id)
         facts[row.id] = EngagementFacts(
             engagement_id=row.id,
             phase=row.phase,
             entered_phase_at=_utc(row.entered_phase_at),
             now=now,
             organization=organization,
-            coach_ids=frozenset(coaches[row.id]),
-            people=tuple(people[row.organization_id]),
-            departments=tuple(departments[row.organization_id]),
-            meetings=records.meetings.get(row.id, ()),
-            ceo_support=records.ceo_support.get(row.id, ()),
-            training_sessions=records.training.get(row.id, ()),
-            drafting_groups=records.drafting.get(row.id, ()),
-            quarters=records.quarters.get(row.id, ()),
-            okrs=records.okrs.get(row.id, ()),
-            key_results=records.key_results.get(row.id, ()),
-            check_ins=records.check_ins.get(row.id, ()),
-            appointments=records.appointments.get(row.id, ()),
+            **of_groups,
         )
     return facts
 
@@ -156,9 +186,10 @@ def load_facts(
 class _Records:
     """Every record table, one query each, grouped by engagement."""
 
-    def __init__(self, rows: list[Sequence[Any]], timezones: dict[int, str]) -> None:
+    def __init__(self, rows: dict[str, Sequence[Any]], timezones: dict[int, str]) -> None:
         (meeting_rows, ceo_rows, training_rows, drafting_rows, quarter_rows, okr_rows, key_result_rows,
-         check_in_rows, appointment_rows) = rows
+         check_in_rows, appointment_rows) = (rows.get(sql, ()) for sql in (
+            _MEETINGS, _CEO_SUPPORT, _TRAINING, _DRAFTING, _QUARTERS, _OKRS, _KEY_RESULTS, _CHECK_INS, _APPOINTMENTS))
 
         def grouped(table: Sequence[Any], build: Callable[[Any], T]) -> dict[int, tuple[T, ...]]:
             found: dict[int, list[T]] = defaultdict(list)
@@ -199,7 +230,9 @@ def _where(column: str, scope: str, ids_placeholder: str) -> str:
     return f" WHERE {column} {ids_placeholder}"
 
 
-def _one_by_one(connection: Connection, ids: list[int] | None) -> list[Sequence[Any]]:
+def _one_by_one(
+    connection: Connection, statements: Sequence[_Statement], ids: list[int] | None
+) -> list[Sequence[Any]]:
     """SQLite: every statement on the driver's own cursor, inside the connection's transaction (SQLAlchemy's
     execution and result layers cost several times what SQLite itself takes for such small reads)."""
     driver_connection = connection.connection.driver_connection
@@ -209,7 +242,7 @@ def _one_by_one(connection: Connection, ids: list[int] | None) -> list[Sequence[
     results: list[Sequence[Any]] = []
     sql = ""
     try:
-        for statement, column, scope in _STATEMENTS:
+        for statement, column, scope, _ in statements:
             sql = statement if ids is None else statement + _where(column, scope, placeholders)
             cursor = driver_connection.execute(sql, parameters)
             rows = cursor.fetchall()
@@ -227,14 +260,16 @@ def _row_type(columns: tuple[str, ...]) -> Any:
     return namedtuple("Row", columns)
 
 
-def _pipelined(connection: Connection, ids: list[int] | None) -> list[Sequence[Any]]:
+def _pipelined(
+    connection: Connection, statements: Sequence[_Statement], ids: list[int] | None
+) -> list[Sequence[Any]]:
     """Every statement sent at once in psycopg's pipeline mode, inside the connection's transaction; rows as
     psycopg makes them (check-ins, read positionally, as plain tuples), without SQLAlchemy's result layer."""
     driver_connection = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
     try:
         with driver_connection.pipeline():
             cursors = []
-            for sql, column, scope in _STATEMENTS:
+            for sql, column, scope, _ in statements:
                 cursor = driver_connection.cursor(row_factory=tuple_row if sql is _CHECK_INS else namedtuple_row)
                 if ids is None:
                     cursor.execute(sql)

@@ -3,6 +3,8 @@
 Each kind is a pure function ``check(facts, params) -> CriterionResult``: it
 reads only the immutable facts and the criterion's resolved params, and says
 why in English and Traditional Chinese, with the numbers and ids it used.
+Each kind declares the groups of facts it reads, so that a transition loads
+those and nothing more; a group it did not declare raises when read.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.facts import FACT_GROUPS, EngagementFacts
 from okr_rollout.playbooks.kinds import GATE_KINDS, KindParams
 
 
@@ -49,17 +51,25 @@ def verdict(ok: bool, reason: tuple[str, str], **evidence: Any) -> CriterionResu
 P = TypeVar("P", bound=KindParams)
 Check = Callable[[EngagementFacts, Any], CriterionResult]
 CHECKS: dict[str, Check] = {}
+READS: dict[str, frozenset[str]] = {}
 
 
-def gate_kind(name: str, params: type[P]) -> Callable[[Callable[[EngagementFacts, P], CriterionResult]], Check]:
-    """Register the check of one kind; ``params`` must be the model the playbook language declares."""
+def gate_kind(
+    name: str, params: type[P], *, reads: tuple[str, ...]
+) -> Callable[[Callable[[EngagementFacts, P], CriterionResult]], Check]:
+    """Register the check of one kind; ``params`` must be the model the playbook language declares, and
+    ``reads`` names every group of facts (``FACT_GROUPS``) the check reads, helpers of the facts included."""
     if GATE_KINDS.get(name) is not params:
         raise ValueError(f"gate kind {name!r} is not declared with {params.__name__} in playbooks.kinds")
+    unknown = sorted(set(reads) - set(FACT_GROUPS))
+    if unknown:
+        raise ValueError(f"gate kind {name!r} reads unknown groups of facts {unknown}")
 
     def register(check: Callable[[EngagementFacts, P], CriterionResult]) -> Check:
         if name in CHECKS:
             raise ValueError(f"gate kind {name!r} registered twice")
         CHECKS[name] = check
+        READS[name] = frozenset(reads)
         return check
 
     return register

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from transitions import Machine
 
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.gates import Reason, check
+from okr_rollout.journey.gates import READS, Reason, check
 from okr_rollout.playbooks.loader import LoadedPlaybook, ResolvedCriterion
 from okr_rollout.playbooks.schema import LocalizedText
 
@@ -122,6 +122,7 @@ class JourneyMachine:
         self.playbook = playbook
         spec = playbook.spec
         self._lock = threading.Lock()
+        self._facts_read: dict[tuple[str, str | None], frozenset[str]] = {}
         self.machine = Machine(
             model=None,
             states=[phase.id for phase in spec.phases],
@@ -139,6 +140,20 @@ class JourneyMachine:
             send_event=True,
             ignore_invalid_triggers=False,
         )
+
+    def facts_read(self, phase: str, trigger: str | None = None) -> frozenset[str]:
+        """The groups of facts the gate of ``trigger`` reads (every gate out of ``phase`` when None): what a
+        transition or a readiness report needs loaded."""
+        key = (phase, trigger)
+        groups = self._facts_read.get(key)
+        if groups is None:
+            if trigger is not None:
+                self._require_trigger(phase, trigger)
+            triggers = [trigger] if trigger is not None else self.triggers_from(phase)
+            groups = frozenset().union(*(READS[criterion.kind] for t in triggers
+                                         for criterion in self.playbook.gate(phase, t)))
+            self._facts_read[key] = groups
+        return groups
 
     @staticmethod
     def _condition(event: Any) -> bool:

@@ -44,7 +44,7 @@ def check_in_coverage(
     return expected, sum(len(p) for p in periods.values()), expected * len(periods)
 
 
-@gate_kind("quarter_planned", kinds.QuarterPlanned)
+@gate_kind("quarter_planned", kinds.QuarterPlanned, reads=("quarters", "okrs", "departments"))
 def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -75,7 +75,7 @@ def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> Cri
     )
 
 
-@gate_kind("pilot_members_own_okrs", kinds.PilotMembersOwnOkrs)
+@gate_kind("pilot_members_own_okrs", kinds.PilotMembersOwnOkrs, reads=("quarters", "okrs", "people", "departments"))
 def pilot_members_own_okrs(facts: EngagementFacts, params: kinds.PilotMembersOwnOkrs) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -96,7 +96,7 @@ def pilot_members_own_okrs(facts: EngagementFacts, params: kinds.PilotMembersOwn
     )
 
 
-@gate_kind("check_in_rate", kinds.CheckInRate)
+@gate_kind("check_in_rate", kinds.CheckInRate, reads=("quarters", "okrs", "key_results", "check_ins"))
 def check_in_rate(facts: EngagementFacts, params: kinds.CheckInRate) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -135,7 +135,7 @@ def check_in_rate(facts: EngagementFacts, params: kinds.CheckInRate) -> Criterio
     )
 
 
-@gate_kind("meeting_cadence", kinds.MeetingCadence)
+@gate_kind("meeting_cadence", kinds.MeetingCadence, reads=("quarters", "meetings", "people", "departments"))
 def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -184,7 +184,7 @@ def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> Cri
     )
 
 
-@gate_kind("quarter_ended", kinds.QuarterEnded)
+@gate_kind("quarter_ended", kinds.QuarterEnded, reads=("quarters",))
 def quarter_ended(facts: EngagementFacts, params: kinds.QuarterEnded) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -203,7 +203,7 @@ def quarter_ended(facts: EngagementFacts, params: kinds.QuarterEnded) -> Criteri
     )
 
 
-@gate_kind("quarter_scored", kinds.QuarterScored)
+@gate_kind("quarter_scored", kinds.QuarterScored, reads=("quarters", "okrs"))
 def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -235,7 +235,7 @@ def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> Crite
     )
 
 
-@gate_kind("okr_decisions", kinds.OkrDecisions)
+@gate_kind("okr_decisions", kinds.OkrDecisions, reads=("quarters", "okrs"))
 def okr_decisions(facts: EngagementFacts, params: kinds.OkrDecisions) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -259,7 +259,7 @@ def okr_decisions(facts: EngagementFacts, params: kinds.OkrDecisions) -> Criteri
     )
 
 
-@gate_kind("next_quarter_deadline", kinds.NextQuarterDeadline)
+@gate_kind("next_quarter_deadline", kinds.NextQuarterDeadline, reads=("quarters", "okrs"))
 def next_quarter_deadline(facts: EngagementFacts, params: kinds.NextQuarterDeadline) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:

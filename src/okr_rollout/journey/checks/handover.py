@@ -8,7 +8,7 @@ from okr_rollout.journey.gates import CriterionResult, failed, gate_kind, passed
 from okr_rollout.playbooks import kinds
 
 
-@gate_kind("internal_coaches", kinds.InternalCoaches)
+@gate_kind("internal_coaches", kinds.InternalCoaches, reads=("appointments",))
 def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> CriterionResult:
     appointed = {a.person_id for a in facts.appointments if a.role == "internal_coach"}
     trained = {a.person_id for a in facts.appointments if a.role == "internal_coach" and a.trained}
@@ -32,7 +32,7 @@ def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> C
     )
 
 
-@gate_kind("okr_master", kinds.OkrMaster)
+@gate_kind("okr_master", kinds.OkrMaster, reads=("appointments",))
 def okr_master(facts: EngagementFacts, params: kinds.OkrMaster) -> CriterionResult:
     masters = [a for a in facts.appointments if a.role == "okr_master"]
     ready = [a for a in masters if a.ready]
@@ -49,7 +49,7 @@ def okr_master(facts: EngagementFacts, params: kinds.OkrMaster) -> CriterionResu
     )
 
 
-@gate_kind("pilot_completed", kinds.PilotCompleted)
+@gate_kind("pilot_completed", kinds.PilotCompleted, reads=("quarters", "okrs"))
 def pilot_completed(facts: EngagementFacts, params: kinds.PilotCompleted) -> CriterionResult:
     quarters = [facts.quarter(n) for n in range(1, params.quarters + 1)]
     present = [q for q in quarters if q is not None]

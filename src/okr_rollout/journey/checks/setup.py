@@ -10,7 +10,7 @@ from okr_rollout.playbooks import kinds
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
 
 
-@gate_kind("coach_assigned", kinds.CoachAssigned)
+@gate_kind("coach_assigned", kinds.CoachAssigned, reads=("coach_ids",))
 def coach_assigned(facts: EngagementFacts, params: kinds.CoachAssigned) -> CriterionResult:
     count = len(facts.coach_ids)
     return verdict(
@@ -25,7 +25,7 @@ def coach_assigned(facts: EngagementFacts, params: kinds.CoachAssigned) -> Crite
     )
 
 
-@gate_kind("ceo_support", kinds.CeoSupport)
+@gate_kind("ceo_support", kinds.CeoSupport, reads=("ceo_support",))
 def ceo_support(facts: EngagementFacts, params: kinds.CeoSupport) -> CriterionResult:
     required_rank = SUPPORT_LEVELS.index(params.min_level)
     if not facts.ceo_support:
@@ -72,7 +72,7 @@ def ceo_support(facts: EngagementFacts, params: kinds.CeoSupport) -> CriterionRe
     )
 
 
-@gate_kind("meeting_outcomes", kinds.MeetingOutcomes)
+@gate_kind("meeting_outcomes", kinds.MeetingOutcomes, reads=("meetings",))
 def meeting_outcomes(facts: EngagementFacts, params: kinds.MeetingOutcomes) -> CriterionResult:
     meetings = [m for m in facts.meetings if m.kind == params.meeting_kind and m.held_at <= facts.now]
     recorded = set().union(*(m.outcomes for m in meetings)) if meetings else set()
@@ -102,7 +102,7 @@ def meeting_outcomes(facts: EngagementFacts, params: kinds.MeetingOutcomes) -> C
     )
 
 
-@gate_kind("organization_foundations", kinds.OrganizationFoundations)
+@gate_kind("organization_foundations", kinds.OrganizationFoundations, reads=())
 def organization_foundations(
     facts: EngagementFacts, params: kinds.OrganizationFoundations
 ) -> CriterionResult:
@@ -127,7 +127,7 @@ def organization_foundations(
     )
 
 
-@gate_kind("pilot_departments", kinds.PilotDepartments)
+@gate_kind("pilot_departments", kinds.PilotDepartments, reads=("departments",))
 def pilot_departments(facts: EngagementFacts, params: kinds.PilotDepartments) -> CriterionResult:
     headcount = facts.organization.headcount
     pilots = facts.pilot_departments()
@@ -158,7 +158,7 @@ def pilot_departments(facts: EngagementFacts, params: kinds.PilotDepartments) ->
     )
 
 
-@gate_kind("headcount_at_most", kinds.HeadcountAtMost)
+@gate_kind("headcount_at_most", kinds.HeadcountAtMost, reads=())
 def headcount_at_most(facts: EngagementFacts, params: kinds.HeadcountAtMost) -> CriterionResult:
     headcount = facts.organization.headcount
     return verdict(
@@ -172,7 +172,7 @@ def headcount_at_most(facts: EngagementFacts, params: kinds.HeadcountAtMost) -> 
     )
 
 
-@gate_kind("training_completed", kinds.TrainingCompleted)
+@gate_kind("training_completed", kinds.TrainingCompleted, reads=("training_sessions", "people", "departments"))
 def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) -> CriterionResult:
     sessions = [s for s in facts.training_sessions if s.held_on <= facts.today]
     hours = round(sum(s.hours for s in sessions), 2)
@@ -226,7 +226,7 @@ def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) 
     )
 
 
-@gate_kind("drafting_groups", kinds.DraftingGroups)
+@gate_kind("drafting_groups", kinds.DraftingGroups, reads=("drafting_groups", "people", "departments"))
 def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> CriterionResult:
     groups = facts.drafting_groups
     pilot = facts.pilot_people(params.small_company_headcount)
@@ -264,7 +264,7 @@ def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> Cri
     )
 
 
-@gate_kind("drafting_duration", kinds.DraftingDuration)
+@gate_kind("drafting_duration", kinds.DraftingDuration, reads=("drafting_groups",))
 def drafting_duration(facts: EngagementFacts, params: kinds.DraftingDuration) -> CriterionResult:
     groups = facts.drafting_groups
     evidence: dict[str, object] = {"min_weeks": params.min_weeks, "max_weeks": params.max_weeks}
@@ -296,7 +296,7 @@ def drafting_duration(facts: EngagementFacts, params: kinds.DraftingDuration) ->
     )
 
 
-@gate_kind("okr_software_introduced", kinds.OkrSoftwareIntroduced)
+@gate_kind("okr_software_introduced", kinds.OkrSoftwareIntroduced, reads=("okrs",))
 def okr_software_introduced(facts: EngagementFacts, params: kinds.OkrSoftwareIntroduced) -> CriterionResult:
     software = (facts.organization.okr_software or "").strip()
     recorded_okrs = len(facts.okrs)
