@@ -126,7 +126,7 @@ def transition_floor(engine: Engine) -> Result:
     half = len(candidates) // 2
     ours, theirs = candidates[:half], candidates[half:]
     facts_sql = [sql + facts_loader._where(column, scope, "= ANY(%(ids)s)")
-                 for sql, column, scope in facts_loader._STATEMENTS]
+                 for sql, column, scope, _ in facts_loader._STATEMENTS]
     conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo) as raw:
 
@@ -177,7 +177,8 @@ def transition_floor_sqlite(engine: Engine) -> Result:
             select(Engagement.id).order_by(Engagement.id.desc()).limit(200)).scalars())
     half = len(candidates) // 2
     ours, theirs = candidates[:half], candidates[half:]
-    facts_sql = [sql + facts_loader._where(column, scope, "IN (?)") for sql, column, scope in facts_loader._STATEMENTS]
+    facts_sql = [sql + facts_loader._where(column, scope, "IN (?)")
+                 for sql, column, scope, _ in facts_loader._STATEMENTS]
     pooled = engine.raw_connection()
     raw: Any = pooled.driver_connection
     now = NOW.isoformat()

@@ -13,7 +13,7 @@ from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.demo_history import Cast, seed_history, timeline
-from okr_rollout.engagements.service import create_tasks
+from okr_rollout.engagements.moves import create_tasks
 from okr_rollout.events import service as events
 from okr_rollout.journey.machine import enter_phase, machine_for
 from okr_rollout.models import Department, Engagement, EngagementCoach, Organization, Person, PersonDepartment
@@ -116,7 +116,7 @@ def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None
         session.flush()
         coach = coaches[index % 2]
         session.add(EngagementCoach(engagement_id=engagement.id, person_id=coach.id))
-        create_tasks(session, engagement.id, machine.tasks_on_entry(client.phase, entered))
+        create_tasks(session, engagement.id, machine.tasks_on_entry(client.phase, entered), entered)
         events.append(session, type="engagement.imported", actor="system:demo", at=now,
                       organization_id=organization.id, engagement_id=engagement.id,
                       payload={"phase": client.phase, "playbook": {"id": playbook.id, "version": playbook.version}})

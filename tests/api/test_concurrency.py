@@ -17,7 +17,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx2 import Response
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
@@ -98,18 +98,36 @@ def test_two_simultaneous_idempotent_creates_create_one(app_client: TestClient, 
 
 @contextmanager
 def signal_when(engine: Engine, reached: Callable[[str], bool]) -> Iterator[threading.Event]:
-    """An event set when a thread other than this one is about to run a statement ``reached`` accepts."""
+    """An event set when a thread other than this one is about to run a statement ``reached`` accepts, or, on
+    PostgreSQL, when a session of this database waits for a lock: a transition locks its row on the driver's own
+    cursor, which SQLAlchemy's events do not see."""
     main = threading.get_ident()
     hit = threading.Event()
+    done = threading.Event()
 
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if threading.get_ident() != main and reached(statement):
             hit.set()
 
+    def watch_lock_waits() -> None:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            while not (done.is_set() or hit.is_set()):
+                if connection.execute(text(
+                        "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE NOT l.granted AND a.datname = current_database())")).scalar():
+                    hit.set()
+                done.wait(0.005)  # polls the server's lock table; the condition, not the time, ends the wait
+
+    watcher = threading.Thread(target=watch_lock_waits) if engine.dialect.name == "postgresql" else None
     event.listen(engine, "before_cursor_execute", before)
+    if watcher is not None:
+        watcher.start()
     try:
         yield hit
     finally:
+        done.set()
+        if watcher is not None:
+            watcher.join(timeout=WAIT)
         event.remove(engine, "before_cursor_execute", before)
 
 

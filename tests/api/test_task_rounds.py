@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from okr_rollout.engagements.service import create_tasks
+from okr_rollout.engagements.moves import create_tasks
 from okr_rollout.journey.machine import machine_for
 from okr_rollout.models import Engagement, Task
 from tests.api._helpers import create_engagement, create_organization
@@ -29,8 +29,8 @@ def test_a_phase_entered_again_gets_a_second_round_of_its_tasks(
         playbook = catalog_of(app_client).pinned(session, engagement.playbook_sha256)
         specs = machine_for(playbook).tasks_on_entry("kickoff", AT)
         assert len(specs) >= 2 and any(spec.checklist for spec in specs)
-        first = create_tasks(session, engagement_id, specs)
-        second = create_tasks(session, engagement_id, specs)
+        first = create_tasks(session, engagement_id, specs, AT)
+        second = create_tasks(session, engagement_id, specs, AT)
         session.commit()
     with db() as session:
         tasks = {task.id: task for task in session.scalars(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.engagements.service import create_tasks
+from okr_rollout.engagements.moves import create_tasks
 from okr_rollout.journey.machine import enter_phase, machine_for
 from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Organization, Task
 from tests.api._helpers import create_engagement, create_organization
@@ -41,7 +41,7 @@ def engagement_in(client: TestClient, tokens: Tokens, db: Callable[[], Session],
             assert engagement is not None
             playbook = catalog_of(client).pinned(session, engagement.playbook_sha256)
             enter_phase(engagement, phase, at)
-            create_tasks(session, engagement.id, machine_for(playbook).tasks_on_entry(phase, at))
+            create_tasks(session, engagement.id, machine_for(playbook).tasks_on_entry(phase, at), at)
     return int(body["id"])
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -15,6 +15,8 @@ from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import engagement_visibility, visible_engagement, visible_organization
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
+from okr_rollout.driver import DriverStatement, fetch_one
+from okr_rollout.engagements.moves import MoveConflict, PhaseChange, create_tasks, write_move
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound, PreconditionFailed, Unprocessable
 from okr_rollout.events import service as events
@@ -22,12 +24,11 @@ from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import (
     Moved,
     ReadinessReport,
-    TaskToCreate,
     TransitionReadiness,
     UnknownTrigger,
     machine_for,
 )
-from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, Task
+from okr_rollout.models import Engagement, EngagementCoach, Person, Task
 from okr_rollout.playbooks import UnknownPlaybook
 
 
@@ -60,46 +61,13 @@ def create_engagement(
     session.add(engagement)
     session.flush()
     session.add_all(EngagementCoach(engagement_id=engagement.id, person_id=c) for c in coach_ids)
-    create_tasks(session, engagement.id, tasks)
+    create_tasks(session, engagement.id, tasks, now)
     events.append(session, type="engagement.created", actor=caller.actor, at=now, organization_id=organization.id,
                   engagement_id=engagement.id,
                   payload={"phase": engagement.phase, "playbook": {"id": playbook.id, "version": playbook.version,
                                                                     "sha256": playbook.sha256},
                            "coach_ids": coach_ids})
     return engagement
-
-
-_TASKS = cast(Table, Task.__table__)
-# Built once: a transition inserts its tasks with these two statements, however many tasks it creates.
-_INSERT_TASKS = insert(_TASKS).values(
-    # Entering a phase again (a loop in a playbook) starts a new round of its tasks.
-    round=select(func.coalesce(func.max(_TASKS.c.round), 0) + 1)
-    .where(_TASKS.c.engagement_id == bindparam("of_engagement"), _TASKS.c.phase == bindparam("of_phase"),
-           _TASKS.c.task_key == bindparam("of_task_key"))
-    .scalar_subquery()
-).returning(_TASKS.c.task_key, _TASKS.c.id)
-_INSERT_CHECKLIST_ITEMS = insert(cast(Table, ChecklistItem.__table__))
-
-
-def create_tasks(session: Session, engagement_id: int, tasks: tuple[TaskToCreate, ...]) -> list[int]:
-    """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given."""
-    if not tasks:
-        return []
-    session.flush()  # the rounds count the tasks pending in the session too
-    connection = session.connection()
-    created = connection.execute(_INSERT_TASKS, [
-        {"engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id, "title_en": spec.title.en,
-         "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at,
-         "of_engagement": engagement_id, "of_phase": spec.phase, "of_task_key": spec.task_id} for spec in tasks])
-    ids_by_key: dict[str, int] = {task_key: task_id for task_key, task_id in created}
-    task_ids = [ids_by_key[spec.task_id] for spec in tasks]
-    items = [{"task_id": task_id, "item_key": key, "position": position, "title_en": title.en,
-              "title_zh_tw": title.zh_tw}
-             for task_id, spec in zip(task_ids, tasks, strict=True)
-             for position, (key, title) in enumerate(spec.checklist)]
-    if items:
-        connection.execute(_INSERT_CHECKLIST_ITEMS, items)
-    return task_ids
 
 
 def list_engagements(
@@ -152,17 +120,25 @@ def readiness(session: Session, catalog: Catalog, engagement: Engagement, now: d
 
 
 _ENGAGEMENTS = cast(Table, Engagement.__table__)
-# Built once: a transition reads its engagement, locked, and writes the move, as plain statements. The ORM's
-# identity map and unit of work would cost more than these two statements (one row each) take.
-_LOCK_ENGAGEMENT_COLUMNS = [_ENGAGEMENTS.c[name] for name in (
-    "id", "organization_id", "playbook_id", "playbook_version", "playbook_sha256", "phase", "entered_phase_at",
-    "created_at", "updated_at", "version")]
-_MOVE = (
-    update(_ENGAGEMENTS)
-    .where(_ENGAGEMENTS.c.id == bindparam("moved_id"), _ENGAGEMENTS.c.version == bindparam("read_version"))
-    .values(phase=bindparam("phase"), entered_phase_at=bindparam("entered_phase_at"),
-            updated_at=bindparam("updated_at"), version=_ENGAGEMENTS.c.version + 1)
-)
+# A transition reads its engagement, locked, on the driver's cursor (see ``okr_rollout.driver``): the ORM's
+# identity map and SQLAlchemy's execution layer would cost more than the read. One statement per way of
+# seeing engagements (a caller's visibility is part of it), built and compiled once.
+_LOCK_ENGAGEMENT_COLUMNS = ("id", "organization_id", "playbook_id", "playbook_version", "playbook_sha256", "phase",
+                            "entered_phase_at", "created_at", "updated_at", "version")
+_lock_statements: dict[tuple[object, ...], DriverStatement] = {}
+
+
+def _lock_statement(caller: Caller) -> DriverStatement:
+    key = (caller.sees_all_organizations, caller.role, caller.person_id, caller.organization_id)
+    statement = _lock_statements.get(key)
+    if statement is None:
+        if len(_lock_statements) >= 4096:
+            _lock_statements.clear()
+        statement = _lock_statements[key] = DriverStatement(
+            select(*(_ENGAGEMENTS.c[name] for name in _LOCK_ENGAGEMENT_COLUMNS))
+            .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), engagement_visibility(caller))
+            .with_for_update(of=_ENGAGEMENTS))
+    return statement
 
 
 def fire_transition(
@@ -175,14 +151,10 @@ def fire_transition(
     instance the session held is expired), the phase it left and the gate's readiness."""
     session.flush()  # what the session holds reaches the database before the plain statements below
     connection = session.connection()
-    row = connection.execute(
-        select(*_LOCK_ENGAGEMENT_COLUMNS)
-        .where(_ENGAGEMENTS.c.id == engagement_id, engagement_visibility(caller))
-        .with_for_update(of=_ENGAGEMENTS)
-    ).one_or_none()
+    row = fetch_one(connection, _lock_statement(caller), {"engagement_id": engagement_id})
     if row is None:
         raise NotFound(f"no engagement {engagement_id}")
-    engagement = Engagement(**row._asdict())
+    engagement = Engagement(**dict(zip(_LOCK_ENGAGEMENT_COLUMNS, row, strict=True)))
     if not caller.may_fire_transitions:
         raise NotFound(f"no engagement {engagement_id} to act on")  # may read, may not move it
     if expected_version is not None and expected_version != engagement.version:
@@ -215,20 +187,22 @@ def fire_transition(
     machine.apply(engagement, result, now)
     engagement.updated_at = now
     engagement.version = read_version + 1
-    moved = connection.execute(_MOVE, {"moved_id": engagement.id, "read_version": read_version,
-                                       "phase": engagement.phase, "entered_phase_at": engagement.entered_phase_at,
-                                       "updated_at": now})
-    if moved.rowcount != 1:  # the row is locked (or SQLite's write lock held) since it was read: a bug if seen
-        raise Conflict(f"engagement {engagement_id} changed while its transition was being written")
+    readiness = result.readiness
+    try:
+        write_move(session, PhaseChange(engagement.id, read_version, engagement.phase, engagement.entered_phase_at,
+                                        now),
+                   result.tasks,
+                   lambda task_ids: events.pending(
+                       session, type="engagement.transitioned", actor=caller.actor, at=now,
+                       organization_id=engagement.organization_id, engagement_id=engagement.id,
+                       payload={"trigger": trigger, "from": source, "to": engagement.phase,
+                                "criteria": [{"id": c.id, "passed": c.passed} for c in readiness.criteria],
+                                "task_ids": task_ids}))
+    except MoveConflict as conflict:  # the row is locked (or SQLite's write lock held) since it was read
+        raise Conflict(str(conflict)) from None
     held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
     if held is not None:
         session.expire(held)
-    task_ids = create_tasks(session, engagement.id, result.tasks)
-    events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
-                  organization_id=engagement.organization_id, engagement_id=engagement.id,
-                  payload={"trigger": trigger, "from": source, "to": engagement.phase,
-                           "criteria": [{"id": c.id, "passed": c.passed} for c in result.readiness.criteria],
-                           "task_ids": task_ids})
     return engagement, source, result.readiness
 
 

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 from psycopg.rows import namedtuple_row, tuple_row
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
 
+from okr_rollout.driver import driver_errors
 from okr_rollout.journey.facts import (
     FACT_GROUPS,
     AppointmentFacts,
@@ -240,18 +240,14 @@ def _one_by_one(
     parameters = tuple(ids or ())
     placeholders = f"IN ({', '.join('?' * len(parameters))})"
     results: list[Sequence[Any]] = []
-    sql = ""
-    try:
-        for statement, column, scope, _ in statements:
-            sql = statement if ids is None else statement + _where(column, scope, placeholders)
+    for statement, column, scope, _ in statements:
+        sql = statement if ids is None else statement + _where(column, scope, placeholders)
+        with driver_errors(connection, sql, parameters):  # a locked database is still a 503
             cursor = driver_connection.execute(sql, parameters)
             rows = cursor.fetchall()
-            if statement is not _CHECK_INS:  # check-ins are read positionally
-                rows = list(map(_row_type(tuple(d[0] for d in cursor.description))._make, rows))
-            results.append(rows)
-    except connection.dialect.loaded_dbapi.Error as error:
-        # The same exception SQLAlchemy raises for its own statements, so that a locked database is still a 503.
-        raise DBAPIError.instance(sql, parameters, error, connection.dialect.loaded_dbapi.Error) from error
+        if statement is not _CHECK_INS:  # check-ins are read positionally
+            rows = list(map(_row_type(tuple(d[0] for d in cursor.description))._make, rows))
+        results.append(rows)
     return results
 
 
@@ -266,7 +262,7 @@ def _pipelined(
     """Every statement sent at once in psycopg's pipeline mode, inside the connection's transaction; rows as
     psycopg makes them (check-ins, read positionally, as plain tuples), without SQLAlchemy's result layer."""
     driver_connection = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
-    try:
+    with driver_errors(connection, _ENGAGEMENTS, {"ids": ids}):  # an outage is still a 503
         with driver_connection.pipeline():
             cursors = []
             for sql, column, scope, _ in statements:
@@ -277,9 +273,6 @@ def _pipelined(
                     cursor.execute(sql + _where(column, scope, "= ANY(%(ids)s)"), {"ids": ids})
                 cursors.append(cursor)
         return [cursor.fetchall() for cursor in cursors]
-    except psycopg.Error as error:
-        # The same exception SQLAlchemy raises for its own statements, so that an outage is still a 503.
-        raise DBAPIError.instance(_ENGAGEMENTS, {"ids": ids}, error, psycopg.Error) from error
 
 
 def _json(value: Any) -> list[Any]:

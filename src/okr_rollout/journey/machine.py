@@ -1,8 +1,9 @@
 """The journey machine: gate evaluation and phase changes for one playbook version.
 
 One ``transitions.Machine`` is built per (playbook id, version, content hash)
-and cached. An engagement is attached to it for a single operation and
-detached afterwards, so the shared machine never accumulates models.
+and cached, with no models: a transition fires the machine's event on a
+small subject holding the engagement's phase, so the shared machine is never
+changed and never accumulates models.
 """
 
 from __future__ import annotations
@@ -121,7 +122,6 @@ class JourneyMachine:
     def __init__(self, playbook: LoadedPlaybook) -> None:
         self.playbook = playbook
         spec = playbook.spec
-        self._lock = threading.Lock()
         self._facts_read: dict[tuple[str, str | None], frozenset[str]] = {}
         self.machine = Machine(
             model=None,
@@ -189,12 +189,9 @@ class JourneyMachine:
     def fire(self, facts: EngagementFacts, trigger: str) -> Moved | Refused:
         readiness = self.evaluate(facts, trigger)
         subject = _Subject(state=facts.phase, gate_allows=readiness.allowed)
-        with self._lock:
-            self.machine.add_model(subject, initial=facts.phase)
-            try:
-                moved = bool(subject.trigger(trigger))  # type: ignore[attr-defined]
-            finally:
-                self.machine.remove_model(subject)
+        # The event is fired on the subject directly: attaching it as a model would add a method per trigger
+        # and state to it, and change the shared machine, for one call. Unqueued, firing changes only the subject.
+        moved = bool(self.machine.events[trigger].trigger(subject))
         if not moved:
             return Refused(trigger, facts.phase, readiness)
         return Moved(trigger, facts.phase, subject.state, readiness, self.tasks_on_entry(subject.state, facts.now))

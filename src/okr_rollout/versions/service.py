@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session, selectinload
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import visible_engagement
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.engagements.moves import create_tasks
 from okr_rollout.engagements.schemas import Localized, ReadinessOut, TransitionReadinessOut
-from okr_rollout.engagements.service import create_tasks, readiness_json
+from okr_rollout.engagements.service import readiness_json
 from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from okr_rollout.events import service as events
 from okr_rollout.journey.facts_loader import load_facts
@@ -140,7 +141,7 @@ def apply(session: Session, catalog: Catalog, prepared: Prepared, actor: str, no
     for task in prepared.obsolete:
         task.obsolete_at = now
     session.flush()
-    created = create_tasks(session, engagement.id, prepared.create)
+    created = create_tasks(session, engagement.id, prepared.create, now)
     payload = {"plan": plan.model_dump(mode="json", by_alias=True), "created_task_ids": created}
     event = events.append(session, type=EVENT_TYPE, actor=actor, at=now, organization_id=engagement.organization_id,
                           engagement_id=engagement.id, payload=payload)
