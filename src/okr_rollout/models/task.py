@@ -20,7 +20,8 @@ class Task(Base):
     __table_args__ = (UniqueConstraint("engagement_id", "phase", "task_key", "round"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    # Looked up through the unique constraint, whose index leads with it.
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"))
     phase: Mapped[str] = mapped_column(String(64))
     task_key: Mapped[str] = mapped_column(String(64))
     # Entering the same phase again (a loop in a playbook) creates a new round of its tasks.
@@ -61,7 +62,8 @@ class ChecklistItem(Base):
     __table_args__ = (UniqueConstraint("task_id", "item_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    # Looked up through the unique constraint, whose index leads with it.
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     item_key: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer)
     title_en: Mapped[str] = mapped_column(String(300))
