@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from okr_rollout.driver import DriverStatement, driver_errors
 from okr_rollout.events.service import PendingEvent
 from okr_rollout.journey.machine import TaskToCreate
-from okr_rollout.models import ChecklistItem, Engagement, Event, Task
+from okr_rollout.models import ChecklistItem, Engagement, Task
 
 _ENGAGEMENTS = cast(Table, Engagement.__table__)
 _TASKS = cast(Table, Task.__table__)
@@ -74,8 +74,9 @@ def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCre
 
 
 def write_move(session: Session, change: PhaseChange, tasks: Sequence[TaskToCreate],
-               event_for: Callable[[list[int]], PendingEvent]) -> tuple[list[int], Event]:
-    """Write a phase change, the tasks of the phase entered and the event ``event_for(task_ids)`` gives."""
+               event_for: Callable[[list[int]], PendingEvent]) -> tuple[list[int], int]:
+    """Write a phase change, the tasks of the phase entered and the event ``event_for(task_ids)`` gives; return
+    the tasks' ids and the event's."""
     task_ids, event = _write(session, change.engagement_id, tasks, change.updated_at, change, event_for)
     assert event is not None
     return task_ids, event
@@ -84,7 +85,7 @@ def write_move(session: Session, change: PhaseChange, tasks: Sequence[TaskToCrea
 def _write(
     session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], now: datetime,
     change: PhaseChange | None, event_for: Callable[[list[int]], PendingEvent] | None,
-) -> tuple[list[int], Event | None]:
+) -> tuple[list[int], int | None]:
     session.flush()  # the rounds count the tasks pending in the session too; the event follows what it records
     connection = session.connection()
     write = _pipelined if connection.dialect.name == "postgresql" else _one_by_one
@@ -114,7 +115,7 @@ def _change_values(change: PhaseChange) -> dict[str, Any]:
 def _one_by_one(
     session: Session, connection: Connection, engagement_id: int, tasks: Sequence[TaskToCreate], now: datetime,
     change: PhaseChange | None, event_for: Callable[[list[int]], PendingEvent] | None,
-) -> tuple[list[int], Event | None]:
+) -> tuple[list[int], int | None]:
     dialect = connection.dialect
     cursor: Any = connection.connection.driver_connection
     if change is not None:
@@ -139,7 +140,7 @@ def _one_by_one(
 def _pipelined(
     session: Session, connection: Connection, engagement_id: int, tasks: Sequence[TaskToCreate], now: datetime,
     change: PhaseChange | None, event_for: Callable[[list[int]], PendingEvent] | None,
-) -> tuple[list[int], Event | None]:
+) -> tuple[list[int], int | None]:
     dialect = connection.dialect
     driver = cast("psycopg.Connection[Any]", connection.connection.driver_connection)
     with driver.pipeline():

@@ -51,7 +51,8 @@ def task_out(task: Task) -> TaskOut:
     )
 
 
-def engagement_out(session: Session, engagement: Engagement, *, with_tasks: bool) -> EngagementOut:
+def engagement_out(session: Session, engagement: Engagement | service.EngagementRow, *, with_tasks: bool
+                   ) -> EngagementOut:
     return EngagementOut(
         id=engagement.id, organization_id=engagement.organization_id, phase=engagement.phase,
         entered_phase_at=engagement.entered_phase_at,
@@ -118,9 +119,9 @@ def fire_transition(engagement_id: int, data: TransitionRequest, session: Sessio
                     ) -> TransitionResult:
     expected = None
     if if_match is not None and if_match.strip() != "*":
-        engagement = visible_engagement(session, caller, engagement_id)
-        check_if_match(if_match, engagement.version)
-        expected = engagement.version
+        current = visible_engagement(session, caller, engagement_id)
+        check_if_match(if_match, current.version)
+        expected = current.version
     engagement, source, readiness = service.fire_transition(session, caller, catalog, engagement_id, data.trigger,
                                                             now, expected)
     set_etag(response, engagement.version)

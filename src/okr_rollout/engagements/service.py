@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
@@ -96,7 +97,7 @@ def coaches_of(session: Session, engagement_ids: list[int]) -> dict[int, list[in
     return coaches
 
 
-def open_tasks(session: Session, engagement: Engagement) -> list[Task]:
+def open_tasks(session: Session, engagement: Engagement | EngagementRow) -> list[Task]:
     # Joined, not a second SELECT: an engagement has a handful of open tasks, each a short checklist.
     return list(session.scalars(
         select(Task).options(joinedload(Task.checklist))
@@ -123,9 +124,26 @@ _ENGAGEMENTS = cast(Table, Engagement.__table__)
 # A transition reads its engagement, locked, on the driver's cursor (see ``okr_rollout.driver``): the ORM's
 # identity map and SQLAlchemy's execution layer would cost more than the read. One statement per way of
 # seeing engagements (a caller's visibility is part of it), built and compiled once.
-_LOCK_ENGAGEMENT_COLUMNS = ("id", "organization_id", "playbook_id", "playbook_version", "playbook_sha256", "phase",
-                            "entered_phase_at", "created_at", "updated_at", "version")
 _lock_statements: dict[tuple[object, ...], DriverStatement] = {}
+
+
+@dataclass(slots=True)
+class EngagementRow:
+    """An engagement as a transition read and moved it: its columns, without the ORM's bookkeeping."""
+
+    id: int
+    organization_id: int
+    playbook_id: str
+    playbook_version: int
+    playbook_sha256: str
+    phase: str
+    entered_phase_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+_LOCK_ENGAGEMENT_COLUMNS = tuple(field.name for field in fields(EngagementRow))
 
 
 def _lock_statement(caller: Caller) -> DriverStatement:
@@ -144,17 +162,17 @@ def _lock_statement(caller: Caller) -> DriverStatement:
 def fire_transition(
     session: Session, caller: Caller, catalog: Catalog, engagement_id: int, trigger: str, now: datetime,
     expected_version: int | None = None,
-) -> tuple[Engagement, str, TransitionReadiness]:
+) -> tuple[EngagementRow, str, TransitionReadiness]:
     """Evaluate the gate on fresh facts with the engagement row locked; move, or refuse writing nothing.
 
-    Returns the engagement as it now is (a detached object: the move is written with a plain UPDATE, and an
-    instance the session held is expired), the phase it left and the gate's readiness."""
+    Returns the engagement as it now is (the move is written with a plain UPDATE; an ORM instance the session
+    held is expired), the phase it left and the gate's readiness."""
     session.flush()  # what the session holds reaches the database before the plain statements below
     connection = session.connection()
     row = fetch_one(connection, _lock_statement(caller), {"engagement_id": engagement_id})
     if row is None:
         raise NotFound(f"no engagement {engagement_id}")
-    engagement = Engagement(**dict(zip(_LOCK_ENGAGEMENT_COLUMNS, row, strict=True)))
+    engagement = EngagementRow(*row)
     if not caller.may_fire_transitions:
         raise NotFound(f"no engagement {engagement_id} to act on")  # may read, may not move it
     if expected_version is not None and expected_version != engagement.version:

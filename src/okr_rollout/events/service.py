@@ -48,10 +48,10 @@ class PendingEvent:
     values: dict[str, Any]
     takes_lock: bool
 
-    def written(self, session: Session, event_id: int) -> Event:
+    def written(self, session: Session, event_id: int) -> int:
         if self.takes_lock:
             session.info["outbox_order_lock"] = session.get_transaction()
-        return Event(id=event_id, **self.values)
+        return event_id
 
 
 def pending(
@@ -85,7 +85,7 @@ def append(
     event = pending(session, type=type, actor=actor, at=at, organization_id=organization_id,
                     engagement_id=engagement_id, payload=payload)
     event_id = session.connection().execute(event.statement.statement, event.values).scalar_one()
-    return event.written(session, event_id)
+    return Event(id=event.written(session, event_id), **event.values)
 
 
 def for_engagement(session: Session, engagement_id: int, *, after: int, limit: int) -> list[Event]:
