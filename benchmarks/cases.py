@@ -82,144 +82,59 @@ def portfolio_readiness(engine: Engine, catalog: Catalog) -> Result:
     return Result(_best_of(3, readiness), _best_of(3, raw), "<= 2x", "s")
 
 
-def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
-    """One transition (gate, phase change, tasks, event) vs. a raw UPDATE + INSERT in one transaction."""
-    factory = make_session_factory(engagement_engine)
-    with engagement_engine.connect() as connection:
-        candidates = list(connection.execute(
-            select(Engagement.id).where(Engagement.phase == "coach_engaged").order_by(Engagement.id).limit(200)
-        ).scalars())
-    half = len(candidates) // 2
-    ours, theirs = candidates[:half], candidates[half:]
+TRANSITIONS = 200  # per side
+WARM_UP = 10  # per side, untimed: first use compiles statements and loads the playbook, on either side
+CHUNK = 10  # the two sides take turns, a chunk each, so that neither inherits the other's checkpoints
 
-    def fire_all() -> None:
-        for engagement_id in ours:
+
+def _coach_engaged(engine: Engine, count: int) -> list[int]:
+    with engine.connect() as connection:
+        return list(connection.execute(
+            select(Engagement.id).where(Engagement.phase == "coach_engaged").order_by(Engagement.id).limit(count)
+        ).scalars())
+
+
+def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
+    """One transition (lock, the gate's facts, gate, phase change, tasks and checklists, event, commit) vs. a
+    raw UPDATE + INSERT in one transaction, on alternate engagements of the same phase, after a warm-up of both,
+    taking turns."""
+    factory = make_session_factory(engagement_engine)
+    candidates = _coach_engaged(engagement_engine, 2 * (WARM_UP + TRANSITIONS))
+    ours, theirs = candidates[0::2], candidates[1::2]
+
+    def fire(engagement_ids: list[int]) -> None:
+        for engagement_id in engagement_ids:
             with session_scope(factory) as session:
                 fire_transition(session, BENCH, catalog, engagement_id, "schedule_executive_meeting", NOW)
 
-    def raw_all() -> None:
-        for engagement_id in theirs:
+    def raw(engagement_ids: list[int]) -> None:
+        for engagement_id in engagement_ids:
             with engagement_engine.begin() as connection:
                 connection.execute(text("UPDATE engagements SET phase = 'executive_meeting', version = version + 1 "
                                         "WHERE id = :id"), {"id": engagement_id})
                 connection.execute(text("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) "
                                         "VALUES ('bench', 'bench', :id, '{}', :at)"), {"id": engagement_id, "at": NOW})
 
-    ours_seconds = _timed(fire_all) / max(1, len(ours))
-    theirs_seconds = _timed(raw_all) / max(1, len(theirs))
-    return Result(ours_seconds * 1000, theirs_seconds * 1000, "<= 3x", "ms per transition")
+    return _taking_turns(fire, raw, ours, theirs, "<= 3x")
 
 
-def transition_floor(engine: Engine) -> Result:
-    """PostgreSQL, for the reader of ``transition``: the transition's own statements (row lock, the facts
-    pipeline, phase update, task and checklist inserts, event with the outbox lock) sent raw through psycopg,
-    no SQLAlchemy and no Python objects, vs. the raw UPDATE + INSERT also through psycopg. What the statements
-    cost the server, whatever the code around them."""
-    import json
-
-    import psycopg
-
-    with engine.connect() as connection:
-        candidates = list(connection.execute(
-            # From the other end of the portfolio than ``transition``: rows not yet read by that run.
-            select(Engagement.id).order_by(Engagement.id.desc()).limit(200)).scalars())
-    half = len(candidates) // 2
-    ours, theirs = candidates[:half], candidates[half:]
-    facts_sql = [sql + facts_loader._where(column, scope, "= ANY(%(ids)s)")
-                 for sql, column, scope, _ in facts_loader._STATEMENTS]
-    conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo) as raw:
-
-        def statements(engagement_id: int) -> None:
-            with raw.transaction():
-                raw.execute("SELECT id, version FROM engagements WHERE id = %s FOR UPDATE", (engagement_id,))
-                with raw.pipeline():
-                    cursors = [raw.cursor() for _ in facts_sql]
-                    for cursor, sql in zip(cursors, facts_sql, strict=True):
-                        cursor.execute(sql, {"ids": [engagement_id]})
-                for cursor in cursors:
-                    cursor.fetchall()
-                raw.execute("UPDATE engagements SET phase = 'executive_meeting', entered_phase_at = %s, "
-                            "updated_at = %s, version = version + 1 WHERE id = %s", (NOW, NOW, engagement_id))
-                task_id = raw.execute(
-                    "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at,"
-                    " done, created_at, version) VALUES (%s, 'executive_meeting', 'bench', (SELECT COALESCE("
-                    "MAX(round), 0) + 1 FROM tasks WHERE engagement_id = %s AND phase = 'executive_meeting' AND "
-                    "task_key = 'bench'), 'bench', 'bench', 'coach', %s, false, %s, 1) RETURNING id",
-                    (engagement_id, engagement_id, NOW, NOW)).fetchall()[0][0]
-                with raw.cursor() as cursor:
-                    cursor.executemany("INSERT INTO checklist_items (task_id, item_key, position, title_en, "
-                                       "title_zh_tw, checked) VALUES (%s, %s, %s, 'bench', 'bench', false)",
-                                       [(task_id, f"item{n}", n) for n in range(3)])
-                raw.execute("WITH outbox_order AS MATERIALIZED (SELECT pg_advisory_xact_lock(7202612)) INSERT "
-                            "INTO events (type, actor, engagement_id, payload, occurred_at) SELECT 'bench', "
-                            "'bench', %s, %s, %s FROM outbox_order RETURNING id",
-                            (engagement_id, json.dumps({"task_ids": [task_id]}), NOW)).fetchall()
-
-        def update_and_insert(engagement_id: int) -> None:
-            with raw.transaction():
-                raw.execute("UPDATE engagements SET phase = 'executive_meeting', version = version + 1 "
-                            "WHERE id = %s", (engagement_id,))
-                raw.execute("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) "
-                            "VALUES ('bench', 'bench', %s, '{}', %s)", (engagement_id, NOW))
-
-        ours_seconds = _timed(lambda: [statements(e) for e in ours]) / max(1, len(ours))
-        theirs_seconds = _timed(lambda: [update_and_insert(e) for e in theirs]) / max(1, len(theirs))
-    return Result(ours_seconds * 1000, theirs_seconds * 1000, "report", "ms per transition")
+def _taking_turns(work: Any, baseline: Any, ours: list[int], theirs: list[int], target: str) -> Result:
+    """Milliseconds per item of ``work`` and of ``baseline``: both warmed up, then timed chunk by chunk in turn."""
+    warm_up = min(WARM_UP, min(len(ours), len(theirs)) // 5)  # a small portfolio (CI's smoke run) has few items
+    work(ours[:warm_up])
+    baseline(theirs[:warm_up])
+    ours, theirs = ours[warm_up:], theirs[warm_up:]
+    ours_seconds = theirs_seconds = 0.0
+    for start in range(0, min(len(ours), len(theirs)), CHUNK):
+        ours_seconds += _timed(work, ours[start:start + CHUNK])
+        theirs_seconds += _timed(baseline, theirs[start:start + CHUNK])
+    count = max(1, min(len(ours), len(theirs)))
+    return Result(ours_seconds / count * 1000, theirs_seconds / count * 1000, target, "ms per transition")
 
 
-def transition_floor_sqlite(engine: Engine) -> Result:
-    """SQLite, for the reader of ``transition``: the same statements as ``transition_floor`` on the driver's own
-    connection (BEGIN IMMEDIATE, the row, the fourteen facts reads, the phase update, task and checklist
-    inserts, the event, COMMIT) vs. the raw UPDATE + INSERT on it."""
-    with engine.connect() as connection:
-        candidates = list(connection.execute(
-            select(Engagement.id).order_by(Engagement.id.desc()).limit(200)).scalars())
-    half = len(candidates) // 2
-    ours, theirs = candidates[:half], candidates[half:]
-    facts_sql = [sql + facts_loader._where(column, scope, "IN (?)")
-                 for sql, column, scope, _ in facts_loader._STATEMENTS]
-    pooled = engine.raw_connection()
-    raw: Any = pooled.driver_connection
-    now = NOW.isoformat()
-
-    def statements(engagement_id: int) -> None:
-        raw.execute("BEGIN IMMEDIATE")
-        raw.execute("SELECT id, version FROM engagements WHERE id = ?", (engagement_id,)).fetchall()
-        for sql in facts_sql:
-            raw.execute(sql, (engagement_id,)).fetchall()
-        raw.execute("UPDATE engagements SET phase = 'executive_meeting', entered_phase_at = ?, updated_at = ?, "
-                    "version = version + 1 WHERE id = ?", (now, now, engagement_id))
-        task_id = raw.execute(
-            "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
-            "created_at, version) VALUES (?, 'executive_meeting', 'bench', (SELECT COALESCE(MAX(round), 0) + 1 "
-            "FROM tasks WHERE engagement_id = ? AND phase = 'executive_meeting' AND task_key = 'bench'), 'bench', "
-            "'bench', 'coach', ?, 0, ?, 1) RETURNING id", (engagement_id, engagement_id, now, now)).fetchall()[0][0]
-        raw.executemany("INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
-                        "VALUES (?, ?, ?, 'bench', 'bench', 0)", [(task_id, f"item{n}", n) for n in range(3)])
-        raw.execute("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) VALUES ('bench', "
-                    "'bench', ?, ?, ?) RETURNING id", (engagement_id, f'{{"task_ids": [{task_id}]}}', now)).fetchall()
-        raw.execute("COMMIT")
-
-    def update_and_insert(engagement_id: int) -> None:
-        raw.execute("BEGIN IMMEDIATE")
-        raw.execute("UPDATE engagements SET phase = 'executive_meeting', version = version + 1 WHERE id = ?",
-                    (engagement_id,))
-        raw.execute("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) "
-                    "VALUES ('bench', 'bench', ?, '{}', ?)", (engagement_id, now))
-        raw.execute("COMMIT")
-
-    try:
-        ours_seconds = _timed(lambda: [statements(e) for e in ours]) / max(1, len(ours))
-        theirs_seconds = _timed(lambda: [update_and_insert(e) for e in theirs]) / max(1, len(theirs))
-    finally:
-        pooled.close()
-    return Result(ours_seconds * 1000, theirs_seconds * 1000, "report", "ms per transition")
-
-
-def _timed(work: Any) -> float:
+def _timed(work: Any, *args: Any) -> float:
     started = time.perf_counter()
-    work()
+    work(*args)
     return time.perf_counter() - started
 
 
@@ -252,7 +167,7 @@ def _rss_kib() -> int:
 
 
 def memory_transitions(catalog: Catalog) -> Result:
-    """RSS after 10,000 transitions vs. after 100: one cached machine, models attached and detached."""
+    """RSS after 10,000 transitions vs. after 100: one cached machine, fired on a subject, no model attached."""
     machine = machine_for(catalog.current("standard"))
     facts = EngagementFacts(engagement_id=1, phase="coach_engaged", entered_phase_at=NOW - timedelta(days=3),
                             now=NOW, organization=OrganizationFacts(1, "Bench", 40), coach_ids=frozenset({1}))

@@ -60,9 +60,6 @@ def main() -> None:
         "memory_transitions": lambda: cases.memory_transitions(seeder.catalog),
         "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
     }
-    benchmarks["transition_floor"] = (
-        (lambda: cases.transition_floor(engine)) if engine.dialect.name == "postgresql"
-        else (lambda: cases.transition_floor_sqlite(engine)))
     results: dict[str, dict[str, Any]] = {}
     print(f"{'benchmark':<28}{'value':>14}{'baseline':>14}{'ratio':>9}  target  unit")
     for name, run in benchmarks.items():
