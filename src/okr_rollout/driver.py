@@ -94,6 +94,25 @@ def fetch_one(connection: Connection, statement: DriverStatement, values: dict[s
     return None if found is None else statement.row(dialect, found)
 
 
+def fetch_all_each(connection: Connection, queries: Sequence[tuple[DriverStatement, dict[str, Any]]]
+                   ) -> list[list[tuple[Any, ...]]]:
+    """Every row of each SELECT, on the driver's cursor; on PostgreSQL all of them in one pipeline (one round
+    trip, its BEGIN too when it opens the transaction)."""
+    dialect = connection.dialect
+    prepared = [(statement, statement.sql(dialect), statement.parameters(dialect, values))
+                for statement, values in queries]
+    driver: Any = connection.connection.driver_connection
+    with driver_errors(connection, prepared[0][1] if prepared else "", None):
+        if dialect.name == "postgresql":
+            with driver.pipeline():
+                cursors = [driver.execute(sql, parameters) for _, sql, parameters in prepared]
+            fetched = [cursor.fetchall() for cursor in cursors]
+        else:
+            fetched = [driver.execute(sql, parameters).fetchall() for _, sql, parameters in prepared]
+    return [[statement.row(dialect, row) for row in rows]
+            for (statement, _, _), rows in zip(prepared, fetched, strict=True)]
+
+
 @contextmanager
 def driver_errors(connection: Connection, statement: str = "", parameters: Any = None) -> Iterator[None]:
     """Handle the driver's errors as SQLAlchemy handles those of its own statements: the engine's

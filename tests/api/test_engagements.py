@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Role
+from okr_rollout.auth.service import create_token
 
 from tests.api._helpers import (
     assert_problem,
@@ -17,6 +22,7 @@ from tests.api._helpers import (
     get_json,
     start_journey,
 )
+from tests.api._records import client_organization
 from tests.conftest import ROOT, Clock, Tokens, auth
 
 ENGAGEMENTS = "/api/v1/engagements"
@@ -223,3 +229,40 @@ def test_playbook_catalog(app_client: TestClient, tokens: Tokens) -> None:
     assert_problem(app_client.get("/api/v1/playbooks/standard/versions/99", headers=auth(tokens.coach)), 404)
     assert_problem(app_client.get("/api/v1/playbooks/nope/versions/1", headers=auth(tokens.coach)), 404)
     assert_problem(app_client.get("/api/v1/playbooks"), 401)
+
+
+def test_each_kind_of_caller_sees_only_the_engagements_it_may(
+    app_client: TestClient, tokens: Tokens, db: Callable[[], Session]
+) -> None:
+    ours = client_organization(app_client, tokens)
+    theirs = client_organization(app_client, tokens)
+    with db() as session:
+        member_of_ours, _ = create_token(session, role=Role.internal_coach, person_id=ours.pilot_ids[0])
+    path = f"{ENGAGEMENTS}/{ours.engagement_id}"
+
+    for token in (tokens.admin, tokens.integration, tokens.coach, member_of_ours):
+        response = app_client.get(path, headers=auth(token))
+        assert response.status_code == 200, response.text
+        assert response.json()["coach_ids"] == [tokens.coach_person_id]
+    assert app_client.get(f"{ENGAGEMENTS}/{theirs.engagement_id}", headers=auth(member_of_ours)).status_code == 404
+    assert_problem(app_client.get(path, headers=auth(tokens.other_coach)), 404)
+
+
+def test_the_engagement_view_lists_each_open_task_once_with_its_checklist_in_order(
+    app_client: TestClient, tokens: Tokens
+) -> None:
+    journey = start_journey(app_client, tokens)
+    path = f"{ENGAGEMENTS}/{journey.engagement_id}"
+    task = get_json(app_client, tokens.admin, path)["open_tasks"][0]
+    done = app_client.patch(f"/api/v1/tasks/{task['id']}", json={"done": True},
+                            headers={**auth(tokens.coach), "If-Match": f'"v{task["version"]}"'})
+    assert done.status_code == 200, done.text
+
+    body = get_json(app_client, tokens.admin, path)
+    assert task["id"] not in [t["id"] for t in body["open_tasks"]]
+    listed = {t["id"]: t for t in collect_pages(app_client, tokens.admin, f"{path}/tasks")}
+    for open_task in body["open_tasks"]:
+        assert not listed[open_task["id"]]["done"]
+        assert open_task["checklist"] == listed[open_task["id"]]["checklist"]
+    assert len({t["id"] for t in body["open_tasks"]}) == len(body["open_tasks"])
+    assert any(len(t["checklist"]) > 1 for t in body["open_tasks"])  # so that their order is shown

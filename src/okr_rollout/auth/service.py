@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy import ColumnElement, Table, bindparam, exists, select, true
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.driver import DriverStatement, fetch_one
 from okr_rollout.errors import NotFound, Unprocessable
 from okr_rollout.models import ApiToken, Engagement, EngagementCoach, Organization, Person
 
@@ -65,21 +67,19 @@ def revoke_token(session: Session, token_id: int, at: datetime) -> ApiToken:
 
 
 def authenticate(session: Session, raw: str) -> Caller | None:
-    # Columns on the connection, not an ORM object: every API request starts here.
-    token = session.connection().execute(
-        select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.person_id, ApiToken.organization_id,
-               ApiToken.scopes).where(ApiToken.token_hash == hash_token(raw), ApiToken.revoked_at.is_(None))
-    ).first()
+    token = fetch_one(session.connection(), _TOKEN_BY_HASH, {"token_hash": hash_token(raw)})
     if token is None:
         return None
-    return Caller(
-        token_id=token.id,
-        name=token.name,
-        role=Role(token.role),
-        person_id=token.person_id,
-        organization_id=token.organization_id,
-        scopes=frozenset(token.scopes),
-    )
+    token_id, name, role, person_id, organization_id, scopes = token
+    return Caller(token_id=token_id, name=name, role=Role(role), person_id=person_id,
+                  organization_id=organization_id, scopes=frozenset(scopes))
+
+
+# Every API request starts here: a prebuilt statement on the driver's cursor (see ``okr_rollout.driver``).
+_TOKENS = cast(Table, ApiToken.__table__)
+_TOKEN_BY_HASH = DriverStatement(
+    select(*(_TOKENS.c[name] for name in ("id", "name", "role", "person_id", "organization_id", "scopes")))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None)))
 
 
 # --- visibility: who sees what (404 for everything else) ---------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Query, Response, status
 from sqlalchemy.orm import Session
 
@@ -94,9 +96,30 @@ def list_engagements(
 @router.get("/api/v1/engagements/{engagement_id}", response_model=EngagementOut)
 def get_engagement(engagement_id: int, session: SessionDep, caller: CallerDep, response: Response
                    ) -> EngagementOut:
-    engagement = visible_engagement(session, caller, engagement_id)
+    view = service.view_engagement(session, caller, engagement_id)
+    engagement = view.engagement
     set_etag(response, engagement.version)
-    return engagement_out(session, engagement, with_tasks=True)
+    return EngagementOut(
+        id=engagement.id, organization_id=engagement.organization_id, phase=engagement.phase,
+        entered_phase_at=engagement.entered_phase_at,
+        playbook=PlaybookPin(id=engagement.playbook_id, version=engagement.playbook_version,
+                             sha256=engagement.playbook_sha256),
+        coach_ids=view.coach_ids, created_at=engagement.created_at, version=engagement.version,
+        open_tasks=[open_task_out(task, checklist) for task, checklist in view.open_tasks],
+    )
+
+
+def open_task_out(task: tuple[Any, ...], checklist: list[tuple[Any, ...]]) -> TaskOut:
+    (task_id, engagement_id, phase, key, title_en, title_zh_tw, role, due_at, done, done_at, assignee_id,
+     version) = task
+    return TaskOut(
+        id=task_id, engagement_id=engagement_id, phase=phase, key=key,
+        title=Localized(en=title_en, zh_tw=title_zh_tw), role=role, due_at=due_at, done=done, done_at=done_at,
+        assignee_id=assignee_id, version=version,
+        checklist=[ChecklistItemOut(id=item_id, key=item_key, title=Localized(en=item_en, zh_tw=item_zh_tw),
+                                    checked=checked, checked_at=checked_at)
+                   for item_id, item_key, item_en, item_zh_tw, checked, checked_at in checklist],
+    )
 
 
 @router.get("/api/v1/engagements/{engagement_id}/readiness", response_model=ReadinessOut)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, bindparam, select
+from sqlalchemy import Connection, Engine, Table, bindparam, exists, select, true
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -16,7 +16,7 @@ from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import engagement_visibility, visible_engagement, visible_organization
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.driver import DriverStatement, fetch_one
+from okr_rollout.driver import DriverStatement, fetch_all_each, fetch_one
 from okr_rollout.engagements.moves import MoveConflict, PhaseChange, create_tasks, write_move
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound, PreconditionFailed, Unprocessable
@@ -29,7 +29,7 @@ from okr_rollout.journey.machine import (
     UnknownTrigger,
     machine_for,
 )
-from okr_rollout.models import Engagement, EngagementCoach, Person, Task
+from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, Task
 from okr_rollout.playbooks import UnknownPlaybook
 
 
@@ -157,6 +157,65 @@ def _lock_statement(caller: Caller) -> DriverStatement:
             .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), engagement_visibility(caller))
             .with_for_update(of=_ENGAGEMENTS))
     return statement
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementView:
+    """What ``GET /engagements/{id}`` shows: the engagement, its coaches, its phase's open tasks and their
+    checklists (rows as the driver gives them, in ``OPEN_TASK_COLUMNS`` and ``CHECKLIST_COLUMNS`` order)."""
+
+    engagement: EngagementRow
+    coach_ids: list[int]
+    open_tasks: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]
+
+
+_TASKS = cast(Table, Task.__table__)
+_CHECKLIST_ITEMS = cast(Table, ChecklistItem.__table__)
+_COACHES = cast(Table, EngagementCoach.__table__)
+OPEN_TASK_COLUMNS = ("id", "engagement_id", "phase", "task_key", "title_en", "title_zh_tw", "role", "due_at",
+                     "done", "done_at", "assignee_id", "version")
+CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "checked_at")
+# Every API read of one engagement: its row as each kind of caller may see it (the caller's ids are bound, so
+# one statement per kind), its coaches, and its open tasks joined with their checklists. The two last join the
+# engagement for its phase: on PostgreSQL all three go in one pipeline.
+_VIEW_ROW = {
+    kind: DriverStatement(select(*(_ENGAGEMENTS.c[name] for name in _LOCK_ENGAGEMENT_COLUMNS))
+                          .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), visible))
+    for kind, visible in (
+        ("all", true()),
+        ("coach", exists().where(_COACHES.c.engagement_id == _ENGAGEMENTS.c.id,
+                                 _COACHES.c.person_id == bindparam("person_id"))),
+        ("organization", _ENGAGEMENTS.c.organization_id == bindparam("organization_id")),
+    )
+}
+_VIEW_COACHES = DriverStatement(select(_COACHES.c.person_id).where(_COACHES.c.engagement_id == bindparam(
+    "engagement_id")).order_by(_COACHES.c.person_id))
+_VIEW_OPEN_TASKS = DriverStatement(
+    select(*(_TASKS.c[name] for name in OPEN_TASK_COLUMNS), *(_CHECKLIST_ITEMS.c[name] for name in CHECKLIST_COLUMNS))
+    .select_from(_TASKS.join(_ENGAGEMENTS, (_ENGAGEMENTS.c.id == _TASKS.c.engagement_id)
+                             & (_ENGAGEMENTS.c.phase == _TASKS.c.phase))
+                 .outerjoin(_CHECKLIST_ITEMS, _CHECKLIST_ITEMS.c.task_id == _TASKS.c.id))
+    .where(_TASKS.c.engagement_id == bindparam("engagement_id"), _TASKS.c.done.is_(False),
+           _TASKS.c.obsolete_at.is_(None))
+    .order_by(_TASKS.c.due_at, _TASKS.c.id, _CHECKLIST_ITEMS.c.position))
+
+
+def view_engagement(session: Session, caller: Caller, engagement_id: int) -> EngagementView:
+    """One engagement as ``caller`` may see it (404 otherwise), with its coaches and open tasks."""
+    kind = "all" if caller.sees_all_organizations else "coach" if caller.role == Role.coach else "organization"
+    values = {"engagement_id": engagement_id, "person_id": caller.person_id,
+              "organization_id": caller.organization_id}
+    rows, coaches, task_rows = fetch_all_each(session.connection(), [
+        (_VIEW_ROW[kind], values), (_VIEW_COACHES, values), (_VIEW_OPEN_TASKS, values)])
+    if not rows:
+        raise NotFound(f"no engagement {engagement_id}")
+    task_width = len(OPEN_TASK_COLUMNS)
+    tasks: dict[int, tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = {}
+    for row in task_rows:
+        task = tasks.setdefault(row[0], (row[:task_width], []))
+        if row[task_width] is not None:
+            task[1].append(row[task_width:])
+    return EngagementView(EngagementRow(*rows[0]), [person_id for (person_id,) in coaches], list(tasks.values()))
 
 
 def fire_transition(
