@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -172,6 +173,23 @@ def begin_read(session: Session) -> None:
     would cost a round trip each. A reader that writes all the same commits each statement as it runs."""
     if session.get_bind().dialect.name == "postgresql":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+
+_autocommit_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def open_reader(factory: sessionmaker[Session]) -> Session:
+    """A reader's session, as ``begin_read`` starts one, but touching no connection until its first statement:
+    it can be opened on the event loop, and its first statement (which may wait for a pooled connection) runs in
+    the handler's thread. On PostgreSQL it is bound to the engine in AUTOCOMMIT."""
+    session = factory()
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        autocommit = _autocommit_engines.get(bind)
+        if autocommit is None:
+            autocommit = _autocommit_engines[bind] = bind.execution_options(isolation_level="AUTOCOMMIT")
+        session.bind = autocommit
+    return session
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
