@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
-
 from tests.api._helpers import (
     assert_problem,
     collect_pages,
