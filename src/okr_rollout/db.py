@@ -197,14 +197,9 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on error. Services inside only flush."""
-    session = factory()
+def unit_of_work(session: Session) -> Iterator[Session]:
+    """End ``session`` as a unit of work: commit on success, roll back on error, close either way."""
     try:
-        if write:
-            begin_write(session)
-        else:
-            begin_read(session)
         yield session
         session.commit()
     except BaseException:
@@ -212,3 +207,14 @@ def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iter
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def session_scope(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on error. Services inside only flush."""
+    with unit_of_work(factory()) as session:
+        if write:
+            begin_write(session)
+        else:
+            begin_read(session)
+        yield session

@@ -17,7 +17,7 @@ from okr_rollout.api.problems import field_path
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import authenticate
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import begin_write, open_reader, session_scope
+from okr_rollout.db import begin_write, open_reader, session_scope, unit_of_work
 from okr_rollout.errors import PreconditionFailed, Unauthorized, Unprocessable
 from okr_rollout.settings import Settings
 
@@ -56,15 +56,8 @@ async def get_api_session(request: Request) -> AsyncIterator[Session]:
         async with contextmanager_in_threadpool(contextmanager(get_session)(request)) as session:
             yield session
         return
-    session = open_reader(request.app.state.session_factory)
-    try:
+    with unit_of_work(open_reader(request.app.state.session_factory)) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # "function" scope: the unit of work commits when the handler returns, before the response is sent. With FastAPI's

@@ -55,14 +55,19 @@ def task_out(task: Task) -> TaskOut:
 
 def engagement_out(session: Session, engagement: Engagement | service.EngagementRow, *, with_tasks: bool
                    ) -> EngagementOut:
+    return _engagement_out(
+        engagement, service.coaches_of(session, [engagement.id]).get(engagement.id, []),
+        [task_out(t) for t in service.open_tasks(session, engagement)] if with_tasks else None)
+
+
+def _engagement_out(engagement: Engagement | service.EngagementRow, coach_ids: list[int],
+                    open_tasks: list[TaskOut] | None) -> EngagementOut:
     return EngagementOut(
         id=engagement.id, organization_id=engagement.organization_id, phase=engagement.phase,
         entered_phase_at=engagement.entered_phase_at,
         playbook=PlaybookPin(id=engagement.playbook_id, version=engagement.playbook_version,
                              sha256=engagement.playbook_sha256),
-        coach_ids=service.coaches_of(session, [engagement.id]).get(engagement.id, []),
-        created_at=engagement.created_at, version=engagement.version,
-        open_tasks=[task_out(t) for t in service.open_tasks(session, engagement)] if with_tasks else None,
+        coach_ids=coach_ids, created_at=engagement.created_at, version=engagement.version, open_tasks=open_tasks,
     )
 
 
@@ -99,14 +104,8 @@ def get_engagement(engagement_id: int, session: SessionDep, caller: CallerDep, r
     view = service.view_engagement(session, caller, engagement_id)
     engagement = view.engagement
     set_etag(response, engagement.version)
-    return EngagementOut(
-        id=engagement.id, organization_id=engagement.organization_id, phase=engagement.phase,
-        entered_phase_at=engagement.entered_phase_at,
-        playbook=PlaybookPin(id=engagement.playbook_id, version=engagement.playbook_version,
-                             sha256=engagement.playbook_sha256),
-        coach_ids=view.coach_ids, created_at=engagement.created_at, version=engagement.version,
-        open_tasks=[open_task_out(task, checklist) for task, checklist in view.open_tasks],
-    )
+    return _engagement_out(engagement, view.coach_ids,
+                           [open_task_out(task, checklist) for task, checklist in view.open_tasks])
 
 
 def open_task_out(task: tuple[Any, ...], checklist: list[tuple[Any, ...]]) -> TaskOut:

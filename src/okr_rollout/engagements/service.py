@@ -121,12 +121,6 @@ def readiness(session: Session, catalog: Catalog, engagement: Engagement, now: d
 
 
 _ENGAGEMENTS = cast(Table, Engagement.__table__)
-# A transition reads its engagement, locked, on the driver's cursor (see ``okr_rollout.driver``): the ORM's
-# identity map and SQLAlchemy's execution layer would cost more than the read. One statement per way of
-# seeing engagements (a caller's visibility is part of it), built and compiled once.
-_lock_statements: dict[tuple[object, ...], DriverStatement] = {}
-
-
 @dataclass(slots=True)
 class EngagementRow:
     """An engagement as a transition read and moved it: its columns, without the ORM's bookkeeping."""
@@ -144,19 +138,6 @@ class EngagementRow:
 
 
 _LOCK_ENGAGEMENT_COLUMNS = tuple(field.name for field in fields(EngagementRow))
-
-
-def _lock_statement(caller: Caller) -> DriverStatement:
-    key = (caller.sees_all_organizations, caller.role, caller.person_id, caller.organization_id)
-    statement = _lock_statements.get(key)
-    if statement is None:
-        if len(_lock_statements) >= 4096:
-            _lock_statements.clear()
-        statement = _lock_statements[key] = DriverStatement(
-            select(*(_ENGAGEMENTS.c[name] for name in _LOCK_ENGAGEMENT_COLUMNS))
-            .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), engagement_visibility(caller))
-            .with_for_update(of=_ENGAGEMENTS))
-    return statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +159,9 @@ CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "ch
 # Every API read of one engagement: its row as each kind of caller may see it (the caller's ids are bound, so
 # one statement per kind), its coaches, and its open tasks joined with their checklists. The two last join the
 # engagement for its phase: on PostgreSQL all three go in one pipeline.
-_VIEW_ROW = {
-    kind: DriverStatement(select(*(_ENGAGEMENTS.c[name] for name in _LOCK_ENGAGEMENT_COLUMNS))
-                          .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), visible))
+_VISIBLE_ROW = {
+    kind: select(*(_ENGAGEMENTS.c[name] for name in _LOCK_ENGAGEMENT_COLUMNS))
+    .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), visible)
     for kind, visible in (
         ("all", true()),
         ("coach", exists().where(_COACHES.c.engagement_id == _ENGAGEMENTS.c.id,
@@ -188,6 +169,18 @@ _VIEW_ROW = {
         ("organization", _ENGAGEMENTS.c.organization_id == bindparam("organization_id")),
     )
 }
+_VIEW_ROW = {kind: DriverStatement(statement) for kind, statement in _VISIBLE_ROW.items()}
+# A transition reads its engagement the same way, locked: the ORM's identity map and SQLAlchemy's execution
+# layer would cost more than the read.
+_LOCK_ROW = {kind: DriverStatement(statement.with_for_update(of=_ENGAGEMENTS))
+             for kind, statement in _VISIBLE_ROW.items()}
+
+
+def _visibility_of(caller: Caller, engagement_id: int) -> tuple[str, dict[str, Any]]:
+    """Which of the statements above shows ``caller`` an engagement, and its values."""
+    kind = "all" if caller.sees_all_organizations else "coach" if caller.role == Role.coach else "organization"
+    return kind, {"engagement_id": engagement_id, "person_id": caller.person_id,
+                  "organization_id": caller.organization_id}
 _VIEW_COACHES = DriverStatement(select(_COACHES.c.person_id).where(_COACHES.c.engagement_id == bindparam(
     "engagement_id")).order_by(_COACHES.c.person_id))
 _VIEW_OPEN_TASKS = DriverStatement(
@@ -202,9 +195,7 @@ _VIEW_OPEN_TASKS = DriverStatement(
 
 def view_engagement(session: Session, caller: Caller, engagement_id: int) -> EngagementView:
     """One engagement as ``caller`` may see it (404 otherwise), with its coaches and open tasks."""
-    kind = "all" if caller.sees_all_organizations else "coach" if caller.role == Role.coach else "organization"
-    values = {"engagement_id": engagement_id, "person_id": caller.person_id,
-              "organization_id": caller.organization_id}
+    kind, values = _visibility_of(caller, engagement_id)
     rows, coaches, task_rows = fetch_all_each(session.connection(), [
         (_VIEW_ROW[kind], values), (_VIEW_COACHES, values), (_VIEW_OPEN_TASKS, values)])
     if not rows:
@@ -228,7 +219,8 @@ def fire_transition(
     held is expired), the phase it left and the gate's readiness."""
     session.flush()  # what the session holds reaches the database before the plain statements below
     connection = session.connection()
-    row = fetch_one(connection, _lock_statement(caller), {"engagement_id": engagement_id})
+    kind, values = _visibility_of(caller, engagement_id)
+    row = fetch_one(connection, _LOCK_ROW[kind], values)
     if row is None:
         raise NotFound(f"no engagement {engagement_id}")
     engagement = EngagementRow(*row)
