@@ -121,6 +121,8 @@ def driver_errors(connection: Connection, statement: str = "", parameters: Any =
     still an OperationalError: the API's 409 and 503 stay as they are)."""
     try:
         yield
-    except connection.dialect.loaded_dbapi.Error as error:
+    # SQLite's driver refuses an integer beyond 64 bits with an OverflowError, before any statement runs: the
+    # engine's hooks turn it into the DataError PostgreSQL gives, as they do for SQLAlchemy's own statements.
+    except (connection.dialect.loaded_dbapi.Error, OverflowError) as error:
         # SQLAlchemy's own handler of a failed execution (not public API; pinned by tests/db/test_driver.py).
         connection._handle_dbapi_exception(error, statement, parameters, None, None)
