@@ -51,6 +51,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UtcDateTime()}
 
 
+_MEMORY_URLS = ("sqlite://", "sqlite:///:memory:")
+
+
 def make_engine(
     url: str,
     *,
@@ -64,7 +67,7 @@ def make_engine(
     timeout, which the API answers with 503 and Retry-After."""
     if url.startswith("sqlite"):
         connect_args = {"check_same_thread": False, "timeout": sqlite_busy_timeout_ms / 1000}
-        memory = url in ("sqlite://", "sqlite:///:memory:")
+        memory = url in _MEMORY_URLS
         # Pooled (SQLAlchemy's default), not a new connection per unit of work: opening one, with its PRAGMAs and
         # SQLite's reading of the schema, cost as much as a whole GET.
         engine = create_engine(url, connect_args=connect_args, **kwargs)
@@ -108,7 +111,12 @@ def _ping_after_idle(engine: Engine) -> None:
 
 
 def make_engine_for(settings: Settings, **kwargs: Any) -> Engine:
-    """The engine of the API, the CLI and the scheduler: ``settings``' database and its timeouts."""
+    """The engine of the API, the CLI and the scheduler: ``settings``' database, its pool and its timeouts."""
+    if settings.database_url not in _MEMORY_URLS:  # one connection, no pool to size
+        # SQLAlchemy's default pool keeps 5: under a web worker's load (its 40 threads) every connection beyond
+        # them was opened and closed again per request, on PostgreSQL a new server process each time.
+        kwargs = {"pool_size": settings.database_pool_size, "max_overflow": settings.database_max_overflow,
+                  **kwargs}
     return make_engine(
         settings.database_url,
         sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,

@@ -37,6 +37,16 @@ class Settings(BaseSettings):
                                                                                 "before it is cancelled (503 "
                                                                                 "with Retry-After). Migrations "
                                                                                 "are not limited. 0: no limit.")
+    database_pool_size: int = Field(default=20, ge=1, description="Connections each process keeps open to its "
+                                                                  "database once it has needed them. Beyond "
+                                                                  "them, up to database_max_overflow more are "
+                                                                  "opened for a burst and closed once returned. "
+                                                                  "With several web workers, keep workers x "
+                                                                  "(pool size + overflow) under PostgreSQL's "
+                                                                  "max_connections (100 by default).")
+    database_max_overflow: int = Field(default=10, ge=0, description="Connections opened beyond "
+                                                                     "database_pool_size for a burst, closed "
+                                                                     "once returned.")
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL used in links (calendar feeds).")
