@@ -66,14 +66,22 @@ async def get_api_session(request: Request) -> AsyncIterator[Session]:
 SessionDep = Annotated[Session, Depends(get_api_session, scope="function")]
 
 
-def get_caller(
-    request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def get_caller(request: Request, session: SessionDep, credentials: BearerDep) -> Caller:
+    return accept_caller(request, authenticate(session, bearer_token(credentials)))
+
+
+def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The raw token of an ``Authorization: Bearer`` header; 401 without one."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
-    caller = authenticate(session, credentials.credentials)
+    return credentials.credentials
+
+
+def accept_caller(request: Request, caller: Caller | None) -> Caller:
+    """The caller a bearer token named (None: unknown or revoked, 401), once the request's parameters pass."""
     if caller is None:
         raise Unauthorized("The bearer token is unknown or revoked.")
     refuse_nul(request)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, bindparam, exists, select, true
 from sqlalchemy.orm import Session
@@ -67,9 +68,18 @@ def revoke_token(session: Session, token_id: int, at: datetime) -> ApiToken:
 
 
 def authenticate(session: Session, raw: str) -> Caller | None:
-    token = fetch_one(session.connection(), _TOKEN_BY_HASH, {"token_hash": hash_token(raw)})
-    if token is None:
-        return None
+    statement, values = token_lookup(raw)
+    token = fetch_one(session.connection(), statement, values)
+    return None if token is None else caller_of(token)
+
+
+def token_lookup(raw: str) -> tuple[DriverStatement, dict[str, str]]:
+    """The statement finding the live token ``raw`` and its values, for a caller that sends it along with its
+    own reads (one round trip); ``caller_of`` reads its row."""
+    return _TOKEN_BY_HASH, {"token_hash": hash_token(raw)}
+
+
+def caller_of(token: tuple[Any, ...]) -> Caller:
     token_id, name, role, person_id, organization_id, scopes = token
     return Caller(token_id=token_id, name=name, role=Role(role), person_id=person_id,
                   organization_id=organization_id, scopes=frozenset(scopes))
@@ -93,6 +103,17 @@ def engagement_visibility(caller: Caller) -> ColumnElement[bool]:
             EngagementCoach.engagement_id == Engagement.id, EngagementCoach.person_id == caller.person_id
         )
     return Engagement.organization_id == caller.organization_id
+
+
+def sees_engagement(caller: Caller, organization_id: int, coach_ids: Collection[int]) -> bool:
+    """``engagement_visibility`` decided on an engagement already read (its organization and its coaches), for
+    a read that fetches the token and the engagement together. The same rule: tests/auth pins that the two
+    agree for every kind of caller."""
+    if caller.sees_all_organizations:
+        return True
+    if caller.role == Role.coach:
+        return caller.person_id in coach_ids
+    return organization_id == caller.organization_id
 
 
 def organization_visibility(caller: Caller) -> ColumnElement[bool]:

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.auth.service import engagement_visibility, visible_engagement, visible_organization
+from okr_rollout.auth.service import (
+    caller_of,
+    engagement_visibility,
+    sees_engagement,
+    token_lookup,
+    visible_engagement,
+    visible_organization,
+)
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.driver import DriverStatement, fetch_all_each, fetch_one
@@ -193,20 +200,32 @@ _VIEW_OPEN_TASKS = DriverStatement(
     .order_by(_TASKS.c.due_at, _TASKS.c.id, _CHECKLIST_ITEMS.c.position))
 
 
-def view_engagement(session: Session, caller: Caller, engagement_id: int) -> EngagementView:
-    """One engagement as ``caller`` may see it (404 otherwise), with its coaches and open tasks."""
-    kind, values = _visibility_of(caller, engagement_id)
-    rows, coaches, task_rows = fetch_all_each(session.connection(), [
-        (_VIEW_ROW[kind], values), (_VIEW_COACHES, values), (_VIEW_OPEN_TASKS, values)])
-    if not rows:
-        raise NotFound(f"no engagement {engagement_id}")
+def view_engagement_as(session: Session, raw_token: str, engagement_id: int
+                       ) -> tuple[Caller | None, EngagementView | None]:
+    """The live token's caller (None: unknown or revoked) and one engagement as that caller may see it (None:
+    not there, or not theirs), with its coaches and open tasks.
+
+    The token is read with the engagement, in one round trip on PostgreSQL, and the visibility rule applied to
+    what was read (``sees_engagement``): what a caller may not see is read but never shown."""
+    token_statement, token_values = token_lookup(raw_token)
+    values = {"engagement_id": engagement_id}
+    tokens, rows, coaches, task_rows = fetch_all_each(session.connection(), [
+        (token_statement, token_values), (_VIEW_ROW["all"], values), (_VIEW_COACHES, values),
+        (_VIEW_OPEN_TASKS, values)])
+    if not tokens:
+        return None, None
+    caller = caller_of(tokens[0])
+    coach_ids = [person_id for (person_id,) in coaches]
+    engagement = EngagementRow(*rows[0]) if rows else None
+    if engagement is None or not sees_engagement(caller, engagement.organization_id, coach_ids):
+        return caller, None
     task_width = len(OPEN_TASK_COLUMNS)
     tasks: dict[int, tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = {}
     for row in task_rows:
         task = tasks.setdefault(row[0], (row[:task_width], []))
         if row[task_width] is not None:
             task[1].append(row[task_width:])
-    return EngagementView(EngagementRow(*rows[0]), [person_id for (person_id,) in coaches], list(tasks.values()))
+    return caller, EngagementView(engagement, coach_ids, list(tasks.values()))
 
 
 def fire_transition(
