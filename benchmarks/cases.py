@@ -222,7 +222,7 @@ def _load(url: str, headers: dict[str, str], seconds: float = 5.0, clients: int 
     return sum(counts) / (time.monotonic() - started)
 
 
-THROUGHPUT_ROUNDS = 3  # each side measured this many times, in turn; the median of each is reported
+THROUGHPUT_ROUNDS = 5  # each side measured this many times, in turn; the median of each is reported
 THROUGHPUT_SECONDS = 3.0
 
 
