@@ -107,8 +107,8 @@ def engagement_visibility(caller: Caller) -> ColumnElement[bool]:
 
 def sees_engagement(caller: Caller, organization_id: int, coach_ids: Collection[int]) -> bool:
     """``engagement_visibility`` decided on an engagement already read (its organization and its coaches), for
-    a read that fetches the token and the engagement together. The same rule: tests/auth pins that the two
-    agree for every kind of caller."""
+    a read that fetches the token and the engagement together. The same rule: tests/api/test_visibility.py pins
+    that the two agree for every kind of caller."""
     if caller.sees_all_organizations:
         return True
     if caller.role == Role.coach:

@@ -163,9 +163,7 @@ _COACHES = cast(Table, EngagementCoach.__table__)
 OPEN_TASK_COLUMNS = ("id", "engagement_id", "phase", "task_key", "title_en", "title_zh_tw", "role", "due_at",
                      "done", "done_at", "assignee_id", "version")
 CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "checked_at")
-# Every API read of one engagement: its row as each kind of caller may see it (the caller's ids are bound, so
-# one statement per kind), its coaches, and its open tasks joined with their checklists. The two last join the
-# engagement for its phase: on PostgreSQL all three go in one pipeline.
+# One engagement's row as each kind of caller may see it (the caller's ids are bound, so one statement per kind).
 _VISIBLE_ROW = {
     kind: select(*(_ENGAGEMENTS.c[name] for name in _LOCK_ENGAGEMENT_COLUMNS))
     .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), visible)
@@ -176,7 +174,10 @@ _VISIBLE_ROW = {
         ("organization", _ENGAGEMENTS.c.organization_id == bindparam("organization_id")),
     )
 }
-_VIEW_ROW = {kind: DriverStatement(statement) for kind, statement in _VISIBLE_ROW.items()}
+# GET /engagements/{id} reads the row unfiltered (its caller is known only once the pipeline returns: see
+# view_engagement_as), its coaches, and its open tasks joined with their checklists; the two last join the
+# engagement for its phase.
+_VIEW_ROW = DriverStatement(_VISIBLE_ROW["all"])
 # A transition reads its engagement the same way, locked: the ORM's identity map and SQLAlchemy's execution
 # layer would cost more than the read.
 _LOCK_ROW = {kind: DriverStatement(statement.with_for_update(of=_ENGAGEMENTS))
@@ -210,7 +211,7 @@ def view_engagement_as(session: Session, raw_token: str, engagement_id: int
     token_statement, token_values = token_lookup(raw_token)
     values = {"engagement_id": engagement_id}
     tokens, rows, coaches, task_rows = fetch_all_each(session.connection(), [
-        (token_statement, token_values), (_VIEW_ROW["all"], values), (_VIEW_COACHES, values),
+        (token_statement, token_values), (_VIEW_ROW, values), (_VIEW_COACHES, values),
         (_VIEW_OPEN_TASKS, values)])
     if not tokens:
         return None, None
