@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Role
-from okr_rollout.auth.service import authenticate, create_token, engagement_visibility, sees_engagement
+from okr_rollout.auth.service import authenticate, create_token
+from okr_rollout.auth.visibility import engagement_visibility, sees_engagement
 from okr_rollout.models import Engagement, EngagementCoach, Person
 from tests.api._helpers import assert_problem, create_engagement, create_organization
 from tests.conftest import Tokens, auth

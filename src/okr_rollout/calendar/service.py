@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
-from okr_rollout.auth.service import hash_token, visible_engagement, visible_organization
+from okr_rollout.auth.service import hash_token
+from okr_rollout.auth.visibility import visible_engagement, visible_organization
 from okr_rollout.calendar import feed, texts
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import NotFound

@@ -23,7 +23,7 @@ from okr_rollout.api.deps import (
 )
 from okr_rollout.api.pagination import Page, decode_cursor, page_of
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
-from okr_rollout.auth.service import visible_engagement
+from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.engagements import service
 from okr_rollout.engagements.schemas import (
     ChecklistItemOut,

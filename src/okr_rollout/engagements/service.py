@@ -13,14 +13,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.auth.service import (
-    caller_of,
-    engagement_visibility,
-    sees_engagement,
-    token_lookup,
-    visible_engagement,
-    visible_organization,
-)
+from okr_rollout.auth.service import caller_of, token_lookup
+from okr_rollout.auth.visibility import engagement_visibility, sees_engagement, visible_engagement, visible_organization
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.driver import DriverStatement, fetch_all_each, fetch_one

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from okr_rollout.api.deps import CallerDep, NowDep, SessionDep
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response
-from okr_rollout.auth.service import engagement_visibility, visible_organization
+from okr_rollout.auth.visibility import engagement_visibility, visible_organization
 from okr_rollout.errors import UnsupportedMediaType
 from okr_rollout.imports import service
 from okr_rollout.imports.service import ImportKind

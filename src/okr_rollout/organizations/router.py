@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response, status
 from okr_rollout.api.deps import CallerDep, Cursor, IfMatch, Limit, NowDep, SessionDep, check_if_match, set_etag
 from okr_rollout.api.pagination import Page, decode_cursor, page_of
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
-from okr_rollout.auth.service import visible_organization
+from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.organizations import service
 from okr_rollout.organizations.schemas import (
     DepartmentCreate,

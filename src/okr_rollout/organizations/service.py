@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.auth.service import organization_visibility, visible_organization
+from okr_rollout.auth.visibility import organization_visibility, visible_organization
 from okr_rollout.errors import Conflict, NotFound, Unprocessable
 from okr_rollout.events import service as events
 from okr_rollout.models import Department, Organization, Person, PersonDepartment

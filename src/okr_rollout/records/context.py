@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
-from okr_rollout.auth.service import visible_engagement
+from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles.rules import RecordRules
 from okr_rollout.errors import Unprocessable

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from okr_rollout.api.deps import CallerDep, CatalogDep, IfMatch, NowDep, SessionDep, check_if_match, set_etag
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
-from okr_rollout.auth.service import visible_engagement
+from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.versions import service
 from okr_rollout.versions.schemas import MigrationRequest, MigrationResult
 

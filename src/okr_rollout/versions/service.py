@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from okr_rollout.auth.caller import Caller
-from okr_rollout.auth.service import visible_engagement
+from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.engagements.moves import create_tasks
 from okr_rollout.engagements.schemas import Localized, ReadinessOut, TransitionReadinessOut

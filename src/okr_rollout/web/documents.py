@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from okr_rollout.auth.service import engagement_visibility
+from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.review import quarter_review
 from okr_rollout.errors import NotFound

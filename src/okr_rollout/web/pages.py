@@ -8,7 +8,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from okr_rollout.auth.service import visible_engagement
+from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from okr_rollout.auth.caller import Caller
-from okr_rollout.auth.service import engagement_visibility
+from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.facts_loader import load_facts

@@ -1,0 +1,69 @@
+"""What a caller may see: the one rule, as SQL, used by the API, the pages, the portfolio and the fast path.
+
+Everything else answers 404 (never 403) for what a caller may not see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import ColumnElement, exists, select, true
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.errors import NotFound
+from okr_rollout.models import Engagement, EngagementCoach, Organization
+
+
+def engagement_visibility(caller: Caller) -> ColumnElement[bool]:
+    if caller.sees_all_organizations:
+        return true()
+    if caller.role == Role.coach:
+        return exists().where(
+            EngagementCoach.engagement_id == Engagement.id, EngagementCoach.person_id == caller.person_id
+        )
+    return Engagement.organization_id == caller.organization_id
+
+
+def sees_engagement(caller: Caller, organization_id: int, coach_ids: Collection[int]) -> bool:
+    """``engagement_visibility`` decided on an engagement already read (its organization and its coaches), for
+    a read that fetches the token and the engagement together. The same rule: tests/api/test_visibility.py pins
+    that the two agree for every kind of caller."""
+    if caller.sees_all_organizations:
+        return True
+    if caller.role == Role.coach:
+        return caller.person_id in coach_ids
+    return organization_id == caller.organization_id
+
+
+def organization_visibility(caller: Caller) -> ColumnElement[bool]:
+    if caller.sees_all_organizations:
+        return true()
+    if caller.role == Role.coach:
+        return exists().where(
+            Engagement.organization_id == Organization.id,
+            EngagementCoach.engagement_id == Engagement.id,
+            EngagementCoach.person_id == caller.person_id,
+        )
+    return Organization.id == caller.organization_id
+
+
+def visible_organization(session: Session, caller: Caller, organization_id: int) -> Organization:
+    organization = session.scalar(
+        select(Organization).where(Organization.id == organization_id, organization_visibility(caller))
+    )
+    if organization is None:
+        raise NotFound(f"no organization {organization_id}")
+    return organization
+
+
+def visible_engagement(
+    session: Session, caller: Caller, engagement_id: int, *, for_update: bool = False
+) -> Engagement:
+    statement = select(Engagement).where(Engagement.id == engagement_id, engagement_visibility(caller))
+    if for_update:
+        statement = statement.with_for_update(of=Engagement)
+    engagement = session.scalar(statement)
+    if engagement is None:
+        raise NotFound(f"no engagement {engagement_id}")
+    return engagement
