@@ -15,7 +15,7 @@ def is_open_task() -> ColumnElement[bool]:
                 Task.obsolete_at.is_(None))
 
 
-def open_tasks(engagement_id: int) -> Select[tuple[Task]]:
+def open_tasks(engagement_id: int) -> Select[Task]:
     """One engagement's open tasks with their checklists, soonest due first."""
     return (select(Task).options(joinedload(Task.checklist))
             .join(Engagement, is_open_task())
