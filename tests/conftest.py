@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -20,19 +21,41 @@ from sqlalchemy.orm import Session
 from okr_rollout.app import create_app
 from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
+from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.models import Person
+from okr_rollout.playbooks import PlaybookRegistry
 from okr_rollout.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("OKR_ROLLOUT_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 
+# argon2 at production cost spends ~0.1 s of CPU on every hash; the tests check what is hashed and verified,
+# not how hard it is to guess. Set before any settings are read, so that it holds in this process and in the
+# `okr-rollout` processes the tests start (they inherit the environment); a test may still set its own.
+os.environ.setdefault("OKR_ROLLOUT_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("OKR_ROLLOUT_PASSWORD_HASH_MEMORY_KIB", "8")
+os.environ.setdefault("OKR_ROLLOUT_PASSWORD_HASH_PARALLELISM", "1")
+
 
 def alembic_config(url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
+
+
+@cache
+def playbooks_catalog() -> Catalog:
+    """The playbooks of ``playbooks/``, parsed once per test process: parsing them is about half a second of
+    CPU, most of what building an app costs. Shared safely: a catalog only ever adds snapshots keyed by the hash
+    of their text. Tests that edit playbook files build their own."""
+    return Catalog(PlaybookRegistry.from_directory(ROOT / "playbooks"))
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return playbooks_catalog()
 
 
 @pytest.fixture(scope="session")
@@ -106,9 +129,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app_client(engine: Engine, database_url: str, clock: Clock) -> Iterator[TestClient]:
+def app_client(engine: Engine, database_url: str, clock: Clock, catalog: Catalog) -> Iterator[TestClient]:
     settings = Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks")
-    app = create_app(settings, engine=engine, clock=clock)
+    app = create_app(settings, engine=engine, clock=clock, catalog=catalog)
     with TestClient(app, raise_server_exceptions=True) as client:
         yield client
 

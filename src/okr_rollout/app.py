@@ -37,8 +37,12 @@ def create_app(
     engine: Engine | None = None,
     clock: Callable[[], datetime] = system_clock,
     run_scheduler: bool = False,
+    catalog: Catalog | None = None,
 ) -> FastAPI:
-    """The application. ``run_scheduler`` also runs reminders and deliveries in this process (``serve``)."""
+    """The application. ``run_scheduler`` also runs reminders and deliveries in this process (``serve``).
+
+    ``catalog`` is the playbooks of ``settings`` already parsed (tests share one); by default they are read from
+    the settings' directories."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -67,7 +71,7 @@ def create_app(
     app.state.engine = engine or make_engine_for(settings)
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.clock = clock
-    app.state.catalog = Catalog.from_settings(settings)
+    app.state.catalog = catalog or Catalog.from_settings(settings)
     # An edited playbook version that engagements are pinned to stops the start, naming the file and the fix.
     check_pins(app.state.engine, app.state.catalog)
     problems.install(app)

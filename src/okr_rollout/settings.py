@@ -106,6 +106,12 @@ class Settings(BaseSettings):
                                                                        "it wait.")
     web_sign_in_window_seconds: int = Field(default=60, ge=1, description="The throttling window of failed "
                                                                           "sign-ins.")
+    password_hash_time_cost: int = Field(default=3, ge=1, description="argon2id passes over memory when a page "
+                                                                     "password is hashed (the library's default, "
+                                                                     "RFC 9106's second recommended option).")
+    password_hash_memory_kib: int = Field(default=65_536, ge=8, description="argon2id memory per password hash, "
+                                                                          "in KiB (64 MiB by default).")
+    password_hash_parallelism: int = Field(default=4, ge=1, description="argon2id lanes per password hash.")
     web_idle_days: int = Field(default=14, ge=1, description="The portfolio flags an engagement with no recorded "
                                                              "activity for this many days as needing attention.")
 

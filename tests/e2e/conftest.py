@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from okr_rollout.app import create_app
 from okr_rollout.db import make_engine
 from okr_rollout.settings import Settings
-from tests.conftest import ROOT, Clock
+from tests.conftest import ROOT, Clock, playbooks_catalog
 from tests.web._seed import World, seed
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -42,7 +42,8 @@ def site(sqlite_template: Path, tmp_path: Path, clock: Clock) -> Iterator[Site]:
     url = f"sqlite:///{database}"
     engine = make_engine(url)
     world = seed(engine, clock.now)
-    app = create_app(Settings(database_url=url, playbooks_dir=ROOT / "playbooks"), engine=engine, clock=clock)
+    app = create_app(Settings(database_url=url, playbooks_dir=ROOT / "playbooks"), engine=engine, clock=clock,
+                     catalog=playbooks_catalog())
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)  # connections wait in the backlog until the server accepts them

@@ -33,7 +33,7 @@ from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.models import Event, Notification, Reminder
 from okr_rollout.scheduler import Scheduler
 from okr_rollout.settings import Settings
-from tests.conftest import ROOT, Clock, auth
+from tests.conftest import ROOT, Clock, auth, playbooks_catalog
 from tests.notifications._seed import ENTERED, TAIPEI, Seeded, catalog_of, playbook, seed
 
 STEP = timedelta(hours=3)
@@ -85,7 +85,8 @@ def week(url: str, engines: Callable[[], Engine], workers: int, schedulers: int)
     clock = Clock(ENTERED)
     settings = Settings(database_url=url, playbooks_dir=ROOT / "playbooks", scheduler_lock_key=LOCK_KEY)
     with ExitStack() as stack:
-        clients = [stack.enter_context(TestClient(create_app(settings, engine=engines(), clock=clock)))
+        clients = [stack.enter_context(TestClient(create_app(settings, engine=engines(), clock=clock,
+                                                             catalog=playbooks_catalog())))
                    for _ in range(workers)]
         running = [Scheduler(settings, engines(), catalog, clock) for _ in range(schedulers)]
         for scheduler in running:

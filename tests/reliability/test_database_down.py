@@ -30,7 +30,7 @@ from okr_rollout.auth.service import create_token
 from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.models import Engagement, IdempotencyRecord, Organization, Person
 from okr_rollout.settings import Settings
-from tests.conftest import BACKENDS, ROOT, Clock, auth
+from tests.conftest import BACKENDS, ROOT, Clock, auth, playbooks_catalog
 from tests.reliability._history import assert_consistent, snapshot
 from tests.reliability._proxy import Proxy
 
@@ -73,7 +73,7 @@ class Outage:
         self.apps.append(engine)
         settings = Settings(database_url=self.url, playbooks_dir=ROOT / "playbooks",
                             sqlite_busy_timeout_ms=BUSY_TIMEOUT_MS)
-        return TestClient(create_app(settings, engine=engine, clock=clock))
+        return TestClient(create_app(settings, engine=engine, clock=clock, catalog=playbooks_catalog()))
 
     def fail_at(self, statement: str) -> None:
         """The next time the app's unit of work reaches ``statement`` (its start, or its main part after a
@@ -207,7 +207,7 @@ def test_an_answer_goes_out_only_once_its_write_and_its_idempotency_record_are_c
     token = admin_token(engine)
     seen: list[tuple[list[str], list[str]]] = []
     app = create_app(Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks"), engine=engine,
-                     clock=clock)
+                     clock=clock, catalog=playbooks_catalog())
 
     async def outside(scope: Any, receive: Any, send: Any) -> None:
         async def watch(message: Any) -> None:

@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 
 from okr_rollout.app import create_app
 from okr_rollout.settings import Settings
-from tests.conftest import ROOT, Clock, Tokens, auth
+from tests.conftest import ROOT, Clock, Tokens, auth, playbooks_catalog
 from tests.reliability._seed import API
 from tests.reliability.test_text_fields import NASTY
 from tests.web._seed import PASSWORD, seed
@@ -35,7 +35,7 @@ def text_of(html: str) -> str:
 @pytest.fixture
 def pages(engine: Engine, database_url: str, clock: Clock) -> Iterator[TestClient]:
     app = create_app(Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks"), engine=engine,
-                     clock=clock)
+                     clock=clock, catalog=playbooks_catalog())
     with TestClient(app, follow_redirects=False) as client:
         yield client
 

@@ -16,9 +16,8 @@ from okr_rollout.engagements.schemas import EngagementCreate
 from okr_rollout.models import Person, User
 from okr_rollout.organizations import service as organizations
 from okr_rollout.organizations.schemas import OrganizationCreate, PersonCreate
-from okr_rollout.playbooks import PlaybookRegistry
 from okr_rollout.users.service import hash_password
-from tests.conftest import ROOT
+from tests.conftest import playbooks_catalog
 
 PASSWORD = "correct horse battery"
 ADMIN = Caller(token_id=0, name="seed", role=Role.admin)
@@ -39,9 +38,8 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-@cache
 def catalog() -> Catalog:
-    return Catalog(PlaybookRegistry.from_directory(ROOT / "playbooks"))
+    return playbooks_catalog()
 
 
 def seed(engine: Engine, now: datetime) -> World:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from okr_rollout.app import create_app
+from okr_rollout.catalog.service import Catalog
 from okr_rollout.settings import Settings
 from tests.conftest import ROOT, Clock
 from tests.web._seed import PASSWORD, World, seed
@@ -23,9 +24,9 @@ def world(engine: Engine, clock: Clock) -> World:
 
 
 @pytest.fixture
-def web(engine: Engine, database_url: str, clock: Clock) -> Iterator[TestClient]:
+def web(engine: Engine, database_url: str, clock: Clock, catalog: Catalog) -> Iterator[TestClient]:
     settings = Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks")
-    app = create_app(settings, engine=engine, clock=clock)
+    app = create_app(settings, engine=engine, clock=clock, catalog=catalog)
     with TestClient(app, raise_server_exceptions=True, follow_redirects=False) as client:
         yield client
 

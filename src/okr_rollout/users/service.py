@@ -11,6 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,13 +21,26 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.errors import Conflict, NotFound, Unprocessable
 from okr_rollout.models import Person, SignInFailure, User, WebSession
+from okr_rollout.settings import get_settings
 
-# argon2id with the library's defaults (RFC 9106's second recommended option: memory-hard, 64 MiB).
-_hasher = PasswordHasher()
-# Verified when the e-mail is unknown, so that an unknown address takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 PAGE_ROLES = (Role.admin, Role.coach, Role.internal_coach)
 MIN_PASSWORD_LENGTH = 10
+
+
+@lru_cache(maxsize=1)
+def _password_hasher() -> PasswordHasher:
+    """argon2id at the cost the settings name (by default the library's: RFC 9106's second recommended option,
+    memory-hard, 64 MiB); a hash made at another cost is upgraded at the next successful sign-in."""
+    settings = get_settings()
+    return PasswordHasher(time_cost=settings.password_hash_time_cost,
+                          memory_cost=settings.password_hash_memory_kib,
+                          parallelism=settings.password_hash_parallelism)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified when the e-mail is unknown, so that an unknown address takes as long as a wrong password."""
+    return _password_hasher().hash(secrets.token_urlsafe(16))
 
 
 def normalize_email(email: str) -> str:
@@ -34,12 +48,12 @@ def normalize_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _password_hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash, password)
+        return _password_hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -118,13 +132,13 @@ def sign_in(session: Session, email: str, password: str, now: datetime, throttle
         wait = recent[-1] + throttle.window - now
         return SignInResult(None, retry_after=max(1, int(wait.total_seconds() + 0.999)))
     user = session.scalar(select(User).where(User.email == address))
-    ok = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or user.disabled_at is not None:
         session.add(SignInFailure(email=address, failed_at=now))
         session.flush()
         return SignInResult(None)
     session.execute(delete(SignInFailure).where(SignInFailure.email == address))
-    if _hasher.check_needs_rehash(user.password_hash):
+    if _password_hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.flush()
     return SignInResult(user)
