@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-import okr_rollout.demo as demo
+import okr_rollout.cli.demo.portfolio as demo
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.demo import CLIENTS, DemoClient, load_demo
-from okr_rollout.demo_history import timeline
+from okr_rollout.cli.demo.history import timeline
+from okr_rollout.cli.demo.portfolio import CLIENTS, DemoClient, load_demo
 from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import CriterionOutcome, TransitionReadiness, machine_for
 from okr_rollout.models import (
@@ -33,9 +32,8 @@ from okr_rollout.models import (
     Quarter,
     TrainingSession,
 )
-from okr_rollout.playbooks import LoadedPlaybook, PlaybookRegistry
+from okr_rollout.playbooks import LoadedPlaybook
 
-ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 UnitOfWork = Callable[[], Session]
 
@@ -56,11 +54,6 @@ EXPECTED_GAPS: dict[str, tuple[str, set[str]]] = {
     "Tiny Studio": ("end_q1", {"q1_ended"}),
     "Two Founders Ltd": ("schedule_executive_meeting", set()),
 }
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return Catalog(PlaybookRegistry.from_directory(ROOT / "playbooks"))
 
 
 def _load(db: UnitOfWork, catalog: Catalog) -> str:

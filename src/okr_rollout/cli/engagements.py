@@ -1,9 +1,8 @@
-"""``okr-rollout playbook diff`` and ``okr-rollout engagements migrate``: playbook versions on the command line."""
+"""``okr-rollout engagements``: engagements in bulk (moving them to another playbook version)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,72 +10,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from okr_rollout.playbooks import LoadedPlaybook, PlaybookInvalid, UnknownPlaybook, load
+from okr_rollout.cli.playbooks import Locale
+from okr_rollout.playbooks import UnknownPlaybook
 from okr_rollout.settings import get_settings
 
 if TYPE_CHECKING:  # the commands import the database layers only when they run
     from okr_rollout.versions.bulk import BulkResult
 
-engagements_app = typer.Typer(help="Engagements in bulk.", no_args_is_help=True)
-
-Locale = Annotated[str, typer.Option(help="Language of the words: en or zh-TW.")]
+app = typer.Typer(help="Engagements in bulk.", no_args_is_help=True)
 
 
-def register(app: typer.Typer, playbook_app: typer.Typer) -> None:
-    """Add ``playbook diff`` to the playbook commands and the ``engagements`` group to the main command."""
-    playbook_app.command("diff")(playbook_diff)
-    app.add_typer(engagements_app, name="engagements")
-
-
-def playbook_diff(
-    old: Annotated[str, typer.Argument(help="The older version: a playbook file, or ID@VERSION from the "
-                                            "playbook directories (e.g. standard@1).")],
-    new: Annotated[str, typer.Argument(help="The newer version, the same way.")],
-    locale: Locale = "en",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the diff as the API returns it.")] = False,
-) -> None:
-    """What changed from OLD to NEW: phases, tasks, checklist items, gate criteria, parameters and cadences
-    added, removed and changed, in words."""
-    from okr_rollout.versions.diff import diff_playbooks
-    from okr_rollout.versions.schemas import PlaybookDiffOut
-
-    diff = diff_playbooks(_playbook(old), _playbook(new))
-    if as_json:
-        typer.echo(PlaybookDiffOut.of(diff).model_dump_json(indent=2, by_alias=True))
-        return
-    zh = locale.lower().startswith("zh")
-    typer.echo(f"{diff.playbook_id}: {diff.from_version} → {diff.to_version} "
-               f"({diff.from_sha256[:12]} → {diff.to_sha256[:12]})")
-    if not diff.changes:
-        typer.echo("沒有差異。" if zh else "No differences.")
-    for change in diff.changes:
-        typer.echo(f"- {change.words.get(locale)}")
-    if diff.suggested_phase_map:
-        pairs = " ".join(f"--phase-map {a}={b}" for a, b in diff.suggested_phase_map.items())
-        typer.echo(("建議的階段對應:" if zh else "Suggested phase map: ") + pairs)
-
-
-def _playbook(reference: str) -> LoadedPlaybook:
-    try:
-        if Path(reference).exists() or "@" not in reference:
-            return load(reference)
-        playbook_id, _, version = reference.rpartition("@")
-        if not version.isdigit():
-            typer.echo(f"{reference}: expected a file or ID@VERSION (e.g. standard@2)", err=True)
-            raise typer.Exit(2)
-        from okr_rollout.catalog.service import Catalog
-
-        return Catalog.from_settings(get_settings()).current(playbook_id, int(version))
-    except PlaybookInvalid as invalid:
-        for error in invalid.errors:
-            typer.echo(str(error) if error.line else f"{error.file}: {error.message}", err=True)
-        raise typer.Exit(1) from None
-    except UnknownPlaybook as unknown:
-        typer.echo(f"{reference}: {unknown}", err=True)
-        raise typer.Exit(1) from None
-
-
-@engagements_app.command("migrate")
+@app.command("migrate")
 def engagements_migrate(
     playbook: Annotated[str, typer.Option(help="The playbook id, e.g. standard.")],
     from_version: Annotated[int, typer.Option("--from", min=1, help="Move the engagements pinned to this version…")],
