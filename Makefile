@@ -25,3 +25,4 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy --strict src/
+	$(BIN)/lint-imports
