@@ -97,7 +97,7 @@ class Settings(BaseSettings):
                                                                              "from an outage are not all hit at "
                                                                              "once.")
 
-    # --- pages: sign-in and sessions (issue 6) --------------------------------------------------------------
+    # --- pages: sign-in and sessions ----------------------------------------------------------------------
     web_session_hours: int = Field(default=12, ge=1, description="A page session ends this long after sign-in.")
     web_cookie_secure: bool | None = Field(default=None, description="Mark the page cookies Secure; unset: "
                                                                      "when the request came over HTTPS.")
@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     web_idle_days: int = Field(default=14, ge=1, description="The portfolio flags an engagement with no recorded "
                                                              "activity for this many days as needing attention.")
 
-    # --- playbook versions (issue 8) ----------------------------------------------------------------------
+    # --- playbook versions ------------------------------------------------------------------------------
     playbooks_extra_dir: Path | None = Field(default=None, description="A second directory of playbook files "
                                                                        "loaded beside playbooks_dir (several "
                                                                        "versions of one playbook may live side "

@@ -18,7 +18,9 @@ from pathlib import Path
 import httpx2
 
 ROOT = Path(__file__).resolve().parents[2]
-START_DEADLINE = 90.0  # seconds: importing the app on a loaded CI machine can be slow
+# A guard against a process that never comes up, not a measure of it: on a busy machine starting Python and
+# importing the app has taken over 30 s. Readiness itself is a health URL that answers or a log line.
+START_DEADLINE = 180.0
 POLL = 0.1
 
 
@@ -50,11 +52,26 @@ class Process:
         self.process: subprocess.Popen[bytes] | None = None
 
     def run(self, *args: str) -> None:
-        env = {**os.environ, "OKR_ROLLOUT_DATABASE_URL": self.database_url,
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "OKR_ROLLOUT_DATABASE_URL": self.database_url,
                **{f"OKR_ROLLOUT_{name.upper()}": value for name, value in self.settings.items()}}
         with self.log.open("ab") as log:
             self.process = subprocess.Popen([sys.executable, "-m", self.module, *args], env=env, cwd=ROOT,
                                             stdout=log, stderr=subprocess.STDOUT)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def exited(self) -> bool:
+        """Whether the process has ended; when it ended before the test meant it to, the test fails with its log."""
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.module} exited with {self.process.returncode}:\n{self.log_tail()}")
+        return False
+
+    def logged(self, line: str) -> bool:
+        return not self.exited() and self.log.exists() and line in self.log.read_text(errors="replace")
 
     def kill_9(self) -> None:
         assert self.process is not None
@@ -82,6 +99,11 @@ class Scheduler(Process):
         self.run("scheduler")
         return self
 
+    def wait_running(self) -> None:
+        """Until it says it runs (after its jobs have started)."""
+        assert wait_until(lambda: self.logged("scheduler running against"), START_DEADLINE), (
+            f"the scheduler never started:\n{self.log_tail()}")
+
 
 class Server(Process):
     """``okr-rollout serve`` on a free loopback port, without the scheduler (the web process alone)."""
@@ -100,9 +122,8 @@ class Server(Process):
         return self
 
     def _answers(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"the server exited with {self.process.returncode}:\n{self.log_tail()}")
+        if self.exited():
+            return False
         try:
             return httpx2.get(f"{self.url}/healthz", timeout=5).status_code == 200
         except httpx2.HTTPError:

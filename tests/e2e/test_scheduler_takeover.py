@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Engine, text
 
+from tests.e2e._server import Scheduler, wait_until
+
 KEY = 424_243
+# What the test asserts: a scheduler holds the lock within a minute of starting, or of the active one's death.
+TAKEOVER_SECONDS = 60
 
 
 def _lock_holders(engine: Engine, key: int) -> list[int]:
@@ -39,43 +38,31 @@ def _alive(pid: int) -> bool:
     return not (status.exists() and "\nState:\tZ" in status.read_text())
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    """Poll another process's state until ``condition`` holds: these tests watch real processes, not a clock."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
-
-
-def _scheduler_process(database_url: str, key: int, tmp_path: Path, name: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "OKR_ROLLOUT_DATABASE_URL": database_url, "OKR_ROLLOUT_SCHEDULER_LOCK_KEY": str(key),
-           "OKR_ROLLOUT_DELIVERY_INTERVAL_SECONDS": "0.5", "OKR_ROLLOUT_SCHEDULER_INTERVAL_SECONDS": "5"}
-    with (tmp_path / f"{name}.log").open("wb") as log:
-        return subprocess.Popen([sys.executable, "-m", "okr_rollout.cli", "scheduler"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
+def _scheduler(database_url: str, key: int, tmp_path: Path, name: str) -> Scheduler:
+    return Scheduler(database_url, tmp_path / f"{name}.log", scheduler_lock_key=str(key),
+                     delivery_interval_seconds="0.5", scheduler_interval_seconds="5").start()
 
 
 def test_another_scheduler_takes_over_within_a_minute_after_kill_9(
         database_url: str, engine: Engine, tmp_path: Path) -> None:
     key = KEY
-    first = _scheduler_process(database_url, key, tmp_path, "first")
-    second: subprocess.Popen[bytes] | None = None
+    first = _scheduler(database_url, key, tmp_path, "first")
+    second: Scheduler | None = None
     try:
-        assert _wait_for(lambda: _lock_holders(engine, key) == [first.pid], 30), (tmp_path / "first.log").read_text()
-        second = _scheduler_process(database_url, key, tmp_path, "second")
-        # The second one runs and keeps asking, but the first stays the only active one.
-        assert not _wait_for(lambda: second.pid in _lock_holders(engine, key), 3)
+        first.wait_running()
+        assert wait_until(lambda: _lock_holders(engine, key) == [first.pid], TAKEOVER_SECONDS), first.log_tail()
+        second = _scheduler(database_url, key, tmp_path, "second")
+        second.wait_running()
+        # The second one runs and keeps asking (every half second), but the first stays the only active one.
+        contender = second
+        assert not wait_until(lambda: contender.pid in _lock_holders(engine, key), 3)
         assert _lock_holders(engine, key) == [first.pid]
 
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
+        first.kill_9()
 
-        taken_over = _wait_for(lambda: _lock_holders(engine, key) == [second.pid], 60)
-        assert taken_over, (tmp_path / "second.log").read_text()
+        taken_over = wait_until(lambda: _lock_holders(engine, key) == [contender.pid], TAKEOVER_SECONDS)
+        assert taken_over, second.log_tail()
     finally:
         for process in (first, second):
-            if process is not None and process.poll() is None:
-                process.terminate()
-                process.wait(10)
+            if process is not None:
+                process.stop()

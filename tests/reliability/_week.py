@@ -1,5 +1,6 @@
-"""The scheduled week of issue 9, shared by the in-process cluster (``tests/reliability/test_scheduled_week.py``)
-and the cluster of real processes (``tests/e2e/test_scheduled_week_processes.py``).
+"""A scheduled week in which reminders are sent exactly once while schedulers die and take over, shared by the
+in-process cluster (``tests/reliability/test_scheduled_week.py``) and the cluster of real processes
+(``tests/e2e/test_scheduled_week_processes.py``).
 
 The week: ``tests.notifications._seed`` (an engagement in q1_cycle from Monday 5 January 2026, Taipei), a clock
 moving three hours at a time from its entry into q1_cycle for seven days, every scheduler ticking (reminders,
