@@ -1,24 +1,31 @@
-"""The records a demo engagement's journey would have produced up to its current phase.
+"""A demo engagement's journey up to its current phase, walked as a coach would walk it through the API.
 
 Each phase leaves the records its exit gate reads (meetings, CEO support, training, drafting groups, quarters,
 OKRs, check-ins, scores, decisions, appointments), dated inside the phase and recorded through the record and
-cycle services with a backdated ``now``, so the history is valid by construction. In the current phase only
-what has happened by now is recorded, and the criteria a client names as pending are deliberately left unmet.
-Every number comes from the playbook (its parameters, its resolved gate criteria, its tasks' due days).
+cycle services with a backdated ``now``; then the engagement leaves the phase through the engagement service's
+transition, which evaluates the gate as it would for a coach, so the history is valid by construction. In the
+current phase only what has happened by now is recorded, and the criteria a client names as pending are
+deliberately left unmet. Every number comes from the playbook (its parameters, its resolved gate criteria, its
+tasks' due days). What each kind of gate criterion needs recorded is one entry of ``_RECORDERS``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.auth.caller import Caller
+from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.rules import RecordRules
 from okr_rollout.cycles.schemas import CheckInCreate, KeyResultCreate, OkrCreate, QuarterCreate
+from okr_rollout.engagements import service as engagements
+from okr_rollout.errors import GateRefused
 from okr_rollout.models import Appointment, Engagement, KeyResult, Okr, Quarter
 from okr_rollout.playbooks import LoadedPlaybook, ResolvedCriterion
 from okr_rollout.playbooks import kinds as k
@@ -36,6 +43,8 @@ METRICS = ("Customers who would recommend us", "Releases shipped on the planned 
 # Where each OKR lands on the score scale, counted from the top (1 = the highest mark): mostly the
 # second-highest mark (0.7 on Google's scale), some fully achieved, some in need of re-evaluation.
 SCORE_PATTERN = (2, 1, 2, 3, 2)
+
+P = TypeVar("P", bound=k.KindParams)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,17 @@ def _exit_criteria(playbook: LoadedPlaybook, phase: str) -> list[ResolvedCriteri
     return [c for t in playbook.spec.transitions_from(phase) for c in playbook.gate(phase, t.trigger)]
 
 
+def _params_of(criteria: Iterable[ResolvedCriterion], kind: type[P]) -> list[P]:
+    """The parameters of the criteria of one kind (each kind has its parameter class)."""
+    return [c.params for c in criteria if isinstance(c.params, kind)]
+
+
+def _params(criterion: ResolvedCriterion, kind: type[P]) -> P:
+    if not isinstance(criterion.params, kind):
+        raise TypeError(f"criterion {criterion.id} ({criterion.kind}) has no {kind.__name__} parameters")
+    return criterion.params
+
+
 def _integer(playbook: LoadedPlaybook, name: str) -> int:
     value = playbook.parameters[name]
     if not isinstance(value, int) or isinstance(value, bool):
@@ -89,17 +109,16 @@ def _drafting_span(params: k.DraftingDuration) -> timedelta:
 
 
 def _duration(playbook: LoadedPlaybook, phase: str) -> timedelta:
-    params = [c.params for c in _exit_criteria(playbook, phase)]
-    reviewed = _review_days(playbook) if any(isinstance(p, k.QuarterScored) for p in params) else timedelta()
-    if any(isinstance(p, k.QuarterEnded) for p in params):
+    criteria = _exit_criteria(playbook, phase)
+    reviewed = _review_days(playbook) if _params_of(criteria, k.QuarterScored) else timedelta()
+    if _params_of(criteria, k.QuarterEnded):
         return QUARTER + reviewed  # the phase runs the quarter (and reviews it when the gate asks for scores)
-    if reviewed or any(isinstance(p, k.NextQuarterDeadline) for p in params):
+    if reviewed or _params_of(criteria, k.NextQuarterDeadline):
         return _review_days(playbook)
-    for p in params:
-        if isinstance(p, k.DraftingDuration):
-            return _drafting_span(p) + DAY
+    for drafting in _params_of(criteria, k.DraftingDuration):
+        return _drafting_span(drafting) + DAY
     days = max((task.due_days for task in playbook.tasks.get(phase, ())), default=1)
-    if any(isinstance(p, k.TrainingCompleted) for p in params):
+    if _params_of(criteria, k.TrainingCompleted):
         days = max(days, _integer(playbook, "training_days") + 1)
     return timedelta(days=days)
 
@@ -123,17 +142,20 @@ def timeline(playbook: LoadedPlaybook, phase: str, entered: datetime) -> dict[st
     return {name: entries[name] for name in phases}
 
 
-def seed_history(session: Session, playbook: LoadedPlaybook, engagement: Engagement, cast: Cast,
-                 pending: tuple[str, ...], missing_outcomes: tuple[str, ...], now: datetime) -> None:
-    """Record the history of ``engagement`` up to its current phase (see the module docstring)."""
-    caller = Caller(token_id=0, name="demo", role=Role.admin)
+def walk_journey(session: Session, caller: Caller, catalog: Catalog, engagement: Engagement, cast: Cast, *,
+                 phase: str, entered: datetime, pending: tuple[str, ...], missing_outcomes: tuple[str, ...],
+                 now: datetime) -> None:
+    """Take ``engagement``, just created, to ``phase`` (entered at ``entered``) through its journey, recording
+    what each phase leaves behind (see the module docstring)."""
+    playbook = catalog.pinned(session, engagement.playbook_sha256)
     ctx = RecordContext(session, caller, engagement, playbook, RecordRules.of(playbook), now)
-    _History(ctx, cast, frozenset(pending), frozenset(missing_outcomes)).run()
+    _History(ctx, catalog, cast, frozenset(pending), frozenset(missing_outcomes)).run(phase, entered)
 
 
 @dataclass
 class _History:
     ctx: RecordContext
+    catalog: Catalog
     cast: Cast
     pending: frozenset[str]
     missing_outcomes: frozenset[str]
@@ -144,59 +166,100 @@ class _History:
     behind: set[int] = field(default_factory=set)  # quarters in which one pilot team stopped checking in
     undecided: set[int] = field(default_factory=set)  # quarters with one OKR still awaiting a decision
     fading_after: datetime | None = None  # CEO support is not confirmed again after this moment
+    recorded: set[tuple[str, int]] = field(default_factory=set)  # what this phase has recorded once already
 
-    def run(self) -> None:
-        engagement = self.ctx.engagement
-        phases = _chain(self.ctx.playbook)
-        here = phases.index(engagement.phase)
-        entries = timeline(self.ctx.playbook, engagement.phase, engagement.entered_phase_at)
+    def run(self, here_phase: str, entered: datetime) -> None:
+        playbook = self.ctx.playbook
+        phases = _chain(playbook)
+        here = phases.index(here_phase)
+        entries = timeline(playbook, here_phase, entered)
         self.quarter_starts = {p.quarter: entries[phase].date() for phase in phases
-                               for p in (c.params for c in _exit_criteria(self.ctx.playbook, phase))
-                               if isinstance(p, k.QuarterEnded)}
-        current = _exit_criteria(self.ctx.playbook, engagement.phase)
+                               for p in _params_of(_exit_criteria(playbook, phase), k.QuarterEnded)}
+        current = _exit_criteria(playbook, here_phase)
         if unknown := self.pending - {c.id for c in current}:
-            raise ValueError(f"pending criteria {sorted(unknown)} are not in the gate out of {engagement.phase}")
+            raise ValueError(f"pending criteria {sorted(unknown)} are not in the gate out of {here_phase}")
         held = [c for c in current if c.id in self.pending]
-        self.unowned = {c.params.quarter for c in held if isinstance(c.params, k.PilotMembersOwnOkrs)}
-        self.behind = {c.params.quarter for c in held if isinstance(c.params, k.CheckInRate)}
-        self.undecided = {c.params.quarter for c in held if isinstance(c.params, k.OkrDecisions)}
-        for c in held:
-            if isinstance(c.params, k.CeoSupport):
-                self.fading_after = self.ctx.now - timedelta(days=c.params.max_age_days)
+        self.unowned = {p.quarter for p in _params_of(held, k.PilotMembersOwnOkrs)}
+        self.behind = {p.quarter for p in _params_of(held, k.CheckInRate)}
+        self.undecided = {p.quarter for p in _params_of(held, k.OkrDecisions)}
+        for support in _params_of(held, k.CeoSupport):
+            self.fading_after = self.ctx.now - timedelta(days=support.max_age_days)
         for index, phase in enumerate(phases[: here + 1]):
             end = entries[phases[index + 1]] if index < here else self.ctx.now
-            self._phase(_Window(entries[phase], end, index == here), _exit_criteria(self.ctx.playbook, phase))
+            self._phase(_Window(entries[phase], end, index == here), _exit_criteria(playbook, phase))
+            if index < here:
+                self._leave(phase, playbook.spec.transitions_from(phase)[0].trigger, end)
+
+    def _leave(self, phase: str, trigger: str, moment: datetime) -> None:
+        """The transition out of ``phase`` as the API fires it; a refusal means the demo recorded too little."""
+        try:
+            engagements.fire_transition(self.ctx.session, self.ctx.caller, self.catalog, self.ctx.engagement.id,
+                                        trigger, moment)
+        except GateRefused as refused:
+            raise RuntimeError(f"demo engagement {self.ctx.engagement.id}: {refused.detail}") from None
 
     # --- one phase ------------------------------------------------------------------------------------------------
 
     def _phase(self, w: _Window, criteria: list[ResolvedCriterion]) -> None:
-        done: set[tuple[str, int]] = set()
-        for c in criteria:
-            p, held = c.params, w.current and c.id in self.pending
-            if isinstance(p, k.MeetingOutcomes):
-                self._meeting_with_outcomes(w, p)
-            elif isinstance(p, k.CeoSupport) and not held:
-                self._ceo_support(w.at(DAY), p.min_level)
-            elif isinstance(p, k.TrainingCompleted):
-                self._training(w, p, held)
-            elif isinstance(p, k.DraftingGroups | k.DraftingDuration) and ("drafting", 0) not in done:
-                done.add(("drafting", 0))
-                drafting = {x.id for x in criteria if isinstance(x.params, k.DraftingGroups | k.DraftingDuration)}
-                self._drafting(w, criteria, still_drafting=w.current and bool(self.pending & drafting))
-            elif isinstance(p, k.QuarterPlanned | k.PilotMembersOwnOkrs | k.NextQuarterDeadline):
-                n = p.quarter + 1 if isinstance(p, k.NextQuarterDeadline) else p.quarter
-                spans = [_drafting_span(x.params) for x in criteria if isinstance(x.params, k.DraftingDuration)]
-                self._plan(min(w.start + (spans[0] if spans else DAY), w.end), n)
-            elif isinstance(p, k.QuarterEnded | k.CheckInRate | k.MeetingCadence) and ("rhythm", p.quarter) not in done:
-                done.add(("rhythm", p.quarter))
-                self._rhythm(w, p.quarter, criteria)
-            elif isinstance(p, k.QuarterScored | k.OkrDecisions) and ("review", p.quarter) not in done:
-                done.add(("review", p.quarter))
-                self._review(w, p.quarter, criteria)
-            elif isinstance(p, k.InternalCoaches) and not held:
-                self._internal_coaches(w, p)
-            elif isinstance(p, k.OkrMaster) and not held:
-                self._okr_master(w, p)
+        self.recorded.clear()
+        for criterion in criteria:
+            record = _RECORDERS.get(criterion.kind)
+            if record is not None:
+                record(self, w, criterion, criteria)
+
+    def _once(self, activity: str, quarter: int = 0) -> bool:
+        """True the first time ``activity`` (of ``quarter``) is asked for in this phase: the criteria that read
+        the same records (a quarter's rhythm, its review, drafting) have them recorded once."""
+        if (activity, quarter) in self.recorded:
+            return False
+        self.recorded.add((activity, quarter))
+        return True
+
+    def _held(self, w: _Window, criterion: ResolvedCriterion) -> bool:
+        """Deliberately left unmet: a criterion the client names as pending, in the current phase."""
+        return w.current and criterion.id in self.pending
+
+    # --- what each kind of criterion needs recorded ---------------------------------------------------------------
+
+    def _for_meeting_outcomes(self, w: _Window, c: ResolvedCriterion, _: list[ResolvedCriterion]) -> None:
+        self._meeting_with_outcomes(w, _params(c, k.MeetingOutcomes))
+
+    def _for_ceo_support(self, w: _Window, c: ResolvedCriterion, _: list[ResolvedCriterion]) -> None:
+        if not self._held(w, c):
+            self._ceo_support(w.at(DAY), _params(c, k.CeoSupport).min_level)
+
+    def _for_training(self, w: _Window, c: ResolvedCriterion, _: list[ResolvedCriterion]) -> None:
+        self._training(w, _params(c, k.TrainingCompleted), self._held(w, c))
+
+    def _for_drafting(self, w: _Window, _: ResolvedCriterion, criteria: list[ResolvedCriterion]) -> None:
+        if self._once("drafting"):
+            drafting = {x.id for x in criteria if x.kind in ("drafting_groups", "drafting_duration")}
+            self._drafting(w, criteria, still_drafting=w.current and bool(self.pending & drafting))
+
+    def _for_plan(self, w: _Window, c: ResolvedCriterion, criteria: list[ResolvedCriterion]) -> None:
+        quarter = _params(c, k.QuarterPlanned | k.PilotMembersOwnOkrs | k.NextQuarterDeadline).quarter  # type: ignore[arg-type]
+        n = quarter + 1 if c.kind == "next_quarter_deadline" else quarter  # the deadline is the next one's
+        if self._once("plan", n):
+            spans = [_drafting_span(p) for p in _params_of(criteria, k.DraftingDuration)]
+            self._plan(min(w.start + (spans[0] if spans else DAY), w.end), n)
+
+    def _for_rhythm(self, w: _Window, c: ResolvedCriterion, criteria: list[ResolvedCriterion]) -> None:
+        quarter = _params(c, k.QuarterEnded | k.CheckInRate | k.MeetingCadence).quarter  # type: ignore[arg-type]
+        if self._once("rhythm", quarter):
+            self._rhythm(w, quarter, criteria)
+
+    def _for_review(self, w: _Window, c: ResolvedCriterion, criteria: list[ResolvedCriterion]) -> None:
+        quarter = _params(c, k.QuarterScored | k.OkrDecisions).quarter  # type: ignore[arg-type]
+        if self._once("review", quarter):
+            self._review(w, quarter, criteria)
+
+    def _for_internal_coaches(self, w: _Window, c: ResolvedCriterion, _: list[ResolvedCriterion]) -> None:
+        if not self._held(w, c):
+            self._internal_coaches(w, _params(c, k.InternalCoaches))
+
+    def _for_okr_master(self, w: _Window, c: ResolvedCriterion, _: list[ResolvedCriterion]) -> None:
+        if not self._held(w, c):
+            self._okr_master(w, _params(c, k.OkrMaster))
 
     def _clock(self, day: date) -> datetime:
         return datetime.combine(day, self.ctx.now.timetz())
@@ -236,8 +299,8 @@ class _History:
                 notes=f"OKR course, day {day + 1} of {days}."))
 
     def _drafting(self, w: _Window, criteria: list[ResolvedCriterion], still_drafting: bool) -> None:
-        sizes = next(c.params for c in criteria if isinstance(c.params, k.DraftingGroups))
-        span = next((_drafting_span(c.params) for c in criteria if isinstance(c.params, k.DraftingDuration)), DAY)
+        sizes = _params_of(criteria, k.DraftingGroups)[0]
+        span = next((_drafting_span(p) for p in _params_of(criteria, k.DraftingDuration)), DAY)
         people = self.cast.pilot_people
         count = -(-len(people) // sizes.max_size)
         if count == 0 or len(people) // count < sizes.min_size:
@@ -324,7 +387,7 @@ class _History:
         last = min(w.end, self._clock(quarter.ends_on))
         if w.start <= start <= w.end:
             self._ceo_support(start, SUPPORT_LEVELS[-1])  # the CEO launches the quarter
-        interval = next((c.params.interval_days for c in criteria if isinstance(c.params, k.CheckInRate)),
+        interval = next((p.interval_days for p in _params_of(criteria, k.CheckInRate)),
                         self.ctx.rules.check_in_interval_days)
         top = self.ctx.rules.check_in_confidence_max
         okrs = self._okrs(quarter)
@@ -346,9 +409,9 @@ class _History:
                     cycles.record_check_in(self._as_of(moment), quarter, CheckInCreate(
                         key_result_id=kr.id, week_of=moment.date(), value=round(value, 1), author_id=okr.owner_id,
                         confidence=None if top is None else round(top * score, 1)))
-        for c in criteria:
-            if isinstance(c.params, k.MeetingCadence) and c.params.quarter == n:
-                self._meetings(c.params, start, last)
+        for cadence in _params_of(criteria, k.MeetingCadence):
+            if cadence.quarter == n:
+                self._meetings(cadence, start, last)
 
     def _meetings(self, p: k.MeetingCadence, start: datetime, last: datetime) -> None:
         moment = start
@@ -374,7 +437,7 @@ class _History:
         okrs = self._okrs(quarter)
         for position, okr in enumerate(okrs):
             cycles.score_okr(ctx, okr, self._planned_score(position))
-        decisions = next((c.params.decisions for c in criteria if isinstance(c.params, k.OkrDecisions)), [])
+        decisions = next((p.decisions for p in _params_of(criteria, k.OkrDecisions)), [])
         for okr in okrs[:-1] if n in self.undecided else okrs:
             if decisions:
                 cycles.decide_okr(ctx, okr, self._decision(okr.score or 0.0, decisions))
@@ -389,3 +452,27 @@ class _History:
             return "abandon"
         carry = self.ctx.rules.carry_decision
         return carry if carry in decisions else decisions[0]
+
+
+Recorder = Callable[[_History, _Window, ResolvedCriterion, list[ResolvedCriterion]], None]
+
+# What the demo records for each kind of gate criterion. The kinds left out read the organization or the
+# engagement themselves (coach assigned, foundations, pilot departments, headcount, OKR software, pilot completed),
+# which the portfolio sets up before the journey starts.
+_RECORDERS: dict[str, Recorder] = {
+    "meeting_outcomes": _History._for_meeting_outcomes,
+    "ceo_support": _History._for_ceo_support,
+    "training_completed": _History._for_training,
+    "drafting_groups": _History._for_drafting,
+    "drafting_duration": _History._for_drafting,
+    "quarter_planned": _History._for_plan,
+    "pilot_members_own_okrs": _History._for_plan,
+    "next_quarter_deadline": _History._for_plan,
+    "quarter_ended": _History._for_rhythm,
+    "check_in_rate": _History._for_rhythm,
+    "meeting_cadence": _History._for_rhythm,
+    "quarter_scored": _History._for_review,
+    "okr_decisions": _History._for_review,
+    "internal_coaches": _History._for_internal_coaches,
+    "okr_master": _History._for_okr_master,
+}

@@ -9,14 +9,24 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from okr_rollout.auth.caller import Role
+from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.cli.demo.history import Cast, seed_history, timeline
-from okr_rollout.engagements.moves import create_tasks
-from okr_rollout.events import service as events
-from okr_rollout.journey.machine import enter_phase, machine_for
-from okr_rollout.models import Department, Engagement, EngagementCoach, Organization, Person, PersonDepartment
+from okr_rollout.cli.demo.history import Cast, timeline, walk_journey
+from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements.schemas import EngagementCreate
+from okr_rollout.models import Department, Organization, Person
+from okr_rollout.organizations import service as organizations
+from okr_rollout.organizations.schemas import (
+    DepartmentCreate,
+    DepartmentUpdate,
+    OrganizationCreate,
+    PersonCreate,
+    PersonOut,
+)
+
+# Who the demo acts as: an administrator, as the CRM or a coach's office would through the API.
+DEMO = Caller(token_id=0, name="demo", role=Role.admin)
 
 
 @dataclass(frozen=True)
@@ -95,79 +105,57 @@ def demo_logins(session: Session, now: datetime) -> list[tuple[str, str]]:
 
 
 def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None:
+    # The firm's coaches work for no client organization: the API has no way to add them, so they are added here.
     coaches = [Person(name=name, email=f"{name.split()[0].lower()}@coaching.example", roles=["coach"],
                       created_at=now) for name in ("Mei Chen", "David Lin")]
     session.add_all(coaches)
     session.flush()
     for index, client in enumerate(CLIENTS):
         playbook = catalog.current(client.playbook)
-        catalog.pin(session, playbook)
         entered = now - timedelta(days=client.days_in_phase)
         began = timeline(playbook, client.phase, entered)[playbook.spec.start_phase]
-        organization, people, departments = _create_organization(session, index, client, began)
-        engagement = Engagement(organization_id=organization.id, playbook_id=playbook.id,
-                                playbook_version=playbook.version, playbook_sha256=playbook.sha256,
-                                created_at=began, updated_at=now)
-        machine = machine_for(playbook)
-        machine.start(engagement, began)
-        # The demo imports engagements already under way: placed at their phase, as an import would.
-        enter_phase(engagement, client.phase, entered)
-        session.add(engagement)
-        session.flush()
+        organization_id, people, departments = _create_organization(session, index, client, began)
         coach = coaches[index % 2]
-        session.add(EngagementCoach(engagement_id=engagement.id, person_id=coach.id))
-        create_tasks(session, engagement.id, machine.tasks_on_entry(client.phase, entered), entered)
-        events.append(session, type="engagement.imported", actor="system:demo", at=now,
-                      organization_id=organization.id, engagement_id=engagement.id,
-                      payload={"phase": client.phase, "playbook": {"id": playbook.id, "version": playbook.version}})
+        engagement = engagements.create_engagement(session, DEMO, catalog, EngagementCreate(
+            organization_id=organization_id, playbook=playbook.id, playbook_version=playbook.version,
+            coach_ids=[coach.id]), began)
         cast = _cast(coach.id, people, departments, whole_company=not departments)
-        seed_history(session, playbook, engagement, cast, client.pending, client.missing_outcomes, now)
+        walk_journey(session, DEMO, catalog, engagement, cast, phase=client.phase, entered=entered,
+                     pending=client.pending, missing_outcomes=client.missing_outcomes, now=now)
     session.flush()
 
 
 def _create_organization(session: Session, index: int, client: DemoClient, began: datetime
-                         ) -> tuple[Organization, list[Person], list[Department]]:
-    organization = Organization(
+                         ) -> tuple[int, list[PersonOut], list[Department]]:
+    foundations = {"mission": f"Why {client.name} exists: to serve its customers better every year.",
+                   "vision_1y": "Lead our region", "vision_5y": "Lead our market",
+                   "vision_10y": "A name the world knows",
+                   "strategies": ["Focus on fewer products", "Grow through partners"]} if client.foundations else {}
+    organization = organizations.create_organization(session, DEMO, OrganizationCreate(
         name=client.name, headcount=client.headcount, timezone=client.timezone, crm_id=f"demo-{index}",
-        created_at=began, updated_at=began, strategies=[], challenges=["Priorities scattered across teams"],
-    )
-    if client.foundations:
-        organization.mission = f"Why {client.name} exists: to serve its customers better every year."
-        organization.vision_1y = "Lead our region"
-        organization.vision_5y = "Lead our market"
-        organization.vision_10y = "A name the world knows"
-        organization.strategies = ["Focus on fewer products", "Grow through partners"]
-    session.add(organization)
-    session.flush()
-    departments = []
+        challenges=["Priorities scattered across teams"], **foundations), began)
+    departments: list[Department] = []
     if client.playbook == "standard":
-        for name in _DEPARTMENTS[: 3 + index % 4]:
-            departments.append(Department(organization_id=organization.id, name=name,
-                                          is_pilot=name in client.pilots, created_at=began))
-        for name in client.pilots:
-            if name not in {d.name for d in departments}:
-                departments.append(Department(organization_id=organization.id, name=name, is_pilot=True,
-                                              created_at=began))
-        session.add_all(departments)
-        session.flush()
+        names = list(_DEPARTMENTS[: 3 + index % 4])
+        names += [name for name in client.pilots if name not in names]
+        departments = [organizations.create_department(session, DEMO, organization.id, DepartmentCreate(
+            name=name, is_pilot=name in client.pilots), began) for name in names]
     people_count = min(client.headcount, 4 + len(departments) * 4)
     roles = ["ceo"] + ["department_lead"] * len(departments) + ["member"] * people_count
-    people = [Person(organization_id=organization.id, name=f"{client.name.split()[0]} person {n + 1}",
-                     roles=[roles[n] if n < len(roles) else "member"], created_at=began)
-              for n in range(people_count)]
-    session.add_all(people)
-    session.flush()
-    for n, person in enumerate(people[1:]):
-        if departments:
-            department = departments[n % len(departments)]
-            session.add(PersonDepartment(person_id=person.id, department_id=department.id))
-            if n < len(departments):
-                department.lead_id = person.id  # the first person of each department heads it
-    session.flush()
-    return organization, people, departments
+    people = []
+    for n in range(people_count):
+        # Everyone but the CEO belongs to a department, in turn; the first person of each department heads it.
+        membership = [departments[(n - 1) % len(departments)].id] if departments and n else []
+        people.append(organizations.create_person(session, DEMO, organization.id, PersonCreate(
+            name=f"{client.name.split()[0]} person {n + 1}", roles=[roles[n] if n < len(roles) else "member"],
+            department_ids=membership), began))
+    for department, lead in zip(departments, people[1:], strict=False):
+        organizations.update_department(session, DEMO, organization.id, department.id,
+                                        DepartmentUpdate(lead_id=lead.id), began, if_match=lambda _: None)
+    return organization.id, people, departments
 
 
-def _cast(coach_id: int, people: list[Person], departments: list[Department], *, whole_company: bool) -> Cast:
+def _cast(coach_id: int, people: list[PersonOut], departments: list[Department], *, whole_company: bool) -> Cast:
     """Who takes part in the history: in a whole-company rollout everyone, led by the CEO; otherwise the
     pilot departments' people, each department's head first."""
     ceo, staff = people[0], people[1:]
