@@ -80,11 +80,6 @@ class ClockedScheduler(_server.Scheduler):
     def run(self, *args: str) -> None:
         super().run("--clock", str(self.clock), "--ticks", str(self.ticks), *args)
 
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
     def ticked(self) -> dict[datetime, str]:
         """Each time this scheduler has ticked at: active, standby or failed (complete lines only)."""
         content = self.ticks.read_text() if self.ticks.exists() else ""
