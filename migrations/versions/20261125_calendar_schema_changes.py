@@ -1,4 +1,4 @@
-"""calendar schema changes (empty unless that part of issue 7 needs a change of schema)
+"""calendar schema changes (none were needed: kept so that the linear history stays as deployed)
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""webhook schema changes (empty unless that part of issue 7 needs a change of schema)
+"""webhook schema changes (none were needed: kept so that the linear history stays as deployed)
 
 Revision ID: 0005
 Revises: 0004
