@@ -240,7 +240,6 @@ def document_data(session: Session, caller: Caller, catalog: Catalog, engagement
         raise NotFound(f"the playbook has no document {document_id}")
     spec, phase = found
     facts = facts_of(session, [engagement_id], now)[engagement_id]
-    data = DocumentData(form, spec, phase, facts)
     if document_id == "quarter_review":
         quarter = _quarter_of(form, quarter_id)
         if quarter is None:
@@ -250,7 +249,7 @@ def document_data(session: Session, caller: Caller, catalog: Catalog, engagement
                             okrs=cycles.okr_views(session, okrs))
     if document_id == "expansion_readiness_report":
         return DocumentData(form, spec, phase, facts, expansion=expansion(playbook, facts))
-    return data
+    return DocumentData(form, spec, phase, facts)
 
 
 def _quarter_of(form: FormContext, quarter_id: int | None) -> Quarter | None:

@@ -124,6 +124,7 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     phases = sorted({(r.phase_index, r.phase): r.phase_title for r in rows}.items())
     shown = [r for r in rows if (not query.phase or r.phase == query.phase)
              and (not query.attention or r.needs_attention)]
+    total = len(shown)
     if query.sort == "gate":  # the order depends on every gate: evaluate them all first
         shown = _with_next_steps(session, shown, playbooks, now)
     shown = _sorted(shown, query.sort, query.order == "desc")
@@ -133,8 +134,6 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     more = query.limit is not None and len(shown) > query.limit
     if query.sort != "gate":
         page = _with_next_steps(session, page, playbooks, now)
-    total = len([r for r in rows if (not query.phase or r.phase == query.phase)
-                 and (not query.attention or r.needs_attention)])
     return Portfolio(page, total, len(rows), [(phase, title) for (_, phase), title in phases],
                      encode_cursor(_key(page[-1], query.sort), query.sort, query.order) if more else None)
 
