@@ -20,6 +20,7 @@ from okr_rollout.engagements.router import router as engagements_router
 from okr_rollout.imports.router import router as imports_router
 from okr_rollout.notifications.router import router as notifications_router
 from okr_rollout.organizations.router import router as organizations_router
+from okr_rollout.portfolio.router import router as portfolio_router
 from okr_rollout.records.router import router as records_router
 from okr_rollout.settings import Settings, get_settings
 from okr_rollout.versions.router import router as versions_router
@@ -85,6 +86,7 @@ def create_app(
     app.include_router(webhooks_router)
     app.include_router(notifications_router)
     app.include_router(versions_router)
+    app.include_router(portfolio_router)
     install_web(app)
     app.add_middleware(
         BodyLimitAndIdempotency,

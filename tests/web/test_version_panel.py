@@ -3,6 +3,7 @@ applied by a coach (standard v1 in the main directory, v2 in the extra one, as i
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.models import Engagement, Event, User
 from tests.conftest import Clock, Tokens, auth
-from tests.versions._seed import engagement_in
+from tests.versions._seed import engagement_in, finish_task, tasks_by_key
 from tests.versions.conftest import FIXTURES, Dirs, settings_for, start_app
 from tests.web._pages import post_form, text_of
 from tests.web._seed import World, password_hash
@@ -141,3 +142,32 @@ def test_with_one_version_no_newer_one_is_offered(web: TestClient, world: World)
     assert "This is the newest version of the playbook." in text
     assert "/migration?to=" not in page.text and "of this playbook exists" not in text
     csrf_of(page.text)
+
+
+TASK = re.compile(r'<article class="task ([^"]*)" id="task-(\d+)" data-task="([a-z_0-9]+)">')
+
+
+def test_after_a_migration_the_page_shows_the_open_tasks_the_api_lists(
+        pages: TestClient, tokens: Tokens, db: Callable[[], Session], clock: Clock) -> None:
+    """v2 folds pilot_drafting's introduce_okr_software into draft_okrs: the migration closes it as obsolete, and
+    neither the engagement page nor GET /api/v1/engagements/{id} lists it as open any longer."""
+    engagement_id = engagement_in(pages, tokens, db, "pilot_drafting", clock.now)
+    finish_task(pages, tokens.coach, tasks_by_key(db, engagement_id)[("pilot_drafting", "form_drafting_groups")].id)
+    before = {t["key"] for t in pages.get(f"/api/v1/engagements/{engagement_id}",
+                                          headers=auth(tokens.coach)).json()["open_tasks"]}
+    assert "introduce_okr_software" in before
+    migrated = pages.post(f"/api/v1/engagements/{engagement_id}/migrations", json={"to_version": 2},
+                          headers=auth(tokens.coach))
+    assert migrated.status_code == 200, migrated.text
+    assert [t["key"] for t in migrated.json()["plan"]["tasks_obsolete"]] == ["introduce_okr_software"]
+
+    api = pages.get(f"/api/v1/engagements/{engagement_id}", headers=auth(tokens.coach)).json()["open_tasks"]
+    sign_in(pages, COACH_EMAIL)
+    page = pages.get(f"/engagements/{engagement_id}")
+    assert page.status_code == 200
+    shown = TASK.findall(page.text)
+    page_open = [(int(task_id), key) for classes, task_id, key in shown if "done" not in classes.split()]
+    assert page_open == [(t["id"], t["key"]) for t in api]  # the same tasks, in the same order
+    assert {key for _, key in page_open} == {"draft_okrs"}
+    assert [key for classes, _, key in shown if "done" in classes.split()] == ["form_drafting_groups"]
+    assert "introduce_okr_software" not in page.text

@@ -21,6 +21,7 @@ from okr_rollout.records.context import (
     require_people,
     require_person,
 )
+from okr_rollout.records.queries import appointment_of
 from okr_rollout.records.schemas import (
     AppointmentCreate,
     AppointmentUpdate,
@@ -236,3 +237,13 @@ def _appointment_payload(appointment: Appointment) -> dict[str, Any]:
     return {"appointment_id": appointment.id, "person_id": appointment.person_id, "role": appointment.role,
             "trained": appointment.trained, "ready": appointment.ready,
             "trained_on": appointment.trained_on.isoformat() if appointment.trained_on else None}
+
+
+def appoint_or_update(ctx: RecordContext, data: AppointmentCreate) -> Appointment:
+    """Appoint, or change the existing appointment of that person in that role (trained, ready): the page's one
+    form for both."""
+    existing = ctx.session.scalar(appointment_of(ctx.engagement.id, data.person_id, data.role))
+    if existing is None:
+        return appoint(ctx, data)
+    return update_appointment(ctx, existing, AppointmentUpdate(trained=data.trained, trained_on=data.trained_on,
+                                                               ready=data.ready))

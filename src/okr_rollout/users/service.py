@@ -183,6 +183,16 @@ def session_user(session: Session, token: str | None, now: datetime) -> tuple[We
     return web_session, user
 
 
+def person_of(session: Session, user: User | None) -> Person | None:
+    """The person a user is, if any (their organization's internal coach, or an external coach)."""
+    return session.get(Person, user.person_id) if user and user.person_id else None
+
+
+def set_locale(session: Session, user: User, locale: str) -> None:
+    user.locale = locale
+    session.flush()
+
+
 def end_session(session: Session, token: str | None) -> None:
     if token:
         session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))

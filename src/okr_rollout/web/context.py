@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Request, Response
@@ -21,11 +21,13 @@ from okr_rollout.api.deps import get_session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import ProblemError
-from okr_rollout.models import Person, User, WebSession
 from okr_rollout.settings import Settings
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
 from okr_rollout.web.templating import render
+
+if TYPE_CHECKING:  # the user, their person and their web session come from the users service
+    from okr_rollout.models import Person, User, WebSession
 
 SESSION_COOKIE = "okr_session"
 CSRF_COOKIE = "okr_csrf"
@@ -111,7 +113,7 @@ def get_web(request: Request, session: SessionForPage) -> Web:
     now = clock()
     found = users.session_user(session, request.cookies.get(SESSION_COOKIE), now)
     web_session, user = found if found else (None, None)
-    person = session.get(Person, user.person_id) if user and user.person_id else None
+    person = users.person_of(session, user)
     locale = _locale(request, user, person)
     request.state.web_locale = locale
     anonymous = request.cookies.get(CSRF_COOKIE) or ""

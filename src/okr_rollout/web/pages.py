@@ -6,16 +6,16 @@ from datetime import timedelta
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Response
-from sqlalchemy import select
 
-from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound
-from okr_rollout.journey.facts_loader import load_facts
-from okr_rollout.journey.machine import CriterionOutcome, machine_for
-from okr_rollout.models import Department, Organization, Task
+from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.playbooks.diagram import mermaid
+from okr_rollout.portfolio import engagement as engagement_views
+from okr_rollout.portfolio import service as portfolio_service
+from okr_rollout.portfolio.engagement import EngagementView
+from okr_rollout.portfolio.service import SORTS, PortfolioQuery, Sort
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
 from okr_rollout.web import labels, views
@@ -29,34 +29,22 @@ HISTORY_LENGTH = 40
 @router.get("/portfolio")
 def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, sort: str = "organization",
               order: str = "asc") -> Response:
-    caller = web.caller
-    rows = views.portfolio(web.session, caller, web.catalog, web.now, timedelta(days=web.settings.web_idle_days))
-    phases = sorted({(r.phase_index, r.phase): r.phase_title for r in rows}.items())
-    shown = [r for r in rows if (not phase or r.phase == phase) and (not attention or r.needs_attention)]
-    sort = sort if sort in views.SORTS else "organization"
-    shown = views.sort_rows(shown, sort, order == "desc")
-    return page(web, "portfolio.html", rows=shown, total=len(rows), phases=[(k[1], t) for k, t in phases],
-                phase=phase or "", attention=attention, sort=sort, order="desc" if order == "desc" else "asc",
-                sorts=views.SORTS, attention_labels=labels.ATTENTION)
+    chosen: Sort = "organization"
+    for known in SORTS:
+        if known == sort:
+            chosen = known
+    descending = order == "desc"
+    result = portfolio_service.portfolio(
+        web.session, web.caller, web.catalog, web.now, timedelta(days=web.settings.web_idle_days),
+        PortfolioQuery(phase=phase or None, attention=attention, sort=chosen, order="desc" if descending else "asc"))
+    return page(web, "portfolio.html", rows=result.rows, total=result.visible, phases=result.phases,
+                phase=phase or "", attention=attention, sort=chosen, order="desc" if descending else "asc",
+                sorts=SORTS, attention_labels=labels.ATTENTION)
 
 
-def engagement_view(web: Web, engagement_id: int) -> views.EngagementView:
-    engagement = visible_engagement(web.session, web.caller, engagement_id)
-    organization = web.session.get(Organization, engagement.organization_id)
-    assert organization is not None
-    playbook = web.catalog.pinned(web.session, engagement.playbook_sha256)
-    facts = load_facts(web.session.connection(), [engagement.id], web.now)[engagement.id]
-    readiness = machine_for(playbook).readiness(facts)
-    departments = list(web.session.scalars(select(Department).where(
-        Department.organization_id == organization.id).order_by(Department.name)))
-    return views.EngagementView(
-        engagement=engagement, organization=organization, playbook=playbook, facts=facts,
-        tasks=views.current_tasks(web.session, engagement), transitions=list(readiness.transitions),
-        history=views.history(web.session, engagement.id, HISTORY_LENGTH), departments=departments,
-        people=views.people_names(web.session, organization.id, facts.coach_ids),
-        diagram=views.diagram(playbook, engagement.phase),
-        mermaid=mermaid(playbook.spec, current=engagement.phase, locale=web.locale),
-        documents=views.documents(playbook))
+def engagement_view(web: Web, engagement_id: int) -> EngagementView:
+    return engagement_views.engagement_view(web.session, web.caller, web.catalog, engagement_id, web.now,
+                                            HISTORY_LENGTH)
 
 
 @router.get("/engagements/{engagement_id}")
@@ -72,7 +60,9 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
     def record_url(criterion: CriterionOutcome) -> str | None:
         return record_link(engagement_id, criterion, back)
 
-    return page(web, "engagement.html", view=view, refusal=refusal, record_url=record_url,
+    return page(web, "engagement.html", view=view, diagram=views.diagram(view.playbook, view.engagement.phase),
+                mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale),
+                refusal=refusal, record_url=record_url,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
                 may_fire=web.caller.may_fire_transitions, back=back,
                 migrated=migrated if migrated == view.engagement.playbook_version else None,
@@ -80,7 +70,7 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 phase_title=phase_title, newer_versions=newer_versions(web, view))
 
 
-def newer_versions(web: Web, view: views.EngagementView) -> list[int]:
+def newer_versions(web: Web, view: EngagementView) -> list[int]:
     """The versions of the engagement's playbook above the one it is pinned to, oldest first."""
     pinned = view.engagement.playbook_version
     return [v for v in web.catalog.registry.versions(view.engagement.playbook_id) if v > pinned]
@@ -100,7 +90,7 @@ def record_link(engagement_id: int, criterion: CriterionOutcome, back: str) -> s
     return f"/engagements/{engagement_id}/records/{slug}?{urlencode(query, safe='/')}"
 
 
-def _known(view: views.EngagementView, phase: object) -> bool:
+def _known(view: EngagementView, phase: object) -> bool:
     return isinstance(phase, str) and any(p.id == phase for p in view.playbook.spec.phases)
 
 
@@ -120,17 +110,16 @@ def fire_transition(web: WebDep, form: FormDep, engagement_id: int) -> Response:
     return redirect(web, f"/engagements/{engagement_id}?moved={quote(source)}")
 
 
-def _task(web: Web, engagement_id: int, task_id: int) -> Task:
-    task = engagements.visible_task(web.session, web.caller, task_id)
-    if task.engagement_id != engagement_id:
+def _same_engagement(engagement_id: int, task_engagement_id: int, task_id: int) -> None:
+    if task_engagement_id != engagement_id:
         raise NotFound(f"engagement {engagement_id} has no task {task_id}")
-    return task
 
 
 @router.post("/engagements/{engagement_id}/tasks/{task_id}/checklist/{item_id}")
 def check_item(web: WebDep, form: FormDep, engagement_id: int, task_id: int, item_id: int) -> Response:
     check_csrf(web, form)
-    task = _task(web, engagement_id, task_id)
+    task = engagements.visible_task(web.session, web.caller, task_id)
+    _same_engagement(engagement_id, task.engagement_id, task_id)
     engagements.check_item(web.session, web.caller, task, item_id, form.get("checked") == "1", web.now)
     return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")
 
@@ -138,7 +127,8 @@ def check_item(web: WebDep, form: FormDep, engagement_id: int, task_id: int, ite
 @router.post("/engagements/{engagement_id}/tasks/{task_id}/done")
 def mark_done(web: WebDep, form: FormDep, engagement_id: int, task_id: int) -> Response:
     check_csrf(web, form)
-    task = _task(web, engagement_id, task_id)
+    task = engagements.visible_task(web.session, web.caller, task_id)
+    _same_engagement(engagement_id, task.engagement_id, task_id)
     engagements.update_task(web.session, web.caller, task, TaskUpdate(done=form.get("done") == "1"), web.now)
     return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")
 
@@ -150,10 +140,8 @@ def mark_done(web: WebDep, form: FormDep, engagement_id: int, task_id: int) -> R
 def migration_page(web: WebDep, engagement_id: int, to: int) -> Response:
     """The dry run of moving the engagement to version ``to``: what would change, before a coach applies it."""
     caller = web.caller
-    engagement = visible_engagement(web.session, caller, engagement_id)
-    organization = web.session.get(Organization, engagement.organization_id)
-    assert organization is not None
-    old = web.catalog.pinned(web.session, engagement.playbook_sha256)
+    engagement, organization, old = engagement_views.engagement_with_organization(web.session, caller, web.catalog,
+                                                                                   engagement_id)
     plan, new, refusal = None, None, None
     try:
         prepared = versions.prepare(web.session, web.catalog, engagement, to, {}, web.now)

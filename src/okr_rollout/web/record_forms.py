@@ -8,11 +8,9 @@ from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.schemas import CheckInCreate, DecisionUpdate, OkrCreate, QuarterCreate, ScoreUpdate
-from okr_rollout.models import Appointment, Department, KeyResult, Okr, Organization, Person, Quarter
 from okr_rollout.organizations import service as organizations
 from okr_rollout.organizations.schemas import (
     DepartmentCreate,
@@ -22,11 +20,10 @@ from okr_rollout.organizations.schemas import (
     PersonRole,
 )
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
+from okr_rollout.portfolio.engagement import FormContext
 from okr_rollout.records import service as records
-from okr_rollout.records.context import RecordContext
 from okr_rollout.records.schemas import (
     AppointmentCreate,
-    AppointmentUpdate,
     CeoSupportCreate,
     DraftingGroupCreate,
     MeetingCreate,
@@ -35,18 +32,6 @@ from okr_rollout.records.schemas import (
 from okr_rollout.web import i18n, labels
 from okr_rollout.web.forms import Choice, Field, Values
 from okr_rollout.web.labels import N_
-
-
-@dataclass
-class FormContext:
-    ctx: RecordContext
-    organization: Organization
-    people: list[Person]  # of the organization
-    coaches: list[Person]  # the engagement's external coaches
-    departments: list[Department]
-    quarters: list[Quarter]
-    okrs: list[Okr]
-    key_results: list[KeyResult]
 
 
 @dataclass(frozen=True)
@@ -151,18 +136,6 @@ def _appointment_fields(fc: FormContext) -> list[Field]:
         Field("trained_on", N_("Trained on"), "date"),
         Field("ready", N_("Ready (OKR Master)"), "checkbox"),
     ]
-
-
-def _save_appointment(fc: FormContext, data: AppointmentCreate, values: Values) -> None:
-    """Appoint, or change the existing appointment of that person in that role (trained, ready)."""
-    existing = fc.ctx.session.scalar(select(Appointment).where(
-        Appointment.engagement_id == fc.ctx.engagement.id, Appointment.person_id == data.person_id,
-        Appointment.role == data.role))
-    if existing is None:
-        records.appoint(fc.ctx, data)
-    else:
-        records.update_appointment(fc.ctx, existing, AppointmentUpdate(trained=data.trained,
-                                                                       trained_on=data.trained_on, ready=data.ready))
 
 
 def _quarter_fields(fc: FormContext) -> list[Field]:
@@ -331,7 +304,7 @@ FORMS = {form.slug: form for form in (
     RecordForm("drafting-group", N_("Record a drafting group"), _drafting_fields, DraftingGroupCreate,
                lambda fc, data, values: records.record_drafting_group(fc.ctx, data), _today),
     RecordForm("appointment", N_("Appoint an internal coach or the OKR Master"), _appointment_fields,
-               AppointmentCreate, _save_appointment),
+               AppointmentCreate, lambda fc, data, values: records.appoint_or_update(fc.ctx, data)),
     RecordForm("quarter", N_("Add a quarter"), _quarter_fields, QuarterCreate,
                lambda fc, data, values: cycles.create_quarter(fc.ctx, data)),
     RecordForm("okr", N_("Add an OKR"), _okr_fields, _OkrForm, _save_okr,

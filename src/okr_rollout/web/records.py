@@ -6,58 +6,20 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Response
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from okr_rollout.errors import NotFound, ProblemError
-from okr_rollout.models import (
-    Appointment,
-    CeoSupportStatement,
-    Department,
-    DraftingGroup,
-    EngagementCoach,
-    KeyResult,
-    Meeting,
-    Okr,
-    Organization,
-    Person,
-    Quarter,
-    TrainingSession,
-)
-from okr_rollout.records.context import context
-from okr_rollout.records.service import Record as RecordModel
+from okr_rollout.portfolio import engagement as engagement_views
+from okr_rollout.portfolio.engagement import FormContext
 from okr_rollout.web import forms, labels
 from okr_rollout.web.context import PostedFormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
-from okr_rollout.web.record_forms import FORMS, FormContext, RecordForm
+from okr_rollout.web.record_forms import FORMS, RecordForm
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 RECENT = 20
 
 
 def form_context(web: Web, engagement_id: int) -> FormContext:
-    ctx = context(web.session, web.caller, web.catalog, engagement_id, web.now)
-    session = web.session
-    organization = session.get(Organization, ctx.engagement.organization_id)
-    assert organization is not None
-    quarters = list(session.scalars(select(Quarter).where(Quarter.engagement_id == engagement_id)
-                                    .order_by(Quarter.starts_on, Quarter.id)))
-    okrs = list(session.scalars(select(Okr).where(Okr.engagement_id == engagement_id).order_by(Okr.id)))
-    return FormContext(
-        ctx=ctx, organization=organization,
-        people=list(session.scalars(select(Person).where(Person.organization_id == organization.id)
-                                    .order_by(Person.name, Person.id))),
-        coaches=list(session.scalars(select(Person).join(EngagementCoach, EngagementCoach.person_id == Person.id)
-                                     .where(EngagementCoach.engagement_id == engagement_id).order_by(Person.name))),
-        departments=list(session.scalars(select(Department).where(Department.organization_id == organization.id)
-                                         .order_by(Department.name))),
-        quarters=quarters, okrs=okrs,
-        key_results=list(session.scalars(select(KeyResult).where(KeyResult.engagement_id == engagement_id)
-                                         .order_by(KeyResult.id))),
-    )
-
-
-def _latest(web: Web, model: type[RecordModel], engagement_id: int) -> list[RecordModel]:
-    return list(web.session.scalars(select(model).where(model.engagement_id == engagement_id)
-                                    .order_by(model.id.desc()).limit(RECENT)))
+    return engagement_views.form_context(web.session, web.caller, web.catalog, engagement_id, web.now)
 
 
 def _form(slug: str) -> RecordForm:
@@ -70,13 +32,8 @@ def _form(slug: str) -> RecordForm:
 @router.get("/engagements/{engagement_id}/records")
 def records_page(web: WebDep, engagement_id: int, saved: str | None = None) -> Response:
     fc = form_context(web, engagement_id)
-    recent = {"meetings": _latest(web, Meeting, engagement_id),
-              "support": _latest(web, CeoSupportStatement, engagement_id),
-              "training": _latest(web, TrainingSession, engagement_id),
-              "drafting": _latest(web, DraftingGroup, engagement_id),
-              "appointments": _latest(web, Appointment, engagement_id)}
-    names = {p.id: p.name for p in [*fc.people, *fc.coaches]}
-    return page(web, "records/index.html", fc=fc, forms=FORMS, recent=recent, names=names,
+    recent = engagement_views.recent_records(web.session, engagement_id, RECENT)
+    return page(web, "records/index.html", fc=fc, forms=FORMS, recent=recent, names=fc.names,
                 saved=FORMS[saved].title if saved in FORMS else None, labels=labels,
                 departments={d.id: d.name for d in fc.departments})
 

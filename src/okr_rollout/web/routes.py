@@ -96,8 +96,7 @@ def switch_locale(web: WebDep, form: FormDep) -> Response:
     check_csrf(web, form)
     chosen = i18n.supported(str(form.get("locale") or "")) or i18n.DEFAULT
     if web.user is not None:
-        web.user.locale = chosen
-        web.session.flush()
+        users.set_locale(web.session, web.user, chosen)
     web.set_cookie(LOCALE_COOKIE, chosen, LOCALE_COOKIE_SECONDS)
     return redirect(web, safe_next(str(form.get("next") or ""), home_of(web)))
 

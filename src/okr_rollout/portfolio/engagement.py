@@ -1,0 +1,261 @@
+"""The read models of one engagement, for its pages and for any API that shows the same: the engagement view
+(readiness, the phase's tasks, history, organization facts), the internal coach's readiness to expand, each
+document's data and what the record forms offer to choose from.
+
+They sit beside the portfolio rather than in ``engagements``, ``records`` or ``cycles`` because each combines
+several of those domains (and the journey's gates) without owning any of their data or rules: the open tasks
+are ``engagements.queries.open_tasks``, visibility is ``auth.visibility``, the records' and cycles' reads are in
+their own ``queries.py``. Facts and gates come through ``portfolio.service`` (``facts_of``, ``readiness_of``,
+``evaluate``), the one place that calls the journey.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Caller
+from okr_rollout.auth.visibility import engagement_visibility, visible_engagement
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.cycles import queries as cycle_queries
+from okr_rollout.cycles import service as cycles
+from okr_rollout.cycles.review import quarter_review
+from okr_rollout.cycles.schemas import OkrOut, QuarterReview
+from okr_rollout.engagements.queries import open_tasks
+from okr_rollout.errors import NotFound
+from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.machine import TransitionReadiness
+from okr_rollout.models import (
+    Appointment,
+    CeoSupportStatement,
+    Department,
+    DraftingGroup,
+    Engagement,
+    KeyResult,
+    Meeting,
+    Okr,
+    Organization,
+    Person,
+    Quarter,
+    Task,
+    TrainingSession,
+)
+from okr_rollout.playbooks import LoadedPlaybook
+from okr_rollout.playbooks.schema import Document, LocalizedText, Phase
+from okr_rollout.portfolio import queries
+from okr_rollout.portfolio.service import evaluate, facts_of, readiness_of
+from okr_rollout.records import queries as record_queries
+from okr_rollout.records.context import RecordContext, context
+
+# --- the engagement page ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventView:
+    id: int
+    type: str
+    actor: str
+    at: datetime
+    payload: dict[str, object]
+
+
+@dataclass(frozen=True)
+class EngagementView:
+    engagement: Engagement
+    organization: Organization
+    playbook: LoadedPlaybook
+    facts: EngagementFacts
+    tasks: list[Task]  # the phase's open tasks (as the API lists them), then those done
+    transitions: list[TransitionReadiness]
+    history: list[EventView]
+    departments: list[Department]
+    people: dict[int, str]
+    documents: list[tuple[str, LocalizedText, LocalizedText]]  # (document id, its title, its phase's title)
+
+
+def engagement_with_organization(session: Session, caller: Caller, catalog: Catalog, engagement_id: int
+                                 ) -> tuple[Engagement, Organization, LoadedPlaybook]:
+    """An engagement the caller sees (else 404), its organization and the playbook version it is pinned to."""
+    engagement = visible_engagement(session, caller, engagement_id)
+    organization = session.get(Organization, engagement.organization_id)
+    assert organization is not None  # a foreign key
+    return engagement, organization, catalog.pinned(session, engagement.playbook_sha256)
+
+
+def engagement_view(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, now: datetime,
+                    history_length: int) -> EngagementView:
+    engagement, organization, playbook = engagement_with_organization(session, caller, catalog, engagement_id)
+    facts = facts_of(session, [engagement.id], now)[engagement.id]
+    return EngagementView(
+        engagement=engagement, organization=organization, playbook=playbook, facts=facts,
+        tasks=phase_tasks(session, engagement.id), transitions=list(readiness_of(playbook, facts).transitions),
+        history=[EventView(e.id, e.type, e.actor, e.occurred_at, dict(e.payload))
+                 for e in session.scalars(queries.history(engagement.id, history_length))],
+        departments=list(session.scalars(queries.departments_of(organization.id))),
+        people=dict(session.execute(queries.names_of_people(organization.id, facts.coach_ids)).all()),
+        documents=documents_of(playbook))
+
+
+def phase_tasks(session: Session, engagement_id: int) -> list[Task]:
+    """The current phase's open tasks, the very list the API shows, then the ones done (of a task entered again
+    in a later round, the latest)."""
+    open_ = list(session.scalars(open_tasks(engagement_id)).unique())
+    keys = {task.task_key for task in open_}
+    done: dict[str, Task] = {}
+    for task in session.scalars(queries.done_tasks_of_current_phase(engagement_id)):
+        if task.task_key not in keys:
+            done[task.task_key] = task
+    return [*open_, *sorted(done.values(), key=lambda t: (t.due_at, t.id))]
+
+
+def documents_of(playbook: LoadedPlaybook) -> list[tuple[str, LocalizedText, LocalizedText]]:
+    """(document id, its title, the title of the phase it belongs to), in journey order."""
+    return [(d.id, d.title, p.title) for p in playbook.spec.phases for d in p.documents]
+
+
+# --- readiness to expand ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """How far an engagement is from the playbook's final phase (expansion), judged on today's facts."""
+
+    trigger: str
+    destination: Phase
+    gate: TransitionReadiness
+    phases_left: list[Phase]
+
+
+def expansion(playbook: LoadedPlaybook, facts: EngagementFacts) -> Expansion | None:
+    spec = playbook.spec
+    finals = {p.id for p in spec.phases if p.final}
+    transition = next((t for t in spec.transitions if t.dest in finals), None)
+    if transition is None:
+        return None
+    order = [p.id for p in spec.phases]
+    here = order.index(facts.phase) if facts.phase in order else 0
+    there = order.index(transition.dest)
+    gate = evaluate(playbook, facts, transition.source, transition.trigger)
+    return Expansion(transition.trigger, spec.phase(transition.dest), gate, list(spec.phases[here + 1:there + 1]))
+
+
+@dataclass(frozen=True)
+class ReadinessItem:
+    engagement: Engagement
+    organization: Organization
+    playbook: LoadedPlaybook
+    phase: Phase
+    expansion: Expansion | None
+    tasks: list[Task]  # open tasks, without their checklists
+
+
+def readiness_overview(session: Session, caller: Caller, catalog: Catalog, now: datetime) -> list[ReadinessItem]:
+    """Every engagement the caller sees and how ready it is to expand, in a fixed number of statements."""
+    rows = session.execute(queries.visible_engagements_with_organization(engagement_visibility(caller))).all()
+    ids = [engagement.id for engagement, _ in rows]
+    facts = facts_of(session, ids, now)
+    tasks: dict[int, list[Task]] = {engagement_id: [] for engagement_id in ids}
+    if ids:
+        for task in session.scalars(queries.open_tasks_of(ids)):
+            tasks[task.engagement_id].append(task)
+    items = []
+    for engagement, organization in rows:
+        playbook = catalog.pinned(session, engagement.playbook_sha256)
+        items.append(ReadinessItem(engagement, organization, playbook, playbook.phase(engagement.phase),
+                                   expansion(playbook, facts[engagement.id]), tasks[engagement.id]))
+    return items
+
+
+# --- the record forms and the documents ---------------------------------------------------------------------------
+
+
+@dataclass
+class FormContext:
+    """What the record forms and the documents of an engagement offer and show."""
+
+    ctx: RecordContext
+    organization: Organization
+    people: list[Person]  # of the organization
+    coaches: list[Person]  # the engagement's external coaches
+    departments: list[Department]
+    quarters: list[Quarter]
+    okrs: list[Okr]
+    key_results: list[KeyResult]
+
+    @property
+    def names(self) -> dict[int, str]:
+        return {p.id: p.name for p in [*self.people, *self.coaches]}
+
+
+def form_context(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, now: datetime
+                 ) -> FormContext:
+    """Anyone who sees the engagement may record on it (else 404)."""
+    ctx = context(session, caller, catalog, engagement_id, now)
+    organization = session.get(Organization, ctx.engagement.organization_id)
+    assert organization is not None  # a foreign key
+    return FormContext(
+        ctx=ctx, organization=organization,
+        people=list(session.scalars(queries.people_of(organization.id))),
+        coaches=list(session.scalars(queries.coaches_of(engagement_id))),
+        departments=list(session.scalars(queries.departments_of(organization.id))),
+        quarters=cycles.quarters_of(session, engagement_id),
+        okrs=list(session.scalars(cycle_queries.okrs_of_engagement(engagement_id))),
+        key_results=list(session.scalars(cycle_queries.key_results_of_engagement(engagement_id))),
+    )
+
+
+def recent_records(session: Session, engagement_id: int, limit: int) -> dict[str, Sequence[Any]]:
+    """The latest records of each kind, newest first."""
+    def latest(model: type[record_queries.AnyRecord]) -> list[record_queries.AnyRecord]:
+        return list(session.scalars(record_queries.latest_records(model, engagement_id, limit)))
+
+    return {"meetings": latest(Meeting), "support": latest(CeoSupportStatement), "training": latest(TrainingSession),
+            "drafting": latest(DraftingGroup), "appointments": latest(Appointment)}
+
+
+@dataclass(frozen=True)
+class DocumentData:
+    """What a document of the playbook shows: the engagement's facts, and for some documents more."""
+
+    form: FormContext
+    spec: Document
+    phase: Phase
+    facts: EngagementFacts
+    quarter: Quarter | None = None  # the quarter review: the quarter reviewed
+    review: QuarterReview | None = None
+    okrs: list[OkrOut] | None = None
+    expansion: Expansion | None = None  # the expansion readiness report
+
+
+def document_data(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, document_id: str,
+                  now: datetime, quarter_id: int | None = None) -> DocumentData:
+    form = form_context(session, caller, catalog, engagement_id, now)
+    playbook = form.ctx.playbook
+    found = next(((d, p) for p in playbook.spec.phases for d in p.documents if d.id == document_id), None)
+    if found is None:
+        raise NotFound(f"the playbook has no document {document_id}")
+    spec, phase = found
+    facts = facts_of(session, [engagement_id], now)[engagement_id]
+    if document_id == "quarter_review":
+        quarter = _quarter_of(form, quarter_id)
+        if quarter is None:
+            return DocumentData(form, spec, phase, facts, okrs=[])
+        okrs = list(session.scalars(cycle_queries.okrs_of_quarter(quarter.id)))
+        return DocumentData(form, spec, phase, facts, quarter=quarter, review=quarter_review(form.ctx, quarter),
+                            okrs=cycles.okr_views(session, okrs))
+    if document_id == "expansion_readiness_report":
+        return DocumentData(form, spec, phase, facts, expansion=expansion(playbook, facts))
+    return DocumentData(form, spec, phase, facts)
+
+
+def _quarter_of(form: FormContext, quarter_id: int | None) -> Quarter | None:
+    """The quarter asked for, else the last one that has ended (the one to review), else the latest."""
+    if quarter_id is not None:
+        return cycles.get_quarter(form.ctx.session, form.ctx.engagement.id, quarter_id)
+    ended = [q for q in form.quarters if q.ends_on < form.ctx.today]
+    chosen = ended or form.quarters
+    return chosen[-1] if chosen else None

@@ -1,0 +1,51 @@
+"""/api/v1/portfolio: the coach's home page as JSON (thin: parse, call the service, shape)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from okr_rollout.api.deps import CallerDep, CatalogDep, Cursor, Limit, NowDep, SessionDep, get_settings_dep
+from okr_rollout.api.problems import COMMON_RESPONSES
+from okr_rollout.engagements.schemas import Localized
+from okr_rollout.portfolio import service
+from okr_rollout.portfolio.schemas import NextStepOut, PortfolioPage, PortfolioRowOut
+from okr_rollout.portfolio.service import Order, PortfolioQuery, PortfolioRow, Sort
+from okr_rollout.settings import Settings
+
+router = APIRouter(tags=["portfolio"], responses=COMMON_RESPONSES)
+
+
+def row_out(row: PortfolioRow) -> PortfolioRowOut:
+    step = row.next_step
+    return PortfolioRowOut(
+        engagement_id=row.engagement_id, organization_id=row.organization_id, organization=row.organization,
+        timezone=row.timezone, phase=row.phase,
+        phase_title=Localized(en=row.phase_title.en, zh_tw=row.phase_title.zh_tw), days_in_phase=row.days_in_phase,
+        next_step=NextStepOut(
+            trigger=step.trigger, destination=step.dest,
+            title=Localized(en=step.title.en, zh_tw=step.title.zh_tw) if step.title else None,
+            allowed=step.allowed, passed=step.passed_count, total=len(step.criteria)) if step else None,
+        overdue_tasks=row.overdue, next_due_at=row.next_due, last_activity_at=row.last_activity,
+        attention=list(row.attention))
+
+
+@router.get("/api/v1/portfolio", response_model=PortfolioPage)
+def get_portfolio(
+    settings: Annotated[Settings, Depends(get_settings_dep)], session: SessionDep, caller: CallerDep,
+    catalog: CatalogDep, now: NowDep,
+    limit: Limit = 50, cursor: Cursor = None,
+    phase: Annotated[str | None, Query(max_length=64, description="Only engagements in this phase.")] = None,
+    attention: Annotated[bool, Query(description="Only engagements that need attention.")] = False,
+    sort: Annotated[Sort, Query(description="What the rows are ordered by.")] = "organization",
+    order: Annotated[Order, Query(description="Ascending or descending.")] = "asc",
+) -> PortfolioPage:
+    """One row per engagement the caller sees, as on the portfolio page: its phase, days in it, the next gate,
+    overdue tasks, the next due date, the last activity and why it needs attention."""
+    idle = timedelta(days=settings.web_idle_days)
+    result = service.portfolio(session, caller, catalog, now, idle, PortfolioQuery(
+        phase=phase, attention=attention, sort=sort, order=order, cursor=cursor, limit=limit))
+    return PortfolioPage(items=[row_out(row) for row in result.rows], next_cursor=result.next_cursor,
+                         total=result.total)

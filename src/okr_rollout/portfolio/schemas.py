@@ -1,0 +1,43 @@
+"""The portfolio as the API shows it: the rows of the coach's home page, one page at a time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from okr_rollout.engagements.schemas import Localized
+from okr_rollout.portfolio.service import Attention
+
+
+class NextStepOut(BaseModel):
+    """The first transition out of the engagement's phase and how far its gate is from opening."""
+
+    trigger: str
+    destination: str
+    title: Localized | None
+    allowed: bool
+    passed: int = Field(description="Criteria that pass.")
+    total: int = Field(description="Criteria of the gate.")
+
+
+class PortfolioRowOut(BaseModel):
+    engagement_id: int
+    organization_id: int
+    organization: str = Field(description="The organization's name.")
+    timezone: str
+    phase: str
+    phase_title: Localized
+    days_in_phase: int
+    next_step: NextStepOut | None = Field(description="None in the final phase.")
+    overdue_tasks: int = Field(description="Open tasks of the current phase past their due date.")
+    next_due_at: datetime | None = Field(description="The soonest due date of the phase's open tasks.")
+    last_activity_at: datetime | None = Field(description="When the engagement's latest event happened.")
+    attention: list[Attention] = Field(
+        description="Why the engagement needs attention: overdue tasks, or no activity for a while.")
+
+
+class PortfolioPage(BaseModel):
+    items: list[PortfolioRowOut]
+    next_cursor: str | None
+    total: int = Field(description="Rows matching the filters, on every page.")
