@@ -19,8 +19,8 @@ from okr_rollout.cycles.schemas import (
     ScoreDistribution,
 )
 from okr_rollout.cycles.service import check_ins_of, quarter_out
-from okr_rollout.journey.checks.cycle import SCORE_TOLERANCE, check_in_coverage
 from okr_rollout.journey.facts import QuarterFacts
+from okr_rollout.journey.scoring import SCORE_TOLERANCE, check_in_coverage
 from okr_rollout.models import Department, KeyResult, Okr, Person, Quarter
 from okr_rollout.records.context import RecordContext
 

@@ -19,7 +19,7 @@ from okr_rollout.cycles.schemas import (
     QuarterOut,
 )
 from okr_rollout.errors import Conflict, NotFound
-from okr_rollout.journey.checks.cycle import SCORE_TOLERANCE
+from okr_rollout.journey.scoring import SCORE_TOLERANCE
 from okr_rollout.models import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.records.context import (
     RecordContext,

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.cycles.rules import RecordRules
 from okr_rollout.errors import Unprocessable
 from okr_rollout.events import service as events
 from okr_rollout.models import Department, Engagement, EngagementCoach, Organization, Person
 from okr_rollout.playbooks import LoadedPlaybook
+from okr_rollout.records.rules import RecordRules
 
 
 @dataclass(frozen=True)
