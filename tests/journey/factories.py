@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from okr_rollout.journey.criteria import CriterionResult
 from okr_rollout.journey.facts import (
     AppointmentFacts,
     CeoSupportFacts,
@@ -27,7 +28,6 @@ from okr_rollout.journey.facts import (
     QuarterFacts,
     TrainingSessionFacts,
 )
-from okr_rollout.journey.gates import CriterionResult
 
 NOW = datetime(2025, 3, 15, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from icalendar import Calendar, Event, vRecur
 
 from okr_rollout.calendar import texts
-from okr_rollout.cycles.rules import RecordRules
 from okr_rollout.journey.facts import DepartmentFacts, EngagementFacts, PersonFacts, QuarterFacts
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.playbooks.kinds import WEEKDAYS, MeetingCadence
+from okr_rollout.records.rules import RecordRules
 
 UID_DOMAIN = "okr-rollout"
 PRODID = "-//okr-rollout//calendar feed//EN"

@@ -11,18 +11,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import hash_token
 from okr_rollout.auth.visibility import visible_engagement, visible_organization
-from okr_rollout.calendar import feed, texts
+from okr_rollout.calendar import feed, queries, texts
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import NotFound
 from okr_rollout.events import service as events
 from okr_rollout.journey.facts_loader import load_facts
-from okr_rollout.models import Engagement, Organization, Person
+from okr_rollout.models import Organization, Person
 
 FEED_TOKEN_PREFIX = "cal_"
 FEED_PATH = "/api/v1/calendar/{token}.ics"
@@ -59,8 +58,7 @@ def person_calendar(session: Session, catalog: Catalog, raw_token: str, now: dat
     if organization is None:
         raise NotFound("no calendar feed here")
     locale = texts.negotiate_locale(lang, None, person.locale)
-    engagements = list(session.scalars(
-        select(Engagement).where(Engagement.organization_id == organization.id).order_by(Engagement.id)))
+    engagements = list(session.scalars(queries.engagements_of(organization.id)))
     entries: list[feed.Entry] = []
     if engagements:
         facts = load_facts(session.connection(), [e.id for e in engagements], now)
@@ -112,7 +110,7 @@ def _person_of(session: Session, caller: Caller, organization_id: int, person_id
 def _person_by_token(session: Session, raw_token: str) -> Person:
     person = None
     if raw_token.startswith(FEED_TOKEN_PREFIX):
-        person = session.scalar(select(Person).where(Person.calendar_token == hash_token(raw_token)))
+        person = session.scalar(queries.person_with_feed(hash_token(raw_token)))
     if person is None or person.organization_id is None:
         # The same answer for a malformed, unknown or rotated token: nothing tells them apart.
         raise NotFound("no calendar feed here")

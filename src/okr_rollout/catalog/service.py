@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from okr_rollout.catalog import queries
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.models import Engagement, PlaybookSnapshot
 from okr_rollout.playbooks import LoadedPlaybook, PlaybookRegistry, UnknownPlaybook, load_text
@@ -105,37 +106,20 @@ class Catalog:
             return found
         # Of several texts once pinned under one version (possible only before the start-up check existed),
         # the one engagements run on now wins, then the latest.
-        sha = session.scalar(
-            select(PlaybookSnapshot.sha256)
-            .outerjoin(Engagement, Engagement.playbook_sha256 == PlaybookSnapshot.sha256)
-            .where(PlaybookSnapshot.playbook_id == playbook_id, PlaybookSnapshot.version == version)
-            .group_by(PlaybookSnapshot.sha256, PlaybookSnapshot.created_at)
-            .order_by(func.count(Engagement.id).desc(), PlaybookSnapshot.created_at.desc())
-            .limit(1)
-        )
+        sha = session.scalar(queries.snapshot_sha256(playbook_id, version))
         if sha is None:
             raise UnknownPlaybook(playbook_id, version)
         return self.pinned(session, sha)
 
     def changed_pins(self, session: Session) -> list[ChangedPin]:
         """Every (id, version) whose file text differs from the text an engagement is pinned to."""
-        pins = session.execute(
-            select(Engagement.playbook_id, Engagement.playbook_version, Engagement.playbook_sha256,
-                   func.count(Engagement.id))
-            .group_by(Engagement.playbook_id, Engagement.playbook_version, Engagement.playbook_sha256)
-            .order_by(Engagement.playbook_id, Engagement.playbook_version, Engagement.playbook_sha256)
-        ).all()
+        pins = session.execute(queries.pins()).all()
         changes: list[ChangedPin] = []
         for playbook_id, version, sha256, count in pins:
             file = self.registry.find(playbook_id, version)
             if file is None or file.sha256 == sha256:
                 continue  # a deleted file breaks nothing: the snapshot runs the engagement
-            ids = tuple(session.scalars(
-                select(Engagement.id).where(Engagement.playbook_sha256 == sha256,
-                                            Engagement.playbook_id == playbook_id,
-                                            Engagement.playbook_version == version)
-                .order_by(Engagement.id).limit(_IDS_SHOWN)
-            ))
+            ids = tuple(session.scalars(queries.pinned_engagement_ids(playbook_id, version, sha256, _IDS_SHOWN)))
             changes.append(ChangedPin(file.source, playbook_id, version, file.sha256, sha256, ids, count))
         return changes
 

@@ -34,8 +34,7 @@ def import_okrs(
 
 
 def _import(kind: str, file: Path, organization_id: int, engagement_id: int | None) -> None:
-    from sqlalchemy import true
-
+    from okr_rollout.auth.caller import Caller, Role
     from okr_rollout.errors import ProblemError
     from okr_rollout.imports import service
     from okr_rollout.models import Organization
@@ -51,7 +50,8 @@ def _import(kind: str, file: Path, organization_id: int, engagement_id: int | No
             if kind == "people":
                 result = service.import_people(session, organization, content, "cli", now)
             else:
-                engagement = service.engagement_for_okrs(session, organization.id, engagement_id, true())
+                engagement = service.engagement_for_okrs(
+                    session, Caller(token_id=0, name="cli", role=Role.admin), organization.id, engagement_id)
                 result = service.import_okrs(session, engagement, content, "cli", now)
     except ProblemError as error:
         typer.echo(f"{file}: not imported: {error.detail.split(':')[0]}", err=True)

@@ -6,8 +6,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import select
-
+from okr_rollout.cycles import queries
 from okr_rollout.cycles.schemas import (
     BandsOut,
     CheckInOut,
@@ -19,27 +18,24 @@ from okr_rollout.cycles.schemas import (
     ScoreDistribution,
 )
 from okr_rollout.cycles.service import check_ins_of, quarter_out
-from okr_rollout.journey.checks.cycle import SCORE_TOLERANCE, check_in_coverage
 from okr_rollout.journey.facts import QuarterFacts
-from okr_rollout.models import Department, KeyResult, Okr, Person, Quarter
+from okr_rollout.journey.scoring import SCORE_TOLERANCE, check_in_coverage
+from okr_rollout.models import Okr, Quarter
 from okr_rollout.records.context import RecordContext
 
 
 def quarter_review(ctx: RecordContext, quarter: Quarter) -> QuarterReview:
     session = ctx.session
-    okrs = list(session.scalars(select(Okr).where(Okr.quarter_id == quarter.id).order_by(Okr.id)))
-    key_results = list(session.scalars(
-        select(KeyResult).where(KeyResult.okr_id.in_([o.id for o in okrs])).order_by(KeyResult.id))) if okrs else []
+    okrs = list(session.scalars(queries.okrs_of_quarter(quarter.id)))
+    key_results = list(session.scalars(queries.key_results_of([o.id for o in okrs]))) if okrs else []
     history = check_ins_of(session, [kr.id for kr in key_results])
     key_results_of: dict[int, list[int]] = defaultdict(list)
     for kr in key_results:
         key_results_of[kr.okr_id].append(kr.id)
     department_ids = {o.department_id for o in okrs if o.department_id is not None}
     person_ids = {o.owner_id for o in okrs if o.owner_id is not None}
-    department_names = dict(session.execute(select(Department.id, Department.name).where(
-        Department.id.in_(department_ids))).all()) if department_ids else {}
-    person_names = dict(session.execute(select(Person.id, Person.name).where(
-        Person.id.in_(person_ids))).all()) if person_ids else {}
+    department_names = dict(session.execute(queries.department_names(department_ids)).all()) if department_ids else {}
+    person_names = dict(session.execute(queries.person_names(person_ids)).all()) if person_ids else {}
 
     period = QuarterFacts(quarter.id, quarter.label, quarter.starts_on, quarter.ends_on)
 

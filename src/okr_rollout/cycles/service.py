@@ -6,9 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from okr_rollout.cycles import queries
 from okr_rollout.cycles.schemas import (
     CheckInCreate,
     KeyResultCreate,
@@ -19,7 +19,7 @@ from okr_rollout.cycles.schemas import (
     QuarterOut,
 )
 from okr_rollout.errors import Conflict, NotFound
-from okr_rollout.journey.checks.cycle import SCORE_TOLERANCE
+from okr_rollout.journey.scoring import SCORE_TOLERANCE
 from okr_rollout.models import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.records.context import (
     RecordContext,
@@ -42,8 +42,7 @@ def quarter_out(ctx: RecordContext, quarter: Quarter, carried: Sequence[int] = (
 
 
 def quarters_of(session: Session, engagement_id: int) -> list[Quarter]:
-    return list(session.scalars(
-        select(Quarter).where(Quarter.engagement_id == engagement_id).order_by(Quarter.starts_on, Quarter.id)))
+    return list(session.scalars(queries.quarters_of(engagement_id)))
 
 
 def get_quarter(session: Session, engagement_id: int, quarter_id: int) -> Quarter:
@@ -77,8 +76,7 @@ def create_quarter(ctx: RecordContext, data: QuarterCreate) -> tuple[Quarter, li
     before = [q for q in existing if q.starts_on < quarter.starts_on]
     if before and ctx.rules.carry_decision is not None:
         previous = before[-1]
-        for okr in ctx.session.scalars(select(Okr).where(
-                Okr.quarter_id == previous.id, Okr.decision == ctx.rules.carry_decision).order_by(Okr.id)):
+        for okr in ctx.session.scalars(queries.okrs_decided(previous.id, ctx.rules.carry_decision)):
             continuation = carry_over(ctx, okr, quarter)
             if continuation is not None:
                 carried.append(continuation.id)
@@ -86,9 +84,7 @@ def create_quarter(ctx: RecordContext, data: QuarterCreate) -> tuple[Quarter, li
 
 
 def next_quarter_after(session: Session, quarter: Quarter) -> Quarter | None:
-    return session.scalar(
-        select(Quarter).where(Quarter.engagement_id == quarter.engagement_id, Quarter.starts_on > quarter.starts_on)
-        .order_by(Quarter.starts_on, Quarter.id).limit(1))
+    return session.scalar(queries.quarter_after(quarter))
 
 
 # --- OKRs and key results ----------------------------------------------------------------------------------------
@@ -100,9 +96,9 @@ def okr_views(session: Session, okrs: Sequence[Okr]) -> list[OkrOut]:
     key_results: dict[int, list[KeyResultOut]] = defaultdict(list)
     carried_to: dict[int, int] = {}
     if ids:
-        for kr in session.scalars(select(KeyResult).where(KeyResult.okr_id.in_(ids)).order_by(KeyResult.id)):
+        for kr in session.scalars(queries.key_results_of(ids)):
             key_results[kr.okr_id].append(key_result_out(kr))
-        for child, origin in session.execute(select(Okr.id, Okr.carried_from_id).where(Okr.carried_from_id.in_(ids))):
+        for child, origin in session.execute(queries.continuations_of(ids)):
             if origin is not None:
                 carried_to[origin] = child
     return [
@@ -128,10 +124,7 @@ def get_okr(session: Session, engagement_id: int, okr_id: int) -> Okr:
 
 
 def list_okrs(session: Session, engagement_id: int, *, quarter_id: int | None, after: int, limit: int) -> list[Okr]:
-    statement = select(Okr).where(Okr.engagement_id == engagement_id, Okr.id > after)
-    if quarter_id is not None:
-        statement = statement.where(Okr.quarter_id == quarter_id)
-    return list(session.scalars(statement.order_by(Okr.id).limit(limit + 1)))
+    return list(session.scalars(queries.okrs_page(engagement_id, quarter_id=quarter_id, after=after, limit=limit)))
 
 
 def create_okr(ctx: RecordContext, quarter: Quarter, data: OkrCreate) -> Okr:
@@ -205,8 +198,7 @@ def record_check_in(ctx: RecordContext, quarter: Quarter, data: CheckInCreate) -
 def _latest_check_ins(session: Session, key_result_ids: Sequence[int]) -> dict[int, CheckIn]:
     latest: dict[int, CheckIn] = {}
     if key_result_ids:
-        for check_in in session.scalars(select(CheckIn).where(CheckIn.key_result_id.in_(key_result_ids))
-                                        .order_by(CheckIn.week_of, CheckIn.id)):
+        for check_in in session.scalars(queries.check_ins_of(key_result_ids)):
             latest[check_in.key_result_id] = check_in
     return latest
 
@@ -214,8 +206,7 @@ def _latest_check_ins(session: Session, key_result_ids: Sequence[int]) -> dict[i
 def check_ins_of(session: Session, key_result_ids: Sequence[int]) -> dict[int, list[CheckIn]]:
     history: dict[int, list[CheckIn]] = defaultdict(list)
     if key_result_ids:
-        for check_in in session.scalars(select(CheckIn).where(CheckIn.key_result_id.in_(key_result_ids))
-                                        .order_by(CheckIn.week_of, CheckIn.id)):
+        for check_in in session.scalars(queries.check_ins_of(key_result_ids)):
             history[check_in.key_result_id].append(check_in)
     return history
 
@@ -253,7 +244,7 @@ def score_okr(ctx: RecordContext, okr: Okr, score: float) -> Okr:
 
 def _note_quarter_scored(ctx: RecordContext, quarter_id: int) -> None:
     """The last OKR of a quarter got its score: the quarter is scored (the CRM hears of it by webhook)."""
-    scores = list(ctx.session.scalars(select(Okr.score).where(Okr.quarter_id == quarter_id)))
+    scores = list(ctx.session.scalars(queries.scores_of_quarter(quarter_id)))
     if scores and all(score is not None for score in scores):
         quarter = ctx.session.get(Quarter, quarter_id)
         ctx.record_event("quarter.scored", {
@@ -268,14 +259,13 @@ def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | 
     if decisions is not None and decision not in decisions:
         raise invalid("body.decision", f"'{decision}' is not a decision of this playbook: {list(decisions)}",
                       "unknown_decision")
-    unscored = list(ctx.session.scalars(select(Okr.id).where(Okr.quarter_id == okr.quarter_id,
-                                                             Okr.score.is_(None)).order_by(Okr.id)))
+    unscored = list(ctx.session.scalars(queries.unscored_okr_ids(okr.quarter_id)))
     if unscored:
         quarter = ctx.session.get(Quarter, okr.quarter_id)
         raise invalid("body.decision", f"decide once the quarter is scored: OKRs {unscored} of "
                                        f"{quarter.label if quarter else 'this quarter'} have no score yet",
                       "quarter_not_scored")
-    continuation = ctx.session.scalar(select(Okr).where(Okr.carried_from_id == okr.id))
+    continuation = ctx.session.scalar(queries.continuation_of(okr.id))
     if continuation is not None and decision != ctx.rules.carry_decision:
         raise Conflict(f"OKR {okr.id} was already carried into the next quarter as OKR {continuation.id}; "
                        "its decision can no longer change", extra={"carried_to_id": continuation.id})
@@ -294,14 +284,14 @@ def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | 
 
 def carry_over(ctx: RecordContext, okr: Okr, into: Quarter) -> Okr | None:
     """Copy an OKR and its key results into ``into``; each key result restarts from its last check-in value."""
-    if ctx.session.scalar(select(Okr.id).where(Okr.carried_from_id == okr.id)) is not None:
+    if ctx.session.scalar(queries.continuation_id(okr.id)) is not None:
         return None
     continuation = Okr(engagement_id=okr.engagement_id, quarter_id=into.id, objective=okr.objective,
                        owner_id=okr.owner_id, department_id=okr.department_id, carried_from_id=okr.id,
                        created_at=ctx.now)
     ctx.session.add(continuation)
     ctx.session.flush()
-    origins = list(ctx.session.scalars(select(KeyResult).where(KeyResult.okr_id == okr.id).order_by(KeyResult.id)))
+    origins = list(ctx.session.scalars(queries.key_results_of([okr.id])))
     latest = _latest_check_ins(ctx.session, [kr.id for kr in origins])
     for origin in origins:
         baseline = latest[origin.id].value if origin.id in latest else origin.current_value

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from okr_rollout.api.deps import CallerDep, NowDep, SessionDep
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response
-from okr_rollout.auth.visibility import engagement_visibility, visible_organization
+from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.errors import UnsupportedMediaType
 from okr_rollout.imports import service
 from okr_rollout.imports.service import ImportKind
@@ -59,8 +59,7 @@ def import_csv(organization_id: int, content: CsvBody, session: SessionDep, call
     if kind == "people":
         result = service.import_people(session, organization, content, caller.actor, now)
     else:
-        engagement = service.engagement_for_okrs(session, organization.id, engagement_id,
-                                                  engagement_visibility(caller))
+        engagement = service.engagement_for_okrs(session, caller, organization.id, engagement_id)
         result = service.import_okrs(session, engagement, content, caller.actor, now)
     return ImportOut(kind=result.kind, rows=result.rows, created=result.created, updated=result.updated,
                      unchanged=result.unchanged, departments_created=result.departments_created, ids=result.ids)

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.orm import Session
 
+from okr_rollout.auth.caller import Caller
+from okr_rollout.cycles import queries as cycle_queries
 from okr_rollout.errors import Unprocessable
 from okr_rollout.events import service as events
+from okr_rollout.imports import queries
 from okr_rollout.imports.table import NUL, RowProblem, Table, read_table, split_list
 from okr_rollout.models import Department, Engagement, KeyResult, Okr, Organization, Person, PersonDepartment, Quarter
+from okr_rollout.organizations import queries as organization_queries
 from okr_rollout.organizations.schemas import PersonRole
 
 ImportKind = Literal["people", "okrs"]
@@ -84,16 +87,13 @@ def import_people(session: Session, organization: Organization, content: bytes, 
     if table.problems:
         raise rejected(table.problems)
     result = ImportResult(kind="people", rows=len(rows))
-    people = list(session.scalars(select(Person).where(Person.organization_id == organization.id)))
+    people = list(session.scalars(organization_queries.people_of(organization.id)))
     by_email = {p.email.lower(): p for p in people if p.email}
     by_name = {p.name: p for p in people}
-    departments = {d.name: d for d in session.scalars(
-        select(Department).where(Department.organization_id == organization.id))}
+    departments = {d.name: d for d in session.scalars(organization_queries.departments_of(organization.id))}
     memberships: dict[int, set[int]] = {}
     if people:
-        for person_id, department_id in session.execute(select(PersonDepartment.person_id,
-                                                               PersonDepartment.department_id).where(
-                PersonDepartment.person_id.in_([p.id for p in people]))):
+        for person_id, department_id in session.execute(organization_queries.memberships_of([p.id for p in people])):
             memberships.setdefault(person_id, set()).add(department_id)
     for row in rows:
         for name in row.departments:
@@ -139,12 +139,11 @@ def import_people(session: Session, organization: Organization, content: bytes, 
     # New people go in as one batch, without an ORM object each: a 100,000-row file then takes seconds, not minutes.
     new_ids: list[int] = []
     if new_people:
-        new_ids = list(session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True),
-                                       new_people))
+        new_ids = list(session.scalars(queries.insert_people(), new_people))
         memberships_of_new = [{"person_id": new_ids[i], "department_id": d}
                               for i, department_ids in enumerate(joining) for d in sorted(department_ids)]
         if memberships_of_new:
-            session.execute(insert(PersonDepartment), memberships_of_new)
+            session.execute(queries.insert_memberships(), memberships_of_new)
     result.ids = [new_ids[p] if isinstance(p, int) else p.id for p in listed]
     if result.created or result.updated or result.departments_created:
         events.append(session, type="import.people", actor=actor, at=now, organization_id=organization.id,
@@ -206,18 +205,18 @@ class _OkrRow:
     key_results: list[_KeyResultRow] = field(default_factory=list)
 
 
-def engagement_for_okrs(session: Session, organization_id: int, engagement_id: int | None,
-                        visible: ColumnElement[bool]) -> Engagement:
-    """The engagement OKRs are imported into: the one named, or the organization's only one."""
-    statement = select(Engagement).where(Engagement.organization_id == organization_id, visible)
+def engagement_for_okrs(session: Session, caller: Caller, organization_id: int, engagement_id: int | None
+                        ) -> Engagement:
+    """The engagement OKRs are imported into: the one named, or the organization's only one, among those the
+    caller sees."""
     if engagement_id is not None:
-        engagement = session.scalar(statement.where(Engagement.id == engagement_id))
+        engagement = session.scalar(queries.engagements_for_import(caller, organization_id, engagement_id))
         if engagement is None:
             raise Unprocessable(f"organization {organization_id} has no engagement {engagement_id}",
                                 errors=[{"field": "query.engagement_id", "message": "not an engagement of this "
                                          "organization", "type": "unknown_engagement"}])
         return engagement
-    engagements = list(session.scalars(statement.order_by(Engagement.id)))
+    engagements = list(session.scalars(queries.engagements_for_import(caller, organization_id)))
     if len(engagements) != 1:
         raise Unprocessable(f"organization {organization_id} has {len(engagements)} engagements; name one with "
                             "engagement_id", errors=[{"field": "query.engagement_id",
@@ -235,11 +234,7 @@ def import_okrs(session: Session, engagement: Engagement, content: bytes, actor:
         raise rejected(table.problems)
     result = ImportResult(kind="okrs", rows=len(table.rows))
     for row in okrs:
-        okr = session.scalar(select(Okr).where(
-            Okr.quarter_id == row.quarter.id, Okr.objective == row.objective,
-            Okr.owner_id.is_(None) if row.owner_id is None else Okr.owner_id == row.owner_id,
-            Okr.department_id.is_(None) if row.department_id is None else Okr.department_id == row.department_id,
-        ).order_by(Okr.id).limit(1))
+        okr = session.scalar(queries.matching_okr(row.quarter.id, row.objective, row.owner_id, row.department_id))
         is_new = okr is None
         if okr is None:
             okr = Okr(engagement_id=engagement.id, quarter_id=row.quarter.id, objective=row.objective,
@@ -267,7 +262,7 @@ def _merge_key_results(session: Session, engagement: Engagement, okr: Okr, rows:
                        now: datetime) -> bool:
     """Add the key results the OKR lacks and correct start, target and unit of those it has; True if anything
     changed. The current value of an existing key result belongs to its check-ins and is left alone."""
-    existing = {kr.metric: kr for kr in session.scalars(select(KeyResult).where(KeyResult.okr_id == okr.id))}
+    existing = {kr.metric: kr for kr in session.scalars(cycle_queries.key_results_of([okr.id]))}
     changed = False
     for row in rows:
         kr = existing.get(row.metric)
@@ -284,14 +279,13 @@ def _merge_key_results(session: Session, engagement: Engagement, okr: Okr, rows:
 
 
 def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_OkrRow]:
-    quarters = {q.label: q for q in session.scalars(select(Quarter).where(Quarter.engagement_id == engagement.id))}
-    people = list(session.scalars(select(Person).where(Person.organization_id == engagement.organization_id)))
+    quarters = {q.label: q for q in session.scalars(cycle_queries.quarters_of(engagement.id))}
+    people = list(session.scalars(organization_queries.people_of(engagement.organization_id)))
     by_email = {p.email.lower(): p.id for p in people if p.email}
     by_name: dict[str, list[int]] = {}
     for person in people:
         by_name.setdefault(person.name, []).append(person.id)
-    departments = dict(session.execute(select(Department.name, Department.id).where(
-        Department.organization_id == engagement.organization_id)).all())
+    departments = dict(session.execute(queries.department_ids_by_name(engagement.organization_id)).all())
     grouped: dict[tuple[int, str, int | None, int | None], _OkrRow] = {}
     metrics: dict[tuple[int, str, int | None, int | None, str], int] = {}
     for line, cells in table.rows:

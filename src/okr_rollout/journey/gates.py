@@ -1,87 +1,19 @@
-"""The registry of gate-criterion kinds.
+"""The gate checks, loaded: every kind of ``journey/checks/*`` registered, and the one way to run one.
 
-Each kind is a pure function ``check(facts, params) -> CriterionResult``: it
-reads only the immutable facts and the criterion's resolved params, and says
-why in English and Traditional Chinese, with the numbers and ids it used.
-Each kind declares the groups of facts it reads, so that a transition loads
-those and nothing more; a group it did not declare raises when read.
+The shared vocabulary (``CriterionResult``, ``passed``/``failed``/``verdict``, ``gate_kind``) lives in
+``journey/criteria.py``, which the checks import; this module imports the checks, never the other way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+# The checks register themselves on import; they live in their own modules by stage.
+from okr_rollout.journey.checks import cycle, handover, setup  # noqa: F401
+from okr_rollout.journey.criteria import CHECKS, READS, Check, CriterionResult, Reason
+from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.playbooks.kinds import KindParams
 
-from okr_rollout.journey.facts import FACT_GROUPS, EngagementFacts
-from okr_rollout.playbooks.kinds import GATE_KINDS, KindParams
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    en: str
-    zh_tw: str
-
-    def get(self, locale: str) -> str:
-        return self.zh_tw if locale.lower().startswith("zh") else self.en
-
-    def as_dict(self) -> dict[str, str]:
-        return {"en": self.en, "zh-TW": self.zh_tw}
-
-
-@dataclass(frozen=True, slots=True)
-class CriterionResult:
-    passed: bool
-    reason: Reason
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-
-
-def passed(en: str, zh_tw: str, **evidence: Any) -> CriterionResult:
-    return CriterionResult(True, Reason(en, zh_tw), evidence)
-
-
-def failed(en: str, zh_tw: str, **evidence: Any) -> CriterionResult:
-    return CriterionResult(False, Reason(en, zh_tw), evidence)
-
-
-def verdict(ok: bool, reason: tuple[str, str], **evidence: Any) -> CriterionResult:
-    return CriterionResult(ok, Reason(*reason), evidence)
-
-
-P = TypeVar("P", bound=KindParams)
-Check = Callable[[EngagementFacts, Any], CriterionResult]
-CHECKS: dict[str, Check] = {}
-READS: dict[str, frozenset[str]] = {}
-
-
-def gate_kind(
-    name: str, params: type[P], *, reads: tuple[str, ...]
-) -> Callable[[Callable[[EngagementFacts, P], CriterionResult]], Check]:
-    """Register the check of one kind; ``params`` must be the model the playbook language declares, and
-    ``reads`` names every group of facts (``FACT_GROUPS``) the check reads, helpers of the facts included."""
-    if GATE_KINDS.get(name) is not params:
-        raise ValueError(f"gate kind {name!r} is not declared with {params.__name__} in playbooks.kinds")
-    unknown = sorted(set(reads) - set(FACT_GROUPS))
-    if unknown:
-        raise ValueError(f"gate kind {name!r} reads unknown groups of facts {unknown}")
-
-    def register(check: Callable[[EngagementFacts, P], CriterionResult]) -> Check:
-        if name in CHECKS:
-            raise ValueError(f"gate kind {name!r} registered twice")
-        CHECKS[name] = check
-        READS[name] = frozenset(reads)
-        return check
-
-    return register
+__all__ = ["CHECKS", "READS", "Check", "CriterionResult", "Reason", "check"]
 
 
 def check(kind: str, facts: EngagementFacts, params: KindParams) -> CriterionResult:
     return CHECKS[kind](facts, params)
-
-
-def _load_checks() -> None:
-    # The checks register themselves on import; they live in their own modules by stage.
-    from okr_rollout.journey.checks import cycle, handover, setup  # noqa: F401
-
-
-_load_checks()

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from okr_rollout.db import session_scope
-from okr_rollout.models import Notification, Person
+from okr_rollout.models import Notification
+from okr_rollout.notifications import queries
 from okr_rollout.settings import Settings
 
 _ERROR_LENGTH = 1000  # keep the stored error readable; SMTP replies can be long
@@ -45,12 +45,7 @@ def send_pending_email(session_factory: sessionmaker[Session], settings: Setting
     if not settings.smtp_host:
         return 0  # e-mail is off: pending messages wait until a server is configured
     with session_scope(session_factory, write=False) as session:
-        ids = list(session.scalars(
-            select(Notification.id)
-            .where(Notification.channel == "email", Notification.status == "pending",
-                   or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
-            .order_by(Notification.next_attempt_at, Notification.id)
-        ))
+        ids = list(session.scalars(queries.pending_email_ids(now)))
     sent = 0
     with _Mailer(settings) as mailer:
         for notification_id in ids:
@@ -78,13 +73,7 @@ def retry_delay(settings: Settings, attempt: int) -> timedelta:
 def _claim(factory: sessionmaker[Session], notification_id: int, settings: Settings,
            now: datetime) -> _Claimed | None:
     with session_scope(factory) as session:
-        row = session.execute(
-            select(Notification, Person.name, Person.email)
-            .join(Person, Person.id == Notification.person_id)
-            .where(Notification.id == notification_id, Notification.status == "pending",
-                   or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now))
-            .with_for_update(of=Notification, skip_locked=True)
-        ).first()
+        row = session.execute(queries.claim_email(notification_id, now)).first()
         if row is None:
             return None
         notification, name, email = row

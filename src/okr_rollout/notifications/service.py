@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table, bindparam, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Row, Table
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Executable
 
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import NotFound
@@ -26,8 +24,8 @@ from okr_rollout.events import service as events
 from okr_rollout.journey.cadences import DueReminder, due_reminders
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.facts_loader import load_facts
-from okr_rollout.models import Engagement, Notification, Person, Reminder
-from okr_rollout.models.notification import SchedulerState
+from okr_rollout.models import Notification, Reminder
+from okr_rollout.notifications import queries
 from okr_rollout.notifications.audience import recipients_of
 from okr_rollout.notifications.messages import Context, render
 from okr_rollout.playbooks import LoadedPlaybook
@@ -98,7 +96,7 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
 
 
 def _due(session: Session, catalog: Catalog, now: datetime, since: datetime) -> list[_Plan]:
-    rows = session.execute(select(Engagement.id, Engagement.playbook_sha256)).all()
+    rows = session.execute(queries.engagement_pins()).all()
     facts = load_facts(session.connection(), None, now)
     plans: list[_Plan] = []
     for engagement_id, sha256 in rows:
@@ -120,8 +118,7 @@ def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, _Person]:
         wanted.update(plan.reminder.subject_ids)
     found: dict[int, _Person] = {}
     ids = sorted(wanted)
-    statement = select(Person.id, Person.name, Person.email, Person.locale).where(
-        Person.id.in_(bindparam("ids", expanding=True)))
+    statement = queries.people_by_ids()
     for start in range(0, len(ids), _CHUNK):
         for row in session.execute(statement, {"ids": ids[start:start + _CHUNK]}):
             found[row.id] = _Person(row.id, row.name, row.email, row.locale)
@@ -130,12 +127,7 @@ def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, _Person]:
 
 def _recent_nudges(session: Session, since: datetime) -> dict[tuple[int, int], list[datetime]]:
     """(engagement, person) -> due times of the reminders they got within the cap's window before ``since``."""
-    rows = session.execute(
-        select(Reminder.engagement_id, Notification.person_id, Reminder.due_at)
-        .join(Reminder, Reminder.id == Notification.reminder_id)
-        .where(Notification.channel == "inbox", Notification.status == "sent",
-               Reminder.due_at > since - CAP_WINDOW)
-    )
+    rows = session.execute(queries.nudges_since(since - CAP_WINDOW))
     nudges: dict[tuple[int, int], list[datetime]] = defaultdict(list)
     for engagement_id, person_id, due_at in rows:
         nudges[(engagement_id, person_id)].append(due_at)
@@ -269,17 +261,7 @@ def _insert_new(session: Session, table: Table, rows: list[dict[str, Any]], key:
     found: list[Row[Any]] = []
     dialect = session.connection().dialect.name
     for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
-        statement: Executable
-        if dialect == "postgresql":
-            pg = postgresql.insert(table).values(chunk).on_conflict_do_nothing(index_elements=key)
-            statement = pg.returning(*returning) if returning else pg
-        elif dialect == "sqlite":
-            lite = sqlite.insert(table).values(chunk).on_conflict_do_nothing(index_elements=key)
-            statement = lite.returning(*returning) if returning else lite
-        else:  # pragma: no cover - the project supports these two databases
-            raise NotImplementedError(f"reminders need SQLite or PostgreSQL, not {dialect}")
-        result = session.execute(statement)
+        result = session.execute(queries.insert_new(dialect, table, rows[start:start + _CHUNK], key, returning))
         if returning:
             found.extend(result.all())
     return found
@@ -287,22 +269,12 @@ def _insert_new(session: Session, table: Table, rows: list[dict[str, Any]], key:
 
 def _remember(session: Session, now: datetime) -> None:
     """Move the last run time forward, never back (a slower concurrent run may finish after a faster one)."""
-    table = SchedulerState.__table__
-    assert isinstance(table, Table)
-    values = {"name": STATE_NAME, "last_run_at": now}
-    if session.connection().dialect.name == "postgresql":
-        pg = postgresql.insert(table).values(values)
-        later = func.greatest(table.c.last_run_at, pg.excluded.last_run_at)
-        session.execute(pg.on_conflict_do_update(index_elements=["name"], set_={"last_run_at": later}))
-    else:
-        lite = sqlite.insert(table).values(values)
-        later = func.max(table.c.last_run_at, lite.excluded.last_run_at)
-        session.execute(lite.on_conflict_do_update(index_elements=["name"], set_={"last_run_at": later}))
+    session.execute(queries.remember_run(session.connection().dialect.name, STATE_NAME, now))
 
 
 def last_run(session: Session) -> datetime | None:
     """When reminders were last computed (None before the first run)."""
-    return session.scalar(select(SchedulerState.last_run_at).where(SchedulerState.name == STATE_NAME))
+    return session.scalar(queries.last_run_at(STATE_NAME))
 
 
 # --- the in-app inbox -------------------------------------------------------------------------------------------
@@ -311,30 +283,14 @@ def last_run(session: Session) -> datetime | None:
 def inbox(session: Session, person_id: int, *, before: int | None, limit: int,
           unread_only: bool) -> list[tuple[Notification, Reminder | None]]:
     """A person's inbox notifications, newest first, ``limit + 1`` of them (the extra one tells of a next page)."""
-    query = (
-        select(Notification, Reminder)
-        .outerjoin(Reminder, Reminder.id == Notification.reminder_id)
-        .where(Notification.person_id == person_id, Notification.channel == "inbox",
-               Notification.status == "sent")
-        .order_by(Notification.id.desc())
-        .limit(limit + 1)
-    )
-    if before is not None:
-        query = query.where(Notification.id < before)
-    if unread_only:
-        query = query.where(Notification.read_at.is_(None))
-    return [(notification, reminder) for notification, reminder in session.execute(query)]
+    statement = queries.inbox_page(person_id, before=before, limit=limit, unread_only=unread_only)
+    return [(notification, reminder) for notification, reminder in session.execute(statement)]
 
 
 def mark_read(session: Session, person_id: int, notification_id: int,
               now: datetime) -> tuple[Notification, Reminder | None]:
     """Mark one of the person's own inbox notifications read (again: the first read time stays)."""
-    row = session.execute(
-        select(Notification, Reminder)
-        .outerjoin(Reminder, Reminder.id == Notification.reminder_id)
-        .where(Notification.id == notification_id, Notification.person_id == person_id,
-               Notification.channel == "inbox", Notification.status == "sent")
-    ).first()
+    row = session.execute(queries.inbox_notification(person_id, notification_id)).first()
     if row is None:
         # Someone else's notification is as unknown to the caller as one that does not exist.
         raise NotFound(f"no notification {notification_id} in your inbox")

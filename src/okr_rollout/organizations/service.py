@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.auth.visibility import organization_visibility, visible_organization
+from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.errors import Conflict, NotFound, Unprocessable
 from okr_rollout.events import service as events
 from okr_rollout.models import Department, Organization, Person, PersonDepartment
+from okr_rollout.organizations import queries
 from okr_rollout.organizations.schemas import (
     DepartmentCreate,
     DepartmentUpdate,
@@ -32,7 +32,7 @@ def _require_writer(caller: Caller, organization_id: int | None = None) -> None:
 
 def create_organization(session: Session, caller: Caller, data: OrganizationCreate, now: datetime) -> Organization:
     _require_writer(caller)
-    if data.crm_id and session.scalar(select(Organization.id).where(Organization.crm_id == data.crm_id)):
+    if data.crm_id and session.scalar(queries.organization_with_crm_id(data.crm_id)):
         raise Conflict(f"an organization with crm_id {data.crm_id!r} exists already")
     organization = Organization(**data.model_dump(), created_at=now, updated_at=now)
     session.add(organization)
@@ -45,10 +45,7 @@ def create_organization(session: Session, caller: Caller, data: OrganizationCrea
 def list_organizations(
     session: Session, caller: Caller, *, crm_id: str | None, after: int, limit: int
 ) -> list[Organization]:
-    statement = select(Organization).where(organization_visibility(caller), Organization.id > after)
-    if crm_id is not None:
-        statement = statement.where(Organization.crm_id == crm_id)
-    return list(session.scalars(statement.order_by(Organization.id).limit(limit + 1)))
+    return list(session.scalars(queries.organizations_page(caller, crm_id=crm_id, after=after, limit=limit)))
 
 
 def update_organization(
@@ -61,7 +58,7 @@ def update_organization(
                                                                      "message": "may not be null",
                                                                      "type": "null"}])
     if changes.get("crm_id") and session.scalar(
-        select(Organization.id).where(Organization.crm_id == changes["crm_id"], Organization.id != organization.id)
+        queries.organization_with_crm_id(changes["crm_id"], other_than=organization.id)
     ):
         raise Conflict(f"another organization has crm_id {changes['crm_id']!r}")
     changed = {k: v for k, v in changes.items() if getattr(organization, k) != v}
@@ -100,8 +97,7 @@ def create_person(
 def _own_departments(session: Session, organization_id: int, requested: list[int]) -> list[int]:
     department_ids = sorted(set(requested))
     if department_ids:
-        found = set(session.scalars(select(Department.id).where(
-            Department.id.in_(department_ids), Department.organization_id == organization_id)))
+        found = set(session.scalars(queries.departments_among(organization_id, department_ids)))
         unknown = [d for d in department_ids if d not in found]
         if unknown:
             raise Unprocessable(
@@ -128,13 +124,12 @@ def update_person(
         if field in changes and changes[field] is None:
             raise Unprocessable(f"{field} cannot be null", errors=[{"field": f"body.{field}",
                                                                     "message": "may not be null", "type": "null"}])
-    current = sorted(session.scalars(select(PersonDepartment.department_id)
-                                     .where(PersonDepartment.person_id == person.id)))
+    current = sorted(session.scalars(queries.department_ids_of_person(person.id)))
     changed: list[str] = []
     if "department_ids" in changes:
         wanted = _own_departments(session, organization.id, changes.pop("department_ids"))
         if wanted != current:
-            for membership in session.scalars(select(PersonDepartment).where(PersonDepartment.person_id == person.id)):
+            for membership in session.scalars(queries.memberships_of_person(person.id)):
                 if membership.department_id not in wanted:
                     session.delete(membership)
             session.add_all(PersonDepartment(person_id=person.id, department_id=d) for d in wanted if d not in current)
@@ -163,16 +158,10 @@ def person_out(person: Person, department_ids: list[int]) -> PersonOut:
 
 def list_people(session: Session, caller: Caller, organization_id: int, *, after: int, limit: int) -> list[PersonOut]:
     visible_organization(session, caller, organization_id)
-    people = list(session.scalars(
-        select(Person).where(Person.organization_id == organization_id, Person.id > after)
-        .order_by(Person.id).limit(limit + 1)
-    ))
+    people = list(session.scalars(queries.people_page(organization_id, after=after, limit=limit)))
     memberships: dict[int, list[int]] = {p.id: [] for p in people}
     if people:
-        for person_id, department_id in session.execute(
-            select(PersonDepartment.person_id, PersonDepartment.department_id)
-            .where(PersonDepartment.person_id.in_(list(memberships))).order_by(PersonDepartment.department_id)
-        ):
+        for person_id, department_id in session.execute(queries.memberships_of(list(memberships))):
             memberships[person_id].append(department_id)
     return [person_out(p, memberships[p.id]) for p in people]
 
@@ -190,8 +179,7 @@ def create_department(
                 errors=[{"field": "body.lead_id", "message": "a person of another organization",
                          "type": "foreign_organization"}],
             )
-    if session.scalar(select(Department.id).where(
-            Department.organization_id == organization.id, Department.name == data.name)):
+    if session.scalar(queries.department_named(organization.id, data.name)):
         raise Conflict(f"organization {organization.id} already has a department named {data.name!r}")
     department = Department(organization_id=organization.id, name=data.name, is_pilot=data.is_pilot,
                             lead_id=data.lead_id, created_at=now)
@@ -226,8 +214,8 @@ def update_department(
                 errors=[{"field": "body.lead_id", "message": "a person of another organization",
                          "type": "foreign_organization"}],
             )
-    if "name" in changes and changes["name"] != department.name and session.scalar(select(Department.id).where(
-            Department.organization_id == organization.id, Department.name == changes["name"])):
+    if "name" in changes and changes["name"] != department.name and session.scalar(
+            queries.department_named(organization.id, changes["name"])):
         raise Conflict(f"organization {organization.id} already has a department named {changes['name']!r}")
     changed = sorted(k for k, v in changes.items() if getattr(department, k) != v)
     for name in changed:
@@ -244,7 +232,4 @@ def list_departments(
     session: Session, caller: Caller, organization_id: int, *, after: int, limit: int
 ) -> list[Department]:
     visible_organization(session, caller, organization_id)
-    return list(session.scalars(
-        select(Department).where(Department.organization_id == organization_id, Department.id > after)
-        .order_by(Department.id).limit(limit + 1)
-    ))
+    return list(session.scalars(queries.departments_page(organization_id, after=after, limit=limit)))

@@ -210,7 +210,7 @@ def form_context(session: Session, caller: Caller, catalog: Catalog, engagement_
 
 def recent_records(session: Session, engagement_id: int, limit: int) -> dict[str, Sequence[Any]]:
     """The latest records of each kind, newest first."""
-    def latest(model: type[record_queries.AnyRecord]) -> list[record_queries.AnyRecord]:
+    def latest(model: type[record_queries.Record]) -> list[record_queries.Record]:
         return list(session.scalars(record_queries.latest_records(model, engagement_id, limit)))
 
     return {"meetings": latest(Meeting), "support": latest(CeoSupportStatement), "training": latest(TrainingSession),

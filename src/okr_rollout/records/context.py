@@ -9,17 +9,17 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.cycles.rules import RecordRules
 from okr_rollout.errors import Unprocessable
 from okr_rollout.events import service as events
-from okr_rollout.models import Department, Engagement, EngagementCoach, Organization, Person
+from okr_rollout.models import Department, Engagement
 from okr_rollout.playbooks import LoadedPlaybook
+from okr_rollout.records import queries
+from okr_rollout.records.rules import RecordRules
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def context(session: Session, caller: Caller, catalog: Catalog, engagement_id: i
     """Anyone who sees an engagement may record on it: its coaches, its organization's internal coaches, the CRM."""
     engagement = visible_engagement(session, caller, engagement_id)
     playbook = catalog.pinned(session, engagement.playbook_sha256)
-    timezone = session.scalar(select(Organization.timezone).where(Organization.id == engagement.organization_id))
+    timezone = session.scalar(queries.organization_timezone(engagement.organization_id))
     return RecordContext(session, caller, engagement, playbook, RecordRules.of(playbook), now, timezone or "UTC")
 
 
@@ -75,11 +75,9 @@ def require_people(ctx: RecordContext, ids: Sequence[int], field: str, *, coache
     """Every id is a person of the engagement's organization (or, where allowed, one of its external coaches)."""
     if not ids:
         return
-    allowed = set(ctx.session.scalars(select(Person.id).where(
-        Person.id.in_(list(ids)), Person.organization_id == ctx.engagement.organization_id)))
+    allowed = set(ctx.session.scalars(queries.people_among(ctx.engagement.organization_id, ids)))
     if coaches_allowed:
-        allowed |= set(ctx.session.scalars(select(EngagementCoach.person_id).where(
-            EngagementCoach.engagement_id == ctx.engagement.id, EngagementCoach.person_id.in_(list(ids)))))
+        allowed |= set(ctx.session.scalars(queries.coaches_among(ctx.engagement.id, ids)))
     problems = [
         (f"{field}[{index}]" if len(ids) > 1 or field.endswith("_ids") else field,
          f"person {value} is not a person of organization {ctx.engagement.organization_id}", "foreign_organization")

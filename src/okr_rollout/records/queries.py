@@ -1,20 +1,63 @@
-"""Statements about an engagement's records: meetings, CEO support, training sessions, drafting groups and
-appointments."""
+"""Every statement of the records (meetings, CEO support, training, drafting groups, appointments) and of the
+checks that keep a record inside its organization. Services run them; routers and pages never build one."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TypeVar
 
 from sqlalchemy import Select, select
 
-from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
+from okr_rollout.models import (
+    Appointment,
+    CeoSupportStatement,
+    DraftingGroup,
+    EngagementCoach,
+    Meeting,
+    Organization,
+    Person,
+    TrainingSession,
+)
+
+Record = TypeVar("Record", Meeting, CeoSupportStatement, TrainingSession, DraftingGroup, Appointment)
+
+
+def records_page(model: type[Record], engagement_id: int, *, after: int, limit: int) -> Select[Record]:
+    """One page of an engagement's records of one kind, oldest first, with one row more than ``limit`` to tell
+    whether another page follows."""
+    return (select(model).where(model.engagement_id == engagement_id, model.id > after)
+            .order_by(model.id).limit(limit + 1))
+
+
+def organization_timezone(organization_id: int) -> Select[str]:
+    return select(Organization.timezone).where(Organization.id == organization_id)
+
+
+def organization_headcount(organization_id: int) -> Select[int]:
+    return select(Organization.headcount).where(Organization.id == organization_id)
+
+
+def people_among(organization_id: int, person_ids: Collection[int]) -> Select[int]:
+    """Which of ``person_ids`` are people of the organization."""
+    return select(Person.id).where(Person.id.in_(list(person_ids)), Person.organization_id == organization_id)
+
+
+def coaches_among(engagement_id: int, person_ids: Collection[int]) -> Select[int]:
+    """Which of ``person_ids`` are external coaches of the engagement."""
+    return select(EngagementCoach.person_id).where(
+        EngagementCoach.engagement_id == engagement_id, EngagementCoach.person_id.in_(list(person_ids)))
+
+
+def appointment_id(engagement_id: int, person_id: int, role: str) -> Select[int]:
+    return select(Appointment.id).where(
+        Appointment.engagement_id == engagement_id, Appointment.person_id == person_id, Appointment.role == role)
+
 
 # --- reads for the pages
 
-AnyRecord = TypeVar("AnyRecord", Meeting, CeoSupportStatement, TrainingSession, DraftingGroup, Appointment)
 
 
-def latest_records(model: type[AnyRecord], engagement_id: int, limit: int) -> Select[AnyRecord]:
+def latest_records(model: type[Record], engagement_id: int, limit: int) -> Select[Record]:
     """The engagement's latest records of one kind, newest first."""
     return select(model).where(model.engagement_id == engagement_id).order_by(model.id.desc()).limit(limit)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.errors import Conflict, NotFound
-from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, Organization, TrainingSession
+from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
+from okr_rollout.records import queries
 from okr_rollout.records.context import (
     RecordContext,
     invalid,
@@ -21,7 +21,7 @@ from okr_rollout.records.context import (
     require_people,
     require_person,
 )
-from okr_rollout.records.queries import appointment_of
+from okr_rollout.records.queries import Record as Record  # the kinds of record, named by callers of the service
 from okr_rollout.records.schemas import (
     AppointmentCreate,
     AppointmentUpdate,
@@ -32,15 +32,10 @@ from okr_rollout.records.schemas import (
     TrainingSessionCreate,
 )
 
-Record = TypeVar("Record", Meeting, CeoSupportStatement, TrainingSession, DraftingGroup, Appointment)
-
 
 def list_records(session: Session, model: type[Record], engagement_id: int, *, after: int, limit: int
                  ) -> list[Record]:
-    return list(session.scalars(
-        select(model).where(model.engagement_id == engagement_id, model.id > after).order_by(model.id)
-        .limit(limit + 1)
-    ))
+    return list(session.scalars(queries.records_page(model, engagement_id, after=after, limit=limit)))
 
 
 def get_record(session: Session, model: type[Record], engagement_id: int, record_id: int) -> Record:
@@ -140,8 +135,7 @@ def _drafting_checks(ctx: RecordContext, member_ids: Sequence[int], started_on: 
     size = ctx.rules.drafting_group_size
     if size is not None:
         # An organization smaller than the smallest group drafts as one group of everyone.
-        headcount = ctx.session.scalar(select(Organization.headcount).where(
-            Organization.id == ctx.engagement.organization_id)) or size[0]
+        headcount = ctx.session.scalar(queries.organization_headcount(ctx.engagement.organization_id)) or size[0]
         size = (max(1, min(size[0], headcount)), size[1])
     if size is not None and not size[0] <= len(member_ids) <= size[1]:
         message = f"a drafting group has {size[0]} to {size[1]} people; this one has {len(member_ids)}"
@@ -198,9 +192,7 @@ def _appointment_checks(ctx: RecordContext, role: str, trained: bool, trained_on
 def appoint(ctx: RecordContext, data: AppointmentCreate) -> Appointment:
     require_person(ctx, data.person_id, "body.person_id")
     _appointment_checks(ctx, data.role, data.trained, data.trained_on, data.ready)
-    existing = ctx.session.scalar(select(Appointment.id).where(
-        Appointment.engagement_id == ctx.engagement.id, Appointment.person_id == data.person_id,
-        Appointment.role == data.role))
+    existing = ctx.session.scalar(queries.appointment_id(ctx.engagement.id, data.person_id, data.role))
     if existing is not None:
         raise Conflict(f"person {data.person_id} is already appointed {data.role} (appointment {existing}); "
                        "PATCH it instead", extra={"appointment_id": existing})
@@ -242,7 +234,7 @@ def _appointment_payload(appointment: Appointment) -> dict[str, Any]:
 def appoint_or_update(ctx: RecordContext, data: AppointmentCreate) -> Appointment:
     """Appoint, or change the existing appointment of that person in that role (trained, ready): the page's one
     form for both."""
-    existing = ctx.session.scalar(appointment_of(ctx.engagement.id, data.person_id, data.role))
+    existing = ctx.session.scalar(queries.appointment_of(ctx.engagement.id, data.person_id, data.role))
     if existing is None:
         return appoint(ctx, data)
     return update_appointment(ctx, existing, AppointmentUpdate(trained=data.trained, trained_on=data.trained_on,

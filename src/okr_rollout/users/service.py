@@ -15,13 +15,13 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.errors import Conflict, NotFound, Unprocessable
 from okr_rollout.models import Person, SignInFailure, User, WebSession
 from okr_rollout.settings import get_settings
+from okr_rollout.users import queries
 
 PAGE_ROLES = (Role.admin, Role.coach, Role.internal_coach)
 MIN_PASSWORD_LENGTH = 10
@@ -85,7 +85,7 @@ def create_user(session: Session, *, email: str, role: Role, password: str, pers
                 raise Unprocessable(f"person {person_id} belongs to no organization",
                                     errors=[{"field": "person", "message": "no organization", "type": "organization"}])
             organization_id = person.organization_id
-    if session.scalar(select(User.id).where(User.email == address)) is not None:
+    if session.scalar(queries.user_id_with_email(address)) is not None:
         raise Conflict(f"a login for {address} exists already")
     user = User(email=address, password_hash=hash_password(password), role=role.value, person_id=person_id,
                 organization_id=organization_id, created_at=now)
@@ -121,23 +121,20 @@ class SignInResult:
 def sign_in(session: Session, email: str, password: str, now: datetime, throttle: Throttle) -> SignInResult:
     """The user for this e-mail and password, or None; refused unchecked while the address is slowed down."""
     address = normalize_email(email)[:320]
-    session.execute(delete(SignInFailure).where(SignInFailure.email == address,
-                                                SignInFailure.failed_at <= now - throttle.window))
-    recent = list(session.scalars(
-        select(SignInFailure.failed_at).where(SignInFailure.email == address)
-        .order_by(SignInFailure.failed_at.desc()).limit(throttle.max_failures)))
+    session.execute(queries.forget_failures(address, up_to=now - throttle.window))
+    recent = list(session.scalars(queries.latest_failures(address, throttle.max_failures)))
     if len(recent) >= throttle.max_failures:
         # Slowed down until the oldest of the last N failures leaves the window; refused tries do not count,
         # so someone guessing gets N tries a window and the owner gets in again after it.
         wait = recent[-1] + throttle.window - now
         return SignInResult(None, retry_after=max(1, int(wait.total_seconds() + 0.999)))
-    user = session.scalar(select(User).where(User.email == address))
+    user = session.scalar(queries.user_with_email(address))
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or user.disabled_at is not None:
         session.add(SignInFailure(email=address, failed_at=now))
         session.flush()
         return SignInResult(None)
-    session.execute(delete(SignInFailure).where(SignInFailure.email == address))
+    session.execute(queries.forget_failures(address))
     if _password_hasher().check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     session.flush()
@@ -148,7 +145,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Unprocessable(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
     user.password_hash = hash_password(password)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id))  # other browsers sign in again
+    session.execute(queries.end_sessions_of(user.id))  # other browsers sign in again
     session.flush()
 
 
@@ -162,7 +159,7 @@ def _digest(token: str) -> str:
 def start_session(session: Session, user: User, now: datetime, lifetime: timedelta) -> str:
     """A new session for ``user``; returns the cookie's token (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
-    session.execute(delete(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at <= now))
+    session.execute(queries.end_sessions_of(user.id, expired_by=now))
     session.add(WebSession(token_hash=_digest(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
                            created_at=now, expires_at=now + lifetime))
     session.flush()
@@ -172,9 +169,7 @@ def start_session(session: Session, user: User, now: datetime, lifetime: timedel
 def session_user(session: Session, token: str | None, now: datetime) -> tuple[WebSession, User] | None:
     if not token:
         return None
-    row = session.execute(
-        select(WebSession, User).join(User, User.id == WebSession.user_id)
-        .where(WebSession.token_hash == _digest(token))).first()
+    row = session.execute(queries.session_and_user(_digest(token))).first()
     if row is None:
         return None
     web_session, user = row[0], row[1]
@@ -195,7 +190,7 @@ def set_locale(session: Session, user: User, locale: str) -> None:
 
 def end_session(session: Session, token: str | None) -> None:
     if token:
-        session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+        session.execute(queries.end_session_with(_digest(token)))
         session.flush()
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.errors import ProblemError
-from okr_rollout.models import Engagement
+from okr_rollout.versions import queries
 from okr_rollout.versions.service import apply, prepare
 from okr_rollout.versions.texts import Words
 
@@ -59,10 +59,7 @@ class BulkResult:
 
 
 def pinned_engagements(session: Session, playbook_id: str, version: int) -> list[int]:
-    return list(session.scalars(
-        select(Engagement.id).where(Engagement.playbook_id == playbook_id, Engagement.playbook_version == version)
-        .order_by(Engagement.id)
-    ))
+    return list(session.scalars(queries.pinned_engagement_ids(playbook_id, version)))
 
 
 def migrate_all(
@@ -97,8 +94,7 @@ def migrate_one(
     phase = "?"
     try:
         with session_scope(factory, write=not dry_run) as session:
-            statement = select(Engagement).where(Engagement.id == engagement_id)
-            engagement = session.scalar(statement if dry_run else statement.with_for_update(of=Engagement))
+            engagement = session.scalar(queries.engagement_to_move(engagement_id, for_update=not dry_run))
             if engagement is None:
                 return Outcome(engagement_id, phase, error=Words("the engagement no longer exists",
                                                                  "此專案已不存在"))

@@ -14,8 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import visible_engagement
@@ -29,6 +28,7 @@ from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import ReadinessReport, TaskToCreate, enter_phase, machine_for
 from okr_rollout.models import ChecklistItem, Engagement, Task
 from okr_rollout.playbooks import LoadedPlaybook, ResolvedTask, UnknownPlaybook
+from okr_rollout.versions import queries
 from okr_rollout.versions.diff import suggest_phase_map
 from okr_rollout.versions.gates import compare_gates
 from okr_rollout.versions.schemas import (
@@ -130,10 +130,7 @@ def apply(session: Session, catalog: Catalog, prepared: Prepared, actor: str, no
     engagement.playbook_sha256 = prepared.new.sha256
     engagement.updated_at = now
     if plan.phase_mapped and prepared.carry:
-        rounds: dict[str, int] = dict(session.execute(
-            select(Task.task_key, func.max(Task.round))
-            .where(Task.engagement_id == engagement.id, Task.phase == plan.to_phase).group_by(Task.task_key)
-        ).all())
+        rounds: dict[str, int] = dict(session.execute(queries.latest_rounds(engagement.id, plan.to_phase)).all())
         for carried in prepared.carry:
             carried.task.carry_into(plan.to_phase, rounds.get(carried.task.task_key, 0) + 1)
     for carried in prepared.carry:
@@ -203,12 +200,7 @@ def _missing_phase(engagement: Engagement, old: LoadedPlaybook, new: LoadedPlayb
 
 def _current_tasks(session: Session, engagement_id: int, phase: str) -> dict[str, Task]:
     """The latest round of each task of the current phase (earlier rounds are already history)."""
-    tasks = session.scalars(
-        select(Task).options(selectinload(Task.checklist))
-        .where(Task.engagement_id == engagement_id, Task.phase == phase, Task.obsolete_at.is_(None))
-        .order_by(Task.task_key, Task.round)
-    )
-    return {task.task_key: task for task in tasks}
+    return {task.task_key: task for task in session.scalars(queries.tasks_of_phase(engagement_id, phase))}
 
 
 def _carry(task: Task, spec: ResolvedTask) -> _Carry:

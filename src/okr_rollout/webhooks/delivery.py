@@ -23,14 +23,13 @@ from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
 import httpx
-from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
 from okr_rollout.db import session_scope
 from okr_rollout.models import Event, WebhookAttempt, WebhookSubscription
 from okr_rollout.settings import Settings
-from okr_rollout.webhooks import guard
+from okr_rollout.webhooks import guard, queries
 from okr_rollout.webhooks.mapping import internal_types_for, public_event_type
 from okr_rollout.webhooks.service import FAILING, GONE, disable
 
@@ -127,13 +126,7 @@ def retry_delay(failures: int, after: timedelta | None, jitter: float) -> timede
 
 
 def due_subscriptions(session: Session, now: datetime) -> list[int]:
-    end = select(func.coalesce(func.max(Event.id), 0)).scalar_subquery()
-    return list(session.scalars(
-        select(WebhookSubscription.id)
-        .where(WebhookSubscription.enabled.is_(True),
-               or_(WebhookSubscription.next_attempt_at.is_(None), WebhookSubscription.next_attempt_at <= now),
-               WebhookSubscription.cursor < end)
-        .order_by(WebhookSubscription.id)))
+    return list(session.scalars(queries.due_subscription_ids(now)))
 
 
 def plan(session: Session, subscription_id: int, now: datetime, scan: int) -> Planned | Skip | None:
@@ -146,14 +139,11 @@ def plan(session: Session, subscription_id: int, now: datetime, scan: int) -> Pl
     # The end of the history is read first, then the events up to it. An event committed after that read
     # has a higher id (events.append makes writers take ids in commit order), so it is met on a later
     # pass and never passed over; a transaction that rolls back leaves nothing to meet.
-    end = session.scalar(select(func.max(Event.id))) or 0
+    end = session.scalar(queries.last_event_id()) or 0
     if end <= subscription.cursor:
         return None
     rows = list(session.scalars(
-        select(Event)
-        .where(Event.id > subscription.cursor, Event.id <= end,
-               Event.type.in_(internal_types_for(subscription.event_types)))
-        .order_by(Event.id).limit(scan)))
+        queries.events_after(subscription.cursor, end, internal_types_for(subscription.event_types), scan)))
     for event in rows:
         public_type = public_event_type(event.type, event.payload or {})
         if public_type is not None and public_type in subscription.event_types:

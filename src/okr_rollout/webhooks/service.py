@@ -7,13 +7,13 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.errors import NotFound, Unprocessable
 from okr_rollout.events import service as events
 from okr_rollout.models import Event, WebhookAttempt, WebhookSubscription
+from okr_rollout.webhooks import queries
 from okr_rollout.webhooks.guard import RefusedAddress, check_url
 from okr_rollout.webhooks.schemas import SubscriptionCreate
 
@@ -71,8 +71,7 @@ def get(session: Session, subscription_id: int) -> WebhookSubscription:
 
 
 def list_subscriptions(session: Session, *, after: int, limit: int) -> list[WebhookSubscription]:
-    return list(session.scalars(select(WebhookSubscription).where(WebhookSubscription.id > after)
-                                .order_by(WebhookSubscription.id).limit(limit + 1)))
+    return list(session.scalars(queries.subscriptions_page(after=after, limit=limit)))
 
 
 def delete(session: Session, caller: Caller, subscription: WebhookSubscription, now: datetime) -> None:
@@ -85,10 +84,7 @@ def delete(session: Session, caller: Caller, subscription: WebhookSubscription, 
 def list_attempts(session: Session, subscription: WebhookSubscription, *, before: int | None,
                   limit: int) -> list[WebhookAttempt]:
     """Newest first; ``before`` is the id of the last attempt of the previous page."""
-    query = select(WebhookAttempt).where(WebhookAttempt.subscription_id == subscription.id)
-    if before is not None:
-        query = query.where(WebhookAttempt.id < before)
-    return list(session.scalars(query.order_by(WebhookAttempt.id.desc()).limit(limit + 1)))
+    return list(session.scalars(queries.attempts_page(subscription.id, before=before, limit=limit)))
 
 
 def replay(session: Session, caller: Caller, subscription: WebhookSubscription, from_event_id: int,

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles import service as cycles
-from okr_rollout.cycles.rules import RecordRules
 from okr_rollout.cycles.schemas import CheckInCreate, KeyResultCreate, OkrCreate, QuarterCreate
 from okr_rollout.engagements import service as engagements
 from okr_rollout.errors import GateRefused
@@ -33,6 +32,7 @@ from okr_rollout.playbooks.kinds import SUPPORT_LEVELS, SupportLevel
 from okr_rollout.records import schemas as forms
 from okr_rollout.records import service as records
 from okr_rollout.records.context import RecordContext
+from okr_rollout.records.rules import RecordRules
 
 DAY = timedelta(days=1)
 QUARTER = timedelta(weeks=13)  # a calendar quarter: thirteen weeks

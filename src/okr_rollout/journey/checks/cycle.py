@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from datetime import date, timedelta
+from datetime import timedelta
 
-from okr_rollout.journey.facts import EngagementFacts, QuarterFacts
-from okr_rollout.journey.gates import CriterionResult, failed, gate_kind, passed, verdict
+from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
+from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.scoring import SCORE_TOLERANCE, check_in_coverage, elapsed_days
 from okr_rollout.playbooks import kinds
-
-SCORE_TOLERANCE = 1e-6
 
 
 def _no_quarter(ordinal: int) -> CriterionResult:
@@ -18,30 +16,6 @@ def _no_quarter(ordinal: int) -> CriterionResult:
         f"本專案的第 {ordinal} 季尚未建立(未記錄起訖日期)。",
         quarter=ordinal,
     )
-
-
-def _elapsed_days(quarter: QuarterFacts, today: date) -> int:
-    end = min(quarter.ends_on, today)
-    return max(0, (end - quarter.starts_on).days + 1)
-
-
-def check_in_coverage(
-    quarter: QuarterFacts, today: date, interval_days: int, key_result_ids: Collection[int],
-    check_ins: Iterable[tuple[int, date]],
-) -> tuple[int, int, int]:
-    """(periods elapsed, periods covered by a check-in, periods possible) over the given key results.
-
-    A quarter is cut into periods of ``interval_days`` from its start; a key result is on time in a period
-    when it has at least one check-in dated in it. Only whole elapsed periods count.
-    """
-    expected = _elapsed_days(quarter, today) // interval_days
-    periods: dict[int, set[int]] = {kr: set() for kr in key_result_ids}
-    for key_result_id, week_of in check_ins:
-        if key_result_id in periods:
-            period = (week_of - quarter.starts_on).days // interval_days
-            if 0 <= period < expected:
-                periods[key_result_id].add(period)
-    return expected, sum(len(p) for p in periods.values()), expected * len(periods)
 
 
 @gate_kind("quarter_planned", kinds.QuarterPlanned, reads=("quarters", "okrs", "departments"))
@@ -140,7 +114,7 @@ def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> Cri
     quarter = facts.quarter(params.quarter)
     if quarter is None:
         return _no_quarter(params.quarter)
-    expected = _elapsed_days(quarter, facts.today) // params.interval_days
+    expected = elapsed_days(quarter, facts.today) // params.interval_days
     window_end = min(quarter.ends_on, facts.today)
     meetings = [
         m for m in facts.meetings

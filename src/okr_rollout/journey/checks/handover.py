@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from okr_rollout.journey.checks.cycle import SCORE_TOLERANCE
+from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.gates import CriterionResult, failed, gate_kind, passed, verdict
+from okr_rollout.journey.scoring import SCORE_TOLERANCE
 from okr_rollout.playbooks import kinds
 
 

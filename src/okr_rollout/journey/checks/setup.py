@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.gates import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.playbooks import kinds
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
 

@@ -1,0 +1,115 @@
+"""Every statement of reminders, notifications and the scheduler's last run. Services run them.
+
+Two writes depend on the database: "insert unless the key exists" and "move the last run forward" are
+written with each dialect's ON CONFLICT; the caller passes its connection's dialect name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, Table, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
+
+from okr_rollout.models import Engagement, Notification, Person, Reminder
+from okr_rollout.models.notification import SchedulerState
+
+# --- reminders ---------------------------------------------------------------------------------------------------
+
+
+def engagement_pins() -> Select[int, str]:
+    """(id, playbook sha256) of every engagement."""
+    return select(Engagement.id, Engagement.playbook_sha256)
+
+
+def people_by_ids() -> Select[int, str, str | None, str]:
+    """(id, name, e-mail, locale) of the people whose ids are bound as ``ids`` (an expanding parameter)."""
+    return select(Person.id, Person.name, Person.email, Person.locale).where(
+        Person.id.in_(bindparam("ids", expanding=True)))
+
+
+def nudges_since(since: datetime) -> Select[int, int, datetime]:
+    """(engagement id, person id, due at) of every reminder sent to an inbox that was due after ``since``."""
+    return (select(Reminder.engagement_id, Notification.person_id, Reminder.due_at)
+            .join(Reminder, Reminder.id == Notification.reminder_id)
+            .where(Notification.channel == "inbox", Notification.status == "sent", Reminder.due_at > since))
+
+
+def insert_new(dialect: str, table: Table, rows: Sequence[dict[str, Any]], key: list[str],
+               returning: Sequence[ColumnElement[Any]]) -> Executable:
+    """INSERT ... ON CONFLICT (key) DO NOTHING of ``rows``, returning ``returning`` of the rows it inserted."""
+    if dialect == "postgresql":
+        pg = postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=key)
+        return pg.returning(*returning) if returning else pg
+    if dialect == "sqlite":
+        lite = sqlite.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=key)
+        return lite.returning(*returning) if returning else lite
+    raise NotImplementedError(f"reminders need SQLite or PostgreSQL, not {dialect}")  # pragma: no cover
+
+
+def remember_run(dialect: str, name: str, at: datetime) -> Executable:
+    """Store ``at`` as the last run of ``name``, never moving it back (a slower concurrent run may finish after
+    a faster one)."""
+    table = SchedulerState.__table__
+    assert isinstance(table, Table)
+    values = {"name": name, "last_run_at": at}
+    if dialect == "postgresql":
+        pg = postgresql.insert(table).values(values)
+        later = func.greatest(table.c.last_run_at, pg.excluded.last_run_at)
+        return pg.on_conflict_do_update(index_elements=["name"], set_={"last_run_at": later})
+    lite = sqlite.insert(table).values(values)
+    return lite.on_conflict_do_update(index_elements=["name"],
+                                      set_={"last_run_at": func.max(table.c.last_run_at, lite.excluded.last_run_at)})
+
+
+def last_run_at(name: str) -> Select[datetime]:
+    return select(SchedulerState.last_run_at).where(SchedulerState.name == name)
+
+
+# --- the in-app inbox --------------------------------------------------------------------------------------------
+
+
+def _sent_to_inbox() -> Select[Notification, Reminder | None]:
+    return (select(Notification, Reminder)
+            .outerjoin(Reminder, Reminder.id == Notification.reminder_id)
+            .where(Notification.channel == "inbox", Notification.status == "sent"))
+
+
+def inbox_page(person_id: int, *, before: int | None, limit: int, unread_only: bool
+               ) -> Select[Notification, Reminder | None]:
+    """A person's inbox, newest first, ``limit + 1`` rows (the extra one tells of a next page)."""
+    statement = _sent_to_inbox().where(Notification.person_id == person_id)
+    if before is not None:
+        statement = statement.where(Notification.id < before)
+    if unread_only:
+        statement = statement.where(Notification.read_at.is_(None))
+    return statement.order_by(Notification.id.desc()).limit(limit + 1)
+
+
+def inbox_notification(person_id: int, notification_id: int) -> Select[Notification, Reminder | None]:
+    return _sent_to_inbox().where(Notification.id == notification_id, Notification.person_id == person_id)
+
+
+# --- e-mail ------------------------------------------------------------------------------------------------------
+
+
+def _email_due(now: datetime) -> ColumnElement[bool]:
+    return or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
+
+
+def pending_email_ids(now: datetime) -> Select[int]:
+    """E-mail notifications whose (next) attempt is due, in the order they fell due."""
+    return (select(Notification.id)
+            .where(Notification.channel == "email", Notification.status == "pending", _email_due(now))
+            .order_by(Notification.next_attempt_at, Notification.id))
+
+
+def claim_email(notification_id: int, now: datetime) -> Select[Notification, str, str | None]:
+    """The pending notification with its person's name and address, locked unless another sender holds it."""
+    return (select(Notification, Person.name, Person.email)
+            .join(Person, Person.id == Notification.person_id)
+            .where(Notification.id == notification_id, Notification.status == "pending", _email_due(now))
+            .with_for_update(of=Notification, skip_locked=True))
