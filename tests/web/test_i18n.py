@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import pytest
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.models import Person, User
-from okr_rollout.web import i18n, messages
+from okr_rollout.web import messages
 from tests.web._pages import post_form, text_of
 from tests.web._seed import World
 from tests.web.conftest import csrf_of, sign_in
@@ -38,14 +37,6 @@ def test_translations_keep_their_placeholders() -> None:
         wanted = set(PLACEHOLDER.findall(ids[-1]))
         for string in strings:
             assert set(PLACEHOLDER.findall(string)) == wanted, message.id
-
-
-@pytest.mark.parametrize(("header", "expected"), [
-    ("zh-TW,zh;q=0.9,en;q=0.8", "zh-TW"), ("en-US,en;q=0.9", "en"), ("fr-FR,zh-Hant;q=0.5", "zh-TW"),
-    ("fr-FR", None), ("en;q=0.2, zh-TW;q=0.9", "zh-TW"), ("zh-TW;q=0", None), ("", None), ("zh-CN", "zh-TW"),
-])
-def test_accept_language(header: str, expected: str | None) -> None:
-    assert i18n.from_accept_language(header) == expected
 
 
 def test_the_sign_in_page_follows_accept_language(web: TestClient) -> None:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-SUPPORTED_LOCALES = ("en", "zh-TW")
-DEFAULT_LOCALE = "en"
+from okr_rollout.texts import DEFAULT_LOCALE, SUPPORTED_LOCALES, preferred_locale
 
 _TEXTS: dict[str, tuple[str, str]] = {
     "calendar.engagement": ("OKR rollout: {organization}", "OKR 導入:{organization}"),
@@ -94,30 +93,10 @@ def join(locale: str, items: Iterable[str]) -> str:
 
 
 def negotiate_locale(lang: str | None, accept_language: str | None = None, fallback: str | None = None) -> str:
-    """The feed's language: ``?lang=`` first, then Accept-Language (by q-value), then ``fallback``, else English.
-
-    Any Chinese tag gets zh-TW, the only Chinese we write, as the playbooks' LocalizedText.get does.
-    """
+    """The feed's language: ``?lang=`` first, then Accept-Language, then ``fallback``, else English."""
     if lang in SUPPORTED_LOCALES:
         return lang
-    ranked: list[tuple[float, int, str]] = []
-    for index, part in enumerate((accept_language or "").split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag and quality > 0:
-            ranked.append((-quality, index, tag.lower()))
-    for _, _, tag in sorted(ranked):
-        if tag.startswith("zh"):
-            return "zh-TW"
-        if tag.startswith("en"):
-            return "en"
-        if tag == "*":
-            break
+    preferred = preferred_locale(accept_language)
+    if preferred is not None:
+        return preferred
     return fallback if fallback is not None and fallback in SUPPORTED_LOCALES else DEFAULT_LOCALE

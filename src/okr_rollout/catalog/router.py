@@ -50,7 +50,7 @@ def list_playbooks(caller: CallerDep, catalog: CatalogDep) -> PlaybookList:
         versions = catalog.registry.versions(playbook_id)
         latest = catalog.registry.get(playbook_id, versions[-1])
         items.append(PlaybookSummary(id=playbook_id, versions=versions, latest_version=versions[-1],
-                                     title=latest.spec.title.model_dump(by_alias=True)))
+                                     title=latest.spec.title.as_dict()))
     return PlaybookList(items=items)
 
 

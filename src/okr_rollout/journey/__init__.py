@@ -2,7 +2,7 @@
 
 from okr_rollout.journey.cadences import DueReminder, due_reminders
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.gates import CHECKS, CriterionResult, Reason
+from okr_rollout.journey.gates import CHECKS, CriterionResult
 from okr_rollout.journey.machine import (
     JourneyMachine,
     Moved,
@@ -22,7 +22,6 @@ __all__ = [
     "JourneyMachine",
     "Moved",
     "ReadinessReport",
-    "Reason",
     "Refused",
     "TaskToCreate",
     "TransitionReadiness",

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.playbooks import kinds
 from okr_rollout.playbooks.loader import LoadedPlaybook, ResolvedCadence
-from okr_rollout.playbooks.schema import LocalizedText
+from okr_rollout.texts import LocalizedText
 
 # Any Monday: weekly series are anchored on it so that they do not depend on phase entry.
 _MONDAY = date(2001, 1, 1)

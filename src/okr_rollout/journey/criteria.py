@@ -18,37 +18,26 @@ from typing import Any, TypeVar
 
 from okr_rollout.journey.facts import FACT_GROUPS, EngagementFacts
 from okr_rollout.playbooks.kinds import GATE_KINDS, KindParams
-
-
-@dataclass(frozen=True, slots=True)
-class Reason:
-    en: str
-    zh_tw: str
-
-    def get(self, locale: str) -> str:
-        return self.zh_tw if locale.lower().startswith("zh") else self.en
-
-    def as_dict(self) -> dict[str, str]:
-        return {"en": self.en, "zh-TW": self.zh_tw}
+from okr_rollout.texts import LocalizedText
 
 
 @dataclass(frozen=True, slots=True)
 class CriterionResult:
     passed: bool
-    reason: Reason
+    reason: LocalizedText
     evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
 def passed(en: str, zh_tw: str, **evidence: Any) -> CriterionResult:
-    return CriterionResult(True, Reason(en, zh_tw), evidence)
+    return CriterionResult(True, LocalizedText(en, zh_tw), evidence)
 
 
 def failed(en: str, zh_tw: str, **evidence: Any) -> CriterionResult:
-    return CriterionResult(False, Reason(en, zh_tw), evidence)
+    return CriterionResult(False, LocalizedText(en, zh_tw), evidence)
 
 
 def verdict(ok: bool, reason: tuple[str, str], **evidence: Any) -> CriterionResult:
-    return CriterionResult(ok, Reason(*reason), evidence)
+    return CriterionResult(ok, LocalizedText(*reason), evidence)
 
 
 P = TypeVar("P", bound=KindParams)

@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from transitions import Machine
 
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.gates import READS, Reason, check
+from okr_rollout.journey.gates import READS, check
 from okr_rollout.playbooks.loader import LoadedPlaybook, ResolvedCriterion
-from okr_rollout.playbooks.schema import LocalizedText
+from okr_rollout.texts import LocalizedText
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class CriterionOutcome:
     severity: str
     title: LocalizedText | None
     passed: bool
-    reason: Reason
+    reason: LocalizedText
     evidence: dict[str, Any]
 
     @property

@@ -22,13 +22,13 @@ from okr_rollout.playbooks.schema import (
     PARAMETER_REFERENCE,
     Cadence,
     Criterion,
-    LocalizedText,
     ParameterValue,
     Phase,
     Playbook,
     Task,
     Transition,
 )
+from okr_rollout.texts import LocalizedText
 
 
 @dataclass(frozen=True, order=True)

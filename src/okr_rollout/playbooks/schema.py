@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from okr_rollout.texts import LocalizedText
+
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
 PARAMETER_REFERENCE = re.compile(r"^\$([a-z][a-z0-9_]*)$")
 
@@ -30,16 +32,6 @@ AudienceRole = Literal[
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class LocalizedText(_Strict):
-    """A text in English and in Traditional Chinese; both are required."""
-
-    en: Annotated[StrictStr, Field(min_length=1)]
-    zh_tw: Annotated[StrictStr, Field(min_length=1, alias="zh-TW")]
-
-    def get(self, locale: str) -> str:
-        return self.zh_tw if locale.lower().startswith("zh") else self.en
 
 
 ParameterType = Literal["integer", "number", "boolean", "string", "string_list", "number_list"]

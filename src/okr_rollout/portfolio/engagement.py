@@ -45,11 +45,12 @@ from okr_rollout.models import (
     TrainingSession,
 )
 from okr_rollout.playbooks import LoadedPlaybook
-from okr_rollout.playbooks.schema import Document, LocalizedText, Phase
+from okr_rollout.playbooks.schema import Document, Phase
 from okr_rollout.portfolio import queries
 from okr_rollout.portfolio.service import evaluate, facts_of, readiness_of
 from okr_rollout.records import queries as record_queries
 from okr_rollout.records.context import RecordContext, context
+from okr_rollout.texts import LocalizedText
 
 # --- the engagement page ---------------------------------------------------------------------------------------
 

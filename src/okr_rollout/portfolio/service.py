@@ -28,8 +28,8 @@ from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import ReadinessReport, TransitionReadiness, machine_for
 from okr_rollout.playbooks import LoadedPlaybook
-from okr_rollout.playbooks.schema import LocalizedText
 from okr_rollout.portfolio import queries
+from okr_rollout.texts import LocalizedText
 
 Sort = Literal["organization", "phase", "days", "gate", "overdue", "due", "activity"]
 SORTS: tuple[Sort, ...] = get_args(Sort)

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.errors import ProblemError
+from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import queries
 from okr_rollout.versions.service import apply, prepare
-from okr_rollout.versions.texts import Words
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class Outcome:
     tasks_obsolete: int = 0
     gates_now_open: int = 0
     gates_now_closed: int = 0
-    error: Words | None = None
+    error: LocalizedText | None = None
 
     @property
     def ok(self) -> bool:
@@ -96,13 +96,14 @@ def migrate_one(
         with session_scope(factory, write=not dry_run) as session:
             engagement = session.scalar(queries.engagement_to_move(engagement_id, for_update=not dry_run))
             if engagement is None:
-                return Outcome(engagement_id, phase, error=Words("the engagement no longer exists",
-                                                                 "此專案已不存在"))
+                return Outcome(engagement_id, phase, error=LocalizedText("the engagement no longer exists",
+                                                                         "此專案已不存在"))
             phase = engagement.phase
             if (engagement.playbook_id, engagement.playbook_version) != (playbook_id, from_version):
                 # Moved by someone else since the list was read: not ours to move any more.
                 running = f"{engagement.playbook_id} {engagement.playbook_version}"
-                return Outcome(engagement_id, phase, error=Words(f"it now runs {running}", f"此專案現在使用 {running}"))
+                return Outcome(engagement_id, phase,
+                               error=LocalizedText(f"it now runs {running}", f"此專案現在使用 {running}"))
             prepared = prepare(session, catalog, engagement, to_version, phase_map, now)
             if not dry_run:
                 apply(session, catalog, prepared, actor, now)
@@ -118,17 +119,17 @@ def migrate_one(
         if "suggested_phase_map" in problem.extra:  # said in the command line's terms rather than the API's
             return Outcome(engagement_id, phase, error=_unmapped(problem.extra))
         reasons = problem.extra.get("reasons")
-        words = Words(reasons["en"], reasons["zh-TW"]) if isinstance(reasons, dict) else Words(problem.detail,
-                                                                                              problem.detail)
+        words = (LocalizedText(reasons["en"], reasons["zh-TW"]) if isinstance(reasons, dict)
+                 else LocalizedText(problem.detail, problem.detail))
         return Outcome(engagement_id, phase, error=words)
     except Exception as error:
         # Whatever broke, this engagement's transaction is rolled back and the batch goes on: it is reported.
         text = f"{type(error).__name__}: {error}"
-        return Outcome(engagement_id, phase, error=Words(text, text))
+        return Outcome(engagement_id, phase, error=LocalizedText(text, text))
 
 
-def _unmapped(extra: Mapping[str, Any]) -> Words:
+def _unmapped(extra: Mapping[str, Any]) -> LocalizedText:
     phase, version, suggested = extra["phase"], extra["to_version"], extra["suggested_phase_map"]
     option = f"--phase-map {phase}={suggested[phase]}" if phase in suggested else f"--phase-map {phase}=PHASE"
-    return Words(f"phase {phase} does not exist in version {version}; say where it goes: {option}",
-                 f"第 {version} 版沒有階段 {phase};請指定它要移至哪個階段:{option}")
+    return LocalizedText(f"phase {phase} does not exist in version {version}; say where it goes: {option}",
+                         f"第 {version} 版沒有階段 {phase};請指定它要移至哪個階段:{option}")

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from okr_rollout.playbooks.loader import LoadedPlaybook
-from okr_rollout.playbooks.schema import LocalizedText, Phase, Task, Transition
-from okr_rollout.versions.texts import ACTIONS, AREAS, Words, joined, show, text_change, value_change
+from okr_rollout.playbooks.schema import Phase, Task, Transition
+from okr_rollout.texts import LocalizedText
+from okr_rollout.versions.texts import ACTIONS, AREAS, joined, show, text_change, value_change
 
 Area = Literal["playbook", "parameter", "phase", "document", "task", "checklist_item", "transition",
                "gate_criterion", "cadence"]
@@ -26,17 +27,17 @@ class Change:
     area: Area
     action: Action
     path: str
-    subject: Words  # what changed, e.g. "Task plan_calendar of phase coach_engaged"
-    details: Words | None = None  # how it changed (for "changed"), or a note
+    subject: LocalizedText  # what changed, e.g. "Task plan_calendar of phase coach_engaged"
+    details: LocalizedText | None = None  # how it changed (for "changed"), or a note
 
     @property
-    def words(self) -> Words:
+    def words(self) -> LocalizedText:
         action = ACTIONS[self.action]
         en = f"{self.subject.en} {action.en}"
         zh = f"{action.zh_tw}{self.subject.zh_tw}"
         if self.details is not None:
             en, zh = f"{en}: {self.details.en}", f"{zh}:{self.details.zh_tw}"
-        return Words(en + ".", zh + "。")
+        return LocalizedText(en + ".", zh + "。")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,8 @@ def _playbook(old: LoadedPlaybook, new: LoadedPlaybook) -> Iterator[Change]:
     if old.spec.start_phase != new.spec.start_phase:
         parts.append(value_change("initial_phase", old.spec.start_phase, new.spec.start_phase))
     if parts:
-        yield Change("playbook", "changed", "playbook", Words(f"Playbook {new.id}", f"手冊 {new.id}"), joined(parts))
+        yield Change("playbook", "changed", "playbook", LocalizedText(f"Playbook {new.id}", f"手冊 {new.id}"),
+                     joined(parts))
 
 
 def _parameters(old: LoadedPlaybook, new: LoadedPlaybook) -> Iterator[Change]:
@@ -136,16 +138,16 @@ def _phases(old: LoadedPlaybook, new: LoadedPlaybook, renames: Mapping[str, str]
             note = None
             if phase_id in renamed_from:
                 source = renamed_from[phase_id]
-                note = Words(f"probably {source} renamed (same tasks or transitions)",
-                             f"可能是 {source} 改名(任務或轉換相同)")
+                note = LocalizedText(f"probably {source} renamed (same tasks or transitions)",
+                                     f"可能是 {source} 改名(任務或轉換相同)")
             yield Change("phase", "added", path, subject, note)
             if phase_id in renamed_from:
                 yield from _phase_content(before[renamed_from[phase_id]], phase, path)
         elif phase_id not in after:
             note = None
             if phase_id in renames:
-                note = Words(f"engagements in it need a phase map, e.g. {phase_id} → {renames[phase_id]}",
-                             f"位於此階段的專案需要階段對應,例如 {phase_id} → {renames[phase_id]}")
+                note = LocalizedText(f"engagements in it need a phase map, e.g. {phase_id} → {renames[phase_id]}",
+                                     f"位於此階段的專案需要階段對應,例如 {phase_id} → {renames[phase_id]}")
             yield Change("phase", "removed", path, subject, note)
         else:
             parts = [w for w in (text_change("title", before[phase_id].title, phase.title),
@@ -158,7 +160,7 @@ def _phases(old: LoadedPlaybook, new: LoadedPlaybook, renames: Mapping[str, str]
 
 
 def _phase_content(old: Phase, new: Phase, path: str) -> Iterator[Change]:
-    where = Words(f" of phase {new.id}", f"(階段 {new.id})")
+    where = LocalizedText(f" of phase {new.id}", f"(階段 {new.id})")
     old_docs, new_docs = {d.id: d for d in old.documents}, {d.id: d for d in new.documents}
     for doc_id in _ordered(old_docs, new_docs):
         doc = new_docs.get(doc_id) or old_docs[doc_id]
@@ -186,7 +188,7 @@ def _phase_content(old: Phase, new: Phase, path: str) -> Iterator[Change]:
         yield from _checklist(old_tasks[task_id], task, new.id, task_path)
 
 
-def _task_parts(old: Task, new: Task) -> list[Words]:
+def _task_parts(old: Task, new: Task) -> list[LocalizedText]:
     parts = [w for w in (text_change("title", old.title, new.title),
                          text_change("description", old.description, new.description)) if w]
     for key in ("role", "due_days"):
@@ -197,7 +199,7 @@ def _task_parts(old: Task, new: Task) -> list[Words]:
 
 def _checklist(old: Task, new: Task, phase_id: str, task_path: str) -> Iterator[Change]:
     before, after = {i.id: i for i in old.checklist}, {i.id: i for i in new.checklist}
-    where = Words(f" of task {new.id} (phase {phase_id})", f"(階段 {phase_id} 任務 {new.id})")
+    where = LocalizedText(f" of task {new.id} (phase {phase_id})", f"(階段 {phase_id} 任務 {new.id})")
     for item_id in _ordered(before, after):
         item = after.get(item_id) or before[item_id]
         subject = _subject("checklist_item", item_id, item.title, where)
@@ -237,14 +239,15 @@ def _gate(old: LoadedPlaybook, was: Transition, new: LoadedPlaybook, now: Transi
     raw_before, raw_after = {c.id: c for c in was.gate}, {c.id: c for c in now.gate}
     resolved_before = {c.id: c for c in old.gate(was.source, was.trigger)}
     resolved_after = {c.id: c for c in new.gate(now.source, now.trigger)}
-    where = Words(f" of {now.trigger} ({now.source} → {now.dest})", f"(轉換 {now.trigger}:{now.source} → {now.dest})")
+    where = LocalizedText(f" of {now.trigger} ({now.source} → {now.dest})",
+                          f"(轉換 {now.trigger}:{now.source} → {now.dest})")
     for criterion_id in _ordered(raw_before, raw_after):
         criterion = raw_after.get(criterion_id) or raw_before[criterion_id]
         subject = _subject("gate_criterion", criterion_id, criterion.title, where)
         criterion_path = f"{path}.gate.{criterion_id}"
         if criterion_id not in raw_before or criterion_id not in raw_after:
             action: Action = "added" if criterion_id in raw_after else "removed"
-            yield Change("gate_criterion", action, criterion_path, subject, Words(f"kind {criterion.kind}",
+            yield Change("gate_criterion", action, criterion_path, subject, LocalizedText(f"kind {criterion.kind}",
                                                                                  f"種類 {criterion.kind}"))
             continue
         a, b = raw_before[criterion_id], criterion
@@ -283,48 +286,50 @@ def _cadences(old: LoadedPlaybook, new: LoadedPlaybook) -> Iterator[Change]:
 
 
 def _params(raw_before: Mapping[str, Any], raw_after: Mapping[str, Any], resolved_before: Mapping[str, Any],
-            resolved_after: Mapping[str, Any]) -> list[Words]:
-    parts: list[Words] = []
+            resolved_after: Mapping[str, Any]) -> list[LocalizedText]:
+    parts: list[LocalizedText] = []
     for name in _ordered(resolved_before, resolved_after):
         was, now = resolved_before.get(name), resolved_after.get(name)
         written_was, written_now = raw_before.get(name), raw_after.get(name)
         if was != now:
             words = value_change(name, was, now)
             if written_was == written_now and isinstance(written_now, str) and written_now.startswith("$"):
-                words = Words(f"{words.en} (through parameter {written_now})",
-                              f"{words.zh_tw}(經由參數 {written_now})")
+                words = LocalizedText(f"{words.en} (through parameter {written_now})",
+                                      f"{words.zh_tw}(經由參數 {written_now})")
             parts.append(words)
         elif written_was != written_now:
-            parts.append(Words(f"{name} written {show(written_was)} → {show(written_now)} (same value {show(now)})",
-                               f"{name} 寫法 {show(written_was)} → {show(written_now)}(值不變 {show(now)})"))
+            parts.append(LocalizedText(
+                f"{name} written {show(written_was)} → {show(written_now)} (same value {show(now)})",
+                f"{name} 寫法 {show(written_was)} → {show(written_now)}(值不變 {show(now)})"))
     return parts
 
 
-def _phases_words(before: list[str], after: list[str]) -> Words:
+def _phases_words(before: list[str], after: list[str]) -> LocalizedText:
     added = [p for p in after if p not in before]
     removed = [p for p in before if p not in after]
     en = ", ".join([f"+{p}" for p in added] + [f"-{p}" for p in removed]) or "reordered"
     zh = ",".join([f"新增 {p}" for p in added] + [f"移除 {p}" for p in removed]) or "順序調整"
-    return Words(f"phases: {en}", f"適用階段:{zh}")
+    return LocalizedText(f"phases: {en}", f"適用階段:{zh}")
 
 
-def _default_words(default: Any) -> Words:
-    return Words(f"default {show(default)}", f"預設值 {show(default)}")
+def _default_words(default: Any) -> LocalizedText:
+    return LocalizedText(f"default {show(default)}", f"預設值 {show(default)}")
 
 
-def _subject(area: str, ident: str, title: LocalizedText | None = None, where: Words | None = None) -> Words:
+def _subject(area: str, ident: str, title: LocalizedText | None = None, where: LocalizedText | None = None
+             ) -> LocalizedText:
     label = AREAS[area]
     en, zh = f"{label.en} {ident}", f"{label.zh_tw} {ident}"
     if title is not None:
         en, zh = f"{en} ({title.en})", f"{zh}({title.zh_tw})"
     if where is not None:
         en, zh = en + where.en, zh + where.zh_tw
-    return Words(en, zh)
+    return LocalizedText(en, zh)
 
 
-def _transition_subject(transition: Transition) -> Words:
+def _transition_subject(transition: Transition) -> LocalizedText:
     arrow = f"{transition.source} → {transition.dest}"
-    return Words(f"Transition {transition.trigger} ({arrow})", f"轉換 {transition.trigger}({arrow})")
+    return LocalizedText(f"Transition {transition.trigger} ({arrow})", f"轉換 {transition.trigger}({arrow})")
 
 
 def _ordered(before: Mapping[Any, Any], after: Mapping[Any, Any]) -> list[Any]:

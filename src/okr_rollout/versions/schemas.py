@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from okr_rollout.engagements.schemas import Localized, ReadinessOut
+from okr_rollout.texts import LocalizedText
 from okr_rollout.versions.diff import PlaybookDiff
-from okr_rollout.versions.texts import Words
 
 PhaseId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
 
-def localized(words: Words) -> Localized:
+def localized(words: LocalizedText) -> Localized:
     return Localized(en=words.en, zh_tw=words.zh_tw)
 
 

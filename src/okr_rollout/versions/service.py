@@ -28,6 +28,7 @@ from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import ReadinessReport, TaskToCreate, enter_phase, machine_for
 from okr_rollout.models import ChecklistItem, Engagement, Task
 from okr_rollout.playbooks import LoadedPlaybook, ResolvedTask, UnknownPlaybook
+from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import queries
 from okr_rollout.versions.diff import suggest_phase_map
 from okr_rollout.versions.gates import compare_gates
@@ -40,7 +41,6 @@ from okr_rollout.versions.schemas import (
     TaskObsolete,
     TaskToAdd,
 )
-from okr_rollout.versions.texts import Words
 
 EVENT_TYPE = "playbook.migrated"
 
@@ -77,8 +77,8 @@ def prepare(session: Session, catalog: Catalog, engagement: Engagement, to_versi
     old = catalog.pinned(session, engagement.playbook_sha256)
     if to_version == engagement.playbook_version:
         raise Conflict(f"engagement {engagement.id} already runs {old.id} version {to_version}",
-                       extra={"reasons": Words(f"The engagement already runs version {to_version}.",
-                                               f"此專案已使用第 {to_version} 版。").as_dict()})
+                       extra={"reasons": LocalizedText(f"The engagement already runs version {to_version}.",
+                                                       f"此專案已使用第 {to_version} 版。").as_dict()})
     try:
         new = catalog.current(engagement.playbook_id, to_version)
     except UnknownPlaybook as unknown:
@@ -191,10 +191,10 @@ def _missing_phase(engagement: Engagement, old: LoadedPlaybook, new: LoadedPlayb
         f"say where it goes with phase_map{hint}",
         extra={"phase": phase, "to_version": new.version, "phases": phases,
                "suggested_phase_map": {phase: suggested[phase]} if phase in suggested else {},
-               "reasons": Words(f"Phase {phase} does not exist in version {new.version}: a phase_map entry must "
-                                f"say where the engagement goes{hint}.",
-                                f"第 {new.version} 版沒有階段 {phase}:請以 phase_map 指定專案要移至哪個階段"
-                                f"{hint_zh}。").as_dict()},
+               "reasons": LocalizedText(
+                   f"Phase {phase} does not exist in version {new.version}: a phase_map entry must "
+                   f"say where the engagement goes{hint}.",
+                   f"第 {new.version} 版沒有階段 {phase}:請以 phase_map 指定專案要移至哪個階段{hint_zh}。").as_dict()},
     )
 
 

@@ -3,39 +3,25 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
-from okr_rollout.playbooks.schema import LocalizedText
+from okr_rollout.texts import LocalizedText
 
-
-@dataclass(frozen=True, slots=True)
-class Words:
-    en: str
-    zh_tw: str
-
-    def get(self, locale: str) -> str:
-        return self.zh_tw if locale.lower().startswith("zh") else self.en
-
-    def as_dict(self) -> dict[str, str]:
-        return {"en": self.en, "zh-TW": self.zh_tw}
-
-
-AREAS: dict[str, Words] = {
-    "playbook": Words("Playbook", "手冊"),
-    "parameter": Words("Parameter", "參數"),
-    "phase": Words("Phase", "階段"),
-    "document": Words("Document", "文件"),
-    "task": Words("Task", "任務"),
-    "checklist_item": Words("Checklist item", "檢查項目"),
-    "transition": Words("Transition", "轉換"),
-    "gate_criterion": Words("Gate criterion", "關卡條件"),
-    "cadence": Words("Cadence", "提醒節奏"),
+AREAS: dict[str, LocalizedText] = {
+    "playbook": LocalizedText("Playbook", "手冊"),
+    "parameter": LocalizedText("Parameter", "參數"),
+    "phase": LocalizedText("Phase", "階段"),
+    "document": LocalizedText("Document", "文件"),
+    "task": LocalizedText("Task", "任務"),
+    "checklist_item": LocalizedText("Checklist item", "檢查項目"),
+    "transition": LocalizedText("Transition", "轉換"),
+    "gate_criterion": LocalizedText("Gate criterion", "關卡條件"),
+    "cadence": LocalizedText("Cadence", "提醒節奏"),
 }
-ACTIONS: dict[str, Words] = {
-    "added": Words("added", "新增"),
-    "removed": Words("removed", "移除"),
-    "changed": Words("changed", "變更"),
+ACTIONS: dict[str, LocalizedText] = {
+    "added": LocalizedText("added", "新增"),
+    "removed": LocalizedText("removed", "移除"),
+    "changed": LocalizedText("changed", "變更"),
 }
 FIELDS: dict[str, str] = {
     "title": "標題",
@@ -70,27 +56,27 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def value_change(field: str, before: Any, after: Any) -> Words:
+def value_change(field: str, before: Any, after: Any) -> LocalizedText:
     zh = FIELDS.get(field, field)
-    return Words(f"{field} {show(before)} → {show(after)}", f"{zh} {show(before)} → {show(after)}")
+    return LocalizedText(f"{field} {show(before)} → {show(after)}", f"{zh} {show(before)} → {show(after)}")
 
 
-def text_change(field: str, before: LocalizedText | None, after: LocalizedText | None) -> Words | None:
+def text_change(field: str, before: LocalizedText | None, after: LocalizedText | None) -> LocalizedText | None:
     """One localized text compared; long texts (descriptions) are only said to be reworded."""
     if before == after:
         return None
     zh = FIELDS.get(field, field)
     if before is None or after is None:
-        return Words(f"{field} {'added' if before is None else 'removed'}",
-                     f"{'新增' if before is None else '移除'}{zh}")
+        return LocalizedText(f"{field} {'added' if before is None else 'removed'}",
+                             f"{'新增' if before is None else '移除'}{zh}")
     if field == "description":
-        return Words("description reworded", "說明改寫")
+        return LocalizedText("description reworded", "說明改寫")
     en = (f"{field} {show(before.en)} → {show(after.en)}" if before.en != after.en
           else f"{field} reworded in Chinese")
     zh_text = (f"{zh}「{before.zh_tw}」→「{after.zh_tw}」" if before.zh_tw != after.zh_tw
                else f"{zh}的英文改寫")
-    return Words(en, zh_text)
+    return LocalizedText(en, zh_text)
 
 
-def joined(parts: list[Words]) -> Words:
-    return Words("; ".join(p.en for p in parts), ";".join(p.zh_tw for p in parts))
+def joined(parts: list[LocalizedText]) -> LocalizedText:
+    return LocalizedText("; ".join(p.en for p in parts), ";".join(p.zh_tw for p in parts))

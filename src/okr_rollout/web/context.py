@@ -22,6 +22,7 @@ from okr_rollout.auth.caller import Caller
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import ProblemError
 from okr_rollout.settings import Settings
+from okr_rollout.texts import preferred_locale, supported_locale
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
 from okr_rollout.web.templating import render
@@ -96,10 +97,10 @@ class Web:
 def _locale(request: Request, user: User | None, person: Person | None) -> str:
     for choice in (user.locale if user else None, person.locale if person else None,
                    request.cookies.get(LOCALE_COOKIE)):
-        found = i18n.supported(choice)
+        found = supported_locale(choice)
         if found:
             return found
-    return i18n.from_accept_language(request.headers.get("accept-language")) or i18n.DEFAULT
+    return preferred_locale(request.headers.get("accept-language")) or i18n.DEFAULT
 
 
 # The unit of work ends (commits) when the handler returns, before the response leaves: the browser follows a
@@ -212,7 +213,7 @@ class WebRoute(APIRoute):
 
 
 def _error_page(request: Request, status: int, kind: str, detail: str = "") -> HTMLResponse:
-    locale = getattr(request.state, "web_locale", None) or i18n.from_accept_language(
+    locale = getattr(request.state, "web_locale", None) or preferred_locale(
         request.headers.get("accept-language")) or i18n.DEFAULT
     html = render("error.html", locale, user=None, person=None, csrf="", here=request.url.path, status=status,
                   kind=kind, detail=detail, now=None)

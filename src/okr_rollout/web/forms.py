@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from okr_rollout.errors import ProblemError, Unprocessable
-from okr_rollout.playbooks.schema import LocalizedText
+from okr_rollout.texts import LocalizedText
 from okr_rollout.web.labels import N_
 
 

@@ -1,4 +1,5 @@
-"""Languages of the pages: Babel catalogs (compiled when loaded), the negotiation, and locale-aware formats.
+"""Languages of the pages: Babel catalogs (compiled when loaded) and locale-aware formats (the negotiation is
+``okr_rollout.texts.preferred_locale``, shared with the API and the feeds).
 
 The catalogs are ``locale/<babel id>/LC_MESSAGES/messages.po``; they are compiled in memory when first used, so
 no binary .mo file is kept in the repository. English is the source language and needs no catalog.
@@ -19,50 +20,15 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from okr_rollout.texts import DEFAULT_LOCALE, SUPPORTED_LOCALES
+
 LOCALE_DIR = Path(__file__).parent / "locale"
-SUPPORTED = ("en", "zh-TW")
-DEFAULT = "en"
+SUPPORTED = SUPPORTED_LOCALES
+DEFAULT = DEFAULT_LOCALE
 # The page's language tag -> Babel's locale id (formats) and catalog directory.
 BABEL_IDS = {"en": "en", "zh-TW": "zh_Hant_TW"}
 CATALOG_DIRS = {"zh-TW": "zh_TW"}
 NAMES = {"en": "English", "zh-TW": "繁體中文"}
-
-
-def supported(tag: str | None) -> str | None:
-    """``tag`` as one of the supported languages, or None (``zh``, ``zh-Hant``, ``zh_TW`` all read zh-TW)."""
-    if not tag:
-        return None
-    lowered = tag.strip().replace("_", "-").lower()
-    if lowered.startswith("zh"):
-        # Simplified Chinese readers are better served by Traditional Chinese than by English.
-        return "zh-TW"
-    if lowered == "en" or lowered.startswith("en-"):
-        return "en"
-    return None
-
-
-def from_accept_language(header: str | None) -> str | None:
-    """The first supported language of an Accept-Language header, by quality then order."""
-    if not header:
-        return None
-    ranked: list[tuple[float, int, str]] = []
-    for index, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0:
-            ranked.append((-quality, index, tag))
-    for _, _, tag in sorted(ranked):
-        found = supported(tag)
-        if found:
-            return found
-    return None
 
 
 @cache

@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Response
 from fastapi.staticfiles import StaticFiles
 
 from okr_rollout.auth.caller import Role
+from okr_rollout.texts import supported_locale
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
 from okr_rollout.web.context import (
@@ -94,7 +95,7 @@ def sign_out(web: WebDep, form: FormDep) -> Response:
 def switch_locale(web: WebDep, form: FormDep) -> Response:
     """Choose the pages' language: kept for the user (every browser) and in a cookie (the sign-in page too)."""
     check_csrf(web, form)
-    chosen = i18n.supported(str(form.get("locale") or "")) or i18n.DEFAULT
+    chosen = supported_locale(str(form.get("locale") or "")) or i18n.DEFAULT
     if web.user is not None:
         users.set_locale(web.session, web.user, chosen)
     web.set_cookie(LOCALE_COOKIE, chosen, LOCALE_COOKIE_SECONDS)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from okr_rollout.playbooks import LoadedPlaybook
-from okr_rollout.playbooks.schema import LocalizedText
+from okr_rollout.texts import LocalizedText
 
 
 @dataclass(frozen=True)
