@@ -13,7 +13,7 @@ from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.demo_history import Cast, seed_history, timeline
-from okr_rollout.engagements.moves import create_tasks
+from okr_rollout.engagements.service import create_tasks
 from okr_rollout.events import service as events
 from okr_rollout.journey.machine import enter_phase, machine_for
 from okr_rollout.models import Department, Engagement, EngagementCoach, Organization, Person, PersonDepartment

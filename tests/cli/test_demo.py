@@ -20,7 +20,7 @@ import okr_rollout.demo as demo
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.demo import CLIENTS, DemoClient, load_demo
 from okr_rollout.demo_history import timeline
-from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import CriterionOutcome, TransitionReadiness, machine_for
 from okr_rollout.models import (
     CeoSupportStatement,

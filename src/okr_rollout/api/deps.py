@@ -17,7 +17,7 @@ from okr_rollout.api.problems import field_path
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import authenticate
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import begin_write, open_reader, session_scope, unit_of_work
+from okr_rollout.db import begin_write, open_reader, rollback, session_scope, unit_of_work
 from okr_rollout.errors import PreconditionFailed, Unauthorized, Unprocessable
 from okr_rollout.settings import Settings
 
@@ -41,7 +41,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
         session.flush()  # a refused write still fails here, inside the app's error handlers
     except BaseException:
-        session.rollback()
+        rollback(session)
         session.close()
         raise
     deferred.session = session

@@ -23,9 +23,9 @@ from sqlalchemy.sql.expression import Executable
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import NotFound
 from okr_rollout.events import service as events
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.cadences import DueReminder, due_reminders
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.models import Engagement, Notification, Person, Reminder
 from okr_rollout.models.notification import SchedulerState
 from okr_rollout.notifications.audience import recipients_of

@@ -13,8 +13,8 @@ from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.review import quarter_review
 from okr_rollout.errors import NotFound
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import TransitionReadiness, machine_for
 from okr_rollout.models import Engagement, Okr, Organization, Quarter
 from okr_rollout.playbooks import LoadedPlaybook

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 
 from okr_rollout.auth.visibility import visible_engagement
+from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound
-from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import CriterionOutcome, machine_for
 from okr_rollout.models import Department, Organization, Task
 from okr_rollout.playbooks.diagram import mermaid
@@ -109,13 +110,11 @@ def fire_transition(web: WebDep, form: FormDep, engagement_id: int) -> Response:
     check_csrf(web, form)
     trigger = str(form.get("trigger") or "")
     try:
-        _, source, _ = engagements.fire_transition(web.session, web.caller, web.catalog, engagement_id, trigger,
-                                                   web.now)
-    except GateRefused as refusal:
+        source = engagements.fire_transition(web.session, web.caller, web.catalog, engagement_id, trigger,
+                                             web.now).source
+    except GateRefused:
         # Nothing of the refused request is kept; its entry in the history is written after the rollback.
-        web.session.rollback()
-        if refusal.after_rollback is not None:
-            refusal.after_rollback()
+        rollback(web.session)
         return redirect(web, f"/engagements/{engagement_id}?refused={quote(trigger)}#readiness")
     return redirect(web, f"/engagements/{engagement_id}?moved={quote(source)}")
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import TransitionReadiness, machine_for
 from okr_rollout.models import Department, Engagement, Event, Organization, Person, Task
 from okr_rollout.playbooks import LoadedPlaybook
