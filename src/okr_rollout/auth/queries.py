@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from typing import Any
+
+from sqlalchemy import Select, Table, select
 
 from okr_rollout.models import ApiToken
 
 
-def live_token(token_hash: str) -> Select[int, str, str, int | None, int | None, list[str]]:
-    """The token stored under ``token_hash``, unless it was revoked: what a caller is made of."""
-    return (select(ApiToken.id, ApiToken.name, ApiToken.role, ApiToken.person_id, ApiToken.organization_id,
-                   ApiToken.scopes)
-            .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)))
+def live_token(token_hash: str) -> Select[Any]:
+    """The token stored under ``token_hash``, unless it was revoked: what a caller is made of. On the table's
+    columns: every API request runs it, and plain rows cost less than the ORM's."""
+    return select(*(_TOKENS.c[name] for name in ("id", "name", "role", "person_id", "organization_id", "scopes"))
+                  ).where(_TOKENS.c.token_hash == token_hash, _TOKENS.c.revoked_at.is_(None))
+
+
+_TOKENS: Table = ApiToken.__table__  # type: ignore[assignment]

@@ -5,15 +5,27 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Insert, Select, Table, Update, and_, bindparam, func, insert, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
-from okr_rollout.models import Engagement, EngagementCoach, Person, ReadinessSnapshot, Task
+from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, ReadinessSnapshot, Task
 
 # The scheduler's readiness watch takes this PostgreSQL lock, so two runs never overlap.
 READINESS_WATCH_LOCK = 7_202_613
+
+# The API's hot statements (reading an engagement, a transition) select table columns and return plain rows:
+# SQLAlchemy's ORM loading would cost the API more than the database takes to answer.
+_ENGAGEMENTS: Table = Engagement.__table__  # type: ignore[assignment]
+_TASKS: Table = Task.__table__  # type: ignore[assignment]
+_CHECKLIST_ITEMS: Table = ChecklistItem.__table__  # type: ignore[assignment]
+_COACHES: Table = EngagementCoach.__table__  # type: ignore[assignment]
+ENGAGEMENT_COLUMNS = ("id", "organization_id", "playbook_id", "playbook_version", "playbook_sha256", "phase",
+                      "entered_phase_at", "created_at", "updated_at", "version")
+TASK_COLUMNS = ("id", "engagement_id", "phase", "task_key", "title_en", "title_zh_tw", "role", "due_at", "done",
+                "done_at", "assignee_id", "version")
+CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "checked_at")
 
 
 def is_open_task() -> ColumnElement[bool]:
@@ -31,6 +43,50 @@ def open_tasks(engagement_id: int) -> Select[Task]:
             .order_by(Task.due_at, Task.id))
 
 
+def visible_engagement_row(caller: Caller, engagement_id: int, *, for_update: bool = False
+                           ) -> Select[Any]:
+    """The columns of one engagement ``caller`` may see (no row when not); ``for_update``: locked."""
+    statement = select(*(_ENGAGEMENTS.c[name] for name in ENGAGEMENT_COLUMNS)).where(
+        _ENGAGEMENTS.c.id == engagement_id, engagement_visibility(caller))
+    return statement.with_for_update(of=_ENGAGEMENTS) if for_update else statement
+
+
+def open_task_rows(engagement_id: int) -> Select[Any]:
+    """``open_tasks`` as rows: each open task's columns with one of its checklist items (or none), soonest due
+    first, items in order."""
+    return (select(*(_TASKS.c[name] for name in TASK_COLUMNS),
+                   *(_CHECKLIST_ITEMS.c[name].label(f"item_{name}") for name in CHECKLIST_COLUMNS))
+            .select_from(_TASKS)
+            .join(_ENGAGEMENTS, is_open_task())
+            .outerjoin(_CHECKLIST_ITEMS, _CHECKLIST_ITEMS.c.task_id == _TASKS.c.id)
+            .where(_ENGAGEMENTS.c.id == engagement_id)
+            .order_by(_TASKS.c.due_at, _TASKS.c.id, _CHECKLIST_ITEMS.c.position))
+
+
+def move_engagement() -> Update:
+    """An engagement's new phase, if its version is still ``read_version``; its version moves on."""
+    return _MOVE
+
+
+_MOVE = (update(_ENGAGEMENTS)
+         .where(_ENGAGEMENTS.c.id == bindparam("moved_id"), _ENGAGEMENTS.c.version == bindparam("read_version"))
+         .values(phase=bindparam("phase"), entered_phase_at=bindparam("entered_phase_at"),
+                 updated_at=bindparam("updated_at"), version=_ENGAGEMENTS.c.version + 1))
+
+
+def insert_tasks() -> Insert:
+    """Tasks (values given at execution), returning their ids in the order given."""
+    return _INSERT_TASKS
+
+
+def insert_checklist_items() -> Insert:
+    return _INSERT_CHECKLIST_ITEMS
+
+
+_INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True)
+_INSERT_CHECKLIST_ITEMS = insert(_CHECKLIST_ITEMS)
+
+
 def engagements_page(caller: Caller, *, phase: str | None, coach_id: int | None, organization_id: int | None,
                      after: int, limit: int) -> Select[Engagement]:
     """The engagements ``caller`` may see past the id ``after``, filtered; one more than ``limit`` (is there a
@@ -46,10 +102,10 @@ def engagements_page(caller: Caller, *, phase: str | None, coach_id: int | None,
     return statement.order_by(Engagement.id).limit(limit + 1)
 
 
-def coaches_of(engagement_ids: Collection[int]) -> Select[int, int]:
+def coaches_of(engagement_ids: Collection[int]) -> Select[Any]:
     """(engagement id, coach's person id) of the given engagements, coaches in id order."""
-    return (select(EngagementCoach.engagement_id, EngagementCoach.person_id)
-            .where(EngagementCoach.engagement_id.in_(engagement_ids)).order_by(EngagementCoach.person_id))
+    return (select(_COACHES.c.engagement_id, _COACHES.c.person_id)
+            .where(_COACHES.c.engagement_id.in_(engagement_ids)).order_by(_COACHES.c.person_id))
 
 
 def people_among(person_ids: Collection[int]) -> Select[int]:
@@ -68,12 +124,12 @@ def task_with_checklist(task_id: int) -> Select[Task]:
     return select(Task).options(selectinload(Task.checklist)).where(Task.id == task_id)
 
 
-def last_rounds(engagement_id: int, phases: Collection[str]) -> Select[str, str, int]:
+def last_rounds(engagement_id: int, phases: Collection[str]) -> Select[Any]:
     """(phase, task key, highest round) of an engagement's tasks in ``phases``: entering a phase again (a loop in a
     playbook) starts a new round of its tasks."""
-    return (select(Task.phase, Task.task_key, func.max(Task.round))
-            .where(Task.engagement_id == engagement_id, Task.phase.in_(phases))
-            .group_by(Task.phase, Task.task_key))
+    return (select(_TASKS.c.phase, _TASKS.c.task_key, func.max(_TASKS.c.round))
+            .where(_TASKS.c.engagement_id == engagement_id, _TASKS.c.phase.in_(phases))
+            .group_by(_TASKS.c.phase, _TASKS.c.task_key))
 
 
 def take_readiness_watch_lock() -> Select[Any]:

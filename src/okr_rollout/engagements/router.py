@@ -40,7 +40,7 @@ from okr_rollout.models import Task
 router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
 
 
-def task_out(task: Task) -> TaskOut:
+def task_out(task: Task | service.OpenTask) -> TaskOut:
     return TaskOut(
         id=task.id, engagement_id=task.engagement_id, phase=task.phase, key=task.task_key,
         title=Localized(en=task.title_en, zh_tw=task.title_zh_tw), role=task.role, due_at=task.due_at,
@@ -68,7 +68,7 @@ def create_engagement(data: EngagementCreate, session: SessionDep, caller: Calle
     engagement = service.create_engagement(session, caller, catalog, data, now)
     set_etag(response, engagement.version)
     response.headers["Location"] = f"/api/v1/engagements/{engagement.id}"
-    return engagement_out(service.details(session, engagement))
+    return engagement_out(service.details(session, service.EngagementRecord.of(engagement)))
 
 
 @router.get("/api/v1/engagements", response_model=Page[EngagementOut])
@@ -80,7 +80,8 @@ def list_engagements(
     rows = service.list_engagements(session, caller, phase=phase, coach_id=coach_id,
                                     organization_id=organization_id, after=decode_cursor(cursor), limit=limit)
     coaches = service.coaches_of(session, [e.id for e in rows])
-    items = [engagement_out(service.EngagementDetails(e, coaches.get(e.id, []), None)) for e in rows]
+    items = [engagement_out(service.EngagementDetails(service.EngagementRecord.of(e), coaches.get(e.id, []), None))
+             for e in rows]
     return page_of(items, [e.id for e in rows], limit)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -30,17 +30,66 @@ from okr_rollout.journey.machine import (
     UnknownTrigger,
     machine_for,
 )
-from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, Task
+from okr_rollout.models import Engagement, EngagementCoach, Person, Task
 from okr_rollout.playbooks import UnknownPlaybook
+
+
+@dataclass(slots=True)
+class EngagementRecord:
+    """An engagement as the API shows it: its columns (the ORM's names), read as plain rows."""
+
+    id: int
+    organization_id: int
+    playbook_id: str
+    playbook_version: int
+    playbook_sha256: str
+    phase: str
+    entered_phase_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, engagement: Engagement) -> EngagementRecord:
+        return cls(**{name: getattr(engagement, name) for name in queries.ENGAGEMENT_COLUMNS})
+
+
+@dataclass(frozen=True, slots=True)
+class OpenChecklistItem:
+    id: int
+    item_key: str
+    title_en: str
+    title_zh_tw: str
+    checked: bool
+    checked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """An open task of the current phase, read as rows, with the ORM's attribute names (``Task`` reads alike)."""
+
+    id: int
+    engagement_id: int
+    phase: str
+    task_key: str
+    title_en: str
+    title_zh_tw: str
+    role: str
+    due_at: datetime
+    done: bool
+    done_at: datetime | None
+    assignee_id: int | None
+    version: int
+    checklist: list[OpenChecklistItem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class EngagementDetails:
-    """An engagement as the API shows it: the row, its coaches and (when asked for) its phase's open tasks."""
+    """An engagement with its coaches and (when asked for) its phase's open tasks."""
 
-    engagement: Engagement
+    engagement: EngagementRecord
     coach_ids: list[int]
-    open_tasks: list[Task] | None
+    open_tasks: list[OpenTask] | None
 
 
 @dataclass(frozen=True)
@@ -97,20 +146,22 @@ def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCre
     if not tasks:
         return []
     session.flush()  # the rounds count the tasks pending in the session too
-    rounds = {(phase, key): last for phase, key, last in session.execute(
+    connection = session.connection()
+    rounds = {(phase, key): last for phase, key, last in connection.execute(
         queries.last_rounds(engagement_id, {spec.phase for spec in tasks}))}
-    created = [
-        Task(engagement_id=engagement_id, phase=spec.phase, task_key=spec.task_id,
-             round=rounds.get((spec.phase, spec.task_id), 0) + 1, title_en=spec.title.en,
-             title_zh_tw=spec.title.zh_tw, role=spec.role, due_at=spec.due_at, done=False, created_at=created_at,
-             checklist=[ChecklistItem(item_key=key, position=position, title_en=title.en, title_zh_tw=title.zh_tw,
-                                      checked=False)
-                        for position, (key, title) in enumerate(spec.checklist)])
-        for spec in tasks
-    ]
-    session.add_all(created)
-    session.flush()
-    return [task.id for task in created]
+    task_ids: list[int] = list(connection.execute(queries.insert_tasks(), [
+        {"engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id,
+         "round": rounds.get((spec.phase, spec.task_id), 0) + 1, "title_en": spec.title.en,
+         "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at, "done": False,
+         "created_at": created_at, "version": 1}
+        for spec in tasks]).scalars())
+    items = [{"task_id": task_id, "item_key": key, "position": position, "title_en": title.en,
+              "title_zh_tw": title.zh_tw, "checked": False}
+             for task_id, spec in zip(task_ids, tasks, strict=True)
+             for position, (key, title) in enumerate(spec.checklist)]
+    if items:
+        connection.execute(queries.insert_checklist_items(), items)
+    return task_ids
 
 
 def list_engagements(
@@ -125,23 +176,41 @@ def list_engagements(
 def coaches_of(session: Session, engagement_ids: Collection[int]) -> dict[int, list[int]]:
     coaches: dict[int, list[int]] = defaultdict(list)
     if engagement_ids:
-        for engagement_id, person_id in session.execute(queries.coaches_of(engagement_ids)):
+        for engagement_id, person_id in session.connection().execute(queries.coaches_of(engagement_ids)):
             coaches[engagement_id].append(person_id)
     return coaches
 
 
-def open_tasks(session: Session, engagement: Engagement) -> list[Task]:
-    return list(session.scalars(queries.open_tasks(engagement.id)).unique())
+def open_tasks(session: Session, engagement_id: int) -> list[OpenTask]:
+    """The engagement's open tasks (``queries.is_open_task``) with their checklists, soonest due first."""
+    tasks: dict[int, OpenTask] = {}
+    task_width = len(queries.TASK_COLUMNS)
+    for row in session.connection().execute(queries.open_task_rows(engagement_id)):
+        task = tasks.get(row[0])
+        if task is None:
+            task = tasks[row[0]] = OpenTask(*row[:task_width])
+        if row[task_width] is not None:
+            task.checklist.append(OpenChecklistItem(*row[task_width:]))
+    return list(tasks.values())
 
 
-def details(session: Session, engagement: Engagement, *, with_tasks: bool = True) -> EngagementDetails:
+def details(session: Session, engagement: EngagementRecord, *, with_tasks: bool = True) -> EngagementDetails:
     return EngagementDetails(engagement, coaches_of(session, [engagement.id]).get(engagement.id, []),
-                             open_tasks(session, engagement) if with_tasks else None)
+                             open_tasks(session, engagement.id) if with_tasks else None)
 
 
 def view_engagement(session: Session, caller: Caller, engagement_id: int) -> EngagementDetails:
     """One engagement as ``caller`` may see it (404 otherwise), with its coaches and open tasks."""
-    return details(session, visible_engagement(session, caller, engagement_id))
+    return details(session, _visible_record(session, caller, engagement_id))
+
+
+def _visible_record(session: Session, caller: Caller, engagement_id: int, *, for_update: bool = False
+                    ) -> EngagementRecord:
+    row = session.connection().execute(
+        queries.visible_engagement_row(caller, engagement_id, for_update=for_update)).first()
+    if row is None:
+        raise NotFound(f"no engagement {engagement_id}")
+    return EngagementRecord(*row)
 
 
 def list_tasks(session: Session, engagement: Engagement, *, after: int, limit: int) -> list[Task]:
@@ -161,7 +230,8 @@ def fire_transition(
     """Evaluate the gate on fresh facts with the engagement row locked; move, or refuse writing nothing.
 
     A refusal is recorded in the history once the unit of work is rolled back, in a unit of work of its own."""
-    engagement = visible_engagement(session, caller, engagement_id, for_update=True)
+    session.flush()  # what the session holds reaches the database before the statements below read it
+    engagement = _visible_record(session, caller, engagement_id, for_update=True)
     if not caller.may_fire_transitions:
         raise NotFound(f"no engagement {engagement_id} to act on")  # may read, may not move it
     if expected_version is not None and expected_version != engagement.version:
@@ -186,10 +256,18 @@ def fire_transition(
             + "; ".join(c.reason.en for c in result.readiness.criteria if c.blocks),
             extra={"phase": engagement.phase, "readiness": report},
         )
-    source = engagement.phase
+    source, read_version = engagement.phase, engagement.version
     machine.apply(engagement, result, now)
-    engagement.updated_at = now
-    task_ids = create_tasks(session, engagement.id, result.tasks, now)  # flushes the move: its version checked
+    engagement.updated_at, engagement.version = now, read_version + 1
+    moved = session.connection().execute(queries.move_engagement(), {
+        "moved_id": engagement.id, "read_version": read_version, "phase": engagement.phase,
+        "entered_phase_at": engagement.entered_phase_at, "updated_at": now})
+    if moved.rowcount != 1:  # cannot happen while the row is locked (SQLite: the write lock held) since it was read
+        raise Conflict(f"engagement {engagement.id} is no longer at version {read_version}")
+    held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
+    if held is not None:  # an ORM copy the session read before the move is out of date
+        session.expire(held)
+    task_ids = create_tasks(session, engagement.id, result.tasks, now)
     readiness = result.readiness
     events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,
@@ -254,8 +332,8 @@ def update_task(session: Session, caller: Caller, task: Task, data: TaskUpdate, 
     if "due_at" in changes:
         changes["due_at"] = changes["due_at"].astimezone(UTC)
     changed = sorted(k for k, v in changes.items() if getattr(task, k) != v)
-    for field in changed:
-        setattr(task, field, changes[field])
+    for name in changed:
+        setattr(task, name, changes[name])
     if "done" in changed:
         task.done_at = now if task.done else None
     if changed:

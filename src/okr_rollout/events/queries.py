@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Insert, Select, Table, func, insert, select
 
 from okr_rollout.models import Event
 
@@ -18,6 +18,15 @@ OUTBOX_ORDER_LOCK = 7_202_612
 def take_outbox_order_lock() -> Select[Any]:
     """PostgreSQL: the transaction-scoped lock that keeps event ids visible in the order they were given."""
     return select(func.pg_advisory_xact_lock(OUTBOX_ORDER_LOCK))
+
+
+def insert_event() -> Insert:
+    """One event (its values given at execution), returning its id."""
+    return _INSERT_EVENT
+
+
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 
 
 def for_engagement(engagement_id: int, *, after: int, limit: int) -> Select[Event]:

@@ -33,11 +33,10 @@ def append(
         if transaction is None or session.info.get(_LOCKED_IN) is not transaction:
             session.execute(queries.take_outbox_order_lock())
             session.info[_LOCKED_IN] = session.get_transaction()
-    event = Event(type=type, actor=actor, occurred_at=at, organization_id=organization_id,
-                  engagement_id=engagement_id, payload=payload or {})
-    session.add(event)
-    session.flush()
-    return event
+    values: dict[str, Any] = {"type": type, "actor": actor, "occurred_at": at, "organization_id": organization_id,
+                              "engagement_id": engagement_id, "payload": payload or {}}
+    event_id = session.connection().execute(queries.insert_event(), values).scalar_one()
+    return Event(id=event_id, **values)
 
 
 def for_engagement(session: Session, engagement_id: int, *, after: int, limit: int) -> list[Event]:
