@@ -60,7 +60,7 @@ def portfolio_readiness(engine: Engine, catalog: Catalog) -> Result:
     """The readiness report of every engagement (facts loaded, every gate evaluated) vs. reading the same rows
     with the same SQL and grouping them per engagement, with no facts and no gates."""
     # The loader's own statements, compiled to SQL once: the baseline reads them on the raw driver's cursor.
-    queries = [str(statement.compile(engine)) for statement in facts_queries.statements(None).values()]
+    queries = [str(statement.compile(engine)) for statement in facts_queries.statements(False).values()]
 
     def readiness() -> None:
         with engine.connect() as connection:

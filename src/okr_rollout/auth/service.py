@@ -66,7 +66,7 @@ def revoke_token(session: Session, token_id: int, at: datetime) -> ApiToken:
 
 def authenticate(session: Session, raw: str) -> Caller | None:
     """The caller of the live token ``raw``; None when it is unknown or revoked."""
-    token = session.connection().execute(queries.live_token(hash_token(raw))).first()
+    token = session.connection().execute(queries.live_token(), {"token_hash": hash_token(raw)}).first()
     if token is None:
         return None
     return Caller(token_id=token.id, name=token.name, role=Role(token.role), person_id=token.person_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Insert, Select, Table, Update, and_, bindparam, func, insert, select, update
@@ -43,24 +44,28 @@ def open_tasks(engagement_id: int) -> Select[Task]:
             .order_by(Task.due_at, Task.id))
 
 
-def visible_engagement_row(caller: Caller, engagement_id: int, *, for_update: bool = False
-                           ) -> Select[Any]:
-    """The columns of one engagement ``caller`` may see (no row when not); ``for_update``: locked."""
+@lru_cache(maxsize=1024)
+def visible_engagement_row(caller: Caller, *, for_update: bool = False) -> Select[Any]:
+    """The columns of one engagement (``engagement_id``, given at execution) ``caller`` may see: no row when they
+    may not; ``for_update``: locked. Built once per caller: every API read and transition runs it."""
     statement = select(*(_ENGAGEMENTS.c[name] for name in ENGAGEMENT_COLUMNS)).where(
-        _ENGAGEMENTS.c.id == engagement_id, engagement_visibility(caller))
+        _ENGAGEMENTS.c.id == bindparam("engagement_id"), engagement_visibility(caller))
     return statement.with_for_update(of=_ENGAGEMENTS) if for_update else statement
 
 
-def open_task_rows(engagement_id: int) -> Select[Any]:
-    """``open_tasks`` as rows: each open task's columns with one of its checklist items (or none), soonest due
-    first, items in order."""
-    return (select(*(_TASKS.c[name] for name in TASK_COLUMNS),
-                   *(_CHECKLIST_ITEMS.c[name].label(f"item_{name}") for name in CHECKLIST_COLUMNS))
-            .select_from(_TASKS)
-            .join(_ENGAGEMENTS, is_open_task())
-            .outerjoin(_CHECKLIST_ITEMS, _CHECKLIST_ITEMS.c.task_id == _TASKS.c.id)
-            .where(_ENGAGEMENTS.c.id == engagement_id)
-            .order_by(_TASKS.c.due_at, _TASKS.c.id, _CHECKLIST_ITEMS.c.position))
+def open_task_rows() -> Select[Any]:
+    """``open_tasks`` as rows, of the engagement ``engagement_id`` given at execution: each open task's columns
+    with one of its checklist items (or none), soonest due first, items in order."""
+    return _OPEN_TASK_ROWS
+
+
+_OPEN_TASK_ROWS = (select(*(_TASKS.c[name] for name in TASK_COLUMNS),
+                          *(_CHECKLIST_ITEMS.c[name].label(f"item_{name}") for name in CHECKLIST_COLUMNS))
+                   .select_from(_TASKS)
+                   .join(_ENGAGEMENTS, is_open_task())
+                   .outerjoin(_CHECKLIST_ITEMS, _CHECKLIST_ITEMS.c.task_id == _TASKS.c.id)
+                   .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"))
+                   .order_by(_TASKS.c.due_at, _TASKS.c.id, _CHECKLIST_ITEMS.c.position))
 
 
 def move_engagement() -> Update:
@@ -102,10 +107,15 @@ def engagements_page(caller: Caller, *, phase: str | None, coach_id: int | None,
     return statement.order_by(Engagement.id).limit(limit + 1)
 
 
-def coaches_of(engagement_ids: Collection[int]) -> Select[Any]:
-    """(engagement id, coach's person id) of the given engagements, coaches in id order."""
-    return (select(_COACHES.c.engagement_id, _COACHES.c.person_id)
-            .where(_COACHES.c.engagement_id.in_(engagement_ids)).order_by(_COACHES.c.person_id))
+def coaches_of() -> Select[Any]:
+    """(engagement id, coach's person id) of the engagements ``engagement_ids`` (given at execution), coaches in
+    id order."""
+    return _COACHES_OF
+
+
+_COACHES_OF = (select(_COACHES.c.engagement_id, _COACHES.c.person_id)
+               .where(_COACHES.c.engagement_id.in_(bindparam("engagement_ids", expanding=True)))
+               .order_by(_COACHES.c.person_id))
 
 
 def people_among(person_ids: Collection[int]) -> Select[int]:

@@ -176,7 +176,8 @@ def list_engagements(
 def coaches_of(session: Session, engagement_ids: Collection[int]) -> dict[int, list[int]]:
     coaches: dict[int, list[int]] = defaultdict(list)
     if engagement_ids:
-        for engagement_id, person_id in session.connection().execute(queries.coaches_of(engagement_ids)):
+        for engagement_id, person_id in session.connection().execute(queries.coaches_of(),
+                                                                     {"engagement_ids": list(engagement_ids)}):
             coaches[engagement_id].append(person_id)
     return coaches
 
@@ -185,7 +186,7 @@ def open_tasks(session: Session, engagement_id: int) -> list[OpenTask]:
     """The engagement's open tasks (``queries.is_open_task``) with their checklists, soonest due first."""
     tasks: dict[int, OpenTask] = {}
     task_width = len(queries.TASK_COLUMNS)
-    for row in session.connection().execute(queries.open_task_rows(engagement_id)):
+    for row in session.connection().execute(queries.open_task_rows(), {"engagement_id": engagement_id}):
         task = tasks.get(row[0])
         if task is None:
             task = tasks[row[0]] = OpenTask(*row[:task_width])
@@ -206,8 +207,8 @@ def view_engagement(session: Session, caller: Caller, engagement_id: int) -> Eng
 
 def _visible_record(session: Session, caller: Caller, engagement_id: int, *, for_update: bool = False
                     ) -> EngagementRecord:
-    row = session.connection().execute(
-        queries.visible_engagement_row(caller, engagement_id, for_update=for_update)).first()
+    row = session.connection().execute(queries.visible_engagement_row(caller, for_update=for_update),
+                                       {"engagement_id": engagement_id}).first()
     if row is None:
         raise NotFound(f"no engagement {engagement_id}")
     return EngagementRecord(*row)
