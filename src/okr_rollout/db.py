@@ -201,6 +201,37 @@ def open_reader(factory: sessionmaker[Session]) -> Session:
     return session
 
 
+_writer_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def open_writer(factory: sessionmaker[Session]) -> Session:
+    """A writer's session, as ``begin_write`` starts one, but touching no connection until its first statement
+    (SQLite's BEGIN IMMEDIATE, which may wait for the write lock, runs then, in the handler's thread)."""
+    session = factory()
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        writer = _writer_engines.get(bind)
+        if writer is None:
+            writer = _writer_engines[bind] = bind.execution_options(**{WRITE_OPTION: True})
+        session.bind = writer
+    return session
+
+
+def end_unit_of_work(session: Session, succeeded: bool) -> None:
+    """Commit ``session`` (or roll it back and run its after-rollback actions), then close it."""
+    try:
+        if not succeeded:
+            rollback(session)
+            return
+        try:
+            commit(session)
+        except BaseException:
+            rollback(session)
+            raise
+    finally:
+        session.close()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 

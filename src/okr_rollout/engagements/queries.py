@@ -79,16 +79,16 @@ _MOVE = (update(_ENGAGEMENTS)
                  updated_at=bindparam("updated_at"), version=_ENGAGEMENTS.c.version + 1))
 
 
-def insert_tasks() -> Insert:
-    """Tasks (values given at execution), returning their ids in the order given."""
-    return _INSERT_TASKS
+def insert_task() -> Insert:
+    """A task (values given at execution), returning its id."""
+    return _INSERT_TASK
 
 
 def insert_checklist_items() -> Insert:
     return _INSERT_CHECKLIST_ITEMS
 
 
-_INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.id, sort_by_parameter_order=True)
+_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
 _INSERT_CHECKLIST_ITEMS = insert(_CHECKLIST_ITEMS)
 
 
@@ -134,12 +134,16 @@ def task_with_checklist(task_id: int) -> Select[Task]:
     return select(Task).options(selectinload(Task.checklist)).where(Task.id == task_id)
 
 
-def last_rounds(engagement_id: int, phases: Collection[str]) -> Select[Any]:
-    """(phase, task key, highest round) of an engagement's tasks in ``phases``: entering a phase again (a loop in a
-    playbook) starts a new round of its tasks."""
-    return (select(_TASKS.c.phase, _TASKS.c.task_key, func.max(_TASKS.c.round))
-            .where(_TASKS.c.engagement_id == engagement_id, _TASKS.c.phase.in_(phases))
-            .group_by(_TASKS.c.phase, _TASKS.c.task_key))
+def last_rounds() -> Select[Any]:
+    """(phase, task key, highest round) of the tasks of engagement ``engagement_id`` in ``phases`` (both given at
+    execution): entering a phase again (a loop in a playbook) starts a new round of its tasks."""
+    return _LAST_ROUNDS
+
+
+_LAST_ROUNDS = (select(_TASKS.c.phase, _TASKS.c.task_key, func.max(_TASKS.c.round))
+                .where(_TASKS.c.engagement_id == bindparam("engagement_id"),
+                       _TASKS.c.phase.in_(bindparam("phases", expanding=True)))
+                .group_by(_TASKS.c.phase, _TASKS.c.task_key))
 
 
 def take_readiness_watch_lock() -> Select[Any]:

@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Connection, DateTime, Float, Select, Table, bindparam, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, DateTime, Float, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -148,7 +148,7 @@ _DEPARTMENT_COLUMNS = [_table(Department).c[name] for name, _ in _fields(Departm
 
 
 # The chosen engagements' ids, given at execution.
-_IDS = bindparam("engagement_ids", expanding=True)
+_IDS: BindParameter[list[int]] = bindparam("engagement_ids", expanding=True)
 
 
 def _engagements(selected: bool) -> Select[Any]:
