@@ -28,7 +28,7 @@ from fastapi import FastAPI, Header, Response
 app = FastAPI()
 BODY = Path(os.environ["OKR_BENCH_BODY"]).read_bytes() if "OKR_BENCH_BODY" in os.environ else b"{}"
 DATABASE_URL = os.environ.get("OKR_BENCH_DATABASE_URL", "")
-POSTGRESQL = DATABASE_URL.startswith("postgresql")
+POSTGRESQL = DATABASE_URL.startswith("postgresql")  # the in-process baseline sets it for its database
 OUTBOX_ORDER_LOCK = 7_202_612
 # The one transition the benchmark fires: its destination and the tasks entering it creates, as the playbook
 # gives them (read once at start-up; the API reads its cached playbook too).
@@ -46,7 +46,7 @@ def _tasks_of_destination() -> list[dict[str, Any]]:
             for task in playbook.tasks.get(DEST, ())]
 
 
-TASKS = _tasks_of_destination() if DATABASE_URL else []
+TASKS = _tasks_of_destination()
 _local = threading.local()
 
 
@@ -180,20 +180,29 @@ def get_engagement(engagement_id: int, authorization: str | None = Header(None))
 
 @app.post("/engagements/{engagement_id}/transitions")
 def fire_transition(engagement_id: int, authorization: str | None = Header(None)) -> Response:
-    connection = _connection()
-    now = datetime.now(UTC)
+    answer = transition(_connection(), authorization, engagement_id, datetime.now(UTC))
+    if isinstance(answer, int):
+        return _problem(answer)
+    return Response(json.dumps(answer), media_type="application/json",
+                    headers={"ETag": f'"v{answer["engagement"]["version"]}"'})
+
+
+def transition(connection: Any, authorization: str | None, engagement_id: int, now: datetime
+               ) -> dict[str, Any] | int:
+    """The transition's statements on ``connection`` (sqlite3 with isolation_level None, or psycopg in autocommit):
+    its answer's body, or an HTTP status when refused. Also run in-process by ``benchmarks/cases.py``."""
     connection.execute("BEGIN" if POSTGRESQL else "BEGIN IMMEDIATE")
     try:
         caller = _caller(connection, authorization)
         if caller is None:
             connection.execute("ROLLBACK")
-            return _problem(401)
+            return 401
         where, values = _visible(caller)
         row = connection.execute(_sql(_ENGAGEMENT + where + (" FOR UPDATE OF engagements" if POSTGRESQL else "")),
                                  (engagement_id, *values)).fetchone()
         if row is None or row[5] != SOURCE:
             connection.execute("ROLLBACK")
-            return _problem(404 if row is None else 409)
+            return 404 if row is None else 409
         # The facts the gate reads: the engagement with its organization, and its coaches.
         connection.execute(_sql(
             "SELECT e.id, e.phase, e.entered_phase_at, e.organization_id, o.name, o.headcount, o.timezone, "
@@ -204,14 +213,14 @@ def fire_transition(engagement_id: int, authorization: str | None = Header(None)
                                           "WHERE engagement_id = ?"), (engagement_id,)).fetchall()
         if not coaches:
             connection.execute("ROLLBACK")
-            return _problem(409)
+            return 409
         stored_now = _stored_time(now)
         moved = connection.execute(_sql(
             "UPDATE engagements SET phase = ?, entered_phase_at = ?, updated_at = ?, version = version + 1 "
             "WHERE id = ? AND version = ?"), (DEST, stored_now, stored_now, engagement_id, row[9]))
         if moved.rowcount != 1:
             connection.execute("ROLLBACK")
-            return _problem(409)
+            return 409
         task_ids = []
         for task in TASKS:
             task_ids.append(connection.execute(_sql(
@@ -243,9 +252,8 @@ def fire_transition(engagement_id: int, authorization: str | None = Header(None)
     except BaseException:
         connection.execute("ROLLBACK")
         raise
-    body = {"engagement": engagement_body, "from_phase": SOURCE, "trigger": TRIGGER,
+    return {"engagement": engagement_body, "from_phase": SOURCE, "trigger": TRIGGER,
             "readiness": {"trigger": TRIGGER, "destination": DEST, "allowed": True, "passed": 1, "total": 1,
                           "criteria": [{"id": "coach_assigned", "kind": "coach_assigned", "severity": "block",
                                         "passed": True, "reason": "", "reasons": {"en": "", "zh-TW": ""},
                                         "evidence": {"coaches": len(coaches)}}]}}
-    return Response(json.dumps(body), media_type="application/json", headers={"ETag": f'"v{row[9] + 1}"'})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import socket
 import statistics
@@ -16,12 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.engagements.service import fire_transition
 from okr_rollout.facts import queries as facts_queries
 from okr_rollout.journey.facts import EngagementFacts, OrganizationFacts
 from okr_rollout.journey.machine import machine_for
@@ -95,27 +95,47 @@ def _coach_engaged(engine: Engine, count: int) -> list[int]:
 
 
 def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
-    """One transition (lock, the gate's facts, gate, phase change, tasks and checklists, event, commit) vs. a
-    raw UPDATE + INSERT in one transaction, on alternate engagements of the same phase, after a warm-up of both,
+    """One transition as the API's handler makes it (token, lock, the gate's facts, gate, phase change, tasks and
+    checklists, event, read-back, JSON, commit) vs. the same statements on the raw driver's connection
+    (``bare_app.transition``), in process, on alternate engagements of the same phase, after a warm-up of both,
     taking turns."""
+    from benchmarks import bare_app
+    from okr_rollout.auth.service import authenticate, create_token
+    from okr_rollout.engagements import router
+    from okr_rollout.engagements.schemas import TransitionRequest
+
     factory = make_session_factory(engagement_engine)
+    with session_scope(factory) as session:
+        token, _ = create_token(session, role=Role.admin, name="in-process")
     candidates = _coach_engaged(engagement_engine, 2 * (WARM_UP + TRANSITIONS))
     ours, theirs = candidates[0::2], candidates[1::2]
+    request = TransitionRequest(trigger="schedule_executive_meeting")
 
     def fire(engagement_ids: list[int]) -> None:
         for engagement_id in engagement_ids:
             with session_scope(factory) as session:
-                fire_transition(session, BENCH, catalog, engagement_id, "schedule_executive_meeting", NOW)
+                caller = authenticate(session, token)
+                assert caller is not None
+                router.fire_transition(engagement_id, request, session, caller, catalog, NOW)
+
+    bare_app.POSTGRESQL = engagement_engine.dialect.name == "postgresql"
+    pooled = engagement_engine.raw_connection()
+    driver: Any = pooled.driver_connection
+    if bare_app.POSTGRESQL:
+        driver.autocommit = True
 
     def raw(engagement_ids: list[int]) -> None:
         for engagement_id in engagement_ids:
-            with engagement_engine.begin() as connection:
-                connection.execute(text("UPDATE engagements SET phase = 'executive_meeting', version = version + 1 "
-                                        "WHERE id = :id"), {"id": engagement_id})
-                connection.execute(text("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) "
-                                        "VALUES ('bench', 'bench', :id, '{}', :at)"), {"id": engagement_id, "at": NOW})
+            answer = bare_app.transition(driver, f"Bearer {token}", engagement_id, NOW)
+            assert not isinstance(answer, int), answer
+            json.dumps(answer)
 
-    return _taking_turns(fire, raw, ours, theirs, "<= 3x")
+    try:
+        return _taking_turns(fire, raw, ours, theirs, "<= 3x")
+    finally:
+        if bare_app.POSTGRESQL:
+            driver.autocommit = False
+        pooled.close()
 
 
 def _taking_turns(work: Any, baseline: Any, ours: list[int], theirs: list[int], target: str) -> Result:
