@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, ColumnElement, Connection, DateTime, Float, Select, Table, bindparam, select
+from sqlalchemy import BindParameter, ColumnElement, Connection, DateTime, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.types import JSON
 
@@ -71,13 +71,10 @@ def _zone(name: str) -> ZoneInfo:
 
 def _converter(field_type: str, column: ColumnElement[Any]) -> Callable[[Any, str], Any] | None:
     """How a column's value (already converted by its type) becomes the facts' field: a JSON list a frozenset or a
-    tuple, a float column a float (PostgreSQL's REAL may come back as Decimal-free float already), a timestamp read
-    as a date the client's calendar date (``zone``). None: taken as it is."""
+    tuple, a timestamp read as a date the client's calendar date (``zone``). None: taken as it is."""
     if isinstance(column.type, JSON):
         kind = frozenset if field_type.startswith("frozenset") else tuple
         return lambda value, _zone_name: kind(value or ())
-    if isinstance(column.type, Float):
-        return lambda value, _zone_name: None if value is None else float(value)
     timestamp = isinstance(column.type, DateTime) or isinstance(getattr(column.type, "impl", None), DateTime)
     if timestamp and field_type.startswith("date") and not field_type.startswith("datetime"):
         return lambda value, zone_name: value.astimezone(_zone(zone_name)).date()
@@ -111,14 +108,27 @@ class _Group:
         statement = select(self.table.c.engagement_id, *self.columns)
         return statement.where(self.table.c.engagement_id.in_(_IDS)) if selected else statement
 
-    def builder(self) -> Callable[[Sequence[Any], str], Any]:
+    def converters(self) -> list[Callable[[Any, str], Any] | None] | None:
+        """Each field's conversion (see ``_converter``); None when every value is taken as it comes."""
         converters = [_converter(field_type, column)
                       for (_, field_type), column in zip(_fields(self.facts), self.columns, strict=True)]
+        return converters if any(converters) else None
+
+    def grouped(self, rows: Sequence[Any], zones: dict[int, str]) -> dict[int, tuple[Any, ...]]:
+        """The facts of ``rows`` (each its engagement's id, then the facts' fields), by engagement."""
+        found: dict[int, list[Any]] = defaultdict(list)
+        converters = self.converters()
         facts = self.facts
-        if not any(converters):
-            return lambda values, _zone_name: facts(*values)
-        return lambda values, zone_name: facts(*(value if convert is None else convert(value, zone_name)
-                                                 for convert, value in zip(converters, values, strict=True)))
+        if converters is None:  # check-ins, the largest table by far, among them: built at once
+            make = facts._make if hasattr(facts, "_make") else (lambda values: facts(*values))
+            for row in rows:
+                found[row[0]].append(make(row[1:]))
+        else:
+            for row in rows:
+                zone = zones.get(row[0], "UTC")
+                found[row[0]].append(facts(*(value if convert is None else convert(value, zone)
+                                             for convert, value in zip(converters, row[1:], strict=True))))
+        return {key: tuple(value) for key, value in found.items()}
 
 
 # Every record group read per engagement; the engagement (with its organization), coaches, people and
@@ -231,11 +241,7 @@ def load_facts(
         by_engagement["coach_ids"] = {key: frozenset(value) for key, value in coaches.items()}
     for group in _GROUPS:
         if group.name in wanted:
-            build = group.builder()
-            found: dict[int, list[Any]] = defaultdict(list)
-            for engagement_id, *values in rows[group.name]:
-                found[engagement_id].append(build(values, zones.get(engagement_id, "UTC")))
-            by_engagement[group.name] = {key: tuple(value) for key, value in found.items()}
+            by_engagement[group.name] = group.grouped(rows[group.name], zones)
 
     by_organization: dict[str, dict[int, Any]] = {}
     if "people" in wanted:
