@@ -1,7 +1,5 @@
 """The baselines of the HTTP benchmarks: bare FastAPI endpoints.
 
-``GET /engagement`` returns a fixed JSON body from memory (the throughput baseline).
-
 ``GET /engagements/{id}`` and ``POST /engagements/{id}/transitions`` run the statements the API runs for the same
 requests, written by hand on the raw driver (sqlite3 or psycopg, one connection per worker thread, no pool
 library, no SQLAlchemy, no pydantic): the token check, the visibility rule, the engagement (locked, for a
@@ -26,7 +24,6 @@ from typing import Any
 from fastapi import FastAPI, Header, Response
 
 app = FastAPI()
-BODY = Path(os.environ["OKR_BENCH_BODY"]).read_bytes() if "OKR_BENCH_BODY" in os.environ else b"{}"
 DATABASE_URL = os.environ.get("OKR_BENCH_DATABASE_URL", "")
 POSTGRESQL = DATABASE_URL.startswith("postgresql")  # the in-process baseline sets it for its database
 OUTBOX_ORDER_LOCK = 7_202_612
@@ -151,11 +148,6 @@ def _problem(status: int) -> Response:
 @app.get("/healthz")
 def health() -> dict[str, str]:
     return {"status": "ok"}
-
-
-@app.get("/engagement")
-def engagement() -> Response:
-    return Response(BODY, media_type="application/json")
 
 
 @app.get("/engagements/{engagement_id}")

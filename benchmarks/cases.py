@@ -245,7 +245,8 @@ THROUGHPUT_SECONDS = 3.0
 
 
 def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: int = 2) -> Result:
-    """GET /api/v1/engagements/{id} under concurrent load vs. a bare FastAPI endpoint returning the same JSON.
+    """GET /api/v1/engagements/{id} under concurrent load vs. a bare FastAPI endpoint running the same statements on
+    the raw driver (``bare_app``: token, visibility, engagement, coaches, open tasks) and returning the same JSON.
 
     Both servers run side by side; after a warm-up of each, they are loaded in turn, round after round, so that
     neither side alone meets a busy moment of the machine or an uneven spread of connections over workers."""
@@ -261,12 +262,11 @@ def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: 
                        str(workers)], env, port)]
     try:
         path = f"http://127.0.0.1:{port}/api/v1/engagements/{engagement_id}"
-        (workdir / "body.json").write_text(httpx.get(path, headers=headers).text)
         servers.append(_serve([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
                                "--workers", str(workers), "--log-level", "warning"],
-                              {"OKR_BENCH_BODY": str(workdir / "body.json"),
+                              {"OKR_BENCH_DATABASE_URL": url,
                                "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, bare_port))
-        bare_path = f"http://127.0.0.1:{bare_port}/engagement"
+        bare_path = f"http://127.0.0.1:{bare_port}/engagements/{engagement_id}"
         _load(path, headers, seconds=1.0)
         _load(bare_path, headers, seconds=1.0)
         ours, theirs = [], []
