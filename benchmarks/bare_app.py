@@ -1,14 +1,148 @@
-"""The throughput baseline: a bare FastAPI endpoint returning the same JSON from memory."""
+"""The baselines of the HTTP benchmarks: bare FastAPI endpoints.
+
+``GET /engagements/{id}`` and ``POST /engagements/{id}/transitions`` run the statements the API runs for the same
+requests, written by hand on the raw driver (sqlite3 or psycopg, one connection per worker thread, no pool
+library, no SQLAlchemy, no pydantic): the token check, the visibility rule, the engagement (locked, for a
+transition), the facts its gate reads, the writes (phase, tasks with their checklists, the event), and the
+read-back of the engagement with its coaches and open tasks. The statements go one after the other, as code on
+a driver naturally sends them.
+
+    OKR_BENCH_DATABASE_URL=sqlite:///bench.db uvicorn benchmarks.bare_app:app
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Header, Response
 
 app = FastAPI()
-BODY = Path(os.environ["OKR_BENCH_BODY"]).read_bytes() if "OKR_BENCH_BODY" in os.environ else b"{}"
+DATABASE_URL = os.environ.get("OKR_BENCH_DATABASE_URL", "")
+POSTGRESQL = DATABASE_URL.startswith("postgresql")  # the in-process baseline sets it for its database
+OUTBOX_ORDER_LOCK = 7_202_612
+# The one transition the benchmark fires: its destination and the tasks entering it creates, as the playbook
+# gives them (read once at start-up; the API reads its cached playbook too).
+TRIGGER, SOURCE, DEST = "schedule_executive_meeting", "coach_engaged", "executive_meeting"
+
+
+def _tasks_of_destination() -> list[dict[str, Any]]:
+    from okr_rollout.playbooks import PlaybookRegistry
+
+    registry = PlaybookRegistry.from_directory(Path(__file__).resolve().parents[1] / "playbooks")
+    playbook = registry.get("standard")
+    return [{"key": task.spec.id, "en": task.spec.title.en, "zh_tw": task.spec.title.zh_tw, "role": task.spec.role,
+             "due_days": task.due_days,
+             "checklist": [(item.id, item.title.en, item.title.zh_tw) for item in task.spec.checklist]}
+            for task in playbook.tasks.get(DEST, ())]
+
+
+TASKS = _tasks_of_destination()
+_local = threading.local()
+
+
+def _connection() -> Any:
+    connection = getattr(_local, "connection", None)
+    if connection is None:
+        if POSTGRESQL:
+            import psycopg
+
+            connection = psycopg.connect(DATABASE_URL.replace("postgresql+psycopg://", "postgresql://"),
+                                         autocommit=True)
+        else:
+            connection = sqlite3.connect(DATABASE_URL.removeprefix("sqlite:///"), isolation_level=None,
+                                         check_same_thread=False, timeout=15)
+            connection.execute("PRAGMA foreign_keys=ON")
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("PRAGMA synchronous=NORMAL")
+        _local.connection = connection
+    return connection
+
+
+def _sql(statement: str) -> str:
+    return statement.replace("?", "%s") if POSTGRESQL else statement
+
+
+def _stored_time(moment: datetime) -> Any:
+    # As SQLAlchemy stores a timestamp: SQLite keeps text, PostgreSQL a timestamptz.
+    return moment if POSTGRESQL else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _read_time(value: Any) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is None:
+        return None  # type: ignore[return-value]
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _caller(connection: Any, authorization: str | None) -> tuple[Any, ...] | None:
+    if authorization is None or not authorization.lower().startswith("bearer "):
+        return None
+    token_hash = hashlib.sha256(authorization[7:].encode()).hexdigest()
+    return connection.execute(_sql("SELECT id, name, role, person_id, organization_id, scopes FROM api_tokens "
+                                   "WHERE token_hash = ? AND revoked_at IS NULL"), (token_hash,)).fetchone()
+
+
+_ENGAGEMENT = ("SELECT id, organization_id, playbook_id, playbook_version, playbook_sha256, phase, entered_phase_at, "
+               "created_at, updated_at, version FROM engagements WHERE id = ?")
+
+
+def _visible(caller: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    role, person_id, organization_id = caller[2], caller[3], caller[4]
+    if role in ("admin", "integration"):
+        return "", ()
+    if role == "coach":
+        return (" AND EXISTS (SELECT 1 FROM engagement_coaches WHERE engagement_coaches.engagement_id = "
+                "engagements.id AND engagement_coaches.person_id = ?)", (person_id,))
+    return " AND engagements.organization_id = ?", (organization_id,)
+
+
+_COACHES = "SELECT person_id FROM engagement_coaches WHERE engagement_id = ? ORDER BY person_id"
+_OPEN_TASKS = (
+    "SELECT t.id, t.engagement_id, t.phase, t.task_key, t.title_en, t.title_zh_tw, t.role, t.due_at, t.done, "
+    "t.done_at, t.assignee_id, t.version, c.id, c.item_key, c.title_en, c.title_zh_tw, c.checked, c.checked_at "
+    "FROM tasks t JOIN engagements e ON e.id = t.engagement_id AND e.phase = t.phase "
+    "LEFT OUTER JOIN checklist_items c ON c.task_id = t.id "
+    "WHERE e.id = ? AND t.done = ? AND t.obsolete_at IS NULL ORDER BY t.due_at, t.id, c.position")
+
+
+def _engagement_json(connection: Any, row: tuple[Any, ...]) -> dict[str, Any]:
+    (engagement_id, organization_id, playbook_id, playbook_version, playbook_sha256, phase, entered_phase_at,
+     created_at, _updated_at, version) = row
+    coach_ids = [person_id for (person_id,) in connection.execute(_sql(_COACHES), (engagement_id,))]
+    tasks: dict[int, dict[str, Any]] = {}
+    for task_row in connection.execute(_sql(_OPEN_TASKS), (engagement_id, False)):
+        task = tasks.get(task_row[0])
+        if task is None:
+            task = tasks[task_row[0]] = {
+                "id": task_row[0], "engagement_id": task_row[1], "phase": task_row[2], "key": task_row[3],
+                "title": {"en": task_row[4], "zh-TW": task_row[5]}, "role": task_row[6],
+                "due_at": _read_time(task_row[7]), "done": bool(task_row[8]), "done_at": _read_time(task_row[9]),
+                "assignee_id": task_row[10], "checklist": [], "version": task_row[11]}
+        if task_row[12] is not None:
+            task["checklist"].append({"id": task_row[12], "key": task_row[13],
+                                      "title": {"en": task_row[14], "zh-TW": task_row[15]},
+                                      "checked": bool(task_row[16]), "checked_at": _read_time(task_row[17])})
+    return {"id": engagement_id, "organization_id": organization_id, "phase": phase,
+            "entered_phase_at": _read_time(entered_phase_at),
+            "playbook": {"id": playbook_id, "version": playbook_version, "sha256": playbook_sha256},
+            "coach_ids": coach_ids, "created_at": _read_time(created_at), "version": version,
+            "open_tasks": list(tasks.values())}
+
+
+def _problem(status: int) -> Response:
+    return Response(json.dumps({"status": status}), status_code=status, media_type="application/problem+json")
 
 
 @app.get("/healthz")
@@ -16,6 +150,102 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@app.get("/engagement")
-def engagement() -> Response:
-    return Response(BODY, media_type="application/json")
+@app.get("/engagements/{engagement_id}")
+def get_engagement(engagement_id: int, authorization: str | None = Header(None)) -> Response:
+    connection = _connection()
+    if not POSTGRESQL:
+        connection.execute("BEGIN")
+    try:
+        caller = _caller(connection, authorization)
+        if caller is None:
+            return _problem(401)
+        where, values = _visible(caller)
+        row = connection.execute(_sql(_ENGAGEMENT + where), (engagement_id, *values)).fetchone()
+        if row is None:
+            return _problem(404)
+        body = _engagement_json(connection, row)
+    finally:
+        if not POSTGRESQL:
+            connection.execute("COMMIT")
+    return Response(json.dumps(body), media_type="application/json", headers={"ETag": f'"v{body["version"]}"'})
+
+
+@app.post("/engagements/{engagement_id}/transitions")
+def fire_transition(engagement_id: int, authorization: str | None = Header(None)) -> Response:
+    answer = transition(_connection(), authorization, engagement_id, datetime.now(UTC))
+    if isinstance(answer, int):
+        return _problem(answer)
+    return Response(json.dumps(answer), media_type="application/json",
+                    headers={"ETag": f'"v{answer["engagement"]["version"]}"'})
+
+
+def transition(connection: Any, authorization: str | None, engagement_id: int, now: datetime
+               ) -> dict[str, Any] | int:
+    """The transition's statements on ``connection`` (sqlite3 with isolation_level None, or psycopg in autocommit):
+    its answer's body, or an HTTP status when refused. Also run in-process by ``benchmarks/cases.py``."""
+    connection.execute("BEGIN" if POSTGRESQL else "BEGIN IMMEDIATE")
+    try:
+        caller = _caller(connection, authorization)
+        if caller is None:
+            connection.execute("ROLLBACK")
+            return 401
+        where, values = _visible(caller)
+        row = connection.execute(_sql(_ENGAGEMENT + where + (" FOR UPDATE OF engagements" if POSTGRESQL else "")),
+                                 (engagement_id, *values)).fetchone()
+        if row is None or row[5] != SOURCE:
+            connection.execute("ROLLBACK")
+            return 404 if row is None else 409
+        # The facts the gate reads: the engagement with its organization, and its coaches.
+        connection.execute(_sql(
+            "SELECT e.id, e.phase, e.entered_phase_at, e.organization_id, o.name, o.headcount, o.timezone, "
+            "o.mission, o.vision_1y, o.vision_5y, o.vision_10y, o.strategies, o.challenges, o.okr_software "
+            "FROM engagements e JOIN organizations o ON o.id = e.organization_id WHERE e.id = ?"),
+            (engagement_id,)).fetchone()
+        coaches = connection.execute(_sql("SELECT engagement_id, person_id FROM engagement_coaches "
+                                          "WHERE engagement_id = ?"), (engagement_id,)).fetchall()
+        if not coaches:
+            connection.execute("ROLLBACK")
+            return 409
+        stored_now = _stored_time(now)
+        moved = connection.execute(_sql(
+            "UPDATE engagements SET phase = ?, entered_phase_at = ?, updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND version = ?"), (DEST, stored_now, stored_now, engagement_id, row[9]))
+        if moved.rowcount != 1:
+            connection.execute("ROLLBACK")
+            return 409
+        task_ids = []
+        for task in TASKS:
+            task_ids.append(connection.execute(_sql(
+                "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
+                "created_at, version) VALUES (?, ?, ?, (SELECT coalesce(max(round), 0) + 1 FROM tasks "
+                "WHERE engagement_id = ? AND phase = ? AND task_key = ?), ?, ?, ?, ?, ?, ?, 1) RETURNING id"),
+                (engagement_id, DEST, task["key"], engagement_id, DEST, task["key"], task["en"], task["zh_tw"],
+                 task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)
+            ).fetchone()[0])
+        items = [(task_id, key, position, en, zh_tw, False)
+                 for task_id, task in zip(task_ids, TASKS, strict=True)
+                 for position, (key, en, zh_tw) in enumerate(task["checklist"])]
+        if items:
+            connection.cursor().executemany(_sql(
+                "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
+                "VALUES (?, ?, ?, ?, ?, ?)"), items)
+        if POSTGRESQL:
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_ORDER_LOCK,))
+        payload = {"trigger": TRIGGER, "from": SOURCE, "to": DEST,
+                   "criteria": [{"id": "coach_assigned", "passed": True}], "task_ids": task_ids}
+        connection.execute(_sql(
+            "INSERT INTO events (type, actor, occurred_at, organization_id, engagement_id, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
+            ("engagement.transitioned", f"{caller[2]}:{caller[1]}", stored_now, row[1], engagement_id,
+             json.dumps(payload))).fetchone()
+        # The read-back, in the transaction as the API reads it: the engagement's coaches and open tasks.
+        engagement_body = _engagement_json(connection, (*row[:5], DEST, now, row[7], now, row[9] + 1))
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return {"engagement": engagement_body, "from_phase": SOURCE, "trigger": TRIGGER,
+            "readiness": {"trigger": TRIGGER, "destination": DEST, "allowed": True, "passed": 1, "total": 1,
+                          "criteria": [{"id": "coach_assigned", "kind": "coach_assigned", "severity": "block",
+                                        "passed": True, "reason": "", "reasons": {"en": "", "zh-TW": ""},
+                                        "evidence": {"coaches": len(coaches)}}]}}

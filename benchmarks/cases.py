@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import socket
 import statistics
@@ -21,8 +22,7 @@ from sqlalchemy import Engine, select, text
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.engagements.service import fire_transition
-from okr_rollout.journey import facts_loader
+from okr_rollout.facts import queries as facts_queries
 from okr_rollout.journey.facts import EngagementFacts, OrganizationFacts
 from okr_rollout.journey.machine import machine_for
 from okr_rollout.models import Engagement
@@ -59,15 +59,13 @@ def _best_of(runs: int, work: Any) -> float:
 def portfolio_readiness(engine: Engine, catalog: Catalog) -> Result:
     """The readiness report of every engagement (facts loaded, every gate evaluated) vs. reading the same rows
     with the same SQL and grouping them per engagement, with no facts and no gates."""
-    queries = [facts_loader._ENGAGEMENTS, facts_loader._COACHES, facts_loader._PEOPLE, facts_loader._MEMBERSHIPS,
-               facts_loader._DEPARTMENTS, facts_loader._MEETINGS, facts_loader._CEO_SUPPORT, facts_loader._TRAINING,
-               facts_loader._DRAFTING, facts_loader._QUARTERS, facts_loader._OKRS, facts_loader._KEY_RESULTS,
-               facts_loader._CHECK_INS, facts_loader._APPOINTMENTS]
+    # The loader's own statements, compiled to SQL once and read as plain text, with no type conversion.
+    queries = [str(statement.compile(engine)) for statement in facts_queries.statements(False).values()]
 
     def readiness() -> None:
         with engine.connect() as connection:
             pins = dict(connection.execute(select(Engagement.id, Engagement.playbook_sha256)).all())
-            facts = facts_loader.load_facts(connection, None, NOW)
+            facts = facts_queries.load_facts(connection, None, NOW)
             with make_session_factory(engine)() as session:
                 for engagement_id, engagement_facts in facts.items():
                     machine_for(catalog.pinned(session, pins[engagement_id])).readiness(engagement_facts)
@@ -78,7 +76,7 @@ def portfolio_readiness(engine: Engine, catalog: Catalog) -> Result:
             for sql in queries:
                 grouped: dict[Any, list[Any]] = {}
                 for row in connection.execute(text(sql)):
-                    grouped.setdefault(row[1], []).append(row)
+                    grouped.setdefault(row[0], []).append(row)
 
     return Result(_best_of(3, readiness), _best_of(3, raw), "<= 2x", "s")
 
@@ -96,27 +94,47 @@ def _coach_engaged(engine: Engine, count: int) -> list[int]:
 
 
 def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
-    """One transition (lock, the gate's facts, gate, phase change, tasks and checklists, event, commit) vs. a
-    raw UPDATE + INSERT in one transaction, on alternate engagements of the same phase, after a warm-up of both,
+    """One transition as the API's handler makes it (token, lock, the gate's facts, gate, phase change, tasks and
+    checklists, event, read-back, JSON, commit) vs. the same statements on the raw driver's connection
+    (``bare_app.transition``), in process, on alternate engagements of the same phase, after a warm-up of both,
     taking turns."""
+    from benchmarks import bare_app
+    from okr_rollout.auth.service import authenticate, create_token
+    from okr_rollout.engagements import router
+    from okr_rollout.engagements.schemas import TransitionRequest
+
     factory = make_session_factory(engagement_engine)
+    with session_scope(factory) as session:
+        token, _ = create_token(session, role=Role.admin, name="in-process")
     candidates = _coach_engaged(engagement_engine, 2 * (WARM_UP + TRANSITIONS))
     ours, theirs = candidates[0::2], candidates[1::2]
+    request = TransitionRequest(trigger="schedule_executive_meeting")
 
     def fire(engagement_ids: list[int]) -> None:
         for engagement_id in engagement_ids:
             with session_scope(factory) as session:
-                fire_transition(session, BENCH, catalog, engagement_id, "schedule_executive_meeting", NOW)
+                caller = authenticate(session, token)
+                assert caller is not None
+                router.fire_transition(engagement_id, request, session, caller, catalog, NOW)
+
+    bare_app.POSTGRESQL = engagement_engine.dialect.name == "postgresql"
+    pooled = engagement_engine.raw_connection()
+    driver: Any = pooled.driver_connection
+    if bare_app.POSTGRESQL:
+        driver.autocommit = True
 
     def raw(engagement_ids: list[int]) -> None:
         for engagement_id in engagement_ids:
-            with engagement_engine.begin() as connection:
-                connection.execute(text("UPDATE engagements SET phase = 'executive_meeting', version = version + 1 "
-                                        "WHERE id = :id"), {"id": engagement_id})
-                connection.execute(text("INSERT INTO events (type, actor, engagement_id, payload, occurred_at) "
-                                        "VALUES ('bench', 'bench', :id, '{}', :at)"), {"id": engagement_id, "at": NOW})
+            answer = bare_app.transition(driver, f"Bearer {token}", engagement_id, NOW)
+            assert not isinstance(answer, int), answer
+            json.dumps(answer)
 
-    return _taking_turns(fire, raw, ours, theirs, "<= 3x")
+    try:
+        return _taking_turns(fire, raw, ours, theirs, "<= 3x")
+    finally:
+        if bare_app.POSTGRESQL:
+            driver.autocommit = False
+        pooled.close()
 
 
 def _taking_turns(work: Any, baseline: Any, ours: list[int], theirs: list[int], target: str) -> Result:
@@ -154,7 +172,7 @@ def scheduler_tick(engine: Engine, catalog: Catalog, url: str) -> Result:
 
     def select_rows() -> None:
         with engine.connect() as connection:
-            facts_loader.load_facts(connection, None, NOW)
+            facts_queries.load_facts(connection, None, NOW)
 
     baseline = _best_of(3, select_rows)
     return Result(_timed(tick), baseline, "report", "s")
@@ -227,7 +245,8 @@ THROUGHPUT_SECONDS = 3.0
 
 
 def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: int = 2) -> Result:
-    """GET /api/v1/engagements/{id} under concurrent load vs. a bare FastAPI endpoint returning the same JSON.
+    """GET /api/v1/engagements/{id} under concurrent load vs. a bare FastAPI endpoint running the same statements on
+    the raw driver (``bare_app``: token, visibility, engagement, coaches, open tasks) and returning the same JSON.
 
     Both servers run side by side; after a warm-up of each, they are loaded in turn, round after round, so that
     neither side alone meets a busy moment of the machine or an uneven spread of connections over workers."""
@@ -243,12 +262,11 @@ def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: 
                        str(workers)], env, port)]
     try:
         path = f"http://127.0.0.1:{port}/api/v1/engagements/{engagement_id}"
-        (workdir / "body.json").write_text(httpx.get(path, headers=headers).text)
         servers.append(_serve([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
                                "--workers", str(workers), "--log-level", "warning"],
-                              {"OKR_BENCH_BODY": str(workdir / "body.json"),
+                              {"OKR_BENCH_DATABASE_URL": url,
                                "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, bare_port))
-        bare_path = f"http://127.0.0.1:{bare_port}/engagement"
+        bare_path = f"http://127.0.0.1:{bare_port}/engagements/{engagement_id}"
         _load(path, headers, seconds=1.0)
         _load(bare_path, headers, seconds=1.0)
         ours, theirs = [], []

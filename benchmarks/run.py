@@ -22,7 +22,9 @@ from alembic.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import cases
+from sqlalchemy import Engine
+
+from benchmarks import cases, endpoints
 from benchmarks.seed import Seeder
 from okr_rollout.db import make_engine
 
@@ -33,6 +35,16 @@ def _migrate(url: str) -> None:
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     command.upgrade(config, "head")
+
+
+_over_http: dict[str, cases.Result] = {}
+
+
+def over_http(engine: Engine, url: str, workdir: Path) -> dict[str, cases.Result]:
+    """Both HTTP endpoints are measured in one run of the two servers."""
+    if not _over_http:
+        _over_http.update(endpoints.endpoints_over_http(engine, url, workdir))
+    return _over_http
 
 
 def main() -> None:
@@ -59,6 +71,8 @@ def main() -> None:
         "scheduler_tick": lambda: cases.scheduler_tick(engine, seeder.catalog, url),
         "memory_transitions": lambda: cases.memory_transitions(seeder.catalog),
         "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
+        "transition_http": lambda: over_http(engine, url, workdir)["transition_http"],
+        "get_engagement_http": lambda: over_http(engine, url, workdir)["get_engagement_http"],
     }
     results: dict[str, dict[str, Any]] = {}
     print(f"{'benchmark':<28}{'value':>14}{'baseline':>14}{'ratio':>9}  target  unit")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -200,18 +201,77 @@ def open_reader(factory: sessionmaker[Session]) -> Session:
     return session
 
 
+_writer_engines: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def open_writer(factory: sessionmaker[Session]) -> Session:
+    """A writer's session, as ``begin_write`` starts one, but touching no connection until its first statement
+    (SQLite's BEGIN IMMEDIATE, which may wait for the write lock, runs then, in the handler's thread)."""
+    session = factory()
+    bind = session.get_bind()
+    if isinstance(bind, Engine):
+        writer = _writer_engines.get(bind)
+        if writer is None:
+            writer = _writer_engines[bind] = bind.execution_options(**{WRITE_OPTION: True})
+        session.bind = writer
+    return session
+
+
+def end_unit_of_work(session: Session, succeeded: bool) -> None:
+    """Commit ``session`` (or roll it back and run its after-rollback actions), then close it."""
+    try:
+        if not succeeded:
+            rollback(session)
+            return
+        try:
+            commit(session)
+        except BaseException:
+            rollback(session)
+            raise
+    finally:
+        session.close()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
+_AFTER_ROLLBACK = "okr_rollout_after_rollback"
+logger = logging.getLogger(__name__)
+
+
+def after_rollback(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once ``session``'s unit of work is rolled back (e.g. record a refusal in the history, in a
+    unit of work of its own); a unit of work that commits drops it."""
+    session.info.setdefault(_AFTER_ROLLBACK, []).append(action)
+
+
+def rollback(session: Session) -> None:
+    """Roll ``session`` back, then run the actions registered with ``after_rollback``. One that fails is logged:
+    what was rolled back stays rolled back."""
+    session.rollback()
+    actions: list[Callable[[], None]] = session.info.pop(_AFTER_ROLLBACK, [])
+    for action in actions:
+        try:
+            action()
+        except Exception:
+            logger.exception("an action after a rollback failed")
+
+
+def commit(session: Session) -> None:
+    session.commit()
+    session.info.pop(_AFTER_ROLLBACK, None)
+
+
 @contextmanager
 def unit_of_work(session: Session) -> Iterator[Session]:
-    """End ``session`` as a unit of work: commit on success, roll back on error, close either way."""
+    """End ``session`` as a unit of work: commit on success; on error, roll back and run its after-rollback
+    actions; close either way."""
     try:
         yield session
-        session.commit()
+        commit(session)
     except BaseException:
-        session.rollback()
+        rollback(session)
         raise
     finally:
         session.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 
@@ -24,8 +23,6 @@ class ProblemError(Exception):
         self.errors = errors
         self.extra = extra or {}
         self.headers = headers or {}
-        # Work to do once the request's transaction is rolled back (e.g. record a refusal in the history).
-        self.after_rollback: Callable[[], None] | None = None
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         problem: dict[str, Any] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from tests.api._records import client_organization
 from tests.conftest import ROOT, Clock, Tokens, auth
 
 ENGAGEMENTS = "/api/v1/engagements"
+BEYOND_64_BITS = 2 ** 70
 
 
 def _sha256_of(playbook_file: str) -> str:
@@ -265,3 +267,11 @@ def test_the_engagement_view_lists_each_open_task_once_with_its_checklist_in_ord
         assert open_task["checklist"] == listed[open_task["id"]]["checklist"]
     assert len({t["id"] for t in body["open_tasks"]}) == len(body["open_tasks"])
     assert any(len(t["checklist"]) > 1 for t in body["open_tasks"])  # so that their order is shown
+
+
+@pytest.mark.parametrize("route", ["", "/readiness", "/tasks", "/events"])
+def test_an_engagement_id_beyond_64_bits_is_a_client_error_on_every_route(
+        app_client: TestClient, tokens: Tokens, route: str) -> None:
+    response = app_client.get(f"{ENGAGEMENTS}/{BEYOND_64_BITS}{route}", headers=auth(tokens.admin))
+    assert response.status_code in (404, 422), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")

@@ -19,7 +19,7 @@ import okr_rollout.cli.demo.portfolio as demo
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cli.demo.history import timeline
 from okr_rollout.cli.demo.portfolio import CLIENTS, DemoClient, load_demo
-from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import CriterionOutcome, TransitionReadiness, machine_for
 from okr_rollout.models import (
     CeoSupportStatement,

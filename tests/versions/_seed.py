@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.engagements.moves import create_tasks
+from okr_rollout.engagements.service import create_tasks
 from okr_rollout.journey.machine import enter_phase, machine_for
 from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Organization, Task
 from tests.api._helpers import create_engagement, create_organization

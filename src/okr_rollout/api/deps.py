@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request, Response
-from fastapi.concurrency import contextmanager_in_threadpool
+from fastapi.concurrency import contextmanager_in_threadpool, run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from okr_rollout.api.middleware import DEFERRED_COMMIT, NUL_FIELDS, DeferredCommit
@@ -17,7 +18,15 @@ from okr_rollout.api.problems import field_path
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import authenticate
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import begin_write, open_reader, session_scope, unit_of_work
+from okr_rollout.db import (
+    begin_write,
+    end_unit_of_work,
+    open_reader,
+    open_writer,
+    rollback,
+    session_scope,
+    unit_of_work,
+)
 from okr_rollout.errors import PreconditionFailed, Unauthorized, Unprocessable
 from okr_rollout.settings import Settings
 
@@ -41,7 +50,7 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
         session.flush()  # a refused write still fails here, inside the app's error handlers
     except BaseException:
-        session.rollback()
+        rollback(session)
         session.close()
         raise
     deferred.session = session
@@ -50,14 +59,26 @@ def get_session(request: Request) -> Iterator[Session]:
 async def get_api_session(request: Request) -> AsyncIterator[Session]:
     """``get_session`` for the API. A read opens and ends its unit of work on the event loop (opening it touches
     no connection; ending a read commits nothing to disk), so that a GET costs one hop to a worker thread for
-    its token and one for its handler, not two more; a write begins and ends in a worker thread, as
-    ``get_session`` does, since it may wait for SQLite's write lock."""
-    if request.method in WRITE_METHODS:
+    its handler, not two more; a write opens on the event loop too (touching no connection) and commits in a
+    worker thread. Under an Idempotency-Key, ``get_session`` as it is."""
+    factory = request.app.state.session_factory
+    if request.method not in WRITE_METHODS:
+        with unit_of_work(open_reader(factory)) as session:
+            yield session
+        return
+    if request.scope.get(DEFERRED_COMMIT) is not None:
         async with contextmanager_in_threadpool(contextmanager(get_session)(request)) as session:
             yield session
         return
-    with unit_of_work(open_reader(request.app.state.session_factory)) as session:
+    # Its first statement (SQLite: BEGIN IMMEDIATE, which may wait for the write lock) runs in the handler's
+    # thread; the commit in one of its own.
+    session = open_writer(factory)
+    try:
         yield session
+    except BaseException:
+        await run_in_threadpool(end_unit_of_work, session, False)
+        raise
+    await run_in_threadpool(end_unit_of_work, session, True)
 
 
 # "function" scope: the unit of work commits when the handler returns, before the response is sent. With FastAPI's
@@ -113,21 +134,23 @@ def nul_parameters(request: Request) -> list[tuple[int | str, ...]]:
     return list(found)
 
 
-def get_clock(request: Request) -> Callable[[], datetime]:
+# The trivial dependencies are coroutines: FastAPI runs a plain function in a worker thread, a hop that costs more
+# than what they do.
+async def get_clock(request: Request) -> Callable[[], datetime]:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock
 
 
-def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
+async def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) -> datetime:
     return clock()
 
 
-def get_catalog(request: Request) -> Catalog:
+async def get_catalog(request: Request) -> Catalog:
     catalog: Catalog = request.app.state.catalog
     return catalog
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -150,6 +173,13 @@ def check_if_match(if_match: str | None, version: int) -> None:
 
 def set_etag(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
+
+
+def serialized(model: BaseModel, *, version: int) -> Response:
+    """``model`` as the JSON response, with its ETag: serialized once. Returned from a handler whose
+    ``response_model`` is the model's class (for the documentation), it is not validated and serialized again."""
+    return Response(model.model_dump_json(by_alias=True), media_type="application/json",
+                    headers={"ETag": etag(version)})
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,13 +11,11 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from okr_rollout.errors import BadRequest, Conflict, NotFound, ProblemError, Unprocessable, unavailable
 
 PROBLEM_JSON = "application/problem+json"
-logger = logging.getLogger(__name__)
 
 
 class FieldError(BaseModel):
@@ -76,11 +73,6 @@ def render(error: ProblemError, request: Request) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, error: ProblemError) -> JSONResponse:
-        if error.after_rollback is not None:
-            try:
-                await run_in_threadpool(error.after_rollback)
-            except Exception:  # the refusal stands even if its history entry could not be written
-                logger.exception("could not record %s after rollback", error.slug)
         return render(error, request)
 
     @app.exception_handler(RequestValidationError)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
+from okr_rollout.auth import queries
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.driver import DriverStatement, fetch_one
 from okr_rollout.errors import NotFound, Unprocessable
 from okr_rollout.models import ApiToken, Person
 
@@ -67,25 +65,9 @@ def revoke_token(session: Session, token_id: int, at: datetime) -> ApiToken:
 
 
 def authenticate(session: Session, raw: str) -> Caller | None:
-    statement, values = token_lookup(raw)
-    token = fetch_one(session.connection(), statement, values)
-    return None if token is None else caller_of(token)
-
-
-def token_lookup(raw: str) -> tuple[DriverStatement, dict[str, str]]:
-    """The statement finding the live token ``raw`` and its values, for a caller that sends it along with its
-    own reads (one round trip); ``caller_of`` reads its row."""
-    return _TOKEN_BY_HASH, {"token_hash": hash_token(raw)}
-
-
-def caller_of(token: tuple[Any, ...]) -> Caller:
-    token_id, name, role, person_id, organization_id, scopes = token
-    return Caller(token_id=token_id, name=name, role=Role(role), person_id=person_id,
-                  organization_id=organization_id, scopes=frozenset(scopes))
-
-
-# Every API request starts here: a prebuilt statement on the driver's cursor (see ``okr_rollout.driver``).
-_TOKENS = cast(Table, ApiToken.__table__)
-_TOKEN_BY_HASH = DriverStatement(
-    select(*(_TOKENS.c[name] for name in ("id", "name", "role", "person_id", "organization_id", "scopes")))
-    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None)))
+    """The caller of the live token ``raw``; None when it is unknown or revoked."""
+    token = session.connection().execute(queries.live_token(), {"token_hash": hash_token(raw)}).first()
+    if token is None:
+        return None
+    return Caller(token_id=token.id, name=token.name, role=Role(token.role), person_id=token.person_id,
+                  organization_id=token.organization_id, scopes=frozenset(token.scopes))

@@ -5,8 +5,6 @@ Everything else answers 404 (never 403) for what a caller may not see.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.orm import Session
 
@@ -16,6 +14,8 @@ from okr_rollout.models import Engagement, EngagementCoach, Organization
 
 
 def engagement_visibility(caller: Caller) -> ColumnElement[bool]:
+    """The one rule: administrators and integrations see every engagement, a coach those assigned to them, an
+    internal coach those of their own organization."""
     if caller.sees_all_organizations:
         return true()
     if caller.role == Role.coach:
@@ -23,17 +23,6 @@ def engagement_visibility(caller: Caller) -> ColumnElement[bool]:
             EngagementCoach.engagement_id == Engagement.id, EngagementCoach.person_id == caller.person_id
         )
     return Engagement.organization_id == caller.organization_id
-
-
-def sees_engagement(caller: Caller, organization_id: int, coach_ids: Collection[int]) -> bool:
-    """``engagement_visibility`` decided on an engagement already read (its organization and its coaches), for
-    a read that fetches the token and the engagement together. The same rule: tests/api/test_visibility.py pins
-    that the two agree for every kind of caller."""
-    if caller.sees_all_organizations:
-        return True
-    if caller.role == Role.coach:
-        return caller.person_id in coach_ids
-    return organization_id == caller.organization_id
 
 
 def organization_visibility(caller: Caller) -> ColumnElement[bool]:
@@ -60,9 +49,11 @@ def visible_organization(session: Session, caller: Caller, organization_id: int)
 def visible_engagement(
     session: Session, caller: Caller, engagement_id: int, *, for_update: bool = False
 ) -> Engagement:
+    """The engagement ``caller`` may see, or 404. ``for_update``: its row locked until the unit of work ends (on
+    SQLite a writer holds the database's write lock already), and read afresh even if the session held it."""
     statement = select(Engagement).where(Engagement.id == engagement_id, engagement_visibility(caller))
     if for_update:
-        statement = statement.with_for_update(of=Engagement)
+        statement = statement.with_for_update(of=Engagement).execution_options(populate_existing=True)
     engagement = session.scalar(statement)
     if engagement is None:
         raise NotFound(f"no engagement {engagement_id}")

@@ -20,7 +20,7 @@ from okr_rollout.calendar import feed, queries, texts
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import NotFound
 from okr_rollout.events import service as events
-from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.facts import load_facts
 from okr_rollout.models import Organization, Person
 
 FEED_TOKEN_PREFIX = "cal_"

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, select
-from sqlalchemy.orm import joinedload
+from collections.abc import Collection
+from functools import lru_cache
+from typing import Any
 
-from okr_rollout.models import Engagement, Task
+from sqlalchemy import ColumnElement, Insert, Select, Table, Update, and_, bindparam, func, insert, select, update
+from sqlalchemy.orm import joinedload, selectinload
+
+from okr_rollout.auth.caller import Caller
+from okr_rollout.auth.visibility import engagement_visibility
+from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, ReadinessSnapshot, Task
+
+# The scheduler's readiness watch takes this PostgreSQL lock, so two runs never overlap.
+READINESS_WATCH_LOCK = 7_202_613
+
+# The API's hot statements (reading an engagement, a transition) select table columns and return plain rows:
+# SQLAlchemy's ORM loading would cost the API more than the database takes to answer.
+_ENGAGEMENTS: Table = Engagement.__table__  # type: ignore[assignment]
+_TASKS: Table = Task.__table__  # type: ignore[assignment]
+_CHECKLIST_ITEMS: Table = ChecklistItem.__table__  # type: ignore[assignment]
+_COACHES: Table = EngagementCoach.__table__  # type: ignore[assignment]
+ENGAGEMENT_COLUMNS = ("id", "organization_id", "playbook_id", "playbook_version", "playbook_sha256", "phase",
+                      "entered_phase_at", "created_at", "updated_at", "version")
+TASK_COLUMNS = ("id", "engagement_id", "phase", "task_key", "title_en", "title_zh_tw", "role", "due_at", "done",
+                "done_at", "assignee_id", "version")
+CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "checked_at")
 
 
 def is_open_task() -> ColumnElement[bool]:
@@ -21,3 +42,118 @@ def open_tasks(engagement_id: int) -> Select[Task]:
             .join(Engagement, is_open_task())
             .where(Engagement.id == engagement_id)
             .order_by(Task.due_at, Task.id))
+
+
+@lru_cache(maxsize=1024)
+def visible_engagement_row(caller: Caller, *, for_update: bool = False) -> Select[Any]:
+    """The columns of one engagement (``engagement_id``, given at execution) ``caller`` may see: no row when they
+    may not; ``for_update``: locked. Built once per caller: every API read and transition runs it."""
+    statement = select(*(_ENGAGEMENTS.c[name] for name in ENGAGEMENT_COLUMNS)).where(
+        _ENGAGEMENTS.c.id == bindparam("engagement_id"), engagement_visibility(caller))
+    return statement.with_for_update(of=_ENGAGEMENTS) if for_update else statement
+
+
+def open_task_rows() -> Select[Any]:
+    """``open_tasks`` as rows, of the engagement ``engagement_id`` given at execution: each open task's columns
+    with one of its checklist items (or none), soonest due first, items in order."""
+    return _OPEN_TASK_ROWS
+
+
+_OPEN_TASK_ROWS = (select(*(_TASKS.c[name] for name in TASK_COLUMNS),
+                          *(_CHECKLIST_ITEMS.c[name].label(f"item_{name}") for name in CHECKLIST_COLUMNS))
+                   .select_from(_TASKS)
+                   .join(_ENGAGEMENTS, is_open_task())
+                   .outerjoin(_CHECKLIST_ITEMS, _CHECKLIST_ITEMS.c.task_id == _TASKS.c.id)
+                   .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"))
+                   .order_by(_TASKS.c.due_at, _TASKS.c.id, _CHECKLIST_ITEMS.c.position))
+
+
+def move_engagement() -> Update:
+    """An engagement's new phase, if its version is still ``read_version``; its version moves on."""
+    return _MOVE
+
+
+_MOVE = (update(_ENGAGEMENTS)
+         .where(_ENGAGEMENTS.c.id == bindparam("moved_id"), _ENGAGEMENTS.c.version == bindparam("read_version"))
+         .values(phase=bindparam("phase"), entered_phase_at=bindparam("entered_phase_at"),
+                 updated_at=bindparam("updated_at"), version=_ENGAGEMENTS.c.version + 1))
+
+
+def insert_task() -> Insert:
+    """A task (values given at execution), returning its id."""
+    return _INSERT_TASK
+
+
+def insert_checklist_items() -> Insert:
+    return _INSERT_CHECKLIST_ITEMS
+
+
+_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_INSERT_CHECKLIST_ITEMS = insert(_CHECKLIST_ITEMS)
+
+
+def engagements_page(caller: Caller, *, phase: str | None, coach_id: int | None, organization_id: int | None,
+                     after: int, limit: int) -> Select[Engagement]:
+    """The engagements ``caller`` may see past the id ``after``, filtered; one more than ``limit`` (is there a
+    next page)."""
+    statement = select(Engagement).where(engagement_visibility(caller), Engagement.id > after)
+    if phase is not None:
+        statement = statement.where(Engagement.phase == phase)
+    if organization_id is not None:
+        statement = statement.where(Engagement.organization_id == organization_id)
+    if coach_id is not None:
+        statement = statement.where(Engagement.id.in_(
+            select(EngagementCoach.engagement_id).where(EngagementCoach.person_id == coach_id)))
+    return statement.order_by(Engagement.id).limit(limit + 1)
+
+
+def coaches_of() -> Select[Any]:
+    """(engagement id, coach's person id) of the engagements ``engagement_ids`` (given at execution), coaches in
+    id order."""
+    return _COACHES_OF
+
+
+_COACHES_OF = (select(_COACHES.c.engagement_id, _COACHES.c.person_id)
+               .where(_COACHES.c.engagement_id.in_(bindparam("engagement_ids", expanding=True)))
+               .order_by(_COACHES.c.person_id))
+
+
+def people_among(person_ids: Collection[int]) -> Select[int]:
+    """Which of ``person_ids`` exist."""
+    return select(Person.id).where(Person.id.in_(person_ids))
+
+
+def tasks_page(engagement_id: int, *, after: int, limit: int) -> Select[Task]:
+    """Every task of an engagement (open or not) past the id ``after``, with checklists; one more than
+    ``limit``."""
+    return (select(Task).options(selectinload(Task.checklist))
+            .where(Task.engagement_id == engagement_id, Task.id > after).order_by(Task.id).limit(limit + 1))
+
+
+def task_with_checklist(task_id: int) -> Select[Task]:
+    return select(Task).options(selectinload(Task.checklist)).where(Task.id == task_id)
+
+
+def last_rounds() -> Select[Any]:
+    """(phase, task key, highest round) of the tasks of engagement ``engagement_id`` in ``phases`` (both given at
+    execution): entering a phase again (a loop in a playbook) starts a new round of its tasks."""
+    return _LAST_ROUNDS
+
+
+_LAST_ROUNDS = (select(_TASKS.c.phase, _TASKS.c.task_key, func.max(_TASKS.c.round))
+                .where(_TASKS.c.engagement_id == bindparam("engagement_id"),
+                       _TASKS.c.phase.in_(bindparam("phases", expanding=True)))
+                .group_by(_TASKS.c.phase, _TASKS.c.task_key))
+
+
+def take_readiness_watch_lock() -> Select[Any]:
+    return select(func.pg_advisory_xact_lock(READINESS_WATCH_LOCK))
+
+
+def pins_and_organizations() -> Select[int, str, int]:
+    """(engagement id, pinned playbook's sha256, organization id) of every engagement."""
+    return select(Engagement.id, Engagement.playbook_sha256, Engagement.organization_id)
+
+
+def readiness_snapshots() -> Select[ReadinessSnapshot]:
+    return select(ReadinessSnapshot)

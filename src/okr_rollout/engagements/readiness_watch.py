@@ -12,16 +12,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.engagements import queries
 from okr_rollout.events import service as events
-from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import ReadinessReport, machine_for
-from okr_rollout.models import Engagement, ReadinessSnapshot
-
-READINESS_WATCH_LOCK = 7_202_613
+from okr_rollout.models import ReadinessSnapshot
 
 
 def summarize(report: ReadinessReport) -> dict[str, Any]:
@@ -40,11 +38,13 @@ def note_readiness_changes(session: Session, catalog: Catalog, now: datetime) ->
     Two runs never overlap: the second waits for the first to commit and then finds its snapshots, so a change
     is recorded once even if two schedulers ever tick together (SQLite's writers are serialized already)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(READINESS_WATCH_LOCK)))
-    facts = load_facts(session.connection(), None, now)
-    pins = dict(session.execute(select(Engagement.id, Engagement.playbook_sha256)).all())
-    organizations = dict(session.execute(select(Engagement.id, Engagement.organization_id)).all())
-    snapshots = {s.engagement_id: s for s in session.scalars(select(ReadinessSnapshot))}
+        session.execute(queries.take_readiness_watch_lock())
+    facts = load_facts(session, None, now)
+    pins: dict[int, str] = {}
+    organizations: dict[int, int] = {}
+    for engagement_id, sha256, organization_id in session.execute(queries.pins_and_organizations()):
+        pins[engagement_id], organizations[engagement_id] = sha256, organization_id
+    snapshots = {s.engagement_id: s for s in session.scalars(queries.readiness_snapshots())}
     changes = 0
     for engagement_id, engagement_facts in facts.items():
         summary = summarize(machine_for(catalog.pinned(session, pins[engagement_id])).readiness(engagement_facts))

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query, Request, Response, status
-from sqlalchemy.orm import Session
 
 from okr_rollout.api.deps import (
     BearerDep,
@@ -19,10 +16,12 @@ from okr_rollout.api.deps import (
     accept_caller,
     bearer_token,
     check_if_match,
+    serialized,
     set_etag,
 )
 from okr_rollout.api.pagination import Page, decode_cursor, page_of
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
+from okr_rollout.auth.service import authenticate
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.engagements import service
 from okr_rollout.engagements.schemas import (
@@ -40,14 +39,13 @@ from okr_rollout.engagements.schemas import (
     TransitionRequest,
     TransitionResult,
 )
-from okr_rollout.errors import NotFound
 from okr_rollout.events import service as events
-from okr_rollout.models import Engagement, Task
+from okr_rollout.models import Task
 
 router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
 
 
-def task_out(task: Task) -> TaskOut:
+def task_out(task: Task | service.OpenTask) -> TaskOut:
     return TaskOut(
         id=task.id, engagement_id=task.engagement_id, phase=task.phase, key=task.task_key,
         title=Localized(en=task.title_en, zh_tw=task.title_zh_tw), role=task.role, due_at=task.due_at,
@@ -57,21 +55,15 @@ def task_out(task: Task) -> TaskOut:
     )
 
 
-def engagement_out(session: Session, engagement: Engagement | service.EngagementRow, *, with_tasks: bool
-                   ) -> EngagementOut:
-    return _engagement_out(
-        engagement, service.coaches_of(session, [engagement.id]).get(engagement.id, []),
-        [task_out(t) for t in service.open_tasks(session, engagement)] if with_tasks else None)
-
-
-def _engagement_out(engagement: Engagement | service.EngagementRow, coach_ids: list[int],
-                    open_tasks: list[TaskOut] | None) -> EngagementOut:
+def engagement_out(details: service.EngagementDetails) -> EngagementOut:
+    engagement = details.engagement
     return EngagementOut(
         id=engagement.id, organization_id=engagement.organization_id, phase=engagement.phase,
         entered_phase_at=engagement.entered_phase_at,
         playbook=PlaybookPin(id=engagement.playbook_id, version=engagement.playbook_version,
                              sha256=engagement.playbook_sha256),
-        coach_ids=coach_ids, created_at=engagement.created_at, version=engagement.version, open_tasks=open_tasks,
+        coach_ids=details.coach_ids, created_at=engagement.created_at, version=engagement.version,
+        open_tasks=None if details.open_tasks is None else [task_out(t) for t in details.open_tasks],
     )
 
 
@@ -81,7 +73,7 @@ def create_engagement(data: EngagementCreate, session: SessionDep, caller: Calle
     engagement = service.create_engagement(session, caller, catalog, data, now)
     set_etag(response, engagement.version)
     response.headers["Location"] = f"/api/v1/engagements/{engagement.id}"
-    return engagement_out(session, engagement, with_tasks=True)
+    return engagement_out(service.details(session, service.EngagementRecord.of(engagement)))
 
 
 @router.get("/api/v1/engagements", response_model=Page[EngagementOut])
@@ -93,40 +85,18 @@ def list_engagements(
     rows = service.list_engagements(session, caller, phase=phase, coach_id=coach_id,
                                     organization_id=organization_id, after=decode_cursor(cursor), limit=limit)
     coaches = service.coaches_of(session, [e.id for e in rows])
-    items = [
-        EngagementOut(id=e.id, organization_id=e.organization_id, phase=e.phase, entered_phase_at=e.entered_phase_at,
-                      playbook=PlaybookPin(id=e.playbook_id, version=e.playbook_version, sha256=e.playbook_sha256),
-                      coach_ids=coaches.get(e.id, []), created_at=e.created_at, version=e.version)
-        for e in rows
-    ]
+    items = [engagement_out(service.EngagementDetails(service.EngagementRecord.of(e), coaches.get(e.id, []), None))
+             for e in rows]
     return page_of(items, [e.id for e in rows], limit)
 
 
-# The CRM's most frequent call: the token is checked in the handler's own round trip and thread, not before it.
+# The CRM's most frequent call: the token is checked in the handler's own thread, not in a dependency's (a hop to a
+# worker thread costs as much as the database's answer).
 @router.get("/api/v1/engagements/{engagement_id}", response_model=EngagementOut)
-def get_engagement(engagement_id: int, request: Request, session: SessionDep, credentials: BearerDep,
-                   response: Response) -> EngagementOut:
-    caller, view = service.view_engagement_as(session, bearer_token(credentials), engagement_id)
-    accept_caller(request, caller)
-    if view is None:
-        raise NotFound(f"no engagement {engagement_id}")
-    engagement = view.engagement
-    set_etag(response, engagement.version)
-    return _engagement_out(engagement, view.coach_ids,
-                           [open_task_out(task, checklist) for task, checklist in view.open_tasks])
-
-
-def open_task_out(task: tuple[Any, ...], checklist: list[tuple[Any, ...]]) -> TaskOut:
-    (task_id, engagement_id, phase, key, title_en, title_zh_tw, role, due_at, done, done_at, assignee_id,
-     version) = task
-    return TaskOut(
-        id=task_id, engagement_id=engagement_id, phase=phase, key=key,
-        title=Localized(en=title_en, zh_tw=title_zh_tw), role=role, due_at=due_at, done=done, done_at=done_at,
-        assignee_id=assignee_id, version=version,
-        checklist=[ChecklistItemOut(id=item_id, key=item_key, title=Localized(en=item_en, zh_tw=item_zh_tw),
-                                    checked=checked, checked_at=checked_at)
-                   for item_id, item_key, item_en, item_zh_tw, checked, checked_at in checklist],
-    )
+def get_engagement(engagement_id: int, request: Request, session: SessionDep, credentials: BearerDep) -> Response:
+    caller = accept_caller(request, authenticate(session, bearer_token(credentials)))
+    details = service.view_engagement(session, caller, engagement_id)
+    return serialized(engagement_out(details), version=details.engagement.version)
 
 
 @router.get("/api/v1/engagements/{engagement_id}/readiness", response_model=ReadinessOut)
@@ -145,19 +115,17 @@ def get_readiness(engagement_id: int, session: SessionDep, caller: CallerDep, ca
                               "description": "The gate refused (the body carries the readiness report), or the "
                                              "trigger does not leave the current phase. Nothing was written."}})
 def fire_transition(engagement_id: int, data: TransitionRequest, session: SessionDep, caller: CallerDep,
-                    catalog: CatalogDep, now: NowDep, response: Response, if_match: IfMatch = None
-                    ) -> TransitionResult:
+                    catalog: CatalogDep, now: NowDep, if_match: IfMatch = None) -> Response:
     expected = None
     if if_match is not None and if_match.strip() != "*":
         current = visible_engagement(session, caller, engagement_id)
         check_if_match(if_match, current.version)
         expected = current.version
-    engagement, source, readiness = service.fire_transition(session, caller, catalog, engagement_id, data.trigger,
-                                                            now, expected)
-    set_etag(response, engagement.version)
-    return TransitionResult(engagement=engagement_out(session, engagement, with_tasks=True), from_phase=source,
-                            trigger=data.trigger,
-                            readiness=TransitionReadinessOut.model_validate(service.readiness_json(readiness)))
+    moved = service.fire_transition(session, caller, catalog, engagement_id, data.trigger, now, expected)
+    return serialized(TransitionResult(
+        engagement=engagement_out(moved.details), from_phase=moved.source, trigger=data.trigger,
+        readiness=TransitionReadinessOut.model_validate(service.readiness_json(moved.readiness))),
+        version=moved.details.engagement.version)
 
 
 @router.get("/api/v1/engagements/{engagement_id}/tasks", response_model=Page[TaskOut])

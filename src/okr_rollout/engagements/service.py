@@ -3,35 +3,102 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, fields
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, bindparam, exists, select, true
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.auth.service import caller_of, token_lookup
-from okr_rollout.auth.visibility import engagement_visibility, sees_engagement, visible_engagement, visible_organization
+from okr_rollout.auth.visibility import visible_engagement, visible_organization
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.driver import DriverStatement, fetch_all_each, fetch_one
-from okr_rollout.engagements.moves import MoveConflict, PhaseChange, create_tasks, write_move
+from okr_rollout.db import after_rollback, make_session_factory, session_scope
+from okr_rollout.engagements import queries
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound, PreconditionFailed, Unprocessable
 from okr_rollout.events import service as events
-from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import (
     Moved,
     ReadinessReport,
+    TaskToCreate,
     TransitionReadiness,
     UnknownTrigger,
     machine_for,
 )
-from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, Task
+from okr_rollout.models import Engagement, EngagementCoach, Person, Task
 from okr_rollout.playbooks import UnknownPlaybook
+
+
+@dataclass(slots=True)
+class EngagementRecord:
+    """An engagement as the API shows it: its columns (the ORM's names), read as plain rows."""
+
+    id: int
+    organization_id: int
+    playbook_id: str
+    playbook_version: int
+    playbook_sha256: str
+    phase: str
+    entered_phase_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, engagement: Engagement) -> EngagementRecord:
+        return cls(**{name: getattr(engagement, name) for name in queries.ENGAGEMENT_COLUMNS})
+
+
+@dataclass(frozen=True, slots=True)
+class OpenChecklistItem:
+    id: int
+    item_key: str
+    title_en: str
+    title_zh_tw: str
+    checked: bool
+    checked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """An open task of the current phase, read as rows, with the ORM's attribute names (``Task`` reads alike)."""
+
+    id: int
+    engagement_id: int
+    phase: str
+    task_key: str
+    title_en: str
+    title_zh_tw: str
+    role: str
+    due_at: datetime
+    done: bool
+    done_at: datetime | None
+    assignee_id: int | None
+    version: int
+    checklist: list[OpenChecklistItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EngagementDetails:
+    """An engagement with its coaches and (when asked for) its phase's open tasks."""
+
+    engagement: EngagementRecord
+    coach_ids: list[int]
+    open_tasks: list[OpenTask] | None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A transition that happened: the engagement as it now is, the phase it left, the gate's readiness."""
+
+    details: EngagementDetails
+    source: str
+    readiness: TransitionReadiness
 
 
 def create_engagement(
@@ -49,7 +116,7 @@ def create_engagement(
                                                    "type": "unknown_playbook"}]) from None
     coach_ids = sorted(set(data.coach_ids))
     if coach_ids:
-        found = set(session.scalars(select(Person.id).where(Person.id.in_(coach_ids))))
+        found = set(session.scalars(queries.people_among(coach_ids)))
         missing = [c for c in coach_ids if c not in found]
         if missing:
             raise Unprocessable(f"no coaches {missing}", errors=[{"field": "body.coach_ids",
@@ -72,172 +139,101 @@ def create_engagement(
     return engagement
 
 
+def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], created_at: datetime
+                 ) -> list[int]:
+    """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given. A task entered
+    again (a loop in a playbook) is a new round of it."""
+    if not tasks:
+        return []
+    session.flush()  # the rounds count the tasks pending in the session too
+    connection = session.connection()
+    rounds = {(phase, key): last for phase, key, last in connection.execute(
+        queries.last_rounds(), {"engagement_id": engagement_id, "phases": sorted({spec.phase for spec in tasks})})}
+    # One insert each, returning its id: a phase has a handful of tasks, and SQLAlchemy's batched insert with
+    # ordered ids costs more than the few statements.
+    task_ids: list[int] = [connection.execute(queries.insert_task(), {
+        "engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id,
+        "round": rounds.get((spec.phase, spec.task_id), 0) + 1, "title_en": spec.title.en,
+        "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at, "done": False,
+        "created_at": created_at, "version": 1}).scalar_one() for spec in tasks]
+    items = [{"task_id": task_id, "item_key": key, "position": position, "title_en": title.en,
+              "title_zh_tw": title.zh_tw, "checked": False}
+             for task_id, spec in zip(task_ids, tasks, strict=True)
+             for position, (key, title) in enumerate(spec.checklist)]
+    if items:
+        connection.execute(queries.insert_checklist_items(), items)
+    return task_ids
+
+
 def list_engagements(
     session: Session, caller: Caller, *, phase: str | None, coach_id: int | None, organization_id: int | None,
     after: int, limit: int,
 ) -> list[Engagement]:
-    statement = select(Engagement).where(engagement_visibility(caller), Engagement.id > after)
-    if phase is not None:
-        statement = statement.where(Engagement.phase == phase)
-    if organization_id is not None:
-        statement = statement.where(Engagement.organization_id == organization_id)
-    if coach_id is not None:
-        statement = statement.where(Engagement.id.in_(
-            select(EngagementCoach.engagement_id).where(EngagementCoach.person_id == coach_id)))
-    return list(session.scalars(statement.order_by(Engagement.id).limit(limit + 1)))
+    return list(session.scalars(queries.engagements_page(caller, phase=phase, coach_id=coach_id,
+                                                         organization_id=organization_id, after=after,
+                                                         limit=limit)))
 
 
-def coaches_of(session: Session, engagement_ids: list[int]) -> dict[int, list[int]]:
+def coaches_of(session: Session, engagement_ids: Collection[int]) -> dict[int, list[int]]:
     coaches: dict[int, list[int]] = defaultdict(list)
     if engagement_ids:
-        for engagement_id, person_id in session.connection().execute(
-            select(EngagementCoach.engagement_id, EngagementCoach.person_id)
-            .where(EngagementCoach.engagement_id.in_(engagement_ids)).order_by(EngagementCoach.person_id)
-        ):
+        for engagement_id, person_id in session.connection().execute(queries.coaches_of(),
+                                                                     {"engagement_ids": list(engagement_ids)}):
             coaches[engagement_id].append(person_id)
     return coaches
 
 
-def open_tasks(session: Session, engagement: Engagement | EngagementRow) -> list[Task]:
-    # Joined, not a second SELECT: an engagement has a handful of open tasks, each a short checklist.
-    return list(session.scalars(
-        select(Task).options(joinedload(Task.checklist))
-        .where(Task.engagement_id == engagement.id, Task.phase == engagement.phase, Task.done.is_(False),
-               Task.obsolete_at.is_(None))
-        .order_by(Task.due_at, Task.id)
-    ).unique())
+def open_tasks(session: Session, engagement_id: int) -> list[OpenTask]:
+    """The engagement's open tasks (``queries.is_open_task``) with their checklists, soonest due first."""
+    tasks: dict[int, OpenTask] = {}
+    task_width = len(queries.TASK_COLUMNS)
+    for row in session.connection().execute(queries.open_task_rows(), {"engagement_id": engagement_id}):
+        task = tasks.get(row[0])
+        if task is None:
+            task = tasks[row[0]] = OpenTask(*row[:task_width])
+        if row[task_width] is not None:
+            task.checklist.append(OpenChecklistItem(*row[task_width:]))
+    return list(tasks.values())
+
+
+def details(session: Session, engagement: EngagementRecord, *, with_tasks: bool = True) -> EngagementDetails:
+    return EngagementDetails(engagement, coaches_of(session, [engagement.id]).get(engagement.id, []),
+                             open_tasks(session, engagement.id) if with_tasks else None)
+
+
+def view_engagement(session: Session, caller: Caller, engagement_id: int) -> EngagementDetails:
+    """One engagement as ``caller`` may see it (404 otherwise), with its coaches and open tasks."""
+    return details(session, _visible_record(session, caller, engagement_id))
+
+
+def _visible_record(session: Session, caller: Caller, engagement_id: int, *, for_update: bool = False
+                    ) -> EngagementRecord:
+    row = session.connection().execute(queries.visible_engagement_row(caller, for_update=for_update),
+                                       {"engagement_id": engagement_id}).first()
+    if row is None:
+        raise NotFound(f"no engagement {engagement_id}")
+    return EngagementRecord(*row)
 
 
 def list_tasks(session: Session, engagement: Engagement, *, after: int, limit: int) -> list[Task]:
-    return list(session.scalars(
-        select(Task).options(selectinload(Task.checklist))
-        .where(Task.engagement_id == engagement.id, Task.id > after).order_by(Task.id).limit(limit + 1)
-    ))
+    return list(session.scalars(queries.tasks_page(engagement.id, after=after, limit=limit)))
 
 
 def readiness(session: Session, catalog: Catalog, engagement: Engagement, now: datetime) -> ReadinessReport:
     playbook = catalog.pinned(session, engagement.playbook_sha256)
-    facts = load_facts(session.connection(), [engagement.id], now)[engagement.id]
+    facts = load_facts(session, [engagement.id], now)[engagement.id]
     return machine_for(playbook).readiness(facts)
-
-
-_ENGAGEMENTS = cast(Table, Engagement.__table__)
-@dataclass(slots=True)
-class EngagementRow:
-    """An engagement as a transition read and moved it: its columns, without the ORM's bookkeeping."""
-
-    id: int
-    organization_id: int
-    playbook_id: str
-    playbook_version: int
-    playbook_sha256: str
-    phase: str
-    entered_phase_at: datetime
-    created_at: datetime
-    updated_at: datetime
-    version: int
-
-
-_LOCK_ENGAGEMENT_COLUMNS = tuple(field.name for field in fields(EngagementRow))
-
-
-@dataclass(frozen=True, slots=True)
-class EngagementView:
-    """What ``GET /engagements/{id}`` shows: the engagement, its coaches, its phase's open tasks and their
-    checklists (rows as the driver gives them, in ``OPEN_TASK_COLUMNS`` and ``CHECKLIST_COLUMNS`` order)."""
-
-    engagement: EngagementRow
-    coach_ids: list[int]
-    open_tasks: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]
-
-
-_TASKS = cast(Table, Task.__table__)
-_CHECKLIST_ITEMS = cast(Table, ChecklistItem.__table__)
-_COACHES = cast(Table, EngagementCoach.__table__)
-OPEN_TASK_COLUMNS = ("id", "engagement_id", "phase", "task_key", "title_en", "title_zh_tw", "role", "due_at",
-                     "done", "done_at", "assignee_id", "version")
-CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "checked_at")
-# One engagement's row as each kind of caller may see it (the caller's ids are bound, so one statement per kind).
-_VISIBLE_ROW = {
-    kind: select(*(_ENGAGEMENTS.c[name] for name in _LOCK_ENGAGEMENT_COLUMNS))
-    .where(_ENGAGEMENTS.c.id == bindparam("engagement_id"), visible)
-    for kind, visible in (
-        ("all", true()),
-        ("coach", exists().where(_COACHES.c.engagement_id == _ENGAGEMENTS.c.id,
-                                 _COACHES.c.person_id == bindparam("person_id"))),
-        ("organization", _ENGAGEMENTS.c.organization_id == bindparam("organization_id")),
-    )
-}
-# GET /engagements/{id} reads the row unfiltered (its caller is known only once the pipeline returns: see
-# view_engagement_as), its coaches, and its open tasks joined with their checklists; the two last join the
-# engagement for its phase.
-_VIEW_ROW = DriverStatement(_VISIBLE_ROW["all"])
-# A transition reads its engagement the same way, locked: the ORM's identity map and SQLAlchemy's execution
-# layer would cost more than the read.
-_LOCK_ROW = {kind: DriverStatement(statement.with_for_update(of=_ENGAGEMENTS))
-             for kind, statement in _VISIBLE_ROW.items()}
-
-
-def _visibility_of(caller: Caller, engagement_id: int) -> tuple[str, dict[str, Any]]:
-    """Which of the statements above shows ``caller`` an engagement, and its values."""
-    kind = "all" if caller.sees_all_organizations else "coach" if caller.role == Role.coach else "organization"
-    return kind, {"engagement_id": engagement_id, "person_id": caller.person_id,
-                  "organization_id": caller.organization_id}
-_VIEW_COACHES = DriverStatement(select(_COACHES.c.person_id).where(_COACHES.c.engagement_id == bindparam(
-    "engagement_id")).order_by(_COACHES.c.person_id))
-_VIEW_OPEN_TASKS = DriverStatement(
-    select(*(_TASKS.c[name] for name in OPEN_TASK_COLUMNS), *(_CHECKLIST_ITEMS.c[name] for name in CHECKLIST_COLUMNS))
-    .select_from(_TASKS.join(_ENGAGEMENTS, (_ENGAGEMENTS.c.id == _TASKS.c.engagement_id)
-                             & (_ENGAGEMENTS.c.phase == _TASKS.c.phase))
-                 .outerjoin(_CHECKLIST_ITEMS, _CHECKLIST_ITEMS.c.task_id == _TASKS.c.id))
-    .where(_TASKS.c.engagement_id == bindparam("engagement_id"), _TASKS.c.done.is_(False),
-           _TASKS.c.obsolete_at.is_(None))
-    .order_by(_TASKS.c.due_at, _TASKS.c.id, _CHECKLIST_ITEMS.c.position))
-
-
-def view_engagement_as(session: Session, raw_token: str, engagement_id: int
-                       ) -> tuple[Caller | None, EngagementView | None]:
-    """The live token's caller (None: unknown or revoked) and one engagement as that caller may see it (None:
-    not there, or not theirs), with its coaches and open tasks.
-
-    The token is read with the engagement, in one round trip on PostgreSQL, and the visibility rule applied to
-    what was read (``sees_engagement``): what a caller may not see is read but never shown."""
-    token_statement, token_values = token_lookup(raw_token)
-    values = {"engagement_id": engagement_id}
-    tokens, rows, coaches, task_rows = fetch_all_each(session.connection(), [
-        (token_statement, token_values), (_VIEW_ROW, values), (_VIEW_COACHES, values),
-        (_VIEW_OPEN_TASKS, values)])
-    if not tokens:
-        return None, None
-    caller = caller_of(tokens[0])
-    coach_ids = [person_id for (person_id,) in coaches]
-    engagement = EngagementRow(*rows[0]) if rows else None
-    if engagement is None or not sees_engagement(caller, engagement.organization_id, coach_ids):
-        return caller, None
-    task_width = len(OPEN_TASK_COLUMNS)
-    tasks: dict[int, tuple[tuple[Any, ...], list[tuple[Any, ...]]]] = {}
-    for row in task_rows:
-        task = tasks.setdefault(row[0], (row[:task_width], []))
-        if row[task_width] is not None:
-            task[1].append(row[task_width:])
-    return caller, EngagementView(engagement, coach_ids, list(tasks.values()))
 
 
 def fire_transition(
     session: Session, caller: Caller, catalog: Catalog, engagement_id: int, trigger: str, now: datetime,
     expected_version: int | None = None,
-) -> tuple[EngagementRow, str, TransitionReadiness]:
+) -> Transition:
     """Evaluate the gate on fresh facts with the engagement row locked; move, or refuse writing nothing.
 
-    Returns the engagement as it now is (the move is written with a plain UPDATE; an ORM instance the session
-    held is expired), the phase it left and the gate's readiness."""
-    session.flush()  # what the session holds reaches the database before the plain statements below
-    connection = session.connection()
-    kind, values = _visibility_of(caller, engagement_id)
-    row = fetch_one(connection, _LOCK_ROW[kind], values)
-    if row is None:
-        raise NotFound(f"no engagement {engagement_id}")
-    engagement = EngagementRow(*row)
+    A refusal is recorded in the history once the unit of work is rolled back, in a unit of work of its own."""
+    session.flush()  # what the session holds reaches the database before the statements below read it
+    engagement = _visible_record(session, caller, engagement_id, for_update=True)
     if not caller.may_fire_transitions:
         raise NotFound(f"no engagement {engagement_id} to act on")  # may read, may not move it
     if expected_version is not None and expected_version != engagement.version:
@@ -245,7 +241,7 @@ def fire_transition(
     machine = machine_for(catalog.pinned(session, engagement.playbook_sha256))
     try:
         # Only what this gate reads: for most transitions two or three small reads instead of fourteen.
-        facts = load_facts(connection, [engagement.id], now, machine.facts_read(engagement.phase, trigger)
+        facts = load_facts(session, [engagement.id], now, machine.facts_read(engagement.phase, trigger)
                            )[engagement.id]
         result = machine.fire(facts, trigger)
     except UnknownTrigger as unknown:
@@ -253,45 +249,38 @@ def fire_transition(
                        ) from None
     if not isinstance(result, Moved):
         report = readiness_json(result.readiness)
-        refusal = GateRefused(
+        after_rollback(session, partial(
+            _record_refusal, session.get_bind().engine, caller.actor, now, engagement.organization_id,
+            engagement.id, {"trigger": trigger, "phase": engagement.phase,
+                            "failed": [c.id for c in result.readiness.criteria if c.blocks], "readiness": report}))
+        raise GateRefused(
             f"'{trigger}' from '{engagement.phase}' is refused: "
             + "; ".join(c.reason.en for c in result.readiness.criteria if c.blocks),
             extra={"phase": engagement.phase, "readiness": report},
         )
-        # The refused request writes nothing; its history entry is its own unit of work, after the rollback.
-        refusal.after_rollback = partial(
-            _record_refusal, session.get_bind(), caller.actor, now, engagement.organization_id, engagement.id,
-            {"trigger": trigger, "phase": engagement.phase,
-             "failed": [c.id for c in result.readiness.criteria if c.blocks],
-             "readiness": report},
-        )
-        raise refusal
     source, read_version = engagement.phase, engagement.version
     machine.apply(engagement, result, now)
-    engagement.updated_at = now
-    engagement.version = read_version + 1
-    readiness = result.readiness
-    try:
-        write_move(session, PhaseChange(engagement.id, read_version, engagement.phase, engagement.entered_phase_at,
-                                        now),
-                   result.tasks,
-                   lambda task_ids: events.pending(
-                       session, type="engagement.transitioned", actor=caller.actor, at=now,
-                       organization_id=engagement.organization_id, engagement_id=engagement.id,
-                       payload={"trigger": trigger, "from": source, "to": engagement.phase,
-                                "criteria": [{"id": c.id, "passed": c.passed} for c in readiness.criteria],
-                                "task_ids": task_ids}))
-    except MoveConflict as conflict:  # the row is locked (or SQLite's write lock held) since it was read
-        raise Conflict(str(conflict)) from None
+    engagement.updated_at, engagement.version = now, read_version + 1
+    moved = session.connection().execute(queries.move_engagement(), {
+        "moved_id": engagement.id, "read_version": read_version, "phase": engagement.phase,
+        "entered_phase_at": engagement.entered_phase_at, "updated_at": now})
+    if moved.rowcount != 1:  # cannot happen while the row is locked (SQLite: the write lock held) since it was read
+        raise Conflict(f"engagement {engagement.id} is no longer at version {read_version}")
     held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
-    if held is not None:
+    if held is not None:  # an ORM copy the session read before the move is out of date
         session.expire(held)
-    return engagement, source, result.readiness
+    task_ids = create_tasks(session, engagement.id, result.tasks, now)
+    readiness = result.readiness
+    events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
+                  organization_id=engagement.organization_id, engagement_id=engagement.id,
+                  payload={"trigger": trigger, "from": source, "to": engagement.phase,
+                           "criteria": [{"id": c.id, "passed": c.passed} for c in readiness.criteria],
+                           "task_ids": task_ids})
+    return Transition(details(session, engagement), source, readiness)
 
 
-def _record_refusal(bind: Engine | Connection, actor: str, now: datetime, organization_id: int,
-                    engagement_id: int, payload: dict[str, Any]) -> None:
-    engine = bind if isinstance(bind, Engine) else bind.engine
+def _record_refusal(engine: Engine, actor: str, now: datetime, organization_id: int, engagement_id: int,
+                    payload: dict[str, Any]) -> None:
     with session_scope(make_session_factory(engine)) as session:
         events.append(session, type="gate.refused", actor=actor, at=now, organization_id=organization_id,
                       engagement_id=engagement_id, payload=payload)
@@ -313,7 +302,7 @@ def readiness_json(readiness: TransitionReadiness, locale: str = "en") -> dict[s
 
 
 def visible_task(session: Session, caller: Caller, task_id: int) -> Task:
-    task = session.scalar(select(Task).options(selectinload(Task.checklist)).where(Task.id == task_id))
+    task = session.scalar(queries.task_with_checklist(task_id))
     if task is None:
         raise NotFound(f"no task {task_id}")
     try:
@@ -345,8 +334,8 @@ def update_task(session: Session, caller: Caller, task: Task, data: TaskUpdate, 
     if "due_at" in changes:
         changes["due_at"] = changes["due_at"].astimezone(UTC)
     changed = sorted(k for k, v in changes.items() if getattr(task, k) != v)
-    for field in changed:
-        setattr(task, field, changes[field])
+    for name in changed:
+        setattr(task, name, changes[name])
     if "done" in changed:
         task.done_at = now if task.done else None
     if changed:

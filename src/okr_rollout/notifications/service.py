@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import NotFound
 from okr_rollout.events import service as events
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.cadences import DueReminder, due_reminders
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.models import Notification, Reminder
 from okr_rollout.notifications import queries
 from okr_rollout.notifications.audience import recipients_of

@@ -24,8 +24,8 @@ from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import BadRequest
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.facts_loader import load_facts
 from okr_rollout.journey.machine import ReadinessReport, TransitionReadiness, machine_for
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.portfolio import queries

@@ -19,12 +19,11 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.engagements.moves import create_tasks
 from okr_rollout.engagements.schemas import Localized, ReadinessOut, TransitionReadinessOut
-from okr_rollout.engagements.service import readiness_json
+from okr_rollout.engagements.service import create_tasks, readiness_json
 from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from okr_rollout.events import service as events
-from okr_rollout.journey.facts_loader import load_facts
+from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import ReadinessReport, TaskToCreate, enter_phase, machine_for
 from okr_rollout.models import ChecklistItem, Engagement, Task
 from okr_rollout.playbooks import LoadedPlaybook, ResolvedTask, UnknownPlaybook

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Response
 
+from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, NotFound
@@ -99,13 +100,11 @@ def fire_transition(web: WebDep, form: FormDep, engagement_id: int) -> Response:
     check_csrf(web, form)
     trigger = str(form.get("trigger") or "")
     try:
-        _, source, _ = engagements.fire_transition(web.session, web.caller, web.catalog, engagement_id, trigger,
-                                                   web.now)
-    except GateRefused as refusal:
+        source = engagements.fire_transition(web.session, web.caller, web.catalog, engagement_id, trigger,
+                                             web.now).source
+    except GateRefused:
         # Nothing of the refused request is kept; its entry in the history is written after the rollback.
-        web.session.rollback()
-        if refusal.after_rollback is not None:
-            refusal.after_rollback()
+        rollback(web.session)
         return redirect(web, f"/engagements/{engagement_id}?refused={quote(trigger)}#readiness")
     return redirect(web, f"/engagements/{engagement_id}?moved={quote(source)}")
 

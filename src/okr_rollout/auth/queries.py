@@ -1,0 +1,20 @@
+"""Every statement about API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, select
+
+from okr_rollout.models import ApiToken
+
+
+def live_token() -> Select[Any]:
+    """The token stored under ``token_hash`` (given at execution), unless it was revoked: what a caller is made
+    of. Built once, on the table's columns: every API request runs it, and plain rows cost less than the ORM's."""
+    return _LIVE_TOKEN
+
+
+_TOKENS: Table = ApiToken.__table__  # type: ignore[assignment]
+_LIVE_TOKEN = select(*(_TOKENS.c[name] for name in ("id", "name", "role", "person_id", "organization_id", "scopes"))
+                     ).where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
