@@ -69,7 +69,7 @@ def feed_paths(client: TestClient, seeded: Seeded, admin: str, person_ids: list[
     """The engagement's calendar and a fresh feed of each person (issued by the administrator)."""
     paths = [f"{API}/engagements/{seeded.engagement_id}/calendar.ics"]
     for person_id in person_ids:
-        issued = client.post(f"{API}/organizations/{seeded.organization_id}/people/{person_id}/calendar-tokens",
+        issued = client.post(f"{API}/organizations/{seeded.organization_id}/people/{person_id}/calendar-token",
                              headers=auth(admin))
         assert issued.status_code == 200, issued.text
         paths.append("/api/v1/calendar/" + issued.json()["url"].rsplit("/", 1)[1])

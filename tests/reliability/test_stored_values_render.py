@@ -146,7 +146,7 @@ def test_names_stored_with_line_breaks_are_folded_in_every_feed(
         session.add(Meeting(engagement_id=seeded.engagement_id, kind="weekly_team", attendee_ids=[ceo],
                             department_id=seeded.ids["department_id"],
                             held_at=datetime(2026, 1, 1, 9, tzinfo=UTC) - timedelta(days=3)))
-    issued = app_client.post(f"{API}/organizations/{seeded.organization_id}/people/{ceo}/calendar-tokens",
+    issued = app_client.post(f"{API}/organizations/{seeded.organization_id}/people/{ceo}/calendar-token",
                              headers=auth(tokens.admin))
     assert issued.status_code == 200, issued.text
     for path, headers in [(f"{API}/engagements/{seeded.engagement_id}/calendar.ics", auth(tokens.admin)),
