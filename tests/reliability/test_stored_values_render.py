@@ -15,6 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from okr_rollout.models import Department, Meeting, Organization, Person
+from okr_rollout.notifications.delivery import _Claimed, _message
+from okr_rollout.settings import Settings
 from tests.api._helpers import assert_problem
 from tests.conftest import Clock, Tokens, auth
 from tests.reliability._render import add_admin_login, calendar_problem, sign_in
@@ -160,3 +162,12 @@ def test_names_stored_with_line_breaks_are_folded_in_every_feed(
         unfolded = response.content.decode().replace("\r\n ", "")
         calname = next(line for line in unfolded.split("\r\n") if line.startswith("X-WR-CALNAME:"))
         assert "Acme BEGIN:VEVENT UID:forged SUMMARY:forged END:VEVENT" in calname
+
+
+def test_an_e_mail_to_someone_whose_name_has_a_line_break_is_still_written_on_one_line() -> None:
+    claimed = _Claimed(1, 1, "Ceo\r\nBcc: spy@example.com", "ceo@example.com", "en", "Reminder\nBcc: x", "Body\n")
+    headers = bytes(_message(claimed, Settings(), datetime(2026, 1, 5, tzinfo=UTC))).decode().split("\n\n")[0]
+    lines = headers.splitlines()
+    assert 'To: "Ceo  Bcc: spy@example.com" <ceo@example.com>' in lines
+    assert "Subject: Reminder Bcc: x" in lines
+    assert not any(line.startswith("Bcc:") for line in lines)
