@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from okr_rollout.models import Department, Meeting, Organization, Person
 from okr_rollout.notifications.delivery import _Claimed, _message
@@ -21,6 +21,9 @@ from tests.api._helpers import assert_problem
 from tests.conftest import Clock, Tokens, auth
 from tests.reliability._render import add_admin_login, calendar_problem, sign_in
 from tests.reliability._seed import API, Seeded, seed_engagement
+from tests.web._pages import field_errors, post_form
+from tests.web._seed import seed as seed_world
+from tests.web.conftest import sign_in as web_sign_in
 
 LOS_ANGELES = "America/Los_Angeles"
 
@@ -171,3 +174,19 @@ def test_an_e_mail_to_someone_whose_name_has_a_line_break_is_still_written_on_on
     assert 'To: "Ceo  Bcc: spy@example.com" <ceo@example.com>' in lines
     assert "Subject: Reminder Bcc: x" in lines
     assert not any(line.startswith("Bcc:") for line in lines)
+
+
+def test_the_forms_say_the_range_and_the_one_line_rule_in_the_readers_language(
+    app_client: TestClient, engine: Engine, clock: Clock
+) -> None:
+    world = seed_world(engine, clock.now)
+    web = TestClient(app_client.app, follow_redirects=False)
+    token = web_sign_in(web, "chen@example.com")
+    post_form(web, token, "/locale", {"locale": "zh-TW", "next": "/portfolio"})
+    records = f"/engagements/{world.formosa}/records"
+    status, _, page = post_form(web, token, f"{records}/meeting", {"kind": "executive", "held_at": "0001-01-01T00:00"})
+    assert status == 422
+    assert field_errors(page) == {"held_at": ["請輸入 1970-01-01 至 2200-12-31 之間的日期。"]}
+    status, _, page = post_form(web, token, f"{records}/department", {"name": "Sales\rBEGIN:VEVENT"})
+    assert status == 422
+    assert field_errors(page) == {"name": ["請寫成一行,不要換行。"]}
