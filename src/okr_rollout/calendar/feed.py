@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, vRecur
+from icalendar import Calendar, Event, vRecur, vText
 
+from okr_rollout.api.fields import EARLIEST_DATE, LATEST_DATE, multi_line, one_line
 from okr_rollout.calendar import texts
 from okr_rollout.journey.facts import DepartmentFacts, EngagementFacts, PersonFacts, QuarterFacts
 from okr_rollout.playbooks import LoadedPlaybook
@@ -30,6 +31,14 @@ UID_DOMAIN = "okr-rollout"
 PRODID = "-//okr-rollout//calendar feed//EN"
 _DAYS_PER_WEEK = 7  # calendar arithmetic, not a rule of the domain
 _ONE_DAY = timedelta(days=1)  # an all-day event ends (exclusively) on the next day
+# Dates the API refuses today may have been stored before: an event is shown only if its dates, the days added to
+# them (a drafting window, a deadline) and the VTIMEZONE around them can be computed.
+_SHOWN_FROM, _SHOWN_UNTIL = date(2, 1, 1), date(9990, 12, 31)
+
+
+def _shown(*days: date | datetime | None) -> bool:
+    return all(d is None or _SHOWN_FROM <= (d.date() if isinstance(d, datetime) else d) <= _SHOWN_UNTIL
+               for d in days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +103,10 @@ class _Builder:
               end: date | datetime | None, last_day: date | None = None) -> Entry:
         uid = f"{uid}@{UID_DOMAIN}"
         description = "\n".join([self.t("line.organization", value=self.facts.organization.name), *lines])
-        event = Event.new(uid=uid, stamp=self.now, start=start, end=end, summary=summary, description=description)
+        # Names come from people: a line break (stored before the API refused it, or imported) must neither end
+        # the content line (a bare CR would start a forged property) nor split a one-line SUMMARY.
+        event = Event.new(uid=uid, stamp=self.now, start=start, end=end, summary=one_line(summary),
+                          description=multi_line(description))
         first = start.date() if isinstance(start, datetime) else start
         return Entry(first, last_day or first, uid, event)
 
@@ -106,7 +118,7 @@ class _Builder:
 
     def meetings(self) -> Iterator[Entry]:
         for meeting in sorted(self.facts.meetings, key=lambda m: m.id):
-            if not self.concerns(meeting.attendee_ids):
+            if not self.concerns(meeting.attendee_ids) or not _shown(meeting.held_at):
                 continue
             key = f"meeting.{meeting.kind}"
             title = self.t(key) if texts.has(key) else self.t("meeting.other", kind=meeting.kind)
@@ -120,7 +132,7 @@ class _Builder:
 
     def training(self) -> Iterator[Entry]:
         for session in sorted(self.facts.training_sessions, key=lambda s: s.id):
-            if not self.concerns(session.attendee_ids):
+            if not self.concerns(session.attendee_ids) or not _shown(session.held_on):
                 continue
             hours = f"{session.hours:g}"
             lines = [self.t("line.hours", value=hours),
@@ -132,7 +144,7 @@ class _Builder:
     def drafting(self) -> Iterator[Entry]:
         max_weeks = self.int_parameter("drafting_max_weeks")
         for group in sorted(self.facts.drafting_groups, key=lambda g: g.id):
-            if not self.concerns(group.member_ids):
+            if not self.concerns(group.member_ids) or not _shown(group.started_on, group.ended_on):
                 continue
             start = group.started_on
             if group.ended_on is not None:
@@ -150,9 +162,11 @@ class _Builder:
                              start, end, end - _ONE_DAY)
 
     def quarters(self) -> Iterator[Entry]:
-        """Quarter ends and next-quarter deadlines concern everyone of the organization."""
+        """Quarter ends and next-quarter deadlines concern everyone who takes part in the engagement."""
+        if not self.takes_part_in_engagement():
+            return
         max_days = self.rules.next_quarter_max_days
-        for quarter in sorted(self.facts.quarters, key=lambda q: (q.starts_on, q.id)):
+        for quarter in self.shown_quarters():
             lines = [self.t("quarter_end.body", quarter=quarter.label, start=quarter.starts_on, end=quarter.ends_on)]
             if self.rules.score_scale:
                 scale = " / ".join(f"{score:.1f}" for score in sorted(self.rules.score_scale, reverse=True))
@@ -171,6 +185,24 @@ class _Builder:
                 deadline, deadline + _ONE_DAY,
             )
 
+    def shown_quarters(self) -> list[QuarterFacts]:
+        return [q for q in sorted(self.facts.quarters, key=lambda q: (q.starts_on, q.id))
+                if _shown(q.starts_on, q.ends_on)]
+
+    def takes_part_in_engagement(self) -> bool:
+        """Whether the person has any part in the engagement: attends, trains, drafts, is appointed, owns an
+        OKR, coaches it, or is in a pilot department with recurring meetings. The whole calendar has no person."""
+        if self.person_id is None:
+            return True
+        person_id, facts = self.person_id, self.facts
+        return (person_id in facts.coach_ids
+                or any(person_id in m.attendee_ids for m in facts.meetings)
+                or any(person_id in s.attendee_ids for s in facts.training_sessions)
+                or any(person_id in g.member_ids for g in facts.drafting_groups)
+                or any(a.person_id == person_id for a in facts.appointments)
+                or any(o.owner_id == person_id for o in facts.okrs)
+                or any(True for _ in self.recurring()))
+
     # --- recurring meetings ------------------------------------------------------------------------------
 
     def series(self) -> Iterator[_Series]:
@@ -182,7 +214,7 @@ class _Builder:
                     cadences.setdefault((params.quarter, params.meeting_kind), params)
         for (ordinal, kind), params in sorted(cadences.items()):
             quarter = self.facts.quarter(ordinal)
-            if quarter is None:
+            if quarter is None or not _shown(quarter.starts_on, quarter.ends_on):
                 continue
             if self.facts.whole_company(params.small_company_headcount):
                 yield _Series(kind, quarter, params.interval_days, None)
@@ -274,15 +306,16 @@ def calendar_bytes(title: str, timezone: str, entries: Sequence[Entry]) -> bytes
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", title)
+    calendar.add("x-wr-calname", vText(one_line(title)))  # an X- property is written as given unless typed
     calendar.add("x-wr-timezone", zone_of(timezone).key)
     ordered = sorted(entries, key=lambda e: (e.first_day, e.uid))
     for entry in ordered:
         calendar.add_component(entry.event)
     if ordered:
         # The VTIMEZONE covers the years the events span (and one more), not 1970-2038: smaller and stable.
-        first = min(e.first_day for e in ordered)
-        last = max(e.last_day for e in ordered)
+        # Within the years the API accepts: a VTIMEZONE from year 2 to 9990 would be enormous.
+        first = min(max(min(e.first_day for e in ordered), EARLIEST_DATE), LATEST_DATE)
+        last = max(min(max(e.last_day for e in ordered), LATEST_DATE), first)
         calendar.add_missing_timezones(first_date=date(first.year, 1, 1), last_date=date(last.year + 2, 1, 1))
     body: bytes = calendar.to_ical()
     return body

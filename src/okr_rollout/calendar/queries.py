@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Delete, Select, delete, select
 
-from okr_rollout.models import Engagement, Person
+from okr_rollout.models import CalendarFeed, Engagement, Person
 
 
 def engagements_of(organization_id: int) -> Select[Engagement]:
@@ -12,4 +12,17 @@ def engagements_of(organization_id: int) -> Select[Engagement]:
 
 
 def person_with_feed(token_hash: str) -> Select[Person]:
-    return select(Person).where(Person.calendar_token == token_hash)
+    return select(Person).join(CalendarFeed, CalendarFeed.person_id == Person.id).where(
+        CalendarFeed.token_hash == token_hash)
+
+
+def feeds_of(person_id: int) -> Select[CalendarFeed]:
+    return select(CalendarFeed).where(CalendarFeed.person_id == person_id).order_by(CalendarFeed.id)
+
+
+def feed_of(person_id: int, feed_id: int) -> Select[CalendarFeed]:
+    return select(CalendarFeed).where(CalendarFeed.person_id == person_id, CalendarFeed.id == feed_id)
+
+
+def delete_feeds(feed_ids: list[int]) -> Delete:
+    return delete(CalendarFeed).where(CalendarFeed.id.in_(feed_ids))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from okr_rollout.api.deps import CallerDep, CatalogDep, NowDep, SessionDep, get_settings_dep
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response
 from okr_rollout.calendar import service, texts
-from okr_rollout.calendar.schemas import CalendarFeedOut
+from okr_rollout.calendar.schemas import CalendarFeedList, CalendarFeedListed, CalendarFeedOut
 from okr_rollout.settings import Settings
 
 CALENDAR_MEDIA_TYPE = "text/calendar; charset=utf-8"
@@ -42,28 +42,59 @@ def engagement_calendar(engagement_id: int, session: SessionDep, caller: CallerD
     return _ics(body, f"engagement-{engagement_id}.ics")
 
 
-@router.post("/api/v1/organizations/{organization_id}/people/{person_id}/calendar-token",
-             response_model=CalendarFeedOut, responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
-def issue_calendar_feed(organization_id: int, person_id: int, session: SessionDep, caller: CallerDep, now: NowDep,
-                        settings: SettingsDep) -> CalendarFeedOut:
-    """Issue (or rotate) the person's secret feed URL; the previous URL stops working."""
+_PERSON = "/api/v1/organizations/{organization_id}/people/{person_id}"
+_FEED_KEEPERS = ("Only the person, an internal coach of their organization or an administrator; anyone else "
+                 "gets 404.")
+
+
+def _issue(organization_id: int, person_id: int, session: SessionDep, caller: CallerDep, now: NowDep,
+           settings: SettingsDep) -> CalendarFeedOut:
     issued = service.issue_feed(session, caller, organization_id, person_id, now, settings.public_url)
-    return CalendarFeedOut(person_id=issued.person_id, url=issued.url, webcal_url=issued.webcal_url,
-                           rotated=issued.rotated, issued_at=issued.issued_at)
+    return CalendarFeedOut(id=issued.id, person_id=issued.person_id, url=issued.url, webcal_url=issued.webcal_url,
+                           issued_at=issued.issued_at)
 
 
-@router.delete("/api/v1/organizations/{organization_id}/people/{person_id}/calendar-token",
-               status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+router.add_api_route(
+    _PERSON + "/calendar-tokens", _issue, methods=["POST"], response_model=CalendarFeedOut,
+    responses={**COMMON_RESPONSES, **WRITE_RESPONSES}, operation_id="issue_calendar_feed",
+    summary="Issue calendar feed",
+    description="A new secret feed URL for the person; the feeds issued before keep working. " + _FEED_KEEPERS)
+router.add_api_route(
+    _PERSON + "/calendar-token", _issue, methods=["POST"], response_model=CalendarFeedOut,
+    responses={**COMMON_RESPONSES, **WRITE_RESPONSES}, operation_id="issue_calendar_feed_singular",
+    summary="Issue calendar feed (former path)",
+    description="The same as POST …/calendar-tokens, kept for the clients written against it.")
+
+
+@router.get(_PERSON + "/calendar-tokens", response_model=CalendarFeedList, responses=COMMON_RESPONSES)
+def list_calendar_feeds(organization_id: int, person_id: int, session: SessionDep,
+                        caller: CallerDep) -> CalendarFeedList:
+    """The person's live feeds: their ids and when each was issued (their secrets are not kept)."""
+    feeds = service.feeds_of(session, caller, organization_id, person_id)
+    return CalendarFeedList(items=[CalendarFeedListed(id=f.id, person_id=f.person_id, issued_at=f.created_at)
+                                   for f in feeds])
+
+
+@router.delete(_PERSON + "/calendar-tokens/{feed_id}", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response, responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
+def revoke_calendar_feed(organization_id: int, person_id: int, feed_id: int, session: SessionDep,
+                         caller: CallerDep, now: NowDep) -> Response:
+    """This feed URL stops working; the person's other feeds keep working."""
+    service.revoke_feed(session, caller, organization_id, person_id, feed_id, now)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(_PERSON + "/calendar-token", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
                responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
-def revoke_calendar_feed(organization_id: int, person_id: int, session: SessionDep, caller: CallerDep,
-                         now: NowDep) -> Response:
-    """The person's feed URL stops working."""
-    service.revoke_feed(session, caller, organization_id, person_id, now)
+def revoke_calendar_feeds(organization_id: int, person_id: int, session: SessionDep, caller: CallerDep,
+                          now: NowDep) -> Response:
+    """Every feed URL of the person stops working."""
+    service.revoke_feeds(session, caller, organization_id, person_id, now)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/api/v1/calendar/{token}.ics", response_class=Response, responses={
-    **_ICS, 404: problem_response(404, "No feed at this URL (unknown, revoked or rotated)"),
+    **_ICS, 404: problem_response(404, "No feed at this URL (unknown or revoked)"),
     422: COMMON_RESPONSES[422]})
 def person_calendar(token: str, session: SessionDep, catalog: CatalogDep, now: NowDep, lang: Lang = None) -> Response:
     """A person's feed; no bearer token: the secret in the URL is the credential."""

@@ -1,8 +1,15 @@
-"""Calendar feeds: an engagement's calendar for those who see it, and a person's feed at a secret URL.
+"""Calendar feeds: an engagement's calendar for those who see it, and a person's feeds at secret URLs.
 
-The secret is stored hashed in ``Person.calendar_token`` (like API tokens): the URL is shown once, when it
-is issued, and issuing a new one invalidates the old URL. The feed itself is read with no bearer token,
-because calendar clients cannot send one; the secret in the URL is the credential.
+A person's feed holds what that person takes part in: the meetings they attend, the training they attend, their
+drafting groups and recurring pilot meetings, and the quarter ends of the engagements they take part in; never an
+engagement of their organization they have no part in. Only the person (a token or login bound to them), an
+internal coach of their organization or an administrator may issue, list or revoke their feeds: an external
+coach sees only the engagements they coach, and a feed is read with no questions asked.
+
+Each feed's secret is stored hashed in ``calendar_feeds`` (like API tokens): the URL is shown once, when it is
+issued. A person may hold several (a phone, a laptop, a shared calendar); issuing one leaves the others working,
+revoking one stops only that one. The feed itself is read with no bearer token, because calendar clients cannot
+send one; the secret in the URL is the credential.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from okr_rollout.auth.caller import Caller
+from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import hash_token
 from okr_rollout.auth.visibility import visible_engagement, visible_organization
 from okr_rollout.calendar import feed, queries, texts
@@ -21,7 +28,7 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.errors import NotFound
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
-from okr_rollout.models import Organization, Person
+from okr_rollout.models import CalendarFeed, Organization, Person
 
 FEED_TOKEN_PREFIX = "cal_"
 FEED_PATH = "/api/v1/calendar/{token}.ics"
@@ -29,9 +36,9 @@ FEED_PATH = "/api/v1/calendar/{token}.ics"
 
 @dataclass(frozen=True, slots=True)
 class IssuedFeed:
+    id: int
     person_id: int
     url: str
-    rotated: bool
     issued_at: datetime
 
     @property
@@ -52,7 +59,7 @@ def engagement_calendar(session: Session, caller: Caller, catalog: Catalog, enga
 
 
 def person_calendar(session: Session, catalog: Catalog, raw_token: str, now: datetime, lang: str | None) -> bytes:
-    """What concerns the token's person in every engagement of their organization, in their language."""
+    """What the token's person takes part in, in the engagements of their organization, in their language."""
     person = _person_by_token(session, raw_token)
     organization = session.get(Organization, person.organization_id)
     if organization is None:
@@ -72,38 +79,71 @@ def person_calendar(session: Session, catalog: Catalog, raw_token: str, now: dat
 
 def issue_feed(session: Session, caller: Caller, organization_id: int, person_id: int, now: datetime,
                public_url: str) -> IssuedFeed:
-    """A new secret feed URL for the person; an earlier one stops working."""
-    person = _person_of(session, caller, organization_id, person_id)
+    """A new secret feed URL for the person; the URLs issued before keep working."""
+    person = _feed_holder(session, caller, organization_id, person_id)
     raw = FEED_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    rotated = person.calendar_token is not None
-    person.calendar_token = hash_token(raw)
+    issued = CalendarFeed(person_id=person.id, token_hash=hash_token(raw), created_at=now)
+    session.add(issued)
     session.flush()
     # The event says that a feed was issued, never its secret: events are delivered to the CRM.
     events.append(session, type="person.calendar_feed_issued", actor=caller.actor, at=now,
-                  organization_id=person.organization_id, payload={"person_id": person.id, "rotated": rotated})
-    return IssuedFeed(person.id, feed_url(public_url, raw), rotated, now)
+                  organization_id=person.organization_id, payload={"person_id": person.id, "feed_id": issued.id})
+    return IssuedFeed(issued.id, person.id, feed_url(public_url, raw), now)
 
 
-def revoke_feed(session: Session, caller: Caller, organization_id: int, person_id: int, now: datetime) -> None:
-    """The person's feed URL stops working and none replaces it (idempotent)."""
-    person = _person_of(session, caller, organization_id, person_id)
-    if person.calendar_token is None:
-        return
-    person.calendar_token = None
-    session.flush()
-    events.append(session, type="person.calendar_feed_revoked", actor=caller.actor, at=now,
-                  organization_id=person.organization_id, payload={"person_id": person.id})
+def feeds_of(session: Session, caller: Caller, organization_id: int, person_id: int) -> list[CalendarFeed]:
+    """The person's live feeds (when each was issued; never a secret, which is not kept)."""
+    person = _feed_holder(session, caller, organization_id, person_id)
+    return list(session.scalars(queries.feeds_of(person.id)))
+
+
+def revoke_feed(session: Session, caller: Caller, organization_id: int, person_id: int, feed_id: int,
+                now: datetime) -> None:
+    """One feed URL of the person stops working; the others keep working. 404 for a feed not theirs."""
+    person = _feed_holder(session, caller, organization_id, person_id)
+    revoked = session.scalar(queries.feed_of(person.id, feed_id))
+    if revoked is None:
+        raise NotFound(f"person {person.id} has no calendar feed {feed_id}")
+    _revoke(session, caller, person, [revoked.id], now)
+
+
+def revoke_feeds(session: Session, caller: Caller, organization_id: int, person_id: int, now: datetime) -> None:
+    """Every feed URL of the person stops working (idempotent)."""
+    person = _feed_holder(session, caller, organization_id, person_id)
+    _revoke(session, caller, person, [f.id for f in session.scalars(queries.feeds_of(person.id))], now)
 
 
 def feed_url(public_url: str, raw_token: str) -> str:
     return public_url.rstrip("/") + FEED_PATH.format(token=raw_token)
 
 
-def _person_of(session: Session, caller: Caller, organization_id: int, person_id: int) -> Person:
+def may_manage_feeds(caller: Caller, person: Person) -> bool:
+    """The person themself, an internal coach of their organization, or an administrator: a feed shows what the
+    person takes part in across the organization, more than an external coach of one engagement may see."""
+    if caller.role == Role.admin:
+        return True
+    if caller.person_id is not None and caller.person_id == person.id:
+        return True
+    return caller.role == Role.internal_coach and caller.organization_id == person.organization_id
+
+
+def _revoke(session: Session, caller: Caller, person: Person, feed_ids: list[int], now: datetime) -> None:
+    if not feed_ids:
+        return
+    session.execute(queries.delete_feeds(feed_ids))
+    for feed_id in feed_ids:
+        events.append(session, type="person.calendar_feed_revoked", actor=caller.actor, at=now,
+                      organization_id=person.organization_id, payload={"person_id": person.id, "feed_id": feed_id})
+
+
+def _feed_holder(session: Session, caller: Caller, organization_id: int, person_id: int) -> Person:
     organization = visible_organization(session, caller, organization_id)
     person = session.get(Person, person_id)
     if person is None or person.organization_id != organization.id:
         raise NotFound(f"organization {organization.id} has no person {person_id}")
+    if not may_manage_feeds(caller, person):
+        # Like anything a caller may not act on: 404, the same as for a person they cannot see.
+        raise NotFound(f"organization {organization.id} has no person {person_id} whose feeds you manage")
     return person
 
 
@@ -112,6 +152,6 @@ def _person_by_token(session: Session, raw_token: str) -> Person:
     if raw_token.startswith(FEED_TOKEN_PREFIX):
         person = session.scalar(queries.person_with_feed(hash_token(raw_token)))
     if person is None or person.organization_id is None:
-        # The same answer for a malformed, unknown or rotated token: nothing tells them apart.
+        # The same answer for a malformed, unknown or revoked token: nothing tells them apart.
         raise NotFound("no calendar feed here")
     return person

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from okr_rollout.api.fields import BoundedDate, OneLine
+
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
@@ -20,9 +22,9 @@ class _Output(BaseModel):
 
 
 class QuarterCreate(_Input):
-    label: Annotated[str, Field(min_length=1, max_length=32)]
-    starts_on: date
-    ends_on: date
+    label: Annotated[OneLine, Field(min_length=1, max_length=32)]
+    starts_on: BoundedDate
+    ends_on: BoundedDate
 
 
 class QuarterOut(_Output):
@@ -97,7 +99,7 @@ class DecisionOut(BaseModel):
 
 class CheckInCreate(_Input):
     key_result_id: int
-    week_of: date
+    week_of: BoundedDate
     value: Finite
     confidence: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
     note: Annotated[str, Field(max_length=10_000)] = ""

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from okr_rollout.api.fields import BoundedDateTime
+
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 
 
@@ -64,7 +66,7 @@ class TaskOut(BaseModel):
 class TaskUpdate(_Input):
     done: bool | None = None
     assignee_id: int | None = None
-    due_at: datetime | None = None
+    due_at: BoundedDateTime | None = None
 
 
 class ChecklistUpdate(_Input):

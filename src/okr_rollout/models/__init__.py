@@ -6,7 +6,7 @@ from okr_rollout.models.cycle import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
 from okr_rollout.models.event import Event
 from okr_rollout.models.notification import Notification, Reminder
-from okr_rollout.models.organization import Department, Organization, Person, PersonDepartment
+from okr_rollout.models.organization import CalendarFeed, Department, Organization, Person, PersonDepartment
 from okr_rollout.models.readiness import ReadinessSnapshot
 from okr_rollout.models.task import ChecklistItem, Task
 from okr_rollout.models.user import SignInFailure, User, WebSession
@@ -15,6 +15,7 @@ from okr_rollout.models.webhook import WebhookAttempt, WebhookSubscription
 __all__ = [
     "ApiToken",
     "Appointment",
+    "CalendarFeed",
     "CeoSupportStatement",
     "CheckIn",
     "ChecklistItem",

@@ -42,14 +42,24 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     roles: Mapped[list[str]] = mapped_column(JsonType, default=list)
     locale: Mapped[str] = mapped_column(String(16), default="en")
-    # The secret of the person's calendar feed URL (reset by issuing a new one).
-    calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     memberships: Mapped[list[PersonDepartment]] = relationship(lazy="raise", back_populates="person")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CalendarFeed(Base):
+    """One secret URL of a person's calendar feed; a person may have several (a phone, a laptop, a shared
+    calendar), each revoked on its own. Only the SHA-256 of the secret is stored, as for API tokens."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Department(Base):

@@ -17,6 +17,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from okr_rollout.api.fields import one_line
 from okr_rollout.db import session_scope
 from okr_rollout.models import Notification
 from okr_rollout.notifications import queries
@@ -109,8 +110,10 @@ def _finish(factory: sessionmaker[Session], claimed: _Claimed, settings: Setting
 def _message(claimed: _Claimed, settings: Settings, now: datetime) -> EmailMessage:
     message = EmailMessage()
     message["From"] = settings.smtp_sender
-    message["To"] = formataddr((claimed.to_name, claimed.to_address))
-    message["Subject"] = claimed.subject
+    # A name stored with a line break (imported, or from before names were refused with one) would make the
+    # header unwritable, and this message unsendable, for good: it is folded onto one line.
+    message["To"] = formataddr((one_line(claimed.to_name).strip(), claimed.to_address))
+    message["Subject"] = one_line(claimed.subject)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(idstring=f"notification-{claimed.id}")
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders should not answer

@@ -8,9 +8,11 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from okr_rollout.api.fields import OneLine
+
 PersonRole = Literal["ceo", "executive", "department_lead", "member", "internal_coach", "okr_master"]
 Text = Annotated[str, Field(max_length=5000)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Name = Annotated[OneLine, Field(min_length=1, max_length=200)]
 
 
 class _Input(BaseModel):

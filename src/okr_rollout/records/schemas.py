@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from okr_rollout.api.fields import BoundedAwareDateTime, BoundedDate
 from okr_rollout.playbooks.kinds import MeetingKind, SupportLevel
 
 PersonIds = Annotated[list[int], Field(max_length=500)]
@@ -25,7 +26,7 @@ class _Output(BaseModel):
 
 class MeetingCreate(_Input):
     kind: MeetingKind
-    held_at: AwareDatetime
+    held_at: BoundedAwareDateTime
     department_id: int | None = None
     attendee_ids: PersonIds = []
     outcomes: Annotated[list[RecordKey], Field(max_length=20)] = []
@@ -47,7 +48,7 @@ class MeetingOut(_Output):
 
 class CeoSupportCreate(_Input):
     level: SupportLevel
-    stated_on: date
+    stated_on: BoundedDate
     note: Notes = ""
 
 
@@ -63,7 +64,7 @@ class CeoSupportOut(_Output):
 
 
 class TrainingSessionCreate(_Input):
-    held_on: date
+    held_on: BoundedDate
     hours: Annotated[float, Field(gt=0, le=24)]
     modules: Annotated[list[RecordKey], Field(min_length=1, max_length=20)]
     attendee_ids: PersonIds = []
@@ -85,13 +86,13 @@ class TrainingSessionOut(_Output):
 class DraftingGroupCreate(_Input):
     member_ids: Annotated[list[int], Field(min_length=1, max_length=100)]
     department_id: int | None = None
-    started_on: date
-    ended_on: date | None = None
+    started_on: BoundedDate
+    ended_on: BoundedDate | None = None
 
 
 class DraftingGroupUpdate(_Input):
     member_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = None
-    ended_on: date | None = None
+    ended_on: BoundedDate | None = None
 
 
 class DraftingGroupOut(_Output):
@@ -110,13 +111,13 @@ class AppointmentCreate(_Input):
     person_id: int
     role: AppointmentRole
     trained: bool = False
-    trained_on: date | None = None
+    trained_on: BoundedDate | None = None
     ready: bool = False
 
 
 class AppointmentUpdate(_Input):
     trained: bool | None = None
-    trained_on: date | None = None
+    trained_on: BoundedDate | None = None
     ready: bool | None = None
 
 

@@ -93,6 +93,8 @@ RULES = {
     "string_pattern_mismatch": N_("This value is not accepted."),
     "conflict": N_("This was recorded already; change the existing record instead."),
     "string_nul": N_("This text contains the NUL character, which cannot be stored; remove it."),
+    "date_out_of_range": N_("Enter a date from 1970-01-01 to 2200-12-31."),
+    "line_break": N_("Write this on one line, without line breaks."),
 }
 UNKNOWN_RULE = N_("This value is not accepted.")
 

@@ -45,6 +45,17 @@ def translations(locale: str) -> NullTranslations:
     return Translations(buffer)
 
 
+def _local(value: datetime, timezone: str | None) -> datetime:
+    """``value`` in ``timezone``; a moment stored before the API bounded dates (year 1 is year 0 in Los Angeles)
+    has no local time there, and is shown as it was stored rather than breaking the page."""
+    if not timezone:
+        return value
+    try:
+        return value.astimezone(ZoneInfo(timezone))
+    except OverflowError:
+        return value
+
+
 class Formats:
     """Dates, times and numbers as a reader of ``locale`` expects them."""
 
@@ -56,15 +67,14 @@ class Formats:
         if value is None:
             return ""
         if isinstance(value, datetime):
-            value = value.astimezone(ZoneInfo(timezone)) if timezone else value
-            value = value.date()
+            value = _local(value, timezone).date()
         return format_date(value, format=format, locale=self.babel)
 
     def datetime(self, value: datetime | None, timezone: str | None = None, format: str = "medium") -> str:
         if value is None:
             return ""
-        zone = ZoneInfo(timezone or "UTC")
-        return format_datetime(value, format=format, tzinfo=zone, locale=self.babel)
+        local = _local(value, timezone or "UTC")
+        return format_datetime(local, format=format, tzinfo=local.tzinfo, locale=self.babel)
 
     def number(self, value: float | int | None, digits: int = 1) -> str:
         if value is None:
