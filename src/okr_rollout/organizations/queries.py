@@ -72,3 +72,9 @@ def departments_among(organization_id: int, department_ids: Collection[int]) -> 
 
 def department_named(organization_id: int, name: str) -> Select[int]:
     return select(Department.id).where(Department.organization_id == organization_id, Department.name == name)
+
+
+def external_coaches() -> Select[Person]:
+    """The coaching firm's people: of no client organization, reachable by e-mail."""
+    return (select(Person).where(Person.organization_id.is_(None), Person.email.is_not(None))
+            .order_by(Person.id))

@@ -16,16 +16,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.cycles import queries as cycle_queries
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.schemas import CheckInCreate, KeyResultCreate, OkrCreate, QuarterCreate
 from okr_rollout.engagements import service as engagements
 from okr_rollout.errors import GateRefused
-from okr_rollout.models import Appointment, Engagement, KeyResult, Okr, Quarter
+from okr_rollout.models import Appointment, Engagement, Okr, Quarter
 from okr_rollout.playbooks import LoadedPlaybook, ResolvedCriterion
 from okr_rollout.playbooks import kinds as k
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS, SupportLevel
@@ -359,7 +359,7 @@ class _History:
         return self.quarters[n]
 
     def _okrs(self, quarter: Quarter) -> list[Okr]:
-        return list(self.ctx.session.scalars(select(Okr).where(Okr.quarter_id == quarter.id).order_by(Okr.id)))
+        return list(self.ctx.session.scalars(cycle_queries.okrs_of_quarter(quarter.id)))
 
     def _plan(self, moment: datetime, n: int) -> None:
         """Quarter ``n`` with an OKR for every pilot member (those carried over from the last quarter included)."""
@@ -391,8 +391,7 @@ class _History:
                         self.ctx.rules.check_in_interval_days)
         top = self.ctx.rules.check_in_confidence_max
         okrs = self._okrs(quarter)
-        krs = list(self.ctx.session.scalars(select(KeyResult).where(
-            KeyResult.okr_id.in_([o.id for o in okrs])).order_by(KeyResult.id)))
+        krs = list(self.ctx.session.scalars(cycle_queries.key_results_of([o.id for o in okrs])))
         late = set(self.cast.pilot[-1][1]) if n in self.behind else set()
         step = DAY * (interval or QUARTER.days)
         periods = QUARTER // step if interval else 0  # (a playbook without a check-in interval: no check-ins)

@@ -6,7 +6,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
@@ -15,7 +14,8 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.cli.demo.history import Cast, timeline, walk_journey
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import EngagementCreate
-from okr_rollout.models import Department, Organization, Person
+from okr_rollout.models import Department, Person
+from okr_rollout.organizations import queries as organization_queries
 from okr_rollout.organizations import service as organizations
 from okr_rollout.organizations.schemas import (
     DepartmentCreate,
@@ -76,7 +76,7 @@ _DEPARTMENTS = ("Sales", "Engineering", "Product", "Marketing", "Operations", "S
 
 def load_demo(session: Session, catalog: Catalog, now: datetime) -> str:
     """Create the demo portfolio (once) and return a fresh admin token."""
-    if session.scalar(select(Organization.id).where(Organization.crm_id == "demo-0")) is None:
+    if session.scalar(organization_queries.organization_with_crm_id("demo-0")) is None:
         _create_portfolio(session, catalog, now)
     raw, _ = create_token(session, role=Role.admin, name="demo-admin")
     return raw
@@ -84,17 +84,16 @@ def load_demo(session: Session, catalog: Catalog, now: datetime) -> str:
 
 def demo_logins(session: Session, now: datetime) -> list[tuple[str, str]]:
     """Sign-ins for the pages: the two demo coaches and an administrator, each with a new password (shown once)."""
-    from okr_rollout.models import User
+    from okr_rollout.users import queries as user_queries
     from okr_rollout.users.service import create_user, normalize_email, set_password
 
-    coaches = list(session.scalars(select(Person).where(Person.organization_id.is_(None), Person.email.is_not(None))
-                                   .order_by(Person.id)))
+    coaches = list(session.scalars(organization_queries.external_coaches()))
     wanted: list[tuple[str, Role, int | None]] = [("admin@coaching.example", Role.admin, None)]
     wanted += [(coach.email or "", Role.coach, coach.id) for coach in coaches]
     logins = []
     for email, role, person_id in wanted:
         password = secrets.token_urlsafe(12)
-        user = session.scalar(select(User).where(User.email == normalize_email(email)))
+        user = session.scalar(user_queries.user_with_email(normalize_email(email)))
         if user is None:
             create_user(session, email=email, role=role, password=password, person_id=person_id, now=now)
         else:
