@@ -30,7 +30,6 @@ from okr_rollout.engagements.schemas import (
     EngagementCreate,
     EngagementOut,
     EventOut,
-    Localized,
     PlaybookPin,
     ReadinessOut,
     TaskOut,
@@ -41,6 +40,7 @@ from okr_rollout.engagements.schemas import (
 )
 from okr_rollout.events import service as events
 from okr_rollout.models import Task
+from okr_rollout.texts import LocalizedText
 
 router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
 
@@ -48,9 +48,9 @@ router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_
 def task_out(task: Task | service.OpenTask) -> TaskOut:
     return TaskOut(
         id=task.id, engagement_id=task.engagement_id, phase=task.phase, key=task.task_key,
-        title=Localized(en=task.title_en, zh_tw=task.title_zh_tw), role=task.role, due_at=task.due_at,
+        title=LocalizedText(en=task.title_en, zh_tw=task.title_zh_tw), role=task.role, due_at=task.due_at,
         done=task.done, done_at=task.done_at, assignee_id=task.assignee_id, version=task.version,
-        checklist=[ChecklistItemOut(id=i.id, key=i.item_key, title=Localized(en=i.title_en, zh_tw=i.title_zh_tw),
+        checklist=[ChecklistItemOut(id=i.id, key=i.item_key, title=LocalizedText(en=i.title_en, zh_tw=i.title_zh_tw),
                                     checked=i.checked, checked_at=i.checked_at) for i in task.checklist],
     )
 

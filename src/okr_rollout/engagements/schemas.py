@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from okr_rollout.api.fields import BoundedDateTime
+from okr_rollout.texts import LocalizedText
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 
@@ -33,17 +34,10 @@ class PlaybookPin(BaseModel):
     sha256: str
 
 
-class Localized(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    en: str
-    zh_tw: str = Field(alias="zh-TW")
-
-
 class ChecklistItemOut(BaseModel):
     id: int
     key: str
-    title: Localized
+    title: LocalizedText
     checked: bool
     checked_at: datetime | None
 
@@ -53,7 +47,7 @@ class TaskOut(BaseModel):
     engagement_id: int
     phase: str
     key: str
-    title: Localized
+    title: LocalizedText
     role: str
     due_at: datetime
     done: bool
@@ -91,7 +85,7 @@ class CriterionOut(BaseModel):
     severity: str
     passed: bool
     reason: str
-    reasons: Localized
+    reasons: LocalizedText
     evidence: dict[str, Any]
 
 

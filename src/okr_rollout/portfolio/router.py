@@ -9,11 +9,11 @@ from fastapi import APIRouter, Depends, Query
 
 from okr_rollout.api.deps import CallerDep, CatalogDep, Cursor, Limit, NowDep, SessionDep, get_settings_dep
 from okr_rollout.api.problems import COMMON_RESPONSES
-from okr_rollout.engagements.schemas import Localized
 from okr_rollout.portfolio import service
 from okr_rollout.portfolio.schemas import NextStepOut, PortfolioPage, PortfolioRowOut
 from okr_rollout.portfolio.service import Order, PortfolioQuery, PortfolioRow, Sort
 from okr_rollout.settings import Settings
+from okr_rollout.texts import LocalizedText
 
 router = APIRouter(tags=["portfolio"], responses=COMMON_RESPONSES)
 
@@ -23,10 +23,10 @@ def row_out(row: PortfolioRow) -> PortfolioRowOut:
     return PortfolioRowOut(
         engagement_id=row.engagement_id, organization_id=row.organization_id, organization=row.organization,
         timezone=row.timezone, phase=row.phase,
-        phase_title=Localized(en=row.phase_title.en, zh_tw=row.phase_title.zh_tw), days_in_phase=row.days_in_phase,
+        phase_title=LocalizedText(en=row.phase_title.en, zh_tw=row.phase_title.zh_tw), days_in_phase=row.days_in_phase,
         next_step=NextStepOut(
             trigger=step.trigger, destination=step.dest,
-            title=Localized(en=step.title.en, zh_tw=step.title.zh_tw) if step.title else None,
+            title=LocalizedText(en=step.title.en, zh_tw=step.title.zh_tw) if step.title else None,
             allowed=step.allowed, passed=step.passed_count, total=len(step.criteria)) if step else None,
         overdue_tasks=row.overdue, next_due_at=row.next_due, last_activity_at=row.last_activity,
         attention=list(row.attention))

@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from okr_rollout.engagements.schemas import Localized
 from okr_rollout.portfolio.service import Attention
+from okr_rollout.texts import LocalizedText
 
 
 class NextStepOut(BaseModel):
@@ -15,7 +15,7 @@ class NextStepOut(BaseModel):
 
     trigger: str
     destination: str
-    title: Localized | None
+    title: LocalizedText | None
     allowed: bool
     passed: int = Field(description="Criteria that pass.")
     total: int = Field(description="Criteria of the gate.")
@@ -27,7 +27,7 @@ class PortfolioRowOut(BaseModel):
     organization: str = Field(description="The organization's name.")
     timezone: str
     phase: str
-    phase_title: Localized
+    phase_title: LocalizedText
     days_in_phase: int
     next_step: NextStepOut | None = Field(description="None in the final phase.")
     overdue_tasks: int = Field(description="Open tasks of the current phase past their due date.")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from okr_rollout.engagements.schemas import Localized
 from okr_rollout.journey.machine import ReadinessReport, TransitionReadiness
+from okr_rollout.texts import LocalizedText
 from okr_rollout.versions.schemas import CriterionChange, GateChange, GateVerdict
 
 
@@ -49,7 +49,7 @@ def _change(old: TransitionReadiness | None, new: TransitionReadiness | None, fr
         trigger=either.trigger, destination=either.dest, before=old.allowed if old else None,
         after=new.allowed if new else None, verdict=verdict,
         criteria=[CriterionChange(id=i, before=old_criteria.get(i), after=new_criteria.get(i)) for i in ids],
-        text=Localized(en=en, zh_tw=zh),
+        text=LocalizedText(en=en, zh_tw=zh),
     )
 
 

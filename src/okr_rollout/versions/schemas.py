@@ -7,15 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from okr_rollout.engagements.schemas import Localized, ReadinessOut
+from okr_rollout.engagements.schemas import ReadinessOut
 from okr_rollout.texts import LocalizedText
 from okr_rollout.versions.diff import PlaybookDiff
 
 PhaseId = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-
-
-def localized(words: LocalizedText) -> Localized:
-    return Localized(en=words.en, zh_tw=words.zh_tw)
 
 
 # --- diff ---------------------------------------------------------------------------------------------------
@@ -26,7 +22,7 @@ class ChangeOut(BaseModel):
                   "gate_criterion", "cadence"]
     action: Literal["added", "removed", "changed"]
     path: str = Field(description="Where in the playbook, e.g. phases.coach_engaged.tasks.confirm_engagement.")
-    text: Localized = Field(description="The change in words.")
+    text: LocalizedText = Field(description="The change in words.")
 
 
 class PlaybookDiffOut(BaseModel):
@@ -46,7 +42,7 @@ class PlaybookDiffOut(BaseModel):
         return cls(
             playbook_id=diff.playbook_id, from_version=diff.from_version, to_version=diff.to_version,
             from_sha256=diff.from_sha256, to_sha256=diff.to_sha256,
-            changes=[ChangeOut(area=c.area, action=c.action, path=c.path, text=localized(c.words))
+            changes=[ChangeOut(area=c.area, action=c.action, path=c.path, text=c.words)
                      for c in diff.changes],
             counts=diff.counts(), suggested_phase_map=dict(diff.suggested_phase_map),
         )
@@ -70,7 +66,7 @@ class MigrationRequest(BaseModel):
 class TaskToAdd(BaseModel):
     phase: str
     key: str
-    title: Localized
+    title: LocalizedText
     role: str
     due_at: datetime
     checklist: list[str]
@@ -84,7 +80,7 @@ class TaskCarried(BaseModel):
     from_phase: str
     to_phase: str
     done: bool
-    title: Localized = Field(description="The title under the new version.")
+    title: LocalizedText = Field(description="The title under the new version.")
     title_changed: bool
     checklist_added: list[str]
     checklist_obsolete: list[str] = Field(description="Unchecked items the new version no longer has: closed as "
@@ -97,7 +93,7 @@ class TaskObsolete(BaseModel):
     task_id: int
     phase: str
     key: str
-    title: Localized
+    title: LocalizedText
 
 
 class CriterionChange(BaseModel):
@@ -119,7 +115,7 @@ class GateChange(BaseModel):
     after: bool | None = Field(description="Allowed under the new version (null: no such transition).")
     verdict: GateVerdict
     criteria: list[CriterionChange]
-    text: Localized
+    text: LocalizedText
 
 
 class MigrationPlan(BaseModel):
@@ -137,7 +133,7 @@ class MigrationPlan(BaseModel):
     tasks_obsolete: list[TaskObsolete]
     readiness: ReadinessOut = Field(description="The readiness report under the new version, in the new phase.")
     gates: list[GateChange]
-    summary: Localized
+    summary: LocalizedText
 
 
 class MigrationResult(BaseModel):

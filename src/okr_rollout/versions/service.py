@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.engagements.schemas import Localized, ReadinessOut, TransitionReadinessOut
+from okr_rollout.engagements.schemas import ReadinessOut, TransitionReadinessOut
 from okr_rollout.engagements.service import create_tasks, readiness_json
 from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from okr_rollout.events import service as events
@@ -106,7 +106,7 @@ def prepare(session: Session, catalog: Catalog, engagement: Engagement, to_versi
         engagement_id=engagement.id, playbook_id=old.id, from_version=old.version, from_sha256=old.sha256,
         to_version=new.version, to_sha256=new.sha256, from_phase=source, to_phase=target,
         phase_mapped=target != source,
-        tasks_to_add=[TaskToAdd(phase=t.phase, key=t.task_id, title=_title(t.title.en, t.title.zh_tw), role=t.role,
+        tasks_to_add=[TaskToAdd(phase=t.phase, key=t.task_id, title=t.title, role=t.role,
                                 due_at=t.due_at, checklist=[key for key, _ in t.checklist]) for t in create],
         tasks_carried=[_carried_out(c, target) for c in carry],
         tasks_obsolete=[TaskObsolete(task_id=t.id, phase=t.phase, key=t.task_key,
@@ -220,7 +220,7 @@ def _carried_out(carried: _Carry, target: str) -> TaskCarried:
     task, title = carried.task, carried.spec.spec.title
     return TaskCarried(
         task_id=task.id, key=task.task_key, from_phase=task.phase, to_phase=target, done=task.done,
-        title=_title(title.en, title.zh_tw) if carried.retitle else _title(task.title_en, task.title_zh_tw),
+        title=title if carried.retitle else _title(task.title_en, task.title_zh_tw),
         title_changed=carried.retitle, checklist_added=[key for key, _, _ in carried.add_items],
         checklist_obsolete=[item.item_key for item in carried.close_items],
     )
@@ -243,12 +243,12 @@ def _readiness_out(engagement_id: int, report: ReadinessReport) -> ReadinessOut:
         TransitionReadinessOut.model_validate(readiness_json(t)) for t in report.transitions])
 
 
-def _title(en: str, zh_tw: str) -> Localized:
-    return Localized(en=en, zh_tw=zh_tw)
+def _title(en: str, zh_tw: str) -> LocalizedText:
+    return LocalizedText(en, zh_tw)
 
 
 def _summary(engagement_id: int, old: LoadedPlaybook, new: LoadedPlaybook, source: str, target: str,
-             tasks: tuple[int, int, int], gates: list[GateChange]) -> Localized:
+             tasks: tuple[int, int, int], gates: list[GateChange]) -> LocalizedText:
     added, obsolete, carried = tasks
     now_fail = sum(1 for g in gates if g.verdict in ("now_fails", "new_fails"))
     now_pass = sum(1 for g in gates if g.verdict in ("now_passes", "new_passes"))

@@ -20,9 +20,9 @@ from okr_rollout.api.deps import (
 from okr_rollout.api.pagination import Page, decode_cursor, page_of
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.auth.caller import Caller
-from okr_rollout.engagements.schemas import Localized
 from okr_rollout.models import WebhookSubscription
 from okr_rollout.settings import Settings
+from okr_rollout.texts import LocalizedText
 from okr_rollout.webhooks import service
 from okr_rollout.webhooks.schemas import AttemptOut, SubscriptionCreate, SubscriptionCreated, SubscriptionOut
 
@@ -44,7 +44,7 @@ def subscription_out(subscription: WebhookSubscription) -> SubscriptionOut:
     return SubscriptionOut(
         id=subscription.id, url=subscription.url, event_types=list(subscription.event_types),
         description=subscription.description, enabled=subscription.enabled,
-        disabled_reason=None if message is None else Localized(en=message[0], zh_tw=message[1]),
+        disabled_reason=None if message is None else LocalizedText(en=message[0], zh_tw=message[1]),
         cursor=subscription.cursor, retry_count=subscription.retry_count,
         next_attempt_at=subscription.next_attempt_at, failing_since=subscription.failing_since,
         created_by=subscription.created_by, created_at=subscription.created_at, version=subscription.version)

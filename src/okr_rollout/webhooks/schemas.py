@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from okr_rollout.engagements.schemas import Localized
+from okr_rollout.texts import LocalizedText
 from okr_rollout.webhooks.mapping import PublicEventType
 
 
@@ -27,7 +27,7 @@ class SubscriptionOut(BaseModel):
     event_types: list[str]
     description: str
     enabled: bool
-    disabled_reason: Localized | None = Field(description="Why delivery stopped, when it did.")
+    disabled_reason: LocalizedText | None = Field(description="Why delivery stopped, when it did.")
     cursor: int = Field(description="Every event up to this id has been delivered (or is not subscribed to).")
     retry_count: int = Field(description="Failed attempts in a row at the next event.")
     next_attempt_at: datetime | None
