@@ -177,7 +177,7 @@ def test_idempotent_replay_returns_the_first_response_and_creates_once(
     assert [o["id"] for o in collect_pages(app_client, tokens.admin, ORGS)] == [first.json()["id"]]
 
 
-@pytest.mark.parametrize("moment", ["UPDATE IDEMPOTENCY_RECORDS", "COMMIT"])
+@pytest.mark.parametrize("moment", ["INSERT INTO IDEMPOTENCY_RECORDS", "COMMIT"])
 def test_a_failure_while_recording_a_keys_outcome_keeps_neither_the_write_nor_the_key(
     app_client: TestClient, tokens: Tokens, engine: Engine, moment: str
 ) -> None:
@@ -194,7 +194,7 @@ def test_a_failure_while_recording_a_keys_outcome_keeps_neither_the_write_nor_th
         raise OperationalError("(injected)", {}, Exception("the database failed"))
 
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if armed[0] and statement.lstrip().upper().startswith("UPDATE IDEMPOTENCY_RECORDS"):
+        if armed[0] and statement.lstrip().upper().startswith("INSERT INTO IDEMPOTENCY_RECORDS"):
             recording[0] = True
             if moment != "COMMIT":
                 fail()

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from okr_rollout.api.deps import CallerDep, CatalogDep, NowDep, SessionDep, get_settings_dep
+from okr_rollout.api.middleware import carries_secret
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response
 from okr_rollout.calendar import service, texts
 from okr_rollout.calendar.schemas import CalendarFeedOut
@@ -45,9 +46,11 @@ def engagement_calendar(engagement_id: int, session: SessionDep, caller: CallerD
 @router.post("/api/v1/organizations/{organization_id}/people/{person_id}/calendar-token",
              response_model=CalendarFeedOut, responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
 def issue_calendar_feed(organization_id: int, person_id: int, session: SessionDep, caller: CallerDep, now: NowDep,
-                        settings: SettingsDep) -> CalendarFeedOut:
-    """Issue (or rotate) the person's secret feed URL; the previous URL stops working."""
+                        settings: SettingsDep, response: Response) -> CalendarFeedOut:
+    """Issue (or rotate) the person's secret feed URL; the previous URL stops working. The URL is shown in this
+    answer only: a retry with the same Idempotency-Key answers 409 secret-shown-once."""
     issued = service.issue_feed(session, caller, organization_id, person_id, now, settings.public_url)
+    carries_secret(response.headers)
     return CalendarFeedOut(person_id=issued.person_id, url=issued.url, webcal_url=issued.webcal_url,
                            rotated=issued.rotated, issued_at=issued.issued_at)
 
