@@ -1,6 +1,6 @@
 """a person's calendar feeds in their own table: several per person, each revoked on its own
 
-Revision ID: 0010_rendering
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-07 09:00:00
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0010_rendering'
+revision: str = '0010'
 down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

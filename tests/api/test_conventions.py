@@ -4,14 +4,19 @@ ETag / If-Match, cursor pagination, RFC 3339 UTC times."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
-from okr_rollout.models import Event, IdempotencyRecord
+from okr_rollout.auth.service import hash_token, revoke_token
+from okr_rollout.models import ApiToken, Event, IdempotencyRecord
 from tests.api._helpers import (
     PROBLEM_JSON,
     RFC3339_UTC,
@@ -177,7 +182,7 @@ def test_idempotent_replay_returns_the_first_response_and_creates_once(
     assert [o["id"] for o in collect_pages(app_client, tokens.admin, ORGS)] == [first.json()["id"]]
 
 
-@pytest.mark.parametrize("moment", ["UPDATE IDEMPOTENCY_RECORDS", "COMMIT"])
+@pytest.mark.parametrize("moment", ["INSERT INTO IDEMPOTENCY_RECORDS", "COMMIT"])
 def test_a_failure_while_recording_a_keys_outcome_keeps_neither_the_write_nor_the_key(
     app_client: TestClient, tokens: Tokens, engine: Engine, moment: str
 ) -> None:
@@ -194,7 +199,7 @@ def test_a_failure_while_recording_a_keys_outcome_keeps_neither_the_write_nor_th
         raise OperationalError("(injected)", {}, Exception("the database failed"))
 
     def before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if armed[0] and statement.lstrip().upper().startswith("UPDATE IDEMPOTENCY_RECORDS"):
+        if armed[0] and statement.lstrip().upper().startswith("INSERT INTO IDEMPOTENCY_RECORDS"):
             recording[0] = True
             if moment != "COMMIT":
                 fail()
@@ -283,6 +288,72 @@ def test_idempotency_keys_expire(app_client: TestClient, tokens: Tokens, clock: 
     assert later.status_code == 201
     assert "idempotent-replayed" not in later.headers
     assert later.json()["id"] != first.json()["id"]
+
+
+def test_a_replay_requires_the_token_to_be_still_valid(app_client: TestClient, tokens: Tokens,
+                                                      db: Callable[[], Session]) -> None:
+    """A revoked token's retry is 401, like any of its requests: the key's record does not outlive the caller."""
+    payload = {"name": "Acme", "headcount": 40}
+    headers = auth(tokens.integration, **{"Idempotency-Key": "before-revoking"})
+    first = app_client.post(ORGS, json=payload, headers=headers)
+    assert first.status_code == 201, first.text
+    assert app_client.post(ORGS, json=payload, headers=headers).headers["idempotent-replayed"] == "true"
+    with db() as session:
+        token = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(tokens.integration)))
+        assert token is not None
+        revoke_token(session, token.id, datetime(2026, 1, 5, 10, 0, tzinfo=UTC))
+    for body in (payload, {"name": "Other", "headcount": 1}):
+        replayed = app_client.post(ORGS, json=body, headers=headers)
+        problem = assert_problem(replayed, 401, slug="unauthorized")
+        assert problem["detail"] == "The bearer token is unknown or revoked."
+        assert replayed.headers["www-authenticate"].startswith("Bearer")
+        assert "idempotent-replayed" not in replayed.headers
+    assert [o["id"] for o in collect_pages(app_client, tokens.admin, ORGS)] == [first.json()["id"]]
+
+
+SECRET_OF: dict[str, Callable[[dict[str, Any]], str]] = {
+    "calendar feed": lambda body: body["url"].rsplit("/", 1)[1].removesuffix(".ics"),
+    "webhook subscription": lambda body: body["secret"],
+}
+
+
+@pytest.mark.parametrize("kind", list(SECRET_OF))
+def test_a_response_showing_a_secret_is_recorded_without_it(app_client: TestClient, tokens: Tokens, engine: Engine,
+                                                            kind: str) -> None:
+    """The feed URL (the feed's only credential, stored hashed) or the webhook signing secret is shown once: the
+    key's record keeps that it was issued, never the secret, and a retry is told to issue a new one."""
+    if kind == "calendar feed":
+        org = create_organization(app_client, tokens.admin)
+        person = app_client.post(f"{ORGS}/{org['id']}/people", json={"name": "Ada"}, headers=auth(tokens.admin))
+        path, payload = f"{ORGS}/{org['id']}/people/{person.json()['id']}/calendar-token", None
+    else:
+        app = cast(FastAPI, app_client.app)
+        app.state.settings = app.state.settings.model_copy(update={"webhooks_allow_private": True})
+        path = "/api/v1/webhook-subscriptions"
+        payload = {"url": "http://127.0.0.1:9/h", "event_types": ["gate.refused"]}
+    secret_of = SECRET_OF[kind]
+    headers = auth(tokens.admin, **{"Idempotency-Key": f"{kind} once"})
+    first = app_client.post(path, json=payload, headers=headers)
+    assert first.status_code in (200, 201), first.text
+    assert first.headers["cache-control"] == "no-store"
+    secret = secret_of(first.json())
+    with engine.connect() as connection:
+        [(state, status, body, stored_headers)] = connection.execute(
+            select(IdempotencyRecord.state, IdempotencyRecord.status_code, IdempotencyRecord.body,
+                   IdempotencyRecord.headers)).all()
+        dumped = b"\n".join(bytes(row[0] or b"") + json.dumps(row[1]).encode() for row in connection.execute(
+            select(IdempotencyRecord.body, IdempotencyRecord.headers)))
+    assert (state, status, body) == ("withheld", first.status_code, None)
+    assert secret.encode() not in dumped and stored_headers["cache-control"] == "no-store"
+
+    retried = app_client.post(path, json=payload, headers=headers)
+    problem = assert_problem(retried, 409, slug="secret-shown-once")
+    assert problem["original_status"] == first.status_code
+    assert set(problem["localized"]) == {"en", "zh-TW"} and problem["localized"]["en"] == problem["detail"]
+    assert secret not in retried.text
+    assert "idempotent-replayed" not in retried.headers
+    fresh = app_client.post(path, json=payload, headers=auth(tokens.admin, **{"Idempotency-Key": f"{kind} again"}))
+    assert fresh.status_code == first.status_code and secret_of(fresh.json()) != secret
 
 
 def test_idempotency_key_too_long_is_422(app_client: TestClient, tokens: Tokens) -> None:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
+import json
+from collections.abc import Callable
 
-from tests.api._helpers import assert_problem, collect_pages, create_organization, error_fields, get_json
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from okr_rollout.auth.caller import Role
+from okr_rollout.auth.service import create_token
+from tests.api._helpers import (
+    assert_problem,
+    collect_pages,
+    create_organization,
+    error_fields,
+    get_json,
+    start_journey,
+)
 from tests.conftest import Clock, Tokens, auth
 
 ORGS = "/api/v1/organizations"
@@ -50,6 +63,49 @@ def test_duplicate_crm_id_is_409_and_creates_nothing(app_client: TestClient, tok
                                headers=auth(tokens.admin))
     assert_problem(response, 409)
     assert len(collect_pages(app_client, tokens.admin, ORGS)) == 1
+
+
+def test_a_taken_crm_id_is_409_without_saying_whose_it_is(app_client: TestClient, tokens: Tokens) -> None:
+    """The CRM id may be another tenant's: the refusal names neither that organization, its name, nor the id."""
+    other = create_organization(app_client, tokens.admin, name="Other Tenant Ltd", crm_id="SECRET-CRM-7")
+    mine = create_organization(app_client, tokens.integration, name="Mine", crm_id="mine-1")
+    refusals = [
+        app_client.post(ORGS, json={"name": "Again", "headcount": 3, "crm_id": "SECRET-CRM-7"},
+                        headers=auth(tokens.integration)),
+        app_client.patch(f"{ORGS}/{mine['id']}", json={"crm_id": "SECRET-CRM-7"}, headers=auth(tokens.integration)),
+    ]
+    for response in refusals:
+        problem = assert_problem(response, 409, slug="conflict")
+        assert problem["detail"] == "This crm_id is already in use."
+        assert problem["errors"] == [{"field": "body.crm_id", "message": "is already in use", "type": "unique"}]
+        assert set(problem) == {"type", "title", "status", "detail", "instance", "errors"}
+        assert "SECRET-CRM-7" not in json.dumps(problem) and "Other Tenant" not in json.dumps(problem)
+        assert problem["instance"] in (ORGS, f"{ORGS}/{mine['id']}") and mine["id"] != other["id"]
+    assert get_json(app_client, tokens.admin, f"{ORGS}/{mine['id']}")["crm_id"] == "mine-1"
+
+
+def test_only_administrators_and_integrations_change_a_crm_id(
+    app_client: TestClient, tokens: Tokens, db: Callable[[], Session]
+) -> None:
+    """The id the CRM looks an organization up by: a coach or an internal coach may not re-point it (422 naming
+    the field), though they may send it back unchanged along with other fields."""
+    journey = start_journey(app_client, tokens, crm_id="crm-original")
+    path = f"{ORGS}/{journey.organization_id}"
+    person = app_client.post(f"{path}/people", json={"name": "Ida", "roles": ["internal_coach"]},
+                             headers=auth(tokens.admin)).json()
+    with db() as session:
+        internal_coach, _ = create_token(session, role=Role.internal_coach, person_id=person["id"])
+    for token in (tokens.coach, internal_coach):
+        for crm_id in ("crm-hijacked", None):
+            problem = assert_problem(app_client.patch(path, json={"crm_id": crm_id}, headers=auth(token)), 422)
+            assert problem["errors"] == [{"field": "body.crm_id", "message": "may be changed only by an "
+                                          "administrator or an integration", "type": "admin_only"}]
+        unchanged = app_client.patch(path, json={"crm_id": "crm-original", "mission": "m"}, headers=auth(token))
+        assert unchanged.status_code == 200, unchanged.text
+    assert get_json(app_client, tokens.admin, path)["crm_id"] == "crm-original"
+    for token, crm_id in ((tokens.integration, "crm-moved"), (tokens.admin, "crm-moved-again")):
+        moved = app_client.patch(path, json={"crm_id": crm_id}, headers=auth(token))
+        assert (moved.status_code, moved.json()["crm_id"]) == (200, crm_id), moved.text
 
 
 def test_unknown_organization_is_404(app_client: TestClient, tokens: Tokens) -> None:

@@ -38,7 +38,8 @@ def get_session(request: Request) -> Iterator[Session]:
     """The request's unit of work: commit when the handler succeeds, roll back when it raises.
 
     Under an Idempotency-Key the middleware commits instead, together with the key's outcome (the response,
-    known only once the handler is done): the unit of work is flushed here and handed back to it."""
+    known only once the handler is done): the unit of work claims the key first, is flushed here and handed back
+    to it."""
     deferred: DeferredCommit | None = request.scope.get(DEFERRED_COMMIT)
     if deferred is None or request.method not in WRITE_METHODS:
         with session_scope(request.app.state.session_factory, write=request.method in WRITE_METHODS) as session:
@@ -47,6 +48,7 @@ def get_session(request: Request) -> Iterator[Session]:
     session = request.app.state.session_factory()
     try:
         begin_write(session)
+        deferred.claim(session)
         yield session
         session.flush()  # a refused write still fails here, inside the app's error handlers
     except BaseException:

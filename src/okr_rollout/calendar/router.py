@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query, Response, status
 
 from okr_rollout.api.deps import CallerDep, CatalogDep, NowDep, SessionDep, get_settings_dep
+from okr_rollout.api.middleware import carries_secret
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response
 from okr_rollout.calendar import service, texts
 from okr_rollout.calendar.schemas import CalendarFeedList, CalendarFeedListed, CalendarFeedOut
@@ -44,12 +45,14 @@ def engagement_calendar(engagement_id: int, session: SessionDep, caller: CallerD
 
 _PERSON = "/api/v1/organizations/{organization_id}/people/{person_id}"
 _FEED_KEEPERS = ("Only the person, an internal coach of their organization or an administrator; anyone else "
-                 "gets 404.")
+                 "gets 404. The URL is shown in this answer only: a retry with the same Idempotency-Key answers "
+                 "409 secret-shown-once.")
 
 
 def _issue(organization_id: int, person_id: int, session: SessionDep, caller: CallerDep, now: NowDep,
-           settings: SettingsDep) -> CalendarFeedOut:
+           settings: SettingsDep, response: Response) -> CalendarFeedOut:
     issued = service.issue_feed(session, caller, organization_id, person_id, now, settings.public_url)
+    carries_secret(response.headers)
     return CalendarFeedOut(id=issued.id, person_id=issued.person_id, url=issued.url, webcal_url=issued.webcal_url,
                            issued_at=issued.issued_at)
 

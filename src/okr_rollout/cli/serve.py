@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import logging
 import os
-from typing import Annotated
+import re
+from typing import Annotated, Any
 
 import typer
 
@@ -22,7 +25,47 @@ def serve(
 
     settings = get_settings()
     uvicorn.run("okr_rollout.app:create_served_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers)
+                port=port or settings.port, workers=workers, log_config=log_config())
+
+
+class RedactFeedSecrets(logging.Filter):
+    """Blanks the secret of a person's calendar feed (``/api/v1/calendar/<secret>.ics``: the URL is the
+    credential) in every path a log record carries, e.g. uvicorn's access log, which logs each fetch. The record's
+    arguments keep their shape: uvicorn's access formatter reads them one by one."""
+
+    REDACTED = "[redacted]"
+
+    def __init__(self, name: str = "") -> None:
+        super().__init__(name)
+        from okr_rollout.calendar.service import FEED_PATH  # here: ``--help`` does not load the application
+
+        # The whole path segment, whatever follows the secret: a mistyped feed URL carries it too.
+        self._secret = re.compile(f"({re.escape(FEED_PATH.partition('{token}')[0])})[^/?#\\s\"']+")
+
+    def redact(self, value: object) -> object:
+        if isinstance(value, str) and "/calendar/" in value:
+            return self._secret.sub(rf"\g<1>{self.REDACTED}", value)
+        return value
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.redact(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {name: self.redact(arg) for name, arg in record.args.items()}
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with feed secrets redacted on every handler. Given to uvicorn as configuration (not
+    added to a logger here) so that each worker process applies it too."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["feed_secrets"] = {"()": f"{__name__}.{RedactFeedSecrets.__qualname__}"}
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("feed_secrets")
+    return config
 
 
 def scheduler() -> None:

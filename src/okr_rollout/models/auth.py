@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
@@ -28,16 +28,18 @@ class ApiToken(Base):
 
 
 class IdempotencyRecord(Base):
-    """The first response to a POST with an Idempotency-Key, replayed for the same key and body."""
+    """The first response to a POST with an Idempotency-Key, replayed for the same key and body; written in the
+    request's own transaction (``api.middleware``). "withheld": the response showed a secret, which is not kept
+    (its body is None)."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("caller", "key"),)
+    __table_args__ = (UniqueConstraint("caller", "key"), CheckConstraint("state IN ('done', 'withheld')", name="state"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     caller: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
-    state: Mapped[str] = mapped_column(String(16))  # running | done
+    state: Mapped[str] = mapped_column(String(16))  # done | withheld
     status_code: Mapped[int | None] = mapped_column(Integer)
     headers: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -25,11 +25,16 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
+CrmId = Annotated[str, Field(min_length=1, max_length=200, description=(
+    "The id your CRM knows this organization by (unique). Set and changed only by an administrator or an "
+    "integration (else 422 naming body.crm_id); an id already in use answers 409 without saying by whom."))]
+
+
 class OrganizationCreate(_Input):
     name: Name
     headcount: Annotated[int, Field(ge=1, le=10_000_000)]
     timezone: str = "UTC"
-    crm_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    crm_id: CrmId | None = None
     mission: Text | None = None
     vision_1y: Text | None = None
     vision_5y: Text | None = None
@@ -45,7 +50,7 @@ class OrganizationUpdate(_Input):
     name: Name | None = None
     headcount: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
     timezone: str | None = None
-    crm_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    crm_id: CrmId | None = None
     mission: Text | None = None
     vision_1y: Text | None = None
     vision_5y: Text | None = None

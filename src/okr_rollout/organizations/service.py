@@ -30,10 +30,22 @@ def _require_writer(caller: Caller, organization_id: int | None = None) -> None:
         raise NotFound("only administrators and integrations create organizations")
 
 
+# The id a CRM looks an organization up by: written by the CRM (an integration) or an administrator, never by
+# the coaches of one organization, who could otherwise re-point the CRM's records.
+CRM_ID_WRITERS = (Role.admin, Role.integration)
+
+
+def _crm_id_in_use() -> Conflict:
+    """Neither the organization holding it nor its name, nor even the value: only that it is taken (the value
+    may be another tenant's)."""
+    return Conflict("This crm_id is already in use.", errors=[{"field": "body.crm_id", "message": "is already in use",
+                                                                "type": "unique"}])
+
+
 def create_organization(session: Session, caller: Caller, data: OrganizationCreate, now: datetime) -> Organization:
     _require_writer(caller)
     if data.crm_id and session.scalar(queries.organization_with_crm_id(data.crm_id)):
-        raise Conflict(f"an organization with crm_id {data.crm_id!r} exists already")
+        raise _crm_id_in_use()
     organization = Organization(**data.model_dump(), created_at=now, updated_at=now)
     session.add(organization)
     session.flush()
@@ -57,10 +69,16 @@ def update_organization(
             raise Unprocessable(f"{field} cannot be null", errors=[{"field": f"body.{field}",
                                                                      "message": "may not be null",
                                                                      "type": "null"}])
+    if "crm_id" in changes and changes["crm_id"] != organization.crm_id and caller.role not in CRM_ID_WRITERS:
+        # A client that sends back what it read (the same crm_id) is not refused: only a change is.
+        raise Unprocessable("crm_id may be changed only by an administrator or an integration",
+                            errors=[{"field": "body.crm_id", "message": "may be changed only by an administrator "
+                                                                        "or an integration",
+                                     "type": "admin_only"}])
     if changes.get("crm_id") and session.scalar(
         queries.organization_with_crm_id(changes["crm_id"], other_than=organization.id)
     ):
-        raise Conflict(f"another organization has crm_id {changes['crm_id']!r}")
+        raise _crm_id_in_use()
     changed = {k: v for k, v in changes.items() if getattr(organization, k) != v}
     for field, value in changed.items():
         setattr(organization, field, value)

@@ -17,6 +17,7 @@ from okr_rollout.api.deps import (
     get_settings_dep,
     set_etag,
 )
+from okr_rollout.api.middleware import carries_secret
 from okr_rollout.api.pagination import Page, decode_cursor, page_of
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.auth.caller import Caller
@@ -56,6 +57,7 @@ def create_subscription(data: SubscriptionCreate, session: SessionDep, caller: M
     subscription = service.create(session, caller, data, now, allow_private=settings.webhooks_allow_private)
     response.headers["Location"] = f"{PREFIX}/{subscription.id}"
     set_etag(response, subscription.version)
+    carries_secret(response.headers)  # the signing secret, shown once
     return SubscriptionCreated(**subscription_out(subscription).model_dump(), secret=subscription.secret)
 
 

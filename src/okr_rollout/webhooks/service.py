@@ -45,7 +45,10 @@ def create(session: Session, caller: Caller, data: SubscriptionCreate, now: date
     try:
         check_url(data.url, allow_private=allow_private)
     except RefusedAddress as refused:
-        raise _invalid("body.url", str(refused).removeprefix("url "), refused.rule) from None
+        problem = _invalid("body.url", refused.reason.en, refused.rule)
+        assert problem.errors is not None
+        problem.errors[0]["localized"] = refused.reason.as_dict()
+        raise problem from None
     event_types = list(dict.fromkeys(data.event_types))  # duplicates add nothing; first mention keeps its place
     subscription = WebhookSubscription(url=data.url, event_types=event_types, secret=new_secret(),
                                        description=data.description, enabled=True, cursor=0, retry_count=0,
