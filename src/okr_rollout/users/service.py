@@ -189,7 +189,8 @@ def admit(session: Session, attempt: SignInAttempt, policy: SignInPolicy, now: d
             for taken_kind, taken_key in taken:  # all or none (row locks are held until commit)
                 session.execute(queries.give_back_failure_slot(taken_kind, taken_key, slot))
             session.flush()
-            counts = dict(session.execute(queries.failures_by_slot(kind, key, since)).tuples().all())
+            rows = session.execute(queries.failures_by_slot(kind, key, since))
+            counts = {start: failures for start, failures in rows}
             return Admission(slot, refused_by="client" if kind == "client" else "account",
                              retry_after=_wait(counts, limit, slot, now))
         taken.append((kind, key))
