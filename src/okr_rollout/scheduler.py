@@ -1,5 +1,6 @@
-"""APScheduler wiring: reminders, readiness changes, webhook and e-mail delivery. Jobs open their own units
-of work and call services; what was sent lives in our tables, never in APScheduler's job store.
+"""APScheduler wiring: reminders, readiness changes, webhook and e-mail delivery, pruning old sign-in throttles.
+Jobs open their own units of work and call services; what was sent lives in our tables, never in APScheduler's
+job store.
 
 Only one scheduler is active per database. On PostgreSQL any number may run: the active one holds a
 session-level advisory lock on a dedicated connection outside the pool (a pooled connection would keep the
@@ -30,6 +31,9 @@ from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# Throttle counters live an hour and a quarter; pruning them every quarter of an hour keeps the table small.
+THROTTLE_PRUNING_SECONDS = 15 * 60
 
 
 class Leadership:
@@ -144,6 +148,15 @@ class Scheduler:
         deliver_pending(self.factory, self.settings, self.clock())
         send_pending_email(self.factory, self.settings, self.clock())
 
+    def throttle_pruning_tick(self) -> None:
+        """Forget sign-in throttle counters no window reaches any more (unknown addresses' too)."""
+        if not self.leadership.hold():
+            return
+        from okr_rollout.users.service import prune_sign_in_throttles
+
+        with session_scope(self.factory) as session:
+            prune_sign_in_throttles(session, self.clock())
+
     # --- running in the background --------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -154,6 +167,8 @@ class Scheduler:
         background.add_job(self._guarded(self.delivery_tick), "interval",
                            seconds=self.settings.delivery_interval_seconds, id="delivery", max_instances=1,
                            coalesce=True, next_run_time=self.clock())
+        background.add_job(self._guarded(self.throttle_pruning_tick), "interval", seconds=THROTTLE_PRUNING_SECONDS,
+                           id="sign-in-throttles", max_instances=1, coalesce=True, next_run_time=self.clock())
         background.start()
         self._background = background
 

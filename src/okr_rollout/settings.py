@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -101,11 +102,18 @@ class Settings(BaseSettings):
     web_session_hours: int = Field(default=12, ge=1, description="A page session ends this long after sign-in.")
     web_cookie_secure: bool | None = Field(default=None, description="Mark the page cookies Secure; unset: "
                                                                      "when the request came over HTTPS.")
-    web_sign_in_max_failures: int = Field(default=5, ge=1, description="Failed sign-ins of one account within "
-                                                                       "web_sign_in_window_seconds that make "
-                                                                       "it wait.")
-    web_sign_in_window_seconds: int = Field(default=60, ge=1, description="The throttling window of failed "
-                                                                          "sign-ins.")
+    web_sign_in_account_failures: int = Field(default=100, ge=1, le=100, description="Failed sign-ins an "
+                                              "account takes in an hour from browsers it does not know; then "
+                                              "they wait (at most 100: OWASP ASVS).")
+    web_sign_in_client_failures: int = Field(default=100, ge=1, description="Failed sign-ins one client address "
+                                                                           "may make in an hour, over every "
+                                                                           "account (password spraying).")
+    web_sign_in_device_failures: int = Field(default=10, ge=1, description="Failed sign-ins in an hour from a "
+                                                                          "browser where the account signed in "
+                                                                          "before (it keeps its own allowance).")
+    web_trusted_proxies: str = Field(default="", description="Comma-separated addresses or networks of reverse "
+                                                             "proxies whose X-Forwarded-For names the client; "
+                                                             "empty: the client is the connection's peer.")
     password_hash_time_cost: int = Field(default=3, ge=1, description="argon2id passes over memory when a page "
                                                                      "password is hashed (the library's default, "
                                                                      "RFC 9106's second recommended option).")
@@ -120,6 +128,13 @@ class Settings(BaseSettings):
                                                                        "loaded beside playbooks_dir (several "
                                                                        "versions of one playbook may live side "
                                                                        "by side in either).")
+
+    @field_validator("web_trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, value: str) -> str:
+        for part in filter(None, (piece.strip() for piece in value.split(","))):
+            ipaddress.ip_network(part, strict=False)  # a ValueError names the part that is no address
+        return value
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """Every ORM class; one module per aggregate. Relationships are lazy="raise": load what you use."""
 
-from okr_rollout.models.auth import ApiToken, IdempotencyRecord
+from okr_rollout.models.auth import ApiToken, IdempotencyRecord, SignInThrottle
 from okr_rollout.models.coaching import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
 from okr_rollout.models.cycle import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
@@ -9,7 +9,7 @@ from okr_rollout.models.notification import Notification, Reminder
 from okr_rollout.models.organization import CalendarFeed, Department, Organization, Person, PersonDepartment
 from okr_rollout.models.readiness import ReadinessSnapshot
 from okr_rollout.models.task import ChecklistItem, Task
-from okr_rollout.models.user import SignInFailure, User, WebSession
+from okr_rollout.models.user import User, WebSession
 from okr_rollout.models.webhook import WebhookAttempt, WebhookSubscription
 
 __all__ = [
@@ -36,7 +36,7 @@ __all__ = [
     "Quarter",
     "ReadinessSnapshot",
     "Reminder",
-    "SignInFailure",
+    "SignInThrottle",
     "Task",
     "TrainingSession",
     "User",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
@@ -44,3 +44,17 @@ class IdempotencyRecord(Base):
     headers: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     body: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins counted per bucket (an account, a client address, or a browser an account knows) and per
+    quarter of an hour. A counter row, not a row per failure: one conditional upsert takes a slot or refuses,
+    atomically on SQLite and PostgreSQL. ``key`` is a SHA-256, so no address is kept in clear."""
+
+    __tablename__ = "sign_in_throttles"
+    __table_args__ = (Index("ix_sign_in_throttles_slot_start", "slot_start"),)
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)  # account | client | device
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    slot_start: Mapped[datetime] = mapped_column(primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)

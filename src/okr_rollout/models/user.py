@@ -1,10 +1,10 @@
-"""People who sign in to the pages: their login, their open sessions, and recent failed sign-ins."""
+"""People who sign in to the pages: their login and their open sessions (failed sign-ins: models/auth.py)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
@@ -39,14 +39,3 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
-
-
-class SignInFailure(Base):
-    """A failed sign-in for an e-mail address (known or not), kept only as long as the throttling window."""
-
-    __tablename__ = "sign_in_failures"
-    __table_args__ = (Index("ix_sign_in_failures_email_failed_at", "email", "failed_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320))
-    failed_at: Mapped[datetime] = mapped_column()

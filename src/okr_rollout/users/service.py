@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.errors import Conflict, NotFound, Unprocessable
-from okr_rollout.models import Person, SignInFailure, User, WebSession
+from okr_rollout.models import Person, User, WebSession
 from okr_rollout.settings import get_settings
 from okr_rollout.users import queries
 
@@ -99,46 +99,153 @@ def caller_of(user: User) -> Caller:
                   organization_id=user.organization_id)
 
 
-# --- sign-in ------------------------------------------------------------------------------------------------
+# --- sign-in ---------------------------------------------------------------------------------------------
+#
+# A sign-in runs in steps, each its own short unit of work, so that the password check (argon2, memory-hard and
+# slow on purpose) never runs inside a write transaction: on SQLite that would hold the database's one write lock.
+#   1. ``sign_in_attempt`` (a reader): the account, and whether this browser is one it signed in from before;
+#   2. ``admit`` (a short write): take a failure slot in each bucket the attempt counts against, or refuse;
+#   3. ``check_password`` (no database): argon2;
+#   4. ``conclude_sign_in`` (a short write, only on success): give the slots back, upgrade the hash.
+# A slot is taken before the check and given back after a success, so that concurrent guesses cannot all pass
+# a limit none of them has reached yet; a crash between the steps counts as a failure.
+#
+# Buckets, each counted per quarter of an hour over the last hour and a quarter (so that no hour, however it
+# falls on the quarters, holds more than the limit): an account from browsers it does not know (at most 100 an
+# hour: OWASP ASVS), a client address over every account (password spraying), and each browser an account signed
+# in from before (its device cookie), which has its own allowance and is not held back by the other two: an
+# attacker elsewhere, or spraying from the same address, slows the account down for unknown browsers only.
+
+SLOT = timedelta(minutes=15)
+WINDOW = timedelta(hours=1)
+DEVICE_COOKIE_DAYS = 180
 
 
 @dataclass(frozen=True, slots=True)
-class Throttle:
-    max_failures: int
-    window: timedelta
+class SignInPolicy:
+    account_failures: int
+    client_failures: int
+    device_failures: int
 
 
 @dataclass(frozen=True, slots=True)
-class SignInResult:
+class SignInAttempt:
+    address: str
+    client: str
     user: User | None
-    retry_after: int = 0  # seconds to wait when the account is slowed down
+    device: str | None  # this browser's device token when the account signed in from it before
+
+    def buckets(self, policy: SignInPolicy) -> tuple[tuple[str, str, int], ...]:
+        """(kind, key, limit) of every bucket the attempt counts against, in a fixed order (no deadlock)."""
+        if self.device is not None:
+            return (("device", _digest(f"{self.address}\0{self.device}"), policy.device_failures),)
+        return (("account", _digest(self.address), policy.account_failures),
+                ("client", _digest(self.client), policy.client_failures))
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    slot: datetime
+    taken: tuple[tuple[str, str], ...] = ()
+    refused_by: str | None = None  # "account" or "client" (a known browser's own allowance counts as account)
+    retry_after: int = 0  # seconds
 
     @property
-    def throttled(self) -> bool:
-        return self.retry_after > 0
+    def refused(self) -> bool:
+        return self.refused_by is not None
 
 
-def sign_in(session: Session, email: str, password: str, now: datetime, throttle: Throttle) -> SignInResult:
-    """The user for this e-mail and password, or None; refused unchecked while the address is slowed down."""
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    user: User | None
+    new_hash: str | None = None  # the password hashed at today's cost, when the stored hash is older
+
+
+def _slot_of(now: datetime) -> datetime:
+    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    return now - (now - epoch) % SLOT
+
+
+def sign_in_attempt(session: Session, email: str, client: str, device_cookie: str | None) -> SignInAttempt:
+    """Who is trying to sign in: the account of ``email`` (None: unknown), from which client address, and whether
+    ``device_cookie`` proves this browser signed in to that account before."""
     address = normalize_email(email)[:320]
-    session.execute(queries.forget_failures(address, up_to=now - throttle.window))
-    recent = list(session.scalars(queries.latest_failures(address, throttle.max_failures)))
-    if len(recent) >= throttle.max_failures:
-        # Slowed down until the oldest of the last N failures leaves the window; refused tries do not count,
-        # so someone guessing gets N tries a window and the owner gets in again after it.
-        wait = recent[-1] + throttle.window - now
-        return SignInResult(None, retry_after=max(1, int(wait.total_seconds() + 0.999)))
     user = session.scalar(queries.user_with_email(address))
+    device = None
+    if user is not None and device_cookie:
+        nonce, _, mac = device_cookie.partition(".")
+        if nonce and hmac.compare_digest(mac, _device_mac(user, nonce)):
+            device = nonce
+    return SignInAttempt(address, client, user, device)
+
+
+def admit(session: Session, attempt: SignInAttempt, policy: SignInPolicy, now: datetime) -> Admission:
+    """Take a failure slot in every bucket of ``attempt``, or none: refused with how long to wait."""
+    slot = _slot_of(now)
+    since = slot - WINDOW
+    taken: list[tuple[str, str]] = []
+    for kind, key, limit in attempt.buckets(policy):
+        if not queries.take_failure_slot(session, kind=kind, key=key, slot=slot, since=since, limit=limit):
+            for taken_kind, taken_key in taken:  # all or none (row locks are held until commit)
+                session.execute(queries.give_back_failure_slot(taken_kind, taken_key, slot))
+            session.flush()
+            rows = session.execute(queries.failures_by_slot(kind, key, since))
+            counts = {start: failures for start, failures in rows}
+            return Admission(slot, refused_by="client" if kind == "client" else "account",
+                             retry_after=_wait(counts, limit, slot, now))
+        taken.append((kind, key))
+    session.flush()
+    return Admission(slot, tuple(taken))
+
+
+def _wait(counts: dict[datetime, int], limit: int, slot: datetime, now: datetime) -> int:
+    """Seconds until the failures counted in the window fall under ``limit`` as the window moves on."""
+    boundary = slot + SLOT
+    while sum(n for start, n in counts.items() if start >= boundary - WINDOW) >= limit:
+        boundary += SLOT
+    return max(1, int((boundary - now).total_seconds() + 0.999))
+
+
+def check_password(attempt: SignInAttempt, password: str) -> Verdict:
+    """argon2 on the attempt's account (a dummy hash for an unknown address, so that both take as long): no
+    database, so no lock is held while it runs."""
+    user = attempt.user
     ok = verify_password(user.password_hash if user else _dummy_hash(), password)
     if user is None or not ok or user.disabled_at is not None:
-        session.add(SignInFailure(email=address, failed_at=now))
-        session.flush()
-        return SignInResult(None)
-    session.execute(queries.forget_failures(address))
-    if _password_hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        return Verdict(None)
+    stale = _password_hasher().check_needs_rehash(user.password_hash)
+    return Verdict(user, hash_password(password) if stale else None)
+
+
+def conclude_sign_in(session: Session, admission: Admission, verdict: Verdict) -> None:
+    """After a success: the slots the attempt took are given back (a success is no failure), and a hash made at
+    an older cost is replaced."""
+    for kind, key in admission.taken:
+        session.execute(queries.give_back_failure_slot(kind, key, admission.slot))
+    if verdict.user is not None and verdict.new_hash is not None:
+        session.execute(queries.set_password_hash(verdict.user.id, verdict.new_hash))
+        verdict.user.password_hash = verdict.new_hash
     session.flush()
-    return SignInResult(user)
+
+
+def device_cookie(user: User) -> str:
+    """A token for the browser that just signed in as ``user``: a random nonce and its MAC keyed by the stored
+    password hash, so nothing is stored, no one without the hash can forge one, and changing the password
+    forgets every browser."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_device_mac(user, nonce)}"
+
+
+def _device_mac(user: User, nonce: str) -> str:
+    return hmac.new(user.password_hash.encode("utf-8"), f"{user.email}\0{nonce}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def prune_sign_in_throttles(session: Session, now: datetime) -> int:
+    """Drop the counters no window reaches any more; returns how many."""
+    result = session.execute(queries.forget_failure_slots_before(_slot_of(now) - WINDOW))
+    session.flush()
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def set_password(session: Session, user: User, password: str) -> None:

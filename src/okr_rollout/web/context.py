@@ -3,9 +3,13 @@ and how pages answer: rendered HTML, redirects after POST, HTML error pages."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable, Coroutine
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
+from itertools import pairwise
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 
@@ -20,7 +24,8 @@ from starlette.datastructures import FormData
 from okr_rollout.api.deps import get_session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.errors import ProblemError
+from okr_rollout.db import session_scope
+from okr_rollout.errors import RETRY_AFTER_SECONDS, ProblemError
 from okr_rollout.settings import Settings
 from okr_rollout.texts import preferred_locale, supported_locale
 from okr_rollout.users import service as users
@@ -33,6 +38,7 @@ if TYPE_CHECKING:  # the user, their person and their web session come from the 
 SESSION_COOKIE = "okr_session"
 CSRF_COOKIE = "okr_csrf"
 LOCALE_COOKIE = "okr_locale"
+DEVICE_COOKIE = "okr_device"
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -79,6 +85,14 @@ class Web:
         configured = self.settings.web_cookie_secure
         return configured if configured is not None else self.request.url.scheme == "https"
 
+    def unit_of_work(self, *, write: bool) -> AbstractContextManager[Session]:
+        """A unit of work of its own, for a handler that must not hold one open while it works (sign-in)."""
+        return session_scope(self.request.app.state.session_factory, write=write)
+
+    @property
+    def client_address(self) -> str:
+        return client_address(self.request, self.settings.web_trusted_proxies)
+
     def set_cookie(self, name: str, value: str, max_age: int | None = None) -> None:
         self.cookies[name] = (value, max_age)
 
@@ -109,6 +123,17 @@ SessionForPage = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_web(request: Request, session: SessionForPage) -> Web:
+    return _web(request, session)
+
+
+def get_reader_web(request: Request) -> Web:
+    """``get_web`` read in a unit of work that has ended when the handler starts: for a POST that must not begin
+    with SQLite's write lock (sign-in checks a password first, then writes in short units of its own)."""
+    with session_scope(request.app.state.session_factory, write=False) as session:
+        return _web(request, session)
+
+
+def _web(request: Request, session: Session) -> Web:
     settings: Settings = request.app.state.settings
     clock: Callable[[], datetime] = request.app.state.clock
     now = clock()
@@ -123,6 +148,45 @@ def get_web(request: Request, session: SessionForPage) -> Web:
     if not anonymous and web_session is None:
         web.set_cookie(CSRF_COOKIE, web.anonymous_csrf)
     return web
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(trusted_proxies: str) -> tuple[Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False)
+                 for part in trusted_proxies.split(",") if part.strip())
+
+
+def client_address(request: Request, trusted_proxies: str) -> str:
+    """The address the request came from: the connection's peer, unless the peer is a trusted proxy; then the
+    nearest address in X-Forwarded-For that is no trusted proxy (what lies beyond it anyone could have written)."""
+    peer = request.client.host if request.client else ""
+    networks = _networks(trusted_proxies)
+    hops = [peer] + [hop.strip() for hop in reversed(request.headers.get("x-forwarded-for", "").split(","))]
+    for nearer, hop in pairwise(hops):
+        if not _within(nearer, networks):
+            return nearer
+        if not hop or not _parses(hop):
+            return nearer
+    return hops[-1] if hops[-1] else peer
+
+
+def _parses(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True
+
+
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(parsed in network for network in networks)
 
 
 @dataclass(frozen=True)
@@ -144,6 +208,7 @@ def check_csrf(web: Web, form: FormData) -> None:
 
 
 WebDep = Annotated[Web, Depends(get_web)]
+ReaderWebDep = Annotated[Web, Depends(get_reader_web)]
 PostedFormDep = Annotated[PostedForm, Depends(get_posted_form)]
 
 
@@ -218,6 +283,8 @@ def _error_page(request: Request, status: int, kind: str, detail: str = "") -> H
     html = render("error.html", locale, user=None, person=None, csrf="", here=request.url.path, status=status,
                   kind=kind, detail=detail, now=None)
     response = HTMLResponse(html, status_code=status)
+    if status == 503:  # the database is busy or unreachable: as the API says, come back shortly
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response

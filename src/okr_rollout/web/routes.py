@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Response
@@ -16,10 +15,12 @@ from okr_rollout.texts import supported_locale
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
 from okr_rollout.web.context import (
+    DEVICE_COOKIE,
     LOCALE_COOKIE,
     SESSION_COOKIE,
     FormDep,
     PostedFormDep,
+    ReaderWebDep,
     Web,
     WebDep,
     WebRoute,
@@ -35,6 +36,7 @@ from okr_rollout.web.records import router as records_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOCALE_COOKIE_SECONDS = 365 * 24 * 3600
+DEVICE_COOKIE_SECONDS = users.DEVICE_COOKIE_DAYS * 24 * 3600
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -58,7 +60,9 @@ def sign_in_page(web: WebDep, next: str | None = None) -> Response:
 
 
 @router.post("/sign-in")
-def sign_in(web: WebDep, posted: PostedFormDep) -> Response:
+def sign_in(web: ReaderWebDep, posted: PostedFormDep) -> Response:
+    """Sign in without holding a write transaction while the password is checked: the page was read in a unit
+    of work that has ended; the throttle and the new session are each a short write of their own."""
     form = posted.data
     check_csrf(web, form)
     email = str(form.get("email") or "")
@@ -66,20 +70,30 @@ def sign_in(web: WebDep, posted: PostedFormDep) -> Response:
     if posted.refused is not None:  # a NUL character: no one's address or password, and nothing to record
         return page(web, "sign_in.html", status=422, next=target, email=email, problem=None, retry_after=0,
                     errors=forms.from_problem(posted.refused).fields)
-    throttle = users.Throttle(web.settings.web_sign_in_max_failures,
-                              timedelta(seconds=web.settings.web_sign_in_window_seconds))
-    result = users.sign_in(web.session, email, str(form.get("password") or ""), web.now, throttle)
-    if result.user is None:
-        status, problem = (429, "throttled") if result.throttled else (401, "wrong")
-        response = page(web, "sign_in.html", status=status, next=target, email=email, problem=problem,
-                        retry_after=result.retry_after, errors={})
-        if result.throttled:
-            response.headers["Retry-After"] = str(result.retry_after)
+    settings = web.settings
+    policy = users.SignInPolicy(settings.web_sign_in_account_failures, settings.web_sign_in_client_failures,
+                                settings.web_sign_in_device_failures)
+    with web.unit_of_work(write=False) as session:
+        attempt = users.sign_in_attempt(session, email, web.client_address, web.request.cookies.get(DEVICE_COOKIE))
+    with web.unit_of_work(write=True) as session:
+        admission = users.admit(session, attempt, policy, web.now)
+    if admission.refused:
+        response = page(web, "sign_in.html", status=429, next=target, email=email,
+                        problem="throttled_client" if admission.refused_by == "client" else "throttled",
+                        retry_after=admission.retry_after, errors={})
+        response.headers["Retry-After"] = str(admission.retry_after)
         return response
+    verdict = users.check_password(attempt, str(form.get("password") or ""))
+    if verdict.user is None:
+        return page(web, "sign_in.html", status=401, next=target, email=email, problem="wrong", retry_after=0,
+                    errors={})
     lifetime = session_lifetime(web.settings)
-    token = users.start_session(web.session, result.user, web.now, lifetime)
-    web.user = result.user
+    with web.unit_of_work(write=True) as session:
+        users.conclude_sign_in(session, admission, verdict)
+        token = users.start_session(session, verdict.user, web.now, lifetime)
+    web.user = verdict.user
     web.set_cookie(SESSION_COOKIE, token, int(lifetime.total_seconds()))
+    web.set_cookie(DEVICE_COOKIE, users.device_cookie(verdict.user), DEVICE_COOKIE_SECONDS)
     return redirect(web, target or home_of(web))
 
 
