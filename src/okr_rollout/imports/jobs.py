@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.db import session_scope
-from okr_rollout.errors import ProblemError
+from okr_rollout.errors import ProblemError, Unprocessable
 from okr_rollout.imports import queries
 from okr_rollout.imports.service import (
     ImportKind,
@@ -72,10 +72,11 @@ class ImportRunner:
         self._guard = threading.Lock()
 
     def import_file(self, caller: Caller, organization_id: int, kind: ImportKind, engagement_id: int | None,
-                    content: bytes, now: datetime) -> ImportResult | ImportJob:
+                    content: bytes, now: datetime, *, background: bool = True) -> ImportResult | ImportJob:
         """Import a file the caller sends into an organization they see (404 otherwise). A small one at once, in
         one transaction opened once every row is checked: its result. A large one (more rows than
-        ``import_background_rows``): a job, submitted to a worker thread. A file that is not strict CSV is
+        ``import_background_rows``): a job, submitted to a worker thread (``background``; else for the caller to
+        ``run``). A file that is not strict CSV is
         refused (422) either way."""
         with session_scope(self.session_factory, write=False) as session:
             organization = visible_organization(session, caller, organization_id)
@@ -92,7 +93,8 @@ class ImportRunner:
                 return write_all(session, plan, caller.actor, now)
         job = self.create(organization_id=organization.id, engagement_id=engagement.id if engagement else None,
                           kind=kind, content=content, rows_total=len(table.rows), actor=caller.actor)
-        self.submit(job.id)
+        if background:
+            self.submit(job.id)
         return job
 
     # --- starting and waiting ----------------------------------------------------------------------------------
@@ -141,6 +143,17 @@ class ImportRunner:
             logger.warning("resuming import job %s, interrupted", job_id)
             self.submit(job_id)
         return claimed
+
+    def result_of(self, job_id: int) -> ImportResult:
+        """What a job that ran imported; its refusal (422 naming the rows) or failure raised."""
+        with session_scope(self.session_factory, write=False) as session:
+            job = session.scalars(queries.job(job_id)).one()
+        if job.status == "succeeded":
+            return ImportResult(kind=job.kind, rows=job.rows_total, created=job.created, updated=job.updated,
+                                unchanged=job.unchanged, departments_created=job.departments_created, ids=job.ids)
+        if job.errors:
+            raise Unprocessable(job.detail or "the file was not imported", errors=job.errors)
+        raise ProblemError(job.detail or f"import job {job_id} is {job.status}")
 
     # --- running -----------------------------------------------------------------------------------------------
 
