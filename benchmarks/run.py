@@ -22,7 +22,7 @@ from alembic.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import cases
+from benchmarks import cases, contention
 from benchmarks.seed import Seeder
 from okr_rollout.db import make_engine
 
@@ -59,6 +59,9 @@ def main() -> None:
         "scheduler_tick": lambda: cases.scheduler_tick(engine, seeder.catalog, url),
         "memory_transitions": lambda: cases.memory_transitions(seeder.catalog),
         "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
+        # The full-size import of 100,000 rows; a CI-size run imports 10,000.
+        "write_during_import_and_flood": lambda: contention.write_during_import_and_flood(
+            engine, url, 100_000 if args.engagements >= 1_000 else 10_000),
     }
     results: dict[str, dict[str, Any]] = {}
     print(f"{'benchmark':<28}{'value':>14}{'baseline':>14}{'ratio':>9}  target  unit")
