@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, cast
@@ -182,8 +183,7 @@ class ImportRunner:
             session.flush()
             session.expunge(job)
         result = ImportResult(kind=job.kind, rows=job.rows_total, created=job.created, updated=job.updated,
-                              unchanged=job.unchanged, departments_created=list(job.departments_created),
-                              ids=list(job.ids))
+                              unchanged=job.unchanged, departments_created=list(job.departments_created))
         try:
             plan = self._plan(job)
         except ProblemError as refusal:  # a bad row: nothing was written
@@ -192,19 +192,27 @@ class ImportRunner:
             return
         unit_rows = plan.unit_rows()
         rows_done = sum(unit_rows[:job.cursor])
+        # The ids of what an interrupted run wrote are found again (they are not stored per batch: rewriting a
+        # list of up to 100,000 ids in every batch would cost more than the batch).
+        result.ids = plan.written_ids(job.cursor)
         for start, stop in batches(unit_rows, self.settings.import_batch_rows, job.cursor):
             now = self.clock()
+            began = time.monotonic()
             with session_scope(self.session_factory) as session:
                 plan.write(session, start, stop, now, result)
                 rows_done += sum(unit_rows[start:stop])
                 values: dict[str, object] = {
                     "cursor": stop, "rows_done": rows_done, "rows_total": plan.rows_total, "created": result.created,
-                    "updated": result.updated, "unchanged": result.unchanged, "ids": result.ids,
+                    "updated": result.updated, "unchanged": result.unchanged,
                     "departments_created": result.departments_created, "heartbeat_at": now}
                 if stop == len(unit_rows):
                     plan.finish(session, result, job.actor, now)
-                    values |= {"status": "succeeded", "finished_at": now, "content": None}
+                    values |= {"status": "succeeded", "finished_at": now, "content": None, "ids": result.ids}
                 session.execute(queries.record_progress(job_id, values))
+            if stop < len(unit_rows):
+                # Give way as long as the batch held the lock: a writer waiting in SQLite's busy handler polls
+                # at growing intervals, and would rarely find the lock free if the next batch took it at once.
+                time.sleep(time.monotonic() - began)
             if progress is not None:
                 progress(rows_done, plan.rows_total)
             if self.after_batch is not None:

@@ -83,6 +83,10 @@ class ImportPlan(Protocol):
         ``result``. Flushes only."""
         ...
 
+    def written_ids(self, stop: int) -> list[int]:
+        """The ids of units ``0`` to ``stop``, already written (by a job before it was interrupted)."""
+        ...
+
     def finish(self, session: Session, result: ImportResult, actor: str, now: datetime) -> None:
         """Record the import in the history (once every unit is written), if it changed anything."""
         ...
@@ -175,12 +179,7 @@ class PeoplePlan:
         joining: list[set[int]] = []  # the departments of each new person
         changes: dict[int, tuple[_Known, list[str], str | None, set[int]]] = {}
         for row in self.rows[start:stop]:
-            person = self.by_email.get(row.email.lower()) if row.email else self.by_name.get(row.name)
-            if person is None and row.email:
-                # Someone recorded earlier by name alone is the same person, now with their e-mail.
-                namesake = self.by_name.get(row.name)
-                if namesake is not None and not namesake.email:
-                    person = namesake
+            person = self._match(row)
             wanted_departments = {self.departments[name] for name in row.departments}
             if person is None:
                 listed.append(len(new_people))
@@ -221,6 +220,18 @@ class PeoplePlan:
         if memberships:
             session.execute(queries.insert_memberships(), memberships)
         result.ids += [new_ids[p] if isinstance(p, int) else p.id for p in listed]
+
+    def _match(self, row: _PersonRow) -> _Known | None:
+        person = self.by_email.get(row.email.lower()) if row.email else self.by_name.get(row.name)
+        if person is None and row.email:
+            # Someone recorded earlier by name alone is the same person, now with their e-mail.
+            namesake = self.by_name.get(row.name)
+            if namesake is not None and not namesake.email:
+                person = namesake
+        return person
+
+    def written_ids(self, stop: int) -> list[int]:
+        return [person.id if (person := self._match(row)) else 0 for row in self.rows[:stop]]
 
     def finish(self, session: Session, result: ImportResult, actor: str, now: datetime) -> None:
         if result.created or result.updated or result.departments_created:
@@ -420,6 +431,9 @@ class OkrPlan:
                 row = corrected[stored_kr.id]
                 stored_kr.start_value, stored_kr.target_value, stored_kr.unit = row.start, row.target, row.unit
             session.flush()
+
+    def written_ids(self, stop: int) -> list[int]:
+        return [self.existing.get(okr.key, 0) for okr in self.okrs[:stop]]
 
     def finish(self, session: Session, result: ImportResult, actor: str, now: datetime) -> None:
         if result.created or result.updated:
