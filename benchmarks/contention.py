@@ -147,7 +147,8 @@ def _setup(engine: Engine) -> tuple[str, int]:
     return token, engagement_id
 
 
-def write_during_import_and_flood(engine: Engine, url: str, rows: int, *, variants: bool = False) -> Result:
+def write_during_import_and_flood(engine: Engine, url: str, rows: int, *, variants: bool = False,
+                                  flood: bool = True) -> Result:
     """p99 of the write beside import + flood vs. alone (and, with ``variants``, import alone, flood alone)."""
     token, engagement_id = _setup(engine)
     port = _free_port()
@@ -163,7 +164,7 @@ def write_during_import_and_flood(engine: Engine, url: str, rows: int, *, varian
                 writes = measure(base, token, engagement_id, rows=rows, flood=flood, imports=imports)
                 print(f"  write {name}: {writes.summary()}; ratio {writes.p99_ms / alone.p99_ms:.2f}",
                       file=sys.stderr)
-        both = measure(base, token, engagement_id, rows=rows, flood=True, imports=True)
+        both = measure(base, token, engagement_id, rows=rows, flood=flood, imports=True)
         print(f"  write during import and flood: {both.summary()}; ratio {both.p99_ms / alone.p99_ms:.2f}; "
               f"503s: {both.statuses.get(503, 0)}", file=sys.stderr)
     finally:
@@ -181,12 +182,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--engagements", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="an empty database (migrated and seeded here)")
+    parser.add_argument("--no-flood", action="store_true", help="the import alone beside the write alone")
     args = parser.parse_args()
     url = args.database_url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='okr-contention-')) / 'bench.db'}"
     _migrate(url)
     engine = make_engine(url)
     Seeder(engine, args.engagements).run(progress=False)
-    result = write_during_import_and_flood(engine, url, args.rows, variants=True)
+    result = write_during_import_and_flood(engine, url, args.rows, variants=not args.no_flood,
+                                           flood=not args.no_flood)
     engine.dispose()
     print(f"write_during_import_and_flood: {result.value:.1f} ms p99 vs {result.baseline:.1f} ms alone, "
           f"ratio {result.ratio:.2f} (target {result.target})")
