@@ -17,6 +17,7 @@ from okr_rollout.catalog.service import Catalog, check_pins
 from okr_rollout.cycles.router import router as cycles_router
 from okr_rollout.db import make_engine_for, make_session_factory
 from okr_rollout.engagements.router import router as engagements_router
+from okr_rollout.imports.jobs import ImportRunner
 from okr_rollout.imports.router import router as imports_router
 from okr_rollout.notifications.router import router as notifications_router
 from okr_rollout.organizations.router import router as organizations_router
@@ -48,6 +49,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.import_runner.resume_interrupted()  # imports cut short by a crash go on from where they stopped
         scheduler = None
         if run_scheduler:
             from okr_rollout.scheduler import Scheduler
@@ -73,6 +75,7 @@ def create_app(
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.clock = clock
     app.state.catalog = catalog or Catalog.from_settings(settings)
+    app.state.import_runner = ImportRunner(app.state.session_factory, settings, clock)
     # An edited playbook version that engagements are pinned to stops the start, naming the file and the fix.
     check_pins(app.state.engine, app.state.catalog)
     problems.install(app)

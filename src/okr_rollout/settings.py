@@ -123,6 +123,17 @@ class Settings(BaseSettings):
     web_idle_days: int = Field(default=14, ge=1, description="The portfolio flags an engagement with no recorded "
                                                              "activity for this many days as needing attention.")
 
+    # --- CSV imports ------------------------------------------------------------------------------------
+    import_background_rows: int = Field(default=2_000, ge=1, description="A CSV import of more rows than this "
+                                                                        "runs as a background job (202 and a job "
+                                                                        "to poll); a smaller one answers at once.")
+    import_batch_rows: int = Field(default=1_000, ge=1, description="Rows a background import writes per "
+                                                                  "transaction; the write lock is free between "
+                                                                  "two batches.")
+    import_stale_seconds: int = Field(default=60, ge=1, description="A background import whose process gave no "
+                                                                    "sign of life for this long died: the next "
+                                                                    "process to start resumes it.")
+
     # --- playbook versions ------------------------------------------------------------------------------
     playbooks_extra_dir: Path | None = Field(default=None, description="A second directory of playbook files "
                                                                        "loaded beside playbooks_dir (several "

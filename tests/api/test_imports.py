@@ -168,6 +168,42 @@ def test_a_file_that_cannot_be_read_is_refused_whole(app_client: TestClient, tok
     assert snapshot(app_client, tokens, db, org) == before
 
 
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"name,email\r\n\"never closed\r\nnext\r\n", [(2, "name", "unclosed_quote")]),
+    (b"name,email\r\nAlice,alice@example.com\r\nBob,\"bob@example.com\r\nCarol,carol@example.com\r\n",
+     [(3, "email", "unclosed_quote")]),
+    (b"name,email\r\nAlice,\"alice\"@example.com\r\n", [(2, "email", "csv")]),
+    (b"name,email,department\r\nAlice,alice@example.com\r\nBob,bob@example.com,Sales,member\r\n",
+     [(2, "*", "missing_cells"), (3, "*", "extra_cells")]),
+], ids=["unclosed-quote-swallowing-the-rest", "unclosed-quote-mid-file", "text-after-closing-quote",
+        "wrong-cell-counts"])
+def test_a_file_that_is_not_strict_csv_is_refused_naming_the_row(
+        app_client: TestClient, tokens: Tokens, db: Callable[[], Session], content: bytes,
+        expected: list[tuple[int, str, str]]) -> None:
+    """A lenient reader took an unclosed quote as a cell running to the end of the file (a person named
+    "never closed\nnext") and a short row as one with empty cells."""
+    org = new_org(app_client, tokens)
+    before = snapshot(app_client, tokens, db, org)
+
+    response = post_import(app_client, tokens.coach, org.organization_id, "people", content)
+
+    assert rejected_rows(response) == expected
+    for error in response.json()["errors"]:
+        assert error["messages"]["en"] == error["message"] and error["messages"]["zh-TW"], error
+    assert snapshot(app_client, tokens, db, org) == before
+
+
+def test_an_unclosed_quote_is_named_in_english_and_chinese(app_client: TestClient, tokens: Tokens) -> None:
+    org = new_org(app_client, tokens)
+
+    response = post_import(app_client, tokens.coach, org.organization_id, "people",
+                           b"name,email\r\n\"never closed\r\nnext\r\n")
+
+    [error] = assert_problem(response, 422, slug="validation-error")["errors"]
+    assert error["messages"] == {"en": "a quote opened in this cell is never closed", "zh-TW": "此格的引號沒有結束"}
+    assert "row 2, column name: a quote opened in this cell is never closed" in response.json()["detail"]
+
+
 def test_importing_the_same_file_again_changes_nothing(
         app_client: TestClient, tokens: Tokens, db: Callable[[], Session]) -> None:
     org = new_org(app_client, tokens)

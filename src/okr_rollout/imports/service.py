@@ -1,24 +1,31 @@
 """Import people and OKRs from CSV. Every row is checked before anything is written; one bad row rejects the
 file with every problem listed. Matching rows that already exist are left as they are, so a re-import of the
-same file changes nothing. Flushes only."""
+same file changes nothing. Flushes only.
+
+An import is two steps, so that nothing slow runs while the database's write lock is held: ``plan_people`` /
+``plan_okrs`` read the file and what the organization already has, and check every row (a reader's session);
+the plan then writes its units (people rows, or OKRs with their key results) from ``start`` to ``stop``
+(``ImportPlan.write``, a writer's session) in batched INSERTs. A small file is written in one transaction; a
+large one in batches, one short transaction each (``okr_rollout.imports.jobs``)."""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.cycles import queries as cycle_queries
-from okr_rollout.errors import Unprocessable
+from okr_rollout.errors import NotFound, Unprocessable
 from okr_rollout.events import service as events
 from okr_rollout.imports import queries
 from okr_rollout.imports.table import NUL, RowProblem, Table, read_table, split_list
-from okr_rollout.models import Department, Engagement, KeyResult, Okr, Organization, Person, PersonDepartment, Quarter
+from okr_rollout.models import Engagement, ImportJob, Organization, Quarter
 from okr_rollout.organizations import queries as organization_queries
 from okr_rollout.organizations.schemas import PersonRole
 
@@ -58,6 +65,55 @@ class ImportResult:
     ids: list[int] = field(default_factory=list)
 
 
+class ImportPlan(Protocol):
+    """A checked file, ready to write: ``units`` people rows or OKRs, each covering some rows of the file."""
+
+    @property
+    def kind(self) -> ImportKind: ...
+
+    @property
+    def rows_total(self) -> int: ...
+
+    def unit_rows(self) -> list[int]:
+        """How many rows of the file each unit covers, in order."""
+        ...
+
+    def write(self, session: Session, start: int, stop: int, now: datetime, result: ImportResult) -> None:
+        """Write units ``start`` to ``stop`` (the first batch also creates what every unit needs), adding to
+        ``result``. Flushes only."""
+        ...
+
+    def written_ids(self, stop: int) -> list[int]:
+        """The ids of units ``0`` to ``stop``, already written (by a job before it was interrupted)."""
+        ...
+
+    def finish(self, session: Session, result: ImportResult, actor: str, now: datetime) -> None:
+        """Record the import in the history (once every unit is written), if it changed anything."""
+        ...
+
+
+def batches(unit_rows: list[int], rows_per_batch: int, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, stop) of consecutive runs of units from ``start``, each covering about ``rows_per_batch`` rows of
+    the file (at least one unit)."""
+    while start < len(unit_rows):
+        stop, rows = start, 0
+        while stop < len(unit_rows) and (stop == start or rows + unit_rows[stop] <= rows_per_batch):
+            rows += unit_rows[stop]
+            stop += 1
+        yield start, stop
+        start = stop
+
+
+def read_file(kind: ImportKind, content: bytes) -> Table:
+    """The file's rows, or 422 naming every row the strict CSV reader refused (before any database work). A cell
+    holding the NUL character is a bad cell like any other: listed, by the plan, with the rows' other problems."""
+    table = read_table(content, PEOPLE_COLUMNS, {"name"}) if kind == "people" else read_table(
+        content, OKR_COLUMNS, {"quarter", "objective"})
+    if any(problem.type != NUL for problem in table.problems):
+        raise rejected(table.problems)
+    return table
+
+
 def rejected(problems: list[RowProblem]) -> Unprocessable:
     # A cell holding the NUL character is reported for that alone, not again by the checks that read it.
     nul_cells = {(p.row, p.column) for p in problems if p.type == NUL}
@@ -80,75 +136,146 @@ class _PersonRow:
     roles: tuple[str, ...]
 
 
-def import_people(session: Session, organization: Organization, content: bytes, actor: str, now: datetime
-                  ) -> ImportResult:
-    table = read_table(content, PEOPLE_COLUMNS, {"name"})
+@dataclass
+class _Known:
+    """A person of the organization as the import sees them (no ORM object: a plan may span transactions)."""
+
+    id: int
+    name: str
+    email: str | None
+    roles: list[str]
+    departments: set[int]
+
+
+@dataclass
+class PeoplePlan:
+    """A checked people file and the organization's people, departments and memberships it was checked against."""
+
+    organization_id: int
+    rows: list[_PersonRow]
+    by_email: dict[str, _Known]
+    by_name: dict[str, _Known]
+    departments: dict[str, int]
+    new_departments: list[str]  # the file's departments the organization lacks, created by the first batch
+    kind: ImportKind = "people"
+
+    @property
+    def rows_total(self) -> int:
+        return len(self.rows)
+
+    def unit_rows(self) -> list[int]:
+        return [1] * len(self.rows)
+
+    def write(self, session: Session, start: int, stop: int, now: datetime, result: ImportResult) -> None:
+        if start == 0 and self.new_departments:
+            created = list(session.scalars(queries.insert_departments(), [
+                {"organization_id": self.organization_id, "name": name, "is_pilot": False, "created_at": now,
+                 "version": 1} for name in self.new_departments]))
+            self.departments.update(zip(self.new_departments, created, strict=True))
+            result.departments_created = list(self.new_departments)
+            self.new_departments = []
+        listed: list[_Known | int] = []  # existing people; the index in ``new_people`` of a new one
+        new_people: list[dict[str, Any]] = []
+        joining: list[set[int]] = []  # the departments of each new person
+        changes: dict[int, tuple[_Known, list[str], str | None, set[int]]] = {}
+        for row in self.rows[start:stop]:
+            person = self._match(row)
+            wanted_departments = {self.departments[name] for name in row.departments}
+            if person is None:
+                listed.append(len(new_people))
+                new_people.append({"organization_id": self.organization_id, "name": row.name, "email": row.email,
+                                   "roles": sorted(set(row.roles) or {"member"}), "locale": "en",
+                                   "created_at": now, "version": 1})
+                joining.append(wanted_departments)
+                result.created += 1
+                continue
+            new_roles = sorted(set(person.roles) | set(row.roles))
+            new_departments = wanted_departments - person.departments
+            new_email = row.email if row.email and not person.email else None
+            if new_roles != sorted(person.roles) or new_departments or new_email:
+                changes[person.id] = (person, new_roles, new_email, new_departments)
+                person.roles = new_roles
+                person.departments |= new_departments
+                if new_email:
+                    person.email = new_email
+                    self.by_email[new_email.lower()] = person
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            listed.append(person)
+        if changes:
+            # Through the ORM, so that each changed person's version goes up as an edit over the API does.
+            for stored in session.scalars(queries.people_by_id(list(changes))):
+                _, roles, email, _ = changes[stored.id]
+                stored.roles = roles
+                if email:
+                    stored.email = email
+            session.flush()
+        memberships = [{"person_id": person.id, "department_id": d}
+                       for person, _, _, departments in changes.values() for d in sorted(departments)]
+        # New people go in as one INSERT per batch, without an ORM object each: ids come back in the order given.
+        new_ids: list[int] = list(session.scalars(queries.insert_people(), new_people)) if new_people else []
+        memberships += [{"person_id": new_ids[i], "department_id": d}
+                        for i, department_ids in enumerate(joining) for d in sorted(department_ids)]
+        if memberships:
+            session.execute(queries.insert_memberships(), memberships)
+        result.ids += [new_ids[p] if isinstance(p, int) else p.id for p in listed]
+
+    def _match(self, row: _PersonRow) -> _Known | None:
+        person = self.by_email.get(row.email.lower()) if row.email else self.by_name.get(row.name)
+        if person is None and row.email:
+            # Someone recorded earlier by name alone is the same person, now with their e-mail.
+            namesake = self.by_name.get(row.name)
+            if namesake is not None and not namesake.email:
+                person = namesake
+        return person
+
+    def written_ids(self, stop: int) -> list[int]:
+        return [person.id if (person := self._match(row)) else 0 for row in self.rows[:stop]]
+
+    def finish(self, session: Session, result: ImportResult, actor: str, now: datetime) -> None:
+        if result.created or result.updated or result.departments_created:
+            events.append(session, type="import.people", actor=actor, at=now, organization_id=self.organization_id,
+                          payload={"rows": result.rows, "created": result.created, "updated": result.updated,
+                                   "departments_created": result.departments_created, "person_ids": result.ids})
+
+
+def plan_people(session: Session, organization_id: int, table: Table) -> PeoplePlan:
+    """Check every row of ``table`` against the organization as it is: 422 listing every bad row, else the plan."""
     rows = _people_rows(table)
     if table.problems:
         raise rejected(table.problems)
-    result = ImportResult(kind="people", rows=len(rows))
-    people = list(session.scalars(organization_queries.people_of(organization.id)))
-    by_email = {p.email.lower(): p for p in people if p.email}
-    by_name = {p.name: p for p in people}
-    departments = {d.name: d for d in session.scalars(organization_queries.departments_of(organization.id))}
     memberships: dict[int, set[int]] = {}
-    if people:
-        for person_id, department_id in session.execute(organization_queries.memberships_of([p.id for p in people])):
-            memberships.setdefault(person_id, set()).add(department_id)
+    for person_id, department_id in session.execute(queries.memberships_in_organization(organization_id)):
+        memberships.setdefault(person_id, set()).add(department_id)
+    by_email: dict[str, _Known] = {}
+    by_name: dict[str, _Known] = {}
+    for person_id, name, email, roles in session.execute(queries.people_for_import(organization_id)):
+        known = _Known(person_id, name, email, list(roles or []), memberships.get(person_id, set()))
+        if email:
+            by_email[email.lower()] = known
+        by_name[name] = known
+    departments = dict(session.execute(queries.department_ids_by_name(organization_id)).all())
+    new_departments: list[str] = []
     for row in rows:
         for name in row.departments:
-            if name not in departments:
-                departments[name] = Department(organization_id=organization.id, name=name, created_at=now)
-                session.add(departments[name])
-                result.departments_created.append(name)
-    session.flush()
-    listed: list[Person | int] = []  # existing people; the index in ``new_people`` of a new one
-    new_people: list[dict[str, Any]] = []
-    joining: list[set[int]] = []  # the departments of each new person
-    for row in rows:
-        person = by_email.get(row.email.lower()) if row.email else by_name.get(row.name)
-        if person is None and row.email:
-            # Someone recorded earlier by name alone is the same person, now with their e-mail.
-            namesake = by_name.get(row.name)
-            if namesake is not None and not namesake.email:
-                person = namesake
-        wanted_departments = {departments[name].id for name in row.departments}
-        if person is None:
-            listed.append(len(new_people))
-            new_people.append({"organization_id": organization.id, "name": row.name, "email": row.email,
-                               "roles": sorted(set(row.roles) or {"member"}), "created_at": now})
-            joining.append(wanted_departments)
-            result.created += 1
-            continue
-        new_roles = sorted(set(person.roles) | set(row.roles))
-        new_departments = wanted_departments - memberships.get(person.id, set())
-        new_email = row.email if row.email and not person.email else None
-        if new_roles != sorted(person.roles) or new_departments or new_email:
-            person.roles = new_roles
-            if new_email:
-                person.email = new_email
-                by_email[new_email.lower()] = person
-            session.add_all(PersonDepartment(person_id=person.id, department_id=d)
-                            for d in sorted(new_departments))
-            memberships.setdefault(person.id, set()).update(new_departments)
-            result.updated += 1
-        else:
-            result.unchanged += 1
-        listed.append(person)
-    session.flush()
-    # New people go in as one batch, without an ORM object each: a 100,000-row file then takes seconds, not minutes.
-    new_ids: list[int] = []
-    if new_people:
-        new_ids = list(session.scalars(queries.insert_people(), new_people))
-        memberships_of_new = [{"person_id": new_ids[i], "department_id": d}
-                              for i, department_ids in enumerate(joining) for d in sorted(department_ids)]
-        if memberships_of_new:
-            session.execute(queries.insert_memberships(), memberships_of_new)
-    result.ids = [new_ids[p] if isinstance(p, int) else p.id for p in listed]
-    if result.created or result.updated or result.departments_created:
-        events.append(session, type="import.people", actor=actor, at=now, organization_id=organization.id,
-                      payload={"rows": result.rows, "created": result.created, "updated": result.updated,
-                               "departments_created": result.departments_created, "person_ids": result.ids})
+            if name not in departments and name not in new_departments:
+                new_departments.append(name)
+    return PeoplePlan(organization_id, rows, by_email, by_name, departments, new_departments)
+
+
+def import_people(session: Session, organization: Organization, content: bytes, actor: str, now: datetime
+                  ) -> ImportResult:
+    """The whole file in ``session``'s one transaction."""
+    plan = plan_people(session, organization.id, read_file("people", content))
+    return write_all(session, plan, actor, now)
+
+
+def write_all(session: Session, plan: ImportPlan, actor: str, now: datetime) -> ImportResult:
+    """Every unit of ``plan`` in ``session`` (one transaction: a small file)."""
+    result = ImportResult(kind=plan.kind, rows=plan.rows_total)
+    plan.write(session, 0, len(plan.unit_rows()), now, result)
+    plan.finish(session, result, actor, now)
     return result
 
 
@@ -203,6 +330,11 @@ class _OkrRow:
     owner_id: int | None
     department_id: int | None
     key_results: list[_KeyResultRow] = field(default_factory=list)
+    rows: int = 0  # the rows of the file it covers
+
+    @property
+    def key(self) -> tuple[int, str, int | None, int | None]:
+        return self.quarter.id, self.objective, self.owner_id, self.department_id
 
 
 def engagement_for_okrs(session: Session, caller: Caller, organization_id: int, engagement_id: int | None
@@ -225,57 +357,115 @@ def engagement_for_okrs(session: Session, caller: Caller, organization_id: int, 
     return engagements[0]
 
 
-def import_okrs(session: Session, engagement: Engagement, content: bytes, actor: str, now: datetime
-                ) -> ImportResult:
-    """One row per key result; rows with the same quarter, objective, owner and department form one OKR."""
-    table = read_table(content, OKR_COLUMNS, {"quarter", "objective"})
-    okrs = _okr_rows(session, engagement, table)  # every row read is checked, as people's are
+@dataclass(frozen=True)
+class _StoredKeyResult:
+    id: int
+    start: float
+    target: float
+    unit: str
+
+
+@dataclass
+class OkrPlan:
+    """A checked OKR file and the engagement's OKRs and key results it was checked against."""
+
+    engagement_id: int
+    organization_id: int
+    okrs: list[_OkrRow]
+    rows_total: int
+    existing: dict[tuple[int, str, int | None, int | None], int]  # the first OKR of each quarter, objective...
+    key_results: dict[int, dict[str, _StoredKeyResult]]  # of each existing OKR, by metric
+    kind: ImportKind = "okrs"
+
+    def unit_rows(self) -> list[int]:
+        return [okr.rows for okr in self.okrs]
+
+    def write(self, session: Session, start: int, stop: int, now: datetime, result: ImportResult) -> None:
+        okrs = self.okrs[start:stop]
+        new = [okr for okr in okrs if okr.key not in self.existing]
+        new_keys = {okr.key for okr in new}
+        if new:
+            ids = session.scalars(queries.insert_okrs(), [
+                {"engagement_id": self.engagement_id, "quarter_id": okr.quarter.id, "objective": okr.objective,
+                 "owner_id": okr.owner_id, "department_id": okr.department_id, "created_at": now, "version": 1}
+                for okr in new])
+            for okr, okr_id in zip(new, ids, strict=True):
+                self.existing[okr.key] = okr_id
+                self.key_results[okr_id] = {}
+        new_key_results: list[dict[str, Any]] = []
+        corrected: dict[int, _KeyResultRow] = {}
+        for okr in okrs:
+            okr_id = self.existing[okr.key]
+            stored = self.key_results[okr_id]
+            changed = False
+            for row in okr.key_results:
+                kr = stored.get(row.metric)
+                if kr is None:
+                    new_key_results.append({
+                        "engagement_id": self.engagement_id, "okr_id": okr_id, "metric": row.metric,
+                        "start_value": row.start, "target_value": row.target,
+                        "current_value": row.start if row.current is None else row.current, "unit": row.unit,
+                        "created_at": now, "version": 1})
+                    stored[row.metric] = _StoredKeyResult(0, row.start, row.target, row.unit)
+                    changed = True
+                elif (kr.start, kr.target, kr.unit) != (row.start, row.target, row.unit):
+                    # The current value of an existing key result belongs to its check-ins and is left alone.
+                    corrected[kr.id] = row
+                    stored[row.metric] = _StoredKeyResult(kr.id, row.start, row.target, row.unit)
+                    changed = True
+            if okr.key in new_keys:
+                result.created += 1
+            elif changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            result.ids.append(okr_id)
+        if new_key_results:
+            ids = session.scalars(queries.insert_key_results(), new_key_results)
+            for values, kr_id in zip(new_key_results, ids, strict=True):
+                stored = self.key_results[values["okr_id"]]
+                stored[values["metric"]] = _StoredKeyResult(kr_id, values["start_value"], values["target_value"],
+                                                            values["unit"])
+        if corrected:
+            for stored_kr in session.scalars(queries.key_results_by_id(list(corrected))):
+                row = corrected[stored_kr.id]
+                stored_kr.start_value, stored_kr.target_value, stored_kr.unit = row.start, row.target, row.unit
+            session.flush()
+
+    def written_ids(self, stop: int) -> list[int]:
+        return [self.existing.get(okr.key, 0) for okr in self.okrs[:stop]]
+
+    def finish(self, session: Session, result: ImportResult, actor: str, now: datetime) -> None:
+        if result.created or result.updated:
+            events.append(session, type="import.okrs", actor=actor, at=now, organization_id=self.organization_id,
+                          engagement_id=self.engagement_id,
+                          payload={"rows": result.rows, "created": result.created, "updated": result.updated,
+                                   "okr_ids": result.ids})
+
+
+def plan_okrs(session: Session, engagement: Engagement, table: Table) -> OkrPlan:
+    """One row per key result; rows with the same quarter, objective, owner and department form one OKR. Every
+    row is checked against the engagement as it is: 422 listing every bad row, else the plan."""
+    okrs = _okr_rows(session, engagement, table)
     if table.problems:
         raise rejected(table.problems)
-    result = ImportResult(kind="okrs", rows=len(table.rows))
-    for row in okrs:
-        okr = session.scalar(queries.matching_okr(row.quarter.id, row.objective, row.owner_id, row.department_id))
-        is_new = okr is None
-        if okr is None:
-            okr = Okr(engagement_id=engagement.id, quarter_id=row.quarter.id, objective=row.objective,
-                      owner_id=row.owner_id, department_id=row.department_id, created_at=now)
-            session.add(okr)
-            session.flush()
-        changed = _merge_key_results(session, engagement, okr, row.key_results, now)
-        if is_new:
-            result.created += 1
-        elif changed:
-            result.updated += 1
-        else:
-            result.unchanged += 1
-        result.ids.append(okr.id)
-    session.flush()
-    if result.created or result.updated:
-        events.append(session, type="import.okrs", actor=actor, at=now, organization_id=engagement.organization_id,
-                      engagement_id=engagement.id,
-                      payload={"rows": result.rows, "created": result.created, "updated": result.updated,
-                               "okr_ids": result.ids})
-    return result
+    existing: dict[tuple[int, str, int | None, int | None], int] = {}
+    for okr_id, quarter_id, objective, owner_id, department_id in session.execute(
+            queries.okrs_for_import(engagement.id)):
+        existing.setdefault((quarter_id, objective, owner_id, department_id), okr_id)
+    key_results: dict[int, dict[str, _StoredKeyResult]] = {okr_id: {} for okr_id in existing.values()}
+    for kr_id, okr_id, metric, start, target, unit in session.execute(
+            queries.key_results_for_import(engagement.id)):
+        if okr_id in key_results:  # the last of a metric counts, as when they were read into a dict by metric
+            key_results[okr_id][metric] = _StoredKeyResult(kr_id, start, target, unit)
+    return OkrPlan(engagement.id, engagement.organization_id, okrs, len(table.rows), existing, key_results)
 
 
-def _merge_key_results(session: Session, engagement: Engagement, okr: Okr, rows: list[_KeyResultRow],
-                       now: datetime) -> bool:
-    """Add the key results the OKR lacks and correct start, target and unit of those it has; True if anything
-    changed. The current value of an existing key result belongs to its check-ins and is left alone."""
-    existing = {kr.metric: kr for kr in session.scalars(cycle_queries.key_results_of([okr.id]))}
-    changed = False
-    for row in rows:
-        kr = existing.get(row.metric)
-        if kr is None:
-            session.add(KeyResult(engagement_id=engagement.id, okr_id=okr.id, metric=row.metric,
-                                  start_value=row.start, target_value=row.target,
-                                  current_value=row.start if row.current is None else row.current,
-                                  unit=row.unit, created_at=now))
-            changed = True
-        elif (kr.start_value, kr.target_value, kr.unit) != (row.start, row.target, row.unit):
-            kr.start_value, kr.target_value, kr.unit = row.start, row.target, row.unit
-            changed = True
-    return changed
+def import_okrs(session: Session, engagement: Engagement, content: bytes, actor: str, now: datetime
+                ) -> ImportResult:
+    """The whole file in ``session``'s one transaction."""
+    plan = plan_okrs(session, engagement, read_file("okrs", content))
+    return write_all(session, plan, actor, now)
 
 
 def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_OkrRow]:
@@ -320,6 +510,7 @@ def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_O
             continue
         key = (quarter.id, objective, owner_id, department_id)
         okr = grouped.setdefault(key, _OkrRow(line, quarter, objective, owner_id, department_id))
+        okr.rows += 1
         if metric:
             if (*key, metric) in metrics:
                 problems.append(RowProblem(line, "key_result", f"the same key result as row {metrics[(*key, metric)]}",
@@ -366,3 +557,14 @@ def _number(value: str, column: str, line: int, problems: list[RowProblem], *, r
         problems.append(RowProblem(line, column, f"{value!r} is not a finite number", "not_a_number"))
         return None
     return number
+
+
+# --- background jobs ---------------------------------------------------------------------------------------------
+
+
+def visible_job(session: Session, caller: Caller, job_id: int) -> ImportJob:
+    """An import job of an organization the caller sees; 404 for any other, as for the organization itself."""
+    job = session.scalar(queries.visible_job(caller, job_id))
+    if job is None:
+        raise NotFound(f"no import {job_id}")
+    return job

@@ -5,6 +5,7 @@ from okr_rollout.models.coaching import Appointment, CeoSupportStatement, Drafti
 from okr_rollout.models.cycle import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
 from okr_rollout.models.event import Event
+from okr_rollout.models.import_job import ImportJob
 from okr_rollout.models.notification import Notification, Reminder
 from okr_rollout.models.organization import CalendarFeed, Department, Organization, Person, PersonDepartment
 from okr_rollout.models.readiness import ReadinessSnapshot
@@ -25,6 +26,7 @@ __all__ = [
     "EngagementCoach",
     "Event",
     "IdempotencyRecord",
+    "ImportJob",
     "KeyResult",
     "Meeting",
     "Notification",
