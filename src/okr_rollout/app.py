@@ -61,6 +61,7 @@ def create_app(
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            app.state.import_runner.stop()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -71,6 +71,7 @@ class ImportRunner:
         self.after_batch = after_batch
         self._threads: list[threading.Thread] = []
         self._guard = threading.Lock()
+        self._stopping = threading.Event()
 
     def import_file(self, caller: Caller, organization_id: int, kind: ImportKind, engagement_id: int | None,
                     content: bytes, now: datetime, *, background: bool = True) -> ImportResult | ImportJob:
@@ -120,6 +121,12 @@ class ImportRunner:
         with self._guard:
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
+
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Let each running job finish its batch and stop there (the process is shutting down); a job stopped so
+        keeps its cursor and is resumed by the next process that starts."""
+        self._stopping.set()
+        self.join(timeout)
 
     def join(self, timeout: float | None = None) -> None:
         """Wait for the jobs this runner started (tests; shutdown needs not: a job cut short resumes)."""
@@ -209,10 +216,11 @@ class ImportRunner:
                     plan.finish(session, result, job.actor, now)
                     values |= {"status": "succeeded", "finished_at": now, "content": None, "ids": result.ids}
                 session.execute(queries.record_progress(job_id, values))
-            if stop < len(unit_rows):
-                # Give way as long as the batch held the lock: a writer waiting in SQLite's busy handler polls
-                # at growing intervals, and would rarely find the lock free if the next batch took it at once.
-                time.sleep(time.monotonic() - began)
+            # Give way as long as the batch held the lock: a writer waiting in SQLite's busy handler polls at
+            # growing intervals, and would rarely find the lock free if the next batch took it at once. A process
+            # shutting down stops here; the job keeps its cursor and resumes in the next one.
+            if stop < len(unit_rows) and self._stopping.wait(time.monotonic() - began):
+                return
             if progress is not None:
                 progress(rows_done, plan.rows_total)
             if self.after_batch is not None:
