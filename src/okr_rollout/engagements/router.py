@@ -16,6 +16,7 @@ from okr_rollout.api.deps import (
     accept_caller,
     bearer_token,
     check_if_match,
+    end_in_handler,
     serialized,
     set_etag,
 )
@@ -114,18 +115,23 @@ def get_readiness(engagement_id: int, session: SessionDep, caller: CallerDep, ca
              responses={409: {**WRITE_RESPONSES[409],
                               "description": "The gate refused (the body carries the readiness report), or the "
                                              "trigger does not leave the current phase. Nothing was written."}})
-def fire_transition(engagement_id: int, data: TransitionRequest, session: SessionDep, caller: CallerDep,
-                    catalog: CatalogDep, now: NowDep, if_match: IfMatch = None) -> Response:
+def fire_transition(engagement_id: int, data: TransitionRequest, request: Request, session: SessionDep,
+                    credentials: BearerDep, catalog: CatalogDep, now: NowDep, if_match: IfMatch = None) -> Response:
+    # The CRM's hot write: the token is read, the engagement moved and the unit of work committed in the handler's
+    # one worker thread (one hop, not three).
+    caller = accept_caller(request, authenticate(session, bearer_token(credentials)))
     expected = None
     if if_match is not None and if_match.strip() != "*":
         current = visible_engagement(session, caller, engagement_id)
         check_if_match(if_match, current.version)
         expected = current.version
     moved = service.fire_transition(session, caller, catalog, engagement_id, data.trigger, now, expected)
-    return serialized(TransitionResult(
+    answer = serialized(TransitionResult(
         engagement=engagement_out(moved.details), from_phase=moved.source, trigger=data.trigger,
         readiness=TransitionReadinessOut.model_validate(service.readiness_json(moved.readiness))),
         version=moved.details.engagement.version)
+    end_in_handler(request, session)
+    return answer
 
 
 @router.get("/api/v1/engagements/{engagement_id}/tasks", response_model=Page[TaskOut])
