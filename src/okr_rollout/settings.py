@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     import_batch_rows: int = Field(default=1_000, ge=1, description="Rows a background import writes per "
                                                                   "transaction; the write lock is free between "
                                                                   "two batches.")
+    import_batch_seconds: float = Field(default=0.02, gt=0, description="A background import's batch also ends "
+                                                                       "once it has written for this long (so "
+                                                                       "another write waits about this long at "
+                                                                       "most), whichever comes first.")
     import_stale_seconds: int = Field(default=60, ge=1, description="A background import whose process gave no "
                                                                     "sign of life for this long died: the next "
                                                                     "process to start resumes it.")
