@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=65_536, ge=8, description="argon2id memory per password hash, "
                                                                           "in KiB (64 MiB by default).")
     password_hash_parallelism: int = Field(default=4, ge=1, description="argon2id lanes per password hash.")
+    password_check_workers: int = Field(default=1, ge=1, description="Password checks (argon2) one process runs "
+                                                                     "at once, on threads of the lowest CPU "
+                                                                     "priority; more sign-ins wait their turn.")
     web_idle_days: int = Field(default=14, ge=1, description="The portfolio flags an engagement with no recorded "
                                                              "activity for this many days as needing attention.")
 
