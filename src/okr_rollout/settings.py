@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     password_hash_memory_kib: int = Field(default=65_536, ge=8, description="argon2id memory per password hash, "
                                                                           "in KiB (64 MiB by default).")
     password_hash_parallelism: int = Field(default=4, ge=1, description="argon2id lanes per password hash.")
+    password_check_workers: int = Field(default=1, ge=1, description="Password checks (argon2) one process runs "
+                                                                     "at once, on threads of the lowest CPU "
+                                                                     "priority; more sign-ins wait their turn.")
     web_idle_days: int = Field(default=14, ge=1, description="The portfolio flags an engagement with no recorded "
                                                              "activity for this many days as needing attention.")
 
@@ -130,6 +133,10 @@ class Settings(BaseSettings):
     import_batch_rows: int = Field(default=1_000, ge=1, description="Rows a background import writes per "
                                                                   "transaction; the write lock is free between "
                                                                   "two batches.")
+    import_batch_seconds: float = Field(default=0.02, gt=0, description="A background import's batch also ends "
+                                                                       "once it has written for this long (so "
+                                                                       "another write waits about this long at "
+                                                                       "most), whichever comes first.")
     import_stale_seconds: int = Field(default=60, ge=1, description="A background import whose process gave no "
                                                                     "sign of life for this long died: the next "
                                                                     "process to start resumes it.")

@@ -3,6 +3,7 @@ organizations, all or nothing, resumed after a crash, seen only by who sees the 
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from okr_rollout.app import create_app
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_engine, make_session_factory
-from okr_rollout.imports.jobs import ImportRunner
+from okr_rollout.imports.jobs import CHUNK_ROWS, ImportRunner
 from okr_rollout.models import Person
 from okr_rollout.settings import Settings
 from tests.api._helpers import assert_problem
@@ -35,7 +36,7 @@ from tests.conftest import ROOT, Clock, Tokens, auth
 
 BACKGROUND_ROWS = 100  # more rows than this: a background job
 BATCH_ROWS = 500
-LARGE = 6_000  # rows of the large file: 12 batches
+LARGE = 6_000  # rows of the large file: 12 batches (batches are bounded by rows here, not by time)
 LOCK_WAIT_MS = 2_000  # a write that finds the lock held gives up after this (503) instead of 15 s
 
 
@@ -49,7 +50,7 @@ def short_wait_engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def client(short_wait_engine: Engine, database_url: str, clock: Clock, catalog: Catalog) -> Iterator[TestClient]:
     settings = Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks",
-                        import_background_rows=BACKGROUND_ROWS, import_batch_rows=BATCH_ROWS,
+                        import_background_rows=BACKGROUND_ROWS, import_batch_rows=BATCH_ROWS, import_batch_seconds=60,
                         sqlite_busy_timeout_ms=LOCK_WAIT_MS, postgres_lock_timeout_ms=LOCK_WAIT_MS)
     app = create_app(settings, engine=short_wait_engine, clock=clock, catalog=catalog)
     with TestClient(app, raise_server_exceptions=True) as test_client:
@@ -231,3 +232,26 @@ def test_a_job_interrupted_by_a_crash_resumes_where_it_stopped_at_the_next_start
     assert people_count(db, org.organization_id) == 3 * BATCH_ROWS  # none twice
     assert len(set(done["result"]["ids"])) == 3 * BATCH_ROWS
     assert count_events(db, "import.people", org.organization_id) == 1
+
+
+def test_a_batch_ends_once_it_has_written_for_the_time_allowed_whatever_its_rows(
+        client: TestClient, tokens: Tokens, db: Callable[[], Session], clock: Clock,
+        short_wait_engine: Engine) -> None:
+    """Another write waits for the batch that holds the lock: a slow database makes batches of fewer rows, not
+    longer waits. Each INSERT here 'takes' a millisecond, more than the half a millisecond a batch may write."""
+    org = new_org(client, tokens)
+    stored: Settings = client.app.state.settings  # type: ignore[attr-defined]
+    settings = stored.model_copy(update={"import_batch_seconds": 0.0005})
+    ticks = itertools.count()
+    batches: list[int] = []
+    runner = ImportRunner(make_session_factory(short_wait_engine), settings, clock, after_batch=batches.append,
+                          timer=lambda: next(ticks) / 1000)
+    created = runner.create(organization_id=org.organization_id, engagement_id=None, kind="people",
+                            content=people_file(3 * BATCH_ROWS), rows_total=3 * BATCH_ROWS, actor="coach:test")
+    runner.run(created.id)
+
+    done = job_of(client, tokens.coach, created.id)
+    assert (done["status"], done["rows_done"]) == ("succeeded", 3 * BATCH_ROWS)
+    assert len(batches) == 3 * BATCH_ROWS // CHUNK_ROWS  # one INSERT each, not BATCH_ROWS rows each
+    assert people_count(db, org.organization_id) == 3 * BATCH_ROWS
+    assert count_events(db, "import.people", org.organization_id) == 1  # the last batch records the import

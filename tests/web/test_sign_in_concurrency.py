@@ -3,6 +3,7 @@ writes go on), and simultaneous guesses at one account are checked no more often
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -175,3 +176,37 @@ def test_simultaneous_guesses_at_one_account_are_checked_no_more_often_than_allo
     assert counted["checked"] == 5
     assert sorted(statuses) == [401] * 5 + [429] * 25
 
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="CPU priorities are a POSIX notion")
+def test_passwords_are_checked_one_at_a_time_on_threads_that_yield_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 is slow on purpose: a flood of sign-ins must not take the CPU from the requests beside it."""
+    checking: list[int] = []
+    most_at_once = 0
+    priorities: set[int] = set()
+    guard = threading.Lock()
+
+    def verify(password_hash: str, password: str) -> bool:
+        nonlocal most_at_once
+        with guard:
+            checking.append(1)
+            most_at_once = max(most_at_once, len(checking))
+            priorities.add(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        with guard:
+            checking.pop()
+        return False
+
+    monkeypatch.setattr(users_service, "verify_password", verify)
+    caller_priority = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    attempt = users_service.SignInAttempt(address="nobody@example.com", client="203.0.113.7", user=None, device=None)
+    verdicts: list[users_service.Verdict] = []
+    threads = [threading.Thread(target=lambda: verdicts.append(users_service.check_password(attempt, "guess")))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [verdict.user for verdict in verdicts] == [None] * 8
+    assert most_at_once <= get_settings().password_check_workers
+    assert priorities and min(priorities) > caller_priority  # the check's thread, not the request's, at a lower one

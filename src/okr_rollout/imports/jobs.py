@@ -1,9 +1,12 @@
 """Large CSV imports as background jobs: checked first, then written in batches, one short transaction each.
 
 Nothing slow runs while the write lock is held. The file is read and every row checked in a reader's session
-(``service.plan_people`` / ``plan_okrs``); each batch (``OKR_ROLLOUT_IMPORT_BATCH_ROWS`` rows) is then a few
-executemany INSERTs, with ids fetched per batch, in a transaction of its own. Between two batches SQLite's
-database-wide write lock is free, so another organization's write waits for one batch at most, never for the file.
+(``service.plan_people`` / ``plan_okrs``); each batch is then a few executemany INSERTs of ``CHUNK_ROWS`` rows,
+with ids fetched per INSERT, in a transaction of its own that ends after ``OKR_ROLLOUT_IMPORT_BATCH_ROWS`` rows or
+``OKR_ROLLOUT_IMPORT_BATCH_SECONDS`` of writing, whichever comes first. Between two batches SQLite's database-wide
+write lock is free (for as long as the batch held it), so another organization's write waits for one short batch
+at most, never for the file; the one event recording the import is appended by the last batch only (on
+PostgreSQL it takes the outbox's ordering lock, which every write that appends an event waits for).
 
 All or nothing is kept by a recorded, resumable job rather than by a staging table. A bad row anywhere refuses
 the file before anything is written (the job ends ``failed`` with every bad row named). Once the file is checked,
@@ -40,11 +43,11 @@ from okr_rollout.imports.service import (
     ImportKind,
     ImportPlan,
     ImportResult,
-    batches,
     engagement_for_okrs,
     plan_okrs,
     plan_people,
     read_file,
+    run_end,
     write_all,
 )
 from okr_rollout.models import Engagement, ImportJob
@@ -57,17 +60,20 @@ logger = logging.getLogger(__name__)
 
 ENDED = ("succeeded", "failed")
 ATTEMPTS = 3  # a batch refused by the database is retried on a fresh plan this many times in all
+CHUNK_ROWS = 100  # rows per INSERT within a batch: the batch's clock is read between two of them
 
 
 class ImportRunner:
     """Runs import jobs in worker threads of this process. ``after_batch(job_id)`` is called once each batch has
-    committed (tests hold a job between two batches with it)."""
+    committed (tests hold a job between two batches with it); ``timer`` (seconds, monotonic) times each batch."""
 
     def __init__(self, session_factory: sessionmaker[Session], settings: Settings, clock: Callable[[], datetime],
-                 *, after_batch: Callable[[int], None] | None = None) -> None:
+                 *, after_batch: Callable[[int], None] | None = None,
+                 timer: Callable[[], float] = time.monotonic) -> None:
         self.session_factory = session_factory
         self.settings = settings
         self.clock = clock
+        self.timer = timer
         self.after_batch = after_batch
         self._threads: list[threading.Thread] = []
         self._guard = threading.Lock()
@@ -202,11 +208,12 @@ class ImportRunner:
         # The ids of what an interrupted run wrote are found again (they are not stored per batch: rewriting a
         # list of up to 100,000 ids in every batch would cost more than the batch).
         result.ids = plan.written_ids(job.cursor)
-        for start, stop in batches(unit_rows, self.settings.import_batch_rows, job.cursor):
-            now = self.clock()
-            began = time.monotonic()
+        stop = job.cursor
+        while stop < len(unit_rows):
+            start, now = stop, self.clock()
             with session_scope(self.session_factory) as session:
-                plan.write(session, start, stop, now, result)
+                began = self.timer()  # the write lock is held from here (SQLite's BEGIN IMMEDIATE ran)
+                stop = self._write_batch(plan, session, start, now, result, began)
                 rows_done += sum(unit_rows[start:stop])
                 values: dict[str, object] = {
                     "cursor": stop, "rows_done": rows_done, "rows_total": plan.rows_total, "created": result.created,
@@ -219,12 +226,32 @@ class ImportRunner:
             # Give way as long as the batch held the lock: a writer waiting in SQLite's busy handler polls at
             # growing intervals, and would rarely find the lock free if the next batch took it at once. A process
             # shutting down stops here; the job keeps its cursor and resumes in the next one.
-            if stop < len(unit_rows) and self._stopping.wait(time.monotonic() - began):
+            if stop < len(unit_rows) and self._stopping.wait(max(0.0, self.timer() - began)):
                 return
             if progress is not None:
                 progress(rows_done, plan.rows_total)
             if self.after_batch is not None:
                 self.after_batch(job_id)
+
+    def _write_batch(self, plan: ImportPlan, session: Session, start: int, now: datetime, result: ImportResult,
+                     began: float) -> int:
+        """Write units from ``start`` in chunks of about ``CHUNK_ROWS`` rows until the batch covers
+        ``import_batch_rows`` rows or has written for ``import_batch_seconds``, whichever comes first (at least one
+        unit); where it stopped. Another writer waits for the batch that holds the lock: bounding it by time keeps
+        that wait short however slow the database is at the moment."""
+        unit_rows = plan.unit_rows()
+        stop, rows = start, 0
+        while stop < len(unit_rows):
+            room = min(CHUNK_ROWS, self.settings.import_batch_rows - rows)
+            chunk_stop = run_end(unit_rows, stop, room, at_least_one=stop == start)
+            if chunk_stop == stop:
+                break
+            plan.write(session, stop, chunk_stop, now, result)
+            rows += sum(unit_rows[stop:chunk_stop])
+            stop = chunk_stop
+            if self.timer() - began >= self.settings.import_batch_seconds:
+                break
+        return stop
 
     def _plan(self, job: ImportJob) -> ImportPlan:
         """The file checked against what the organization has now (a reader: no lock held)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, get_args
@@ -92,16 +91,14 @@ class ImportPlan(Protocol):
         ...
 
 
-def batches(unit_rows: list[int], rows_per_batch: int, start: int = 0) -> Iterator[tuple[int, int]]:
-    """(start, stop) of consecutive runs of units from ``start``, each covering about ``rows_per_batch`` rows of
-    the file (at least one unit)."""
-    while start < len(unit_rows):
-        stop, rows = start, 0
-        while stop < len(unit_rows) and (stop == start or rows + unit_rows[stop] <= rows_per_batch):
-            rows += unit_rows[stop]
-            stop += 1
-        yield start, stop
-        start = stop
+def run_end(unit_rows: list[int], start: int, most_rows: int, *, at_least_one: bool) -> int:
+    """The end of the longest run of units from ``start`` covering at most ``most_rows`` rows of the file (at least
+    one unit if ``at_least_one``, however many rows it covers)."""
+    stop, rows = start, 0
+    while stop < len(unit_rows) and ((at_least_one and stop == start) or rows + unit_rows[stop] <= most_rows):
+        rows += unit_rows[stop]
+        stop += 1
+    return stop
 
 
 def read_file(kind: ImportKind, content: bytes) -> Table:
