@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -84,6 +85,29 @@ def postgres_url() -> Iterator[str | None]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@contextmanager
+def separate_database(backend: str, sqlite_template: Path, directory: Path) -> Iterator[str]:
+    """A migrated database of its own, beside the per-test one: for a fixture that several tests only read."""
+    if backend == "sqlite":
+        path = directory / f"separate-{uuid.uuid4().hex[:10]}.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    assert POSTGRES_URL is not None
+    name = f"okr_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_admin_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(params=BACKENDS)
