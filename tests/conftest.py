@@ -18,12 +18,13 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from okr_rollout.app import create_app
 from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import make_engine, make_session_factory, session_scope
+from okr_rollout.db import Base, make_engine, make_session_factory, session_scope
 from okr_rollout.models import Person
 from okr_rollout.playbooks import PlaybookRegistry
 from okr_rollout.settings import Settings
@@ -121,11 +122,23 @@ def database_url(
         return
     assert postgres_url is not None
     yield postgres_url
-    engine = create_engine(postgres_url)
+    empty_postgres_database(postgres_url)
+
+
+def empty_postgres_database(url: str) -> None:
+    """Every row deleted and every sequence back at its start, as TRUNCATE ... RESTART IDENTITY would leave them.
+    DELETE rather than TRUNCATE: TRUNCATE gives each of the ~50 tables and their indexes new files, about 0.3 s
+    after every PostgreSQL test, while deleting the few rows a test writes takes milliseconds. Children first
+    (the models' dependency order), then any table the models do not know."""
+    known = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
-        tables = [row[0] for row in connection.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
-        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        present = {row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))}
+        for table in [name for name in known if name in present] + sorted(present - set(known)):
+            connection.execute(text(f'DELETE FROM "{table}"'))
+        connection.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, "
+                                "false) FROM pg_sequences WHERE schemaname = 'public'"))
     engine.dispose()
 
 
