@@ -6,6 +6,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -17,12 +18,13 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from okr_rollout.app import create_app
 from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import make_engine, make_session_factory, session_scope
+from okr_rollout.db import Base, make_engine, make_session_factory, session_scope
 from okr_rollout.models import Person
 from okr_rollout.playbooks import PlaybookRegistry
 from okr_rollout.settings import Settings
@@ -86,6 +88,29 @@ def postgres_url() -> Iterator[str | None]:
     admin.dispose()
 
 
+@contextmanager
+def separate_database(backend: str, sqlite_template: Path, directory: Path) -> Iterator[str]:
+    """A migrated database of its own, beside the per-test one: for a fixture that several tests only read."""
+    if backend == "sqlite":
+        path = directory / f"separate-{uuid.uuid4().hex[:10]}.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    assert POSTGRES_URL is not None
+    name = f"okr_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(_admin_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        command.upgrade(alembic_config(url), "head")
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, sqlite_template: Path, postgres_url: str | None, tmp_path: Path
@@ -97,11 +122,23 @@ def database_url(
         return
     assert postgres_url is not None
     yield postgres_url
-    engine = create_engine(postgres_url)
+    empty_postgres_database(postgres_url)
+
+
+def empty_postgres_database(url: str) -> None:
+    """Every row deleted and every sequence back at its start, as TRUNCATE ... RESTART IDENTITY would leave them.
+    DELETE rather than TRUNCATE: TRUNCATE gives each of the ~50 tables and their indexes new files, about 0.3 s
+    after every PostgreSQL test, while deleting the few rows a test writes takes milliseconds. Children first
+    (the models' dependency order), then any table the models do not know."""
+    known = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    engine = create_engine(url, poolclass=NullPool)
     with engine.begin() as connection:
-        tables = [row[0] for row in connection.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
-        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        present = {row[0] for row in connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))}
+        for table in [name for name in known if name in present] + sorted(present - set(known)):
+            connection.execute(text(f'DELETE FROM "{table}"'))
+        connection.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, "
+                                "false) FROM pg_sequences WHERE schemaname = 'public'"))
     engine.dispose()
 
 

@@ -3,13 +3,18 @@
 The history is evaluated as the gates see it: every transition an engagement has passed is re-evaluated at the
 moment it entered the next phase (its facts as of then), and its readiness now names only the gaps the demo
 seeds on purpose.
+
+Loading the demo is most of each test's time (about 5 s on SQLite, 10 s on PostgreSQL), so the tests that only
+read it share one load per backend (``loaded_demo``); the ones that load it themselves, or write to it, keep a
+database of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,6 +24,7 @@ import okr_rollout.cli.demo.portfolio as demo
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cli.demo.history import timeline
 from okr_rollout.cli.demo.portfolio import CLIENTS, DemoClient, load_demo
+from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import CriterionOutcome, TransitionReadiness, machine_for
 from okr_rollout.models import (
@@ -33,6 +39,7 @@ from okr_rollout.models import (
     TrainingSession,
 )
 from okr_rollout.playbooks import LoadedPlaybook
+from tests.conftest import BACKENDS, separate_database
 
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 UnitOfWork = Callable[[], Session]
@@ -59,6 +66,22 @@ EXPECTED_GAPS: dict[str, tuple[str, set[str]]] = {
 def _load(db: UnitOfWork, catalog: Catalog) -> str:
     with db() as session:
         return load_demo(session, catalog, NOW)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def loaded_demo(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory,
+                catalog: Catalog) -> Iterator[UnitOfWork]:
+    """The demo loaded once per backend, for the tests that only read it."""
+    with separate_database(request.param, sqlite_template, tmp_path_factory.mktemp("demo")) as url:
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+
+        def db() -> Session:
+            return session_scope(factory)  # type: ignore[return-value]
+
+        _load(db, catalog)
+        yield db
+        engine.dispose()
 
 
 def _engagements(session: Session, catalog: Catalog) -> dict[str, tuple[Engagement, LoadedPlaybook]]:
@@ -113,18 +136,16 @@ def test_the_demo_loads_once_and_gives_a_new_token_each_time(db: UnitOfWork, cat
 
 
 def test_every_transition_passed_had_its_gate_met_when_the_engagement_moved_on(
-        db: UnitOfWork, catalog: Catalog) -> None:
-    _load(db, catalog)
-    with db() as session:
+        loaded_demo: UnitOfWork, catalog: Catalog) -> None:
+    with loaded_demo() as session:
         engagements = _engagements(session, catalog)
         assert {name: e.phase for name, (e, _) in engagements.items()} == {c.name: c.phase for c in CLIENTS}
         for name, (engagement, playbook) in engagements.items():
             assert _past_gates_unmet(session, engagement, playbook) == [], name
 
 
-def test_readiness_now_names_only_the_gaps_the_demo_seeds(db: UnitOfWork, catalog: Catalog) -> None:
-    _load(db, catalog)
-    with db() as session:
+def test_readiness_now_names_only_the_gaps_the_demo_seeds(loaded_demo: UnitOfWork, catalog: Catalog) -> None:
+    with loaded_demo() as session:
         engagements = _engagements(session, catalog)
         assert set(engagements) == set(EXPECTED_GAPS)
         for name, (trigger, gaps) in EXPECTED_GAPS.items():
@@ -157,9 +178,8 @@ def test_readiness_now_names_only_the_gaps_the_demo_seeds(db: UnitOfWork, catalo
         assert "faded" in melbourne["ceo_full_support"].reason.en
 
 
-def test_continued_okrs_are_carried_into_q2_and_the_rest_replaced(db: UnitOfWork, catalog: Catalog) -> None:
-    _load(db, catalog)
-    with db() as session:
+def test_continued_okrs_are_carried_into_q2_and_the_rest_replaced(loaded_demo: UnitOfWork, catalog: Catalog) -> None:
+    with loaded_demo() as session:
         engagements = _engagements(session, catalog)
         for name in ("Cape Town Finance", "Melbourne Design"):
             engagement, playbook = engagements[name]
@@ -182,10 +202,10 @@ def test_continued_okrs_are_carried_into_q2_and_the_rest_replaced(db: UnitOfWork
             assert all((okr.created_at.date() - q1.ends_on).days <= limit for okr in q2_okrs), name
 
 
-def test_the_history_lies_in_the_past_and_is_in_each_engagements_events(db: UnitOfWork, catalog: Catalog) -> None:
-    _load(db, catalog)
+def test_the_history_lies_in_the_past_and_is_in_each_engagements_events(
+        loaded_demo: UnitOfWork, catalog: Catalog) -> None:
     naive_now = NOW.replace(tzinfo=None)
-    with db() as session:
+    with loaded_demo() as session:
         held = [m.held_at.replace(tzinfo=None) for m in session.scalars(select(Meeting))]
         assert held and max(held) <= naive_now
         assert max(s.stated_on for s in session.scalars(select(CeoSupportStatement))) <= NOW.date()
