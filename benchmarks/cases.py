@@ -99,9 +99,10 @@ def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
     (``bare_app.transition``), in process, on alternate engagements of the same phase, after a warm-up of both,
     taking turns."""
     from benchmarks import bare_app
+    from okr_rollout.api.deps import serialized
     from okr_rollout.auth.service import authenticate, create_token
-    from okr_rollout.engagements import router
-    from okr_rollout.engagements.schemas import TransitionRequest
+    from okr_rollout.engagements import router, service
+    from okr_rollout.engagements.schemas import TransitionReadinessOut, TransitionRequest, TransitionResult
 
     factory = make_session_factory(engagement_engine)
     with session_scope(factory) as session:
@@ -115,7 +116,13 @@ def transition(engagement_engine: Engine, catalog: Catalog) -> Result:
             with session_scope(factory) as session:
                 caller = authenticate(session, token)
                 assert caller is not None
-                router.fire_transition(engagement_id, request, session, caller, catalog, NOW)
+                # What the handler does once the token is read: the move, then its answer as JSON.
+                moved = service.fire_transition(session, caller, catalog, engagement_id, request.trigger, NOW)
+                serialized(TransitionResult(
+                    engagement=router.engagement_out(moved.details), from_phase=moved.source,
+                    trigger=request.trigger,
+                    readiness=TransitionReadinessOut.model_validate(service.readiness_json(moved.readiness))),
+                    version=moved.details.engagement.version)
 
     bare_app.POSTGRESQL = engagement_engine.dialect.name == "postgresql"
     pooled = engagement_engine.raw_connection()
