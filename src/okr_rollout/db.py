@@ -269,12 +269,10 @@ def unit_of_work(session: Session) -> Iterator[Session]:
     actions; close either way."""
     try:
         yield session
-        commit(session)
     except BaseException:
-        rollback(session)
+        end_unit_of_work(session, False)
         raise
-    finally:
-        session.close()
+    end_unit_of_work(session, True)
 
 
 @contextmanager
