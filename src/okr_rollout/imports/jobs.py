@@ -1,7 +1,7 @@
 """Large CSV imports as background jobs: checked first, then written in batches, one short transaction each.
 
 Nothing slow runs while the write lock is held. The file is read and every row checked in a reader's session
-(``service.plan_people`` / ``plan_okrs``); each batch is then a few executemany INSERTs of ``CHUNK_ROWS`` rows,
+(``service.plan_people`` / ``okrs.plan_okrs``); each batch is then a few executemany INSERTs of ``CHUNK_ROWS`` rows,
 with ids fetched per INSERT, in a transaction of its own that ends after ``OKR_ROLLOUT_IMPORT_BATCH_ROWS`` rows or
 ``OKR_ROLLOUT_IMPORT_BATCH_SECONDS`` of writing, whichever comes first. Between two batches SQLite's database-wide
 write lock is free (for as long as the batch held it), so another organization's write waits for one short batch
@@ -39,12 +39,11 @@ from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.db import session_scope
 from okr_rollout.errors import ProblemError, Unprocessable
 from okr_rollout.imports import queries
+from okr_rollout.imports.okrs import engagement_for_okrs, plan_okrs
 from okr_rollout.imports.service import (
     ImportKind,
     ImportPlan,
     ImportResult,
-    engagement_for_okrs,
-    plan_okrs,
     plan_people,
     read_file,
     run_end,
