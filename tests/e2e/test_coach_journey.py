@@ -32,6 +32,8 @@ def test_a_coach_moves_an_engagement_through_its_gate(site: Site, browser: Brows
     item = page.locator('button.check[data-item="invite_leaders"]')
     expect(item).to_have_attribute("aria-checked", "false")
     item.click()
+    # The tick is a form post answered by a redirect; reload only once that page has loaded.
+    expect(page.locator('button.check[data-item="invite_leaders"]')).to_have_attribute("aria-checked", "true")
     page.reload()
     expect(page.locator('button.check[data-item="invite_leaders"]')).to_have_attribute("aria-checked", "true")
     shot(page, "engagement")
