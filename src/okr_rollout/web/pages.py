@@ -20,6 +20,7 @@ from okr_rollout.portfolio.service import SORTS, PortfolioQuery, Sort
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
 from okr_rollout.web import labels, views
+from okr_rollout.web.coaching import coaches_panel
 from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect
 from okr_rollout.web.labels import RECORD_FOR_CRITERION
 
@@ -68,7 +69,8 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 may_fire=web.caller.may_fire_transitions, back=back,
                 migrated=migrated if migrated == view.engagement.playbook_version else None,
                 event_labels=labels.EVENTS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
-                phase_title=phase_title, newer_versions=newer_versions(web, view))
+                phase_title=phase_title, newer_versions=newer_versions(web, view),
+                **coaches_panel(web, engagement_id))
 
 
 def newer_versions(web: Web, view: EngagementView) -> list[int]:

@@ -14,6 +14,7 @@ from okr_rollout.auth.caller import Role
 from okr_rollout.texts import supported_locale
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
+from okr_rollout.web.coaching import router as coaching_router
 from okr_rollout.web.context import (
     DEVICE_COOKIE,
     LOCALE_COOKIE,
@@ -119,6 +120,7 @@ def switch_locale(web: WebDep, form: FormDep) -> Response:
 router.include_router(pages_router)
 router.include_router(records_router)
 router.include_router(documents_router)
+router.include_router(coaching_router)
 
 
 def install_web(app: FastAPI) -> None:
