@@ -66,6 +66,16 @@ def history(engagement_id: int, limit: int) -> Select[Event]:
     return select(Event).where(Event.engagement_id == engagement_id).order_by(Event.id.desc()).limit(limit)
 
 
+def history_page(engagement_id: int, offset: int, limit: int) -> Select[Event]:
+    """A page of the engagement's events, newest first."""
+    return (select(Event).where(Event.engagement_id == engagement_id).order_by(Event.id.desc())
+            .offset(offset).limit(limit))
+
+
+def history_count(engagement_id: int) -> Select[int]:
+    return select(func.count()).select_from(Event).where(Event.engagement_id == engagement_id)
+
+
 def departments_of(organization_id: int) -> Select[Department]:
     return select(Department).where(Department.organization_id == organization_id).order_by(Department.name)
 
