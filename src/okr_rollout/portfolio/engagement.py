@@ -267,6 +267,24 @@ def record_pages(session: Session, engagement_id: int, offsets: Mapping[str, int
 
 
 @dataclass(frozen=True)
+class PeopleFound:
+    """What a search of the people picker found: at most ``limit`` people, and whether more match."""
+
+    people: list[Person]
+    more: bool
+
+
+def search_people(session: Session, caller: Caller, engagement_id: int, text: str, limit: int, *,
+                  with_coaches: bool) -> PeopleFound:
+    """People of the engagement's organization (and its coaches, for a meeting's attendees) whose name contains
+    ``text``: what the record forms' people picker offers as one types, instead of listing everyone."""
+    engagement = visible_engagement(session, caller, engagement_id)
+    found = list(session.scalars(queries.people_matching(
+        engagement.organization_id, engagement.id if with_coaches else None, text.strip(), limit + 1)))
+    return PeopleFound(found[:limit], len(found) > limit)
+
+
+@dataclass(frozen=True)
 class DocumentData:
     """What a document of the playbook shows: the engagement's facts, and for some documents more."""
 

@@ -90,6 +90,18 @@ def coaches_of(engagement_id: int) -> Select[Person]:
             .where(EngagementCoach.engagement_id == engagement_id).order_by(Person.name))
 
 
+def people_matching(organization_id: int, engagement_id: int | None, pattern: str, limit: int) -> Select[Person]:
+    """People of the organization (and, given ``engagement_id``, that engagement's coaches) whose name contains
+    ``pattern`` whatever its case, by name; ``limit`` of them. LIKE's own characters in the pattern match themselves."""
+    escaped = pattern.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    among = Person.organization_id == organization_id
+    if engagement_id is not None:
+        among = among | Person.id.in_(select(EngagementCoach.person_id)
+                                      .where(EngagementCoach.engagement_id == engagement_id))
+    return (select(Person).where(among, func.lower(Person.name).like(f"%{escaped}%", escape="\\"))
+            .order_by(Person.name, Person.id).limit(limit))
+
+
 def names_of_people(organization_id: int, coach_ids: Collection[int]) -> Select[int, str]:
     """The names of the organization's people and of the given coaches."""
     return select(Person.id, Person.name).where(

@@ -33,6 +33,7 @@ from okr_rollout.web.context import (
 )
 from okr_rollout.web.documents import router as documents_router
 from okr_rollout.web.pages import router as pages_router
+from okr_rollout.web.people import router as people_router
 from okr_rollout.web.records import router as records_router
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -121,6 +122,7 @@ router.include_router(pages_router)
 router.include_router(records_router)
 router.include_router(documents_router)
 router.include_router(coaching_router)
+router.include_router(people_router)
 
 
 def install_web(app: FastAPI) -> None:
