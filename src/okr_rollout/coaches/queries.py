@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Delete, Select, delete, func, select
+from sqlalchemy import Delete, Select, delete, select
 
 from okr_rollout.models import EngagementCoach, Person
 
-# A coach of the firm is a person of no client organization (models.Person says so).
+# A coach of the firm is a person of no client organization (models.Person says so); the role is recorded on
+# the people the firm creates, for the lists that show roles.
 COACH_ROLE = "coach"
 
 
@@ -16,10 +17,6 @@ def coaches_page(*, after: int, limit: int) -> Select[Person]:
     """The firm's coaches past the id ``after``, one more than ``limit``."""
     return (select(Person).where(Person.organization_id.is_(None), Person.id > after)
             .order_by(Person.id).limit(limit + 1))
-
-
-def coaches_count() -> Select[int]:
-    return select(func.count()).select_from(Person).where(Person.organization_id.is_(None))
 
 
 def firm_people_among(person_ids: Collection[int]) -> Select[int]:

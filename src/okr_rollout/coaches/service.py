@@ -49,10 +49,6 @@ def list_coaches(session: Session, caller: Caller, *, after: int, limit: int) ->
     return list(session.scalars(queries.coaches_page(after=after, limit=limit)))
 
 
-def count_coaches(session: Session) -> int:
-    return int(session.scalar(queries.coaches_count()) or 0)
-
-
 def all_coaches(session: Session) -> list[Person]:
     return list(session.scalars(queries.all_coaches()))
 
