@@ -19,6 +19,7 @@ def new_coach(client: TestClient, token: str, name: str) -> int:
                            headers=auth(token))
     assert response.status_code == 201, response.text
     assert response.headers["Location"] == f"/api/v1/coaches/{response.json()['id']}"
+    assert client.get(response.headers["Location"], headers=auth(token)).json() == response.json()
     coach_id: int = response.json()["id"]
     return coach_id
 
@@ -138,3 +139,6 @@ def test_the_directory_lists_the_firms_coaches_page_by_page(app_client: TestClie
     app_client.post(f"/api/v1/organizations/{organization}/people", json={"name": "Not a coach"},
                     headers=auth(tokens.admin))
     assert len(collect_pages(app_client, tokens.admin, "/api/v1/coaches")) == 7
+    client_person = app_client.get(f"/api/v1/organizations/{organization}/people", headers=auth(tokens.admin)
+                                   ).json()["items"][0]["id"]
+    assert_problem(app_client.get(f"/api/v1/coaches/{client_person}", headers=auth(tokens.admin)), 404)

@@ -34,6 +34,11 @@ def list_coaches(session: SessionDep, caller: CallerDep, limit: Limit = 50, curs
     return page_of([coach_out(p) for p in rows], [p.id for p in rows], limit)
 
 
+@router.get("/api/v1/coaches/{coach_id}", response_model=CoachOut)
+def get_coach(coach_id: int, session: SessionDep, caller: CallerDep) -> CoachOut:
+    return coach_out(service.visible_coach(session, caller, coach_id))
+
+
 def _coaches_out(session: SessionDep, engagement: Engagement, response: Response) -> EngagementCoachesOut:
     set_etag(response, engagement.version)
     return EngagementCoachesOut(engagement_id=engagement.id, version=engagement.version,

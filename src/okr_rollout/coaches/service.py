@@ -49,6 +49,16 @@ def list_coaches(session: Session, caller: Caller, *, after: int, limit: int) ->
     return list(session.scalars(queries.coaches_page(after=after, limit=limit)))
 
 
+def visible_coach(session: Session, caller: Caller, coach_id: int) -> Person:
+    """One coach of the firm, to whom may list them (else 404, as for what does not exist)."""
+    if caller.role == Role.internal_coach:
+        raise NotFound(f"no coach {coach_id}")
+    person = session.get(Person, coach_id)
+    if person is None or person.organization_id is not None:
+        raise NotFound(f"no coach {coach_id}")
+    return person
+
+
 def all_coaches(session: Session) -> list[Person]:
     return list(session.scalars(queries.all_coaches()))
 
