@@ -7,10 +7,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from okr_rollout.db import make_session_factory
+from okr_rollout.auth.caller import Role
+from okr_rollout.auth.service import create_token
+from okr_rollout.db import make_session_factory, session_scope
+from okr_rollout.models import Person
 from okr_rollout.settings import Settings
+from tests.conftest import auth
 from tests.notifications._seed import (
     ENTERED,
     Q1_END,
@@ -75,3 +80,23 @@ def test_a_second_run_sends_no_second_digest(engine: Engine) -> None:
     assert first.digests >= 1 and again.digests == 0
     lee_digests = [n for n in notifications(engine, person_id=seeded.people["Lee"]) if n.reminder_id is None]
     assert len(lee_digests) == 1
+
+
+def test_the_digest_is_in_the_leads_inbox_over_http_in_their_language(engine: Engine, app_client: TestClient
+                                                                      ) -> None:
+    catalog = catalog_of(playbook(max_nudges_per_week="1"))
+    seeded = seed(engine, catalog)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as session:
+        lead = session.get(Person, seeded.people["Lee"])
+        assert lead is not None
+        lead.locale = "zh-TW"
+        token, _ = create_token(session, role=Role.internal_coach, person_id=lead.id)
+    run(factory, catalog, SETTINGS, local(Q1_START + timedelta(days=14), 12))
+
+    inbox = app_client.get("/api/v1/me/notifications", headers=auth(token)).json()["items"]
+    (digest,) = [n for n in inbox if n["reminder_id"] is None]
+    # Check-in, team meeting and 1:1 fall due together: one on its own (the cap of 1), two in the digest.
+    assert digest["subject"] == "【彙整】Acme Tea Co.:本週另有 2 則提醒"
+    assert "一則也不會遺漏" in digest["body"] and "2026-01-19 09:00(Asia/Taipei)" in digest["body"]
+    assert len(inbox) == 2 and digest["body"].count("\n  - ") == 2
