@@ -14,6 +14,7 @@ from okr_rollout.api.middleware import BodyLimitAndIdempotency
 from okr_rollout.calendar.router import router as calendar_router
 from okr_rollout.catalog.router import router as playbooks_router
 from okr_rollout.catalog.service import Catalog, check_pins
+from okr_rollout.coaches.router import router as coaches_router
 from okr_rollout.cycles.router import router as cycles_router
 from okr_rollout.db import make_engine_for, make_session_factory
 from okr_rollout.engagements.router import router as engagements_router
@@ -82,6 +83,7 @@ def create_app(
     problems.install(app)
     app.include_router(organizations_router)
     app.include_router(engagements_router)
+    app.include_router(coaches_router)
     app.include_router(playbooks_router)
     app.include_router(records_router)
     app.include_router(cycles_router)

@@ -33,6 +33,7 @@ class Site:
     url: str
     world: World
     clock: Clock
+    database_url: str = ""
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def site(sqlite_template: Path, tmp_path: Path, clock: Clock) -> Iterator[Site]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        yield Site(f"http://127.0.0.1:{port}", world, clock)
+        yield Site(f"http://127.0.0.1:{port}", world, clock, url)
     finally:
         server.should_exit = True
         thread.join()

@@ -92,7 +92,8 @@ def test_each_person_gets_the_mail_in_their_language(engine: Engine, smtp: tuple
     assert to_bo["Content-Language"] == "zh-TW"
     assert to_bo["Subject"].startswith("【提醒】Acme Tea Co.:")
     body = to_bo.get_content()
-    assert "Bo 您好" in body and "請在 OKR 軟體上更新本週關鍵結果的進度。" in body and "2026-01-05 09:00" in body
+    assert "Bo 您好" in body and "2026-01-05 09:00" in body
+    assert "請在 OKR 軟體上更新關鍵結果的進度(每 7 天更新一次)。" in body
     (to_amy,) = mailbox.to("amy@example.com")
     assert to_amy["Content-Language"] == "en"
     assert "Hello Amy" in to_amy.get_content() and "Update your key results' progress" in to_amy.get_content()

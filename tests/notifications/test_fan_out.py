@@ -43,7 +43,7 @@ def test_people_who_checked_in_are_skipped(engine: Engine) -> None:
     assert per_person(engine, seeded, channel="inbox") == {"Lee": 4, "Amy": 2, "Bo": 3}
 
 
-def test_nobody_gets_more_than_the_weekly_cap_and_the_excess_is_recorded(engine: Engine) -> None:
+def test_nobody_gets_more_than_the_weekly_cap_and_the_excess_comes_in_a_digest(engine: Engine) -> None:
     catalog = catalog_of(playbook(max_nudges_per_week="2"))
     seeded = seed(engine, catalog)
     factory = make_session_factory(engine)
@@ -53,21 +53,26 @@ def test_nobody_gets_more_than_the_weekly_cap_and_the_excess_is_recorded(engine:
 
     lee = notifications(engine, person_id=seeded.people["Lee"], channel="inbox")
     by_reminder = {r.id: r for r in reminders(engine)}
-    seen = [(by_reminder[n.reminder_id].cadence_id, by_reminder[n.reminder_id].due_at.date(), n.status) for n in lee]
+    seen = [(by_reminder[n.reminder_id].cadence_id, by_reminder[n.reminder_id].due_at.date(), n.status)
+            for n in lee if n.reminder_id is not None]
     monday = {d: local(date(2026, 1, d)).date() for d in (12, 19, 26)}
     assert sorted(seen) == sorted([
         ("weekly_check_in", monday[12], "sent"), ("weekly_team_meeting", monday[12], "sent"),
         ("one_on_one", monday[19], "sent"), ("weekly_check_in", monday[19], "sent"),
-        ("weekly_team_meeting", monday[19], "skipped"),  # the third within 7 days
+        ("weekly_team_meeting", monday[19], "digested"),  # the third within 7 days
         ("weekly_check_in", monday[26], "sent"), ("weekly_team_meeting", monday[26], "sent"),
     ])
-    (capped,) = [n for n in lee if n.status == "skipped"]
-    assert capped.last_error == "max_nudges_per_week (2) reached: 2 reminders in the last 7 days"
-    # The team meeting of the 19th still reached nobody else: it is recorded as skipped, with the reason.
+    (held,) = [n for n in lee if n.status == "digested"]
+    assert held.last_error == ("max_nudges_per_week (2) reached: 2 reminders in the last 7 days; told in the next "
+                               "digest")
+    # The third reminder of the 19th is not lost: Lee's digest of that run tells it.
+    (digest,) = [n for n in lee if n.reminder_id is None]
+    assert digest.status == "sent" and digest.created_at == held.sent_at == local(date(2026, 1, 19), 12)
+    assert digest.subject == "Digest · Acme Tea Co.: 1 reminder this week"
+    assert "2026-01-19 09:00 (Asia/Taipei): Hold the team meeting (every 7 days)" in digest.body
     (meeting,) = [r for r in reminders(engine)
                   if r.occurrence == "2026-01-19" and r.cadence_id == "weekly_team_meeting"]
-    assert meeting.status == "skipped" and meeting.details["capped_ids"] == [seeded.people["Lee"]]
-    assert "max_nudges_per_week" in (meeting.skip_reason or "")
+    assert meeting.status == "sent" and meeting.details["capped_ids"] == [seeded.people["Lee"]]
 
 
 def test_the_culture_phase_reminds_the_ceo_and_the_okr_master_in_their_language(engine: Engine) -> None:

@@ -86,6 +86,8 @@ WRITES = [
           lambda s: {"key_result_id": s.ids["key_result_id"], "week_of": "2025-12-29", "value": 3, "note": NASTY},
           lambda s, out: f"{API}/engagements/{s.engagement_id}/key-results/{s.ids['key_result_id']}/check-ins",
           ("note",)),
+    Write("POST", "/api/v1/coaches", lambda s: {"name": NASTY},
+          lambda s, out: f"{API}/coaches/{out['id']}", ("name",)),
     Write("POST", "/api/v1/webhook-subscriptions",
           lambda s: {"url": "https://93.184.216.34/hook", "event_types": ["engagement.created"],
                      "description": NASTY},

@@ -68,14 +68,24 @@ def test_the_kickoff_worksheet_is_filled_from_the_records(web: TestClient, world
 def test_the_training_plan_follows_the_playbook(web: TestClient, world: World) -> None:
     sign_in(web, "chen@example.com")
     text = text_of(web.get(f"/engagements/{world.formosa}/documents/pilot_training_plan").text)
-    assert "About 18 hours, usually 3 days of 6 hours" in text
+    assert "About 18 hours over 3 days" in text
     assert "Day 1 6 Basic concepts; Deep principles" in text and "Day 3 6 Practice and coaching" in text
+    assert "Total 18" in text
 
 
 def test_training_days_spread_the_modules_in_order() -> None:
-    assert training_days({"training_days": 3, "training_hours_per_day": 6}, ["a", "b", "c", "d"]) == [
-        (1, 6.0, ["a", "b"]), (2, 6.0, ["c"]), (3, 6.0, ["d"])]
+    guide = {"training_hours": 18, "training_days": 3, "training_hours_per_day": 6}
+    assert training_days(guide, ["a", "b", "c", "d"]) == [(1, 6.0, ["a", "b"]), (2, 6.0, ["c"]), (3, 6.0, ["d"])]
     assert training_days({}, ["a"]) == []
+
+
+def test_training_days_add_up_to_the_courses_hours() -> None:
+    # 12 hours over the usual 3 days: 4 a day, not a 3 x 6 = 18 hour table.
+    assert training_days({"training_hours": 12, "training_days": 3, "training_hours_per_day": 6}, ["a", "b"]) == [
+        (1, 4.0, ["a"]), (2, 4.0, ["b"]), (3, 4.0, [])]
+    # 30 hours at most 6 a day need 5 days, more than the usual 3.
+    longer = training_days({"training_hours": 30, "training_days": 3, "training_hours_per_day": 6}, ["a"])
+    assert [hours for _, hours, _ in longer] == [6.0] * 5
 
 
 def test_the_quarter_review_shows_scores_decisions_and_the_deadline(web: TestClient, world: World,

@@ -91,7 +91,8 @@ class Catalog:
         snapshot = session.get(PlaybookSnapshot, sha256)
         if snapshot is None:
             raise LookupError(f"no playbook snapshot {sha256}")
-        loaded = load_text(snapshot.content, f"snapshot:{snapshot.playbook_id}@{snapshot.version}")
+        loaded = load_text(snapshot.content, f"snapshot:{snapshot.playbook_id}@{snapshot.version}",
+                           text_rules=False)
         with self._lock:
             self._by_sha[sha256] = loaded
         return loaded

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from okr_rollout.cli import db, engagements, imports, playbooks, serve, tokens, users
+from okr_rollout.cli import coaches, db, engagements, imports, playbooks, serve, tokens, users
 from okr_rollout.cli.demo import demo_command
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(tokens.app, name="token")
 app.add_typer(imports.app, name="import")
 app.add_typer(engagements.app, name="engagements")
 app.add_typer(users.app, name="user")
+app.add_typer(coaches.app, name="coach")
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from okr_rollout.models import CheckIn, Department, KeyResult, Okr, Person, Quarter
 
@@ -99,3 +99,16 @@ def okrs_of_engagement(engagement_id: int) -> Select[Okr]:
 
 def key_results_of_engagement(engagement_id: int) -> Select[KeyResult]:
     return select(KeyResult).where(KeyResult.engagement_id == engagement_id).order_by(KeyResult.id)
+
+
+def check_ins_page(engagement_id: int, offset: int, limit: int) -> Select[CheckIn, str, str]:
+    """A page of the engagement's check-ins, newest week first, each with its key result's metric and objective."""
+    return (select(CheckIn, KeyResult.metric, Okr.objective)
+            .join(KeyResult, KeyResult.id == CheckIn.key_result_id)
+            .join(Okr, Okr.id == KeyResult.okr_id)
+            .where(CheckIn.engagement_id == engagement_id)
+            .order_by(CheckIn.week_of.desc(), CheckIn.id.desc()).offset(offset).limit(limit))
+
+
+def check_ins_count(engagement_id: int) -> Select[int]:
+    return select(func.count()).select_from(CheckIn).where(CheckIn.engagement_id == engagement_id)

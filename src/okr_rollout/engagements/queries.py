@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
-from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Person, ReadinessSnapshot, Task
+from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, ReadinessSnapshot, Task
 
 # The scheduler's readiness watch takes this PostgreSQL lock, so two runs never overlap.
 READINESS_WATCH_LOCK = 7_202_613
@@ -116,11 +115,6 @@ def coaches_of() -> Select[Any]:
 _COACHES_OF = (select(_COACHES.c.engagement_id, _COACHES.c.person_id)
                .where(_COACHES.c.engagement_id.in_(bindparam("engagement_ids", expanding=True)))
                .order_by(_COACHES.c.person_id))
-
-
-def people_among(person_ids: Collection[int]) -> Select[int]:
-    """Which of ``person_ids`` exist."""
-    return select(Person.id).where(Person.id.in_(person_ids))
 
 
 def tasks_page(engagement_id: int, *, after: int, limit: int) -> Select[Task]:

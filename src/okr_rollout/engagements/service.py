@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.visibility import visible_engagement, visible_organization
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.coaches import service as firm
 from okr_rollout.db import after_rollback, make_session_factory, session_scope
 from okr_rollout.engagements import queries
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
@@ -116,11 +117,10 @@ def create_engagement(
                                                    "type": "unknown_playbook"}]) from None
     coach_ids = sorted(set(data.coach_ids))
     if coach_ids:
-        found = set(session.scalars(queries.people_among(coach_ids)))
-        missing = [c for c in coach_ids if c not in found]
+        missing = firm.unknown_coaches(session, coach_ids)
         if missing:
             raise Unprocessable(f"no coaches {missing}", errors=[{"field": "body.coach_ids",
-                                                                  "message": f"unknown people {missing}",
+                                                                  "message": f"no coaches {missing} in the firm",
                                                                   "type": "unknown_person"}])
     catalog.pin(session, playbook)
     engagement = Engagement(organization_id=organization.id, playbook_id=playbook.id,

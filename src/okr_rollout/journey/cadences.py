@@ -138,7 +138,7 @@ def _weekly(cadence: ResolvedCadence, facts: EngagementFacts, window: _Window) -
     params = cadence.params
     assert isinstance(params, kinds.Weekly)
     anchor = _MONDAY + timedelta(days=kinds.WEEKDAYS.index(params.weekday))
-    yield from _plain(_series(anchor, 7, params.hour, window))
+    yield from _plain(_series(anchor, params.every_days, params.hour, window))
 
 
 def _every_n_days(cadence: ResolvedCadence, facts: EngagementFacts, window: _Window) -> Iterator[_Occurrence]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -74,6 +75,33 @@ def render(reminder: DueReminder, recipient_name: str, locale: str, context: Con
     subject = environment.get_template(f"{language}/reminder_subject.txt").render(values)
     body = environment.get_template(f"{language}/reminder_body.txt").render(values)
     # A header must be one line whatever a playbook's message contains.
+    return Rendered(language, " ".join(subject.split()), body.strip() + "\n")
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """A reminder told in a digest: when it fell due and its message ({"en": ..., "zh-TW": ...})."""
+
+    due_at: datetime
+    message: Mapping[str, str]
+
+
+def render_digest(items: Sequence[DigestItem], recipient_name: str, locale: str, context: Context) -> Rendered:
+    """One message telling a person every reminder held for them beyond the weekly cap."""
+    language = locale_of(locale)
+    zone = _zone(context.timezone)
+    values = {
+        "name": recipient_name,
+        "organization": context.organization,
+        "timezone": context.timezone,
+        "public_url": context.public_url,
+        "count": len(items),
+        "items": [{"when": item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+                   "message": item.message.get(language) or item.message.get("en", "")} for item in items],
+    }
+    environment = _environment()
+    subject = environment.get_template(f"{language}/digest_subject.txt").render(values)
+    body = environment.get_template(f"{language}/digest_body.txt").render(values)
     return Rendered(language, " ".join(subject.split()), body.strip() + "\n")
 
 

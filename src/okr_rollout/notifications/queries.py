@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 
-from okr_rollout.models import Engagement, Notification, Person, Reminder
+from okr_rollout.models import Engagement, Notification, Organization, Person, Reminder
 from okr_rollout.models.notification import SchedulerState
 
 # --- reminders ---------------------------------------------------------------------------------------------------
@@ -36,6 +36,42 @@ def nudges_since(since: datetime) -> Select[int, int, datetime]:
     return (select(Reminder.engagement_id, Notification.person_id, Reminder.due_at)
             .join(Reminder, Reminder.id == Notification.reminder_id)
             .where(Notification.channel == "inbox", Notification.status == "sent", Reminder.due_at > since))
+
+
+# --- digests: reminders beyond the weekly cap, held for one message per person a week ---------------------------
+# A digest is the one kind of notification that no single reminder owns: its reminder_id is NULL.
+HELD = "held"  # a reminder beyond the cap, waiting for its person's next digest
+DIGESTED = "digested"  # a held reminder, told in the digest sent at its sent_at
+
+
+def held_for_digest() -> Select[int, int, int, str, datetime, Any, str, str]:
+    """(notification id, engagement id, person id, locale, reminder due at, reminder details, organization name,
+    organization timezone) of every reminder held for a digest, oldest first."""
+    return (select(Notification.id, Notification.engagement_id, Notification.person_id, Notification.locale,
+                   Reminder.due_at, Reminder.details, Organization.name, Organization.timezone)
+            .join(Reminder, Reminder.id == Notification.reminder_id)
+            .join(Engagement, Engagement.id == Notification.engagement_id)
+            .join(Organization, Organization.id == Engagement.organization_id)
+            .where(Notification.status == HELD, Notification.channel == "inbox")
+            .order_by(Reminder.due_at, Notification.id))
+
+
+def last_digests(since: datetime) -> Select[int | None, int, datetime]:
+    """(engagement id, person id, latest) of the digests sent after ``since``."""
+    return (select(Notification.engagement_id, Notification.person_id, func.max(Notification.created_at))
+            .where(Notification.reminder_id.is_(None), Notification.channel == "inbox",
+                   Notification.created_at > since)
+            .group_by(Notification.engagement_id, Notification.person_id))
+
+
+def claim_held(ids: Sequence[int], at: datetime) -> Update:
+    """Mark held notifications as told in a digest; only those still held (a concurrent run took the others)."""
+    return (update(Notification).where(Notification.id.in_(list(ids)), Notification.status == HELD)
+            .values(status=DIGESTED, sent_at=at).returning(Notification.id))
+
+
+def insert_notifications() -> Insert:
+    return insert(Notification)
 
 
 def insert_new(dialect: str, table: Table, rows: Sequence[dict[str, Any]], key: list[str],

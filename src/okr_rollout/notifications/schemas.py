@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 class NotificationOut(BaseModel):
     id: int
     engagement_id: int | None
-    reminder_id: int | None
+    reminder_id: int | None = Field(description="The reminder told; null for a weekly digest, which tells every "
+                                                "reminder held beyond max_nudges_per_week in its body.")
     cadence_id: str | None = Field(description="The playbook cadence the reminder came from.")
     occurrence: str | None = Field(description="Which occurrence of the cadence (a date, a step).")
     step: str | None = Field(description="Deadline: warning, due, overdue; check-in escalation: due, repeat, "

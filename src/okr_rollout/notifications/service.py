@@ -27,7 +27,7 @@ from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.models import Notification, Reminder
 from okr_rollout.notifications import queries
 from okr_rollout.notifications.audience import recipients_of
-from okr_rollout.notifications.messages import Context, render
+from okr_rollout.notifications.messages import Context, DigestItem, render, render_digest
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.settings import Settings
 
@@ -46,9 +46,10 @@ class ReminderRun:
 
     due: int = 0  # occurrences due in the run's window, including any another run already recorded
     inserted: int = 0  # occurrences this run recorded (sent or skipped)
-    skipped: int = 0  # of those, recorded as skipped (missed beyond the catch-up window, nobody to tell, capped)
+    skipped: int = 0  # of those, recorded as skipped (missed beyond the catch-up window, nobody to tell)
     notifications: int = 0  # inbox and e-mail notifications created for delivery
-    capped: int = 0  # notifications recorded as skipped because the person reached max_nudges_per_week
+    capped: int = 0  # reminders held for a digest because the person reached max_nudges_per_week
+    digests: int = 0  # digests sent (each tells one person every reminder held for them)
     since: datetime | None = None
     until: datetime | None = None
 
@@ -90,6 +91,7 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
         for plan in plans:
             _fan_out(plan, people, nudges, settings, now, catch_up)
         _record(session, plans, now, run)
+    run.digests = _send_digests(session, settings, now)
     _remember(session, now)
     session.flush()
     return run
@@ -167,17 +169,57 @@ def _fan_out(plan: _Plan, people: dict[int, _Person], nudges: dict[tuple[int, in
         base = {"engagement_id": reminder.engagement_id, "person_id": person_id, "locale": message.locale,
                 "subject": message.subject, "body": message.body, "attempts": 0, "created_at": now,
                 "read_at": None}
-        reason = f"{CAP_PARAMETER} ({cap}) reached: {len(recent)} reminders in the last 7 days" if capped else None
-        plan.notifications.append({**base, "channel": "inbox", "status": "skipped" if capped else "sent",
-                                   "sent_at": None if capped else now, "next_attempt_at": None,
-                                   "last_error": reason})
+        if capped:
+            # Beyond the cap a reminder is not lost: it waits for the person's digest (one message a week at most).
+            plan.notifications.append({**base, "channel": "inbox", "status": queries.HELD, "sent_at": None,
+                                       "next_attempt_at": None,
+                                       "last_error": f"{CAP_PARAMETER} ({cap}) reached: {len(recent)} reminders in "
+                                                     "the last 7 days; told in the next digest"})
+            continue
+        plan.notifications.append({**base, "channel": "inbox", "status": "sent", "sent_at": now,
+                                   "next_attempt_at": None, "last_error": None})
         if settings.smtp_host and person.email:
-            plan.notifications.append({**base, "channel": "email", "status": "skipped" if capped else "pending",
-                                       "sent_at": None, "next_attempt_at": None if capped else now,
-                                       "last_error": reason})
-    if len(plan.capped_ids) == len(plan.recipient_ids):
-        plan.status = "skipped"
-        plan.reason = f"every recipient already had {cap} reminders in the last 7 days ({CAP_PARAMETER})"
+            plan.notifications.append({**base, "channel": "email", "status": "pending", "sent_at": None,
+                                       "next_attempt_at": now, "last_error": None})
+
+
+def _send_digests(session: Session, settings: Settings, now: datetime) -> int:
+    """One message to each person with reminders held beyond the cap, unless they had a digest in the last 7 days
+    (then the held reminders wait for the next run after that): at most cap + 1 messages a week, none lost."""
+    held = session.execute(queries.held_for_digest()).all()
+    if not held:
+        return 0
+    recent = {(row[0], row[1]): row[2] for row in session.execute(queries.last_digests(now - CAP_WINDOW))}
+    groups: dict[tuple[int, int], list[Row[Any]]] = defaultdict(list)
+    for row in held:
+        if (row.engagement_id, row.person_id) not in recent:
+            groups[(row.engagement_id, row.person_id)].append(row)
+    if not groups:
+        return 0
+    people = {row.id: _Person(row.id, row.name, row.email, row.locale) for row in
+              session.execute(queries.people_by_ids(), {"ids": sorted({p for _, p in groups})})}
+    sent = 0
+    for (engagement_id, person_id), rows in groups.items():
+        by_id = {row.id: row for row in rows}
+        claimed = {i for (i,) in session.execute(queries.claim_held(sorted(by_id), now))}
+        person = people.get(person_id)
+        if not claimed or person is None:
+            continue
+        items = [by_id[i] for i in sorted(claimed, key=lambda i: (by_id[i].due_at, i))]
+        first = items[0]
+        context = Context(first.name, first.timezone, settings.public_url)
+        message = render_digest([DigestItem(row.due_at, row.details.get("message", {})) for row in items],
+                                person.name, person.locale, context)
+        base = {"reminder_id": None, "engagement_id": engagement_id, "person_id": person_id,
+                "locale": message.locale, "subject": message.subject, "body": message.body, "attempts": 0,
+                "created_at": now, "read_at": None, "last_error": None}
+        rows_out = [{**base, "channel": "inbox", "status": "sent", "sent_at": now, "next_attempt_at": None}]
+        if settings.smtp_host and person.email:
+            rows_out.append({**base, "channel": "email", "status": "pending", "sent_at": None,
+                             "next_attempt_at": now})
+        session.execute(queries.insert_notifications(), rows_out)
+        sent += 1
+    return sent
 
 
 def _cap(playbook: LoadedPlaybook) -> int | None:
@@ -202,7 +244,7 @@ def _record(session: Session, plans: Sequence[_Plan], now: datetime, run: Remind
         run.skipped += plan.status == "skipped"
         for notification in plan.notifications:
             notifications.append({**notification, "reminder_id": reminder_id})
-            if notification["status"] == "skipped":
+            if notification["status"] == queries.HELD:
                 run.capped += 1
             else:
                 run.notifications += 1

@@ -192,8 +192,12 @@ GATE_KINDS: dict[str, type[KindParams]] = {
 
 
 class Weekly(KindParams):
+    """On ``weekday`` at ``hour``, every ``every_days`` days (a week unless a playbook interval says otherwise:
+    check-ins every 14 days remind every 14 days)."""
+
     weekday: Weekday
     hour: Hour
+    every_days: PositiveCount = 7
 
 
 class EveryNDays(KindParams):

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 from ruamel.yaml.error import MarkedYAMLError
 
-from okr_rollout.playbooks import semantics
+from okr_rollout.playbooks import interpolation, semantics
 from okr_rollout.playbooks.kinds import CADENCE_KINDS, GATE_KINDS, KindParams
 from okr_rollout.playbooks.positions import format_path, key_position, parse_yaml, resolve, to_plain
 from okr_rollout.playbooks.schema import (
@@ -148,14 +148,16 @@ def load(path: str | Path) -> LoadedPlaybook:
     return load_text(text, file)
 
 
-def load_text(text: str, file: str = "<playbook>") -> LoadedPlaybook:
-    errors, playbook = _check(text, file)
+def load_text(text: str, file: str = "<playbook>", *, text_rules: bool = True) -> LoadedPlaybook:
+    """``text_rules=False`` loads a text pinned before the rules on texts stating parameters existed (a snapshot an
+    engagement runs on), which must keep loading as it was; a file is always checked."""
+    errors, playbook = _check(text, file, text_rules=text_rules)
     if errors or playbook is None:
         raise PlaybookInvalid(errors)
     return _resolve(playbook, text, file)
 
 
-def _check(text: str, file: str) -> tuple[list[PlaybookError], Playbook | None]:
+def _check(text: str, file: str, *, text_rules: bool = True) -> tuple[list[PlaybookError], Playbook | None]:
     try:
         root = parse_yaml(text)
     except MarkedYAMLError as error:
@@ -186,6 +188,8 @@ def _check(text: str, file: str) -> tuple[list[PlaybookError], Playbook | None]:
     for loc, message in semantics.check(plain):
         report(loc, message)
     for loc, message in _check_kind_params(plain):
+        report(loc, message)
+    for loc, message in interpolation.check(plain, stated_defaults=text_rules):
         report(loc, message)
 
     unique = sorted(set(errors), key=lambda e: (e.line, e.column, e.path, e.message))
@@ -348,6 +352,8 @@ def _items(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
 
 def _resolve(playbook: Playbook, text: str, file: str) -> LoadedPlaybook:
     values = {name: parameter.default for name, parameter in playbook.parameters.items()}
+    # Every text that names a parameter states its value from here on: titles, tasks, messages, documents.
+    playbook = Playbook.model_validate(interpolation.interpolate_tree(playbook.model_dump(by_alias=True), values))
 
     def substitute(params: Mapping[str, Any]) -> dict[str, Any]:
         return {name: _value(raw, values) for name, raw in params.items()}

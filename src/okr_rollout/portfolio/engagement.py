@@ -11,7 +11,7 @@ their own ``queries.py``. Facts and gates come through ``portfolio.service`` (``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +32,7 @@ from okr_rollout.journey.machine import TransitionReadiness
 from okr_rollout.models import (
     Appointment,
     CeoSupportStatement,
+    CheckIn,
     Department,
     DraftingGroup,
     Engagement,
@@ -47,6 +48,7 @@ from okr_rollout.models import (
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.playbooks.schema import Document, Phase
 from okr_rollout.portfolio import queries
+from okr_rollout.portfolio.paging import ListPage, clamp_offset
 from okr_rollout.portfolio.service import evaluate, facts_of, readiness_of
 from okr_rollout.records import queries as record_queries
 from okr_rollout.records.context import RecordContext, context
@@ -76,6 +78,7 @@ class EngagementView:
     departments: list[Department]
     people: dict[int, str]
     documents: list[tuple[str, LocalizedText, LocalizedText]]  # (document id, its title, its phase's title)
+    history_page: ListPage[EventView] | None = None  # where ``history`` stands in the whole history
 
 
 def engagement_with_organization(session: Session, caller: Caller, catalog: Catalog, engagement_id: int
@@ -88,17 +91,27 @@ def engagement_with_organization(session: Session, caller: Caller, catalog: Cata
 
 
 def engagement_view(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, now: datetime,
-                    history_length: int) -> EngagementView:
+                    history_length: int, history_offset: int = 0) -> EngagementView:
+    """The engagement page's data; its history a page of ``history_length`` events from ``history_offset`` (newest
+    first), with the count of all."""
     engagement, organization, playbook = engagement_with_organization(session, caller, catalog, engagement_id)
     facts = facts_of(session, [engagement.id], now)[engagement.id]
+    history = history_page(session, engagement.id, history_offset, history_length)
     return EngagementView(
         engagement=engagement, organization=organization, playbook=playbook, facts=facts,
         tasks=phase_tasks(session, engagement.id), transitions=list(readiness_of(playbook, facts).transitions),
-        history=[EventView(e.id, e.type, e.actor, e.occurred_at, dict(e.payload))
-                 for e in session.scalars(queries.history(engagement.id, history_length))],
+        history=list(history.items),
         departments=list(session.scalars(queries.departments_of(organization.id))),
         people=dict(session.execute(queries.names_of_people(organization.id, facts.coach_ids)).all()),
-        documents=documents_of(playbook))
+        documents=documents_of(playbook), history_page=history)
+
+
+def history_page(session: Session, engagement_id: int, offset: int, limit: int) -> ListPage[EventView]:
+    total = int(session.scalar(queries.history_count(engagement_id)) or 0)
+    offset = clamp_offset(offset, total, limit)
+    events = [EventView(e.id, e.type, e.actor, e.occurred_at, dict(e.payload))
+              for e in session.scalars(queries.history_page(engagement_id, offset, limit))]
+    return ListPage(events, offset, limit, total)
 
 
 def phase_tasks(session: Session, engagement_id: int) -> list[Task]:
@@ -216,6 +229,59 @@ def recent_records(session: Session, engagement_id: int, limit: int) -> dict[str
 
     return {"meetings": latest(Meeting), "support": latest(CeoSupportStatement), "training": latest(TrainingSession),
             "drafting": latest(DraftingGroup), "appointments": latest(Appointment)}
+
+
+@dataclass(frozen=True)
+class CheckInView:
+    """A check-in as the records page lists it: with the key result's metric and its OKR's objective."""
+
+    check_in: CheckIn
+    metric: str
+    objective: str
+
+
+def _records_page(session: Session, model: type[record_queries.Record], engagement_id: int, offset: int, limit: int
+                  ) -> ListPage[record_queries.Record]:
+    total = int(session.scalar(record_queries.records_count(model, engagement_id)) or 0)
+    offset = clamp_offset(offset, total, limit)
+    return ListPage(list(session.scalars(record_queries.newest_records(model, engagement_id, offset, limit))),
+                    offset, limit, total)
+
+
+def record_pages(session: Session, engagement_id: int, offsets: Mapping[str, int], limit: int
+                 ) -> dict[str, ListPage[Any]]:
+    """A page of each kind of record (and of the check-ins), newest first, from the offset asked for each."""
+    def page_of(kind: str, model: type[record_queries.Record]) -> ListPage[Any]:
+        return _records_page(session, model, engagement_id, offsets.get(kind, 0), limit)
+
+    pages: dict[str, ListPage[Any]] = {
+        "meetings": page_of("meetings", Meeting), "support": page_of("support", CeoSupportStatement),
+        "training": page_of("training", TrainingSession), "drafting": page_of("drafting", DraftingGroup),
+        "appointments": page_of("appointments", Appointment)}
+    total = int(session.scalar(cycle_queries.check_ins_count(engagement_id)) or 0)
+    offset = clamp_offset(offsets.get("check_ins", 0), total, limit)
+    rows = session.execute(cycle_queries.check_ins_page(engagement_id, offset, limit)).all()
+    pages["check_ins"] = ListPage([CheckInView(c, metric, objective) for c, metric, objective in rows], offset,
+                                  limit, total)
+    return pages
+
+
+@dataclass(frozen=True)
+class PeopleFound:
+    """What a search of the people picker found: at most ``limit`` people, and whether more match."""
+
+    people: list[Person]
+    more: bool
+
+
+def search_people(session: Session, caller: Caller, engagement_id: int, text: str, limit: int, *,
+                  with_coaches: bool) -> PeopleFound:
+    """People of the engagement's organization (and its coaches, for a meeting's attendees) whose name contains
+    ``text``: what the record forms' people picker offers as one types, instead of listing everyone."""
+    engagement = visible_engagement(session, caller, engagement_id)
+    found = list(session.scalars(queries.people_matching(
+        engagement.organization_id, engagement.id if with_coaches else None, text.strip(), limit + 1)))
+    return PeopleFound(found[:limit], len(found) > limit)
 
 
 @dataclass(frozen=True)

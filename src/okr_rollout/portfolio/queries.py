@@ -66,6 +66,16 @@ def history(engagement_id: int, limit: int) -> Select[Event]:
     return select(Event).where(Event.engagement_id == engagement_id).order_by(Event.id.desc()).limit(limit)
 
 
+def history_page(engagement_id: int, offset: int, limit: int) -> Select[Event]:
+    """A page of the engagement's events, newest first."""
+    return (select(Event).where(Event.engagement_id == engagement_id).order_by(Event.id.desc())
+            .offset(offset).limit(limit))
+
+
+def history_count(engagement_id: int) -> Select[int]:
+    return select(func.count()).select_from(Event).where(Event.engagement_id == engagement_id)
+
+
 def departments_of(organization_id: int) -> Select[Department]:
     return select(Department).where(Department.organization_id == organization_id).order_by(Department.name)
 
@@ -78,6 +88,18 @@ def coaches_of(engagement_id: int) -> Select[Person]:
     """The engagement's external coaches."""
     return (select(Person).join(EngagementCoach, EngagementCoach.person_id == Person.id)
             .where(EngagementCoach.engagement_id == engagement_id).order_by(Person.name))
+
+
+def people_matching(organization_id: int, engagement_id: int | None, pattern: str, limit: int) -> Select[Person]:
+    """People of the organization (and, given ``engagement_id``, that engagement's coaches) whose name contains
+    ``pattern`` whatever its case, by name; ``limit`` of them. LIKE's own characters in the pattern match themselves."""
+    escaped = pattern.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    among = Person.organization_id == organization_id
+    if engagement_id is not None:
+        among = among | Person.id.in_(select(EngagementCoach.person_id)
+                                      .where(EngagementCoach.engagement_id == engagement_id))
+    return (select(Person).where(among, func.lower(Person.name).like(f"%{escaped}%", escape="\\"))
+            .order_by(Person.name, Person.id).limit(limit))
 
 
 def names_of_people(organization_id: int, coach_ids: Collection[int]) -> Select[int, str]:

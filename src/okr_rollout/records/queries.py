@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from okr_rollout.models import (
     Appointment,
@@ -60,6 +60,16 @@ def appointment_id(engagement_id: int, person_id: int, role: str) -> Select[int]
 def latest_records(model: type[Record], engagement_id: int, limit: int) -> Select[Record]:
     """The engagement's latest records of one kind, newest first."""
     return select(model).where(model.engagement_id == engagement_id).order_by(model.id.desc()).limit(limit)
+
+
+def newest_records(model: type[Record], engagement_id: int, offset: int, limit: int) -> Select[Record]:
+    """A page of the engagement's records of one kind, newest first (as the pages list them)."""
+    return (select(model).where(model.engagement_id == engagement_id).order_by(model.id.desc())
+            .offset(offset).limit(limit))
+
+
+def records_count(model: type[Record], engagement_id: int) -> Select[int]:
+    return select(func.count()).select_from(model).where(model.engagement_id == engagement_id)
 
 
 def appointment_of(engagement_id: int, person_id: int, role: str) -> Select[Appointment]:

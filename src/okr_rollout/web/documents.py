@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -45,15 +46,22 @@ def document(web: WebDep, engagement_id: int, document_id: str, quarter_id: int 
 
 
 def training_days(parameters: dict[str, Any], modules: list[str]) -> list[tuple[int, float, list[str]]]:
-    """The course laid out over the playbook's days: (day, hours, modules), the modules in order, spread evenly."""
+    """The course laid out over days: (day, hours, modules), the modules in order, spread evenly.
+
+    The hours add up to ``training_hours``: the course takes the playbook's ``training_days``, or more when those
+    days would need more than ``training_hours_per_day`` each, and its hours are shared evenly among them."""
+    hours = parameters.get("training_hours")
     days = parameters.get("training_days")
     per_day = parameters.get("training_hours_per_day")
-    if not isinstance(days, int) or days < 1 or not isinstance(per_day, int | float):
+    numbers = (hours, days, per_day)
+    if any(not isinstance(n, int | float) or isinstance(n, bool) or n <= 0 for n in numbers):
         return []
+    assert isinstance(hours, int | float) and isinstance(days, int | float) and isinstance(per_day, int | float)
+    count = max(int(days), math.ceil(hours / per_day))
     plan: list[tuple[int, float, list[str]]] = []
     start = 0
-    for day in range(days):
-        count = len(modules) // days + (1 if day < len(modules) % days else 0)
-        plan.append((day + 1, float(per_day), modules[start:start + count]))
-        start += count
+    for day in range(count):
+        taken = len(modules) // count + (1 if day < len(modules) % count else 0)
+        plan.append((day + 1, round(hours / count, 2), modules[start:start + taken]))
+        start += taken
     return plan

@@ -3,6 +3,7 @@ errors shown beside the field they name, in the reader's language."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,11 +28,14 @@ class Choice:
 class Field:
     name: str
     label: str  # a catalog message
-    kind: str = "text"  # text | textarea | lines | date | datetime | number | select | checkboxes | checkbox
+    # text | textarea | lines | date | datetime | number | select | checkboxes | checkbox | people (several people,
+    # chosen by name: a type-ahead where JavaScript runs, names typed into a text field where it does not)
+    kind: str = "text"
     choices: tuple[Choice, ...] = ()
     required: bool = False
     hint: str = ""  # a catalog message
     step: str = "any"
+    with_coaches: bool = False  # people: the engagement's coaches may be chosen too (a meeting's attendees)
 
 
 Values = dict[str, str | list[str]]
@@ -95,6 +99,9 @@ RULES = {
     "string_nul": N_("This text contains the NUL character, which cannot be stored; remove it."),
     "date_out_of_range": N_("Enter a date from 1970-01-01 to 2200-12-31."),
     "line_break": N_("Write this on one line, without line breaks."),
+    "unknown_person_name": N_("Nobody of the organization has this name: check the spelling, or pick from the "
+                              "suggestions."),
+    "ambiguous_person_name": N_("Several people have this name: pick the right one from the suggestions."),
 }
 UNKNOWN_RULE = N_("This value is not accepted.")
 
@@ -162,25 +169,68 @@ def nul_refusal(form: FormData) -> tuple[FormData, Unprocessable | None]:
     return shown, Unprocessable(f"Invalid input: {', '.join(located)}", errors=errors)
 
 
+def names_field(name: str) -> str:
+    """The text field of a people picker, where names are typed (``attendee_ids`` -> ``attendee_ids__names``)."""
+    return f"{name}__names"
+
+
 def values_of(form: FormData, fields: list[Field]) -> Values:
     values: Values = {}
     for f in fields:
         if f.kind == "checkboxes":
             values[f.name] = [str(v) for v in form.getlist(f.name)]
+        elif f.kind == "people":
+            values[f.name], values[names_field(f.name)] = _people_of(form, f)
         else:
             values[f.name] = str(form.get(f.name) or "").strip()
     return values
 
 
+def _people_of(form: FormData, f: Field) -> tuple[list[str], str]:
+    """The people chosen (ids) and the names typed that name nobody, or several people, as they were typed."""
+    chosen = [str(v) for v in form.getlist(f.name)]
+    by_name: dict[str, list[str]] = {}
+    for choice in f.choices:
+        by_name.setdefault(str(choice.text).casefold(), []).append(choice.value)
+    left: list[str] = []
+    for typed in (part.strip() for part in re.split(r"[,\n;、,]", str(form.get(names_field(f.name)) or ""))):
+        if not typed:
+            continue
+        found = by_name.get(typed.casefold(), [])
+        if len(found) == 1:
+            if found[0] not in chosen:
+                chosen.append(found[0])
+        else:
+            left.append(typed)
+    return chosen, ", ".join(left)
+
+
+def _unresolved(values: Values, fields: list[Field]) -> None:
+    errors = []
+    for f in fields:
+        left = str(values.get(names_field(f.name)) or "")
+        if f.kind != "people" or not left:
+            continue
+        by_name: dict[str, int] = {}
+        for choice in f.choices:
+            by_name[str(choice.text).casefold()] = by_name.get(str(choice.text).casefold(), 0) + 1
+        for typed in left.split(", "):
+            rule = "ambiguous_person_name" if by_name.get(typed.casefold(), 0) > 1 else "unknown_person_name"
+            errors.append({"field": f"body.{f.name}", "type": rule, "message": f"{typed!r}: {RULES[rule]}"})
+    if errors:
+        raise Unprocessable("names that name nobody, or several people", errors=errors)
+
+
 def payload(values: Values, fields: list[Field], timezone: str) -> dict[str, Any]:
     """Form values as the input model's fields: empty means 'not given', datetimes are the organization's local
     time, lines are lists. Conversion of numbers and dates is the input model's (and so are its errors)."""
+    _unresolved(values, fields)
     data: dict[str, Any] = {}
     for f in fields:
         value = values.get(f.name)
         if f.kind == "checkbox":
             data[f.name] = value == "1"
-        elif f.kind == "checkboxes":
+        elif f.kind in ("checkboxes", "people"):
             data[f.name] = list(value or [])
         elif f.kind == "lines":
             data[f.name] = [line.strip() for line in str(value or "").splitlines() if line.strip()]

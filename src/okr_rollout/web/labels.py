@@ -33,6 +33,9 @@ EVENTS = {
     "okr.carried_over": N_("OKR carried over"),
     "readiness.changed": N_("Readiness changed"),
     "organization.updated": N_("Organization facts updated"),
+    "engagement.coach_assigned": N_("Coach assigned"),
+    "engagement.coach_unassigned": N_("Coach taken off the engagement"),
+    "engagement.handed_over": N_("Engagement handed over to another coach"),
 }
 
 MEETING_KINDS = {

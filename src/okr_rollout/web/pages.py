@@ -20,8 +20,10 @@ from okr_rollout.portfolio.service import SORTS, PortfolioQuery, Sort
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
 from okr_rollout.web import labels, views
+from okr_rollout.web.coaching import coaches_panel
 from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect
 from okr_rollout.web.labels import RECORD_FOR_CRITERION
+from okr_rollout.web.paging import offset_param, page_links
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 HISTORY_LENGTH = 40
@@ -45,7 +47,7 @@ def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, so
 
 def engagement_view(web: Web, engagement_id: int) -> EngagementView:
     return engagement_views.engagement_view(web.session, web.caller, web.catalog, engagement_id, web.now,
-                                            HISTORY_LENGTH)
+                                            HISTORY_LENGTH, offset_param(web.request, "history_from"))
 
 
 @router.get("/engagements/{engagement_id}")
@@ -68,7 +70,8 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 may_fire=web.caller.may_fire_transitions, back=back,
                 migrated=migrated if migrated == view.engagement.playbook_version else None,
                 event_labels=labels.EVENTS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
-                phase_title=phase_title, newer_versions=newer_versions(web, view))
+                phase_title=phase_title, newer_versions=newer_versions(web, view),
+                page_url=page_links(web.request), **coaches_panel(web, engagement_id))
 
 
 def newer_versions(web: Web, view: EngagementView) -> list[int]:

@@ -84,7 +84,7 @@ def _meeting_fields(fc: FormContext) -> list[Field]:
         Field("kind", N_("Kind of meeting"), "select", _keyed(labels.MEETING_KINDS, labels.MEETING_KINDS), True),
         Field("held_at", N_("Held at (the organization's local time)"), "datetime", required=True),
         Field("department_id", N_("Department"), "select", _departments(fc)),
-        Field("attendee_ids", N_("Attendees"), "checkboxes", _people(fc, coaches=True)),
+        Field("attendee_ids", N_("Attendees"), "people", _people(fc, coaches=True), with_coaches=True),
         Field("outcomes", N_("Outcomes"), "checkboxes", _keyed(known, labels.OUTCOMES),
               hint=N_("The outcomes the playbook's gates ask of this kind of meeting.")),
         Field("notes", N_("Notes"), "textarea"),
@@ -114,14 +114,14 @@ def _training_fields(fc: FormContext) -> list[Field]:
         Field("hours", N_("Hours"), "number", required=True, step="0.5"),
         Field("modules", N_("Modules covered"), "checkboxes",
               _keyed(fc.ctx.rules.training_modules or labels.MODULES, labels.MODULES)),
-        Field("attendee_ids", N_("Attendees"), "checkboxes", _people(fc)),
+        Field("attendee_ids", N_("Attendees"), "people", _people(fc)),
         Field("notes", N_("Notes"), "textarea"),
     ]
 
 
 def _drafting_fields(fc: FormContext) -> list[Field]:
     return [
-        Field("member_ids", N_("Members"), "checkboxes", _people(fc)),
+        Field("member_ids", N_("Members"), "people", _people(fc)),
         Field("department_id", N_("Department"), "select", _departments(fc)),
         Field("started_on", N_("Started on"), "date", required=True),
         Field("ended_on", N_("Ended on"), "date"),

@@ -12,10 +12,13 @@ from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio.engagement import FormContext
 from okr_rollout.web import forms, labels
 from okr_rollout.web.context import PostedFormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
+from okr_rollout.web.paging import offset_param, page_links
 from okr_rollout.web.record_forms import FORMS, RecordForm
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 RECENT = 20
+# The lists of the records page, each paged on its own (``meetings_from=40``: the meetings from the 41st).
+LISTS = ("meetings", "support", "training", "drafting", "appointments", "check_ins")
 
 
 def form_context(web: Web, engagement_id: int) -> FormContext:
@@ -32,10 +35,11 @@ def _form(slug: str) -> RecordForm:
 @router.get("/engagements/{engagement_id}/records")
 def records_page(web: WebDep, engagement_id: int, saved: str | None = None) -> Response:
     fc = form_context(web, engagement_id)
-    recent = engagement_views.recent_records(web.session, engagement_id, RECENT)
+    offsets = {kind: offset_param(web.request, f"{kind}_from") for kind in LISTS}
+    recent = engagement_views.record_pages(web.session, engagement_id, offsets, RECENT)
     return page(web, "records/index.html", fc=fc, forms=FORMS, recent=recent, names=fc.names,
                 saved=FORMS[saved].title if saved in FORMS else None, labels=labels,
-                departments={d.id: d.name for d in fc.departments})
+                departments={d.id: d.name for d in fc.departments}, page_url=page_links(web.request))
 
 
 @router.get("/engagements/{engagement_id}/records/{slug}")

@@ -14,6 +14,7 @@ from okr_rollout.auth.caller import Role
 from okr_rollout.texts import supported_locale
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
+from okr_rollout.web.coaching import router as coaching_router
 from okr_rollout.web.context import (
     DEVICE_COOKIE,
     LOCALE_COOKIE,
@@ -32,6 +33,7 @@ from okr_rollout.web.context import (
 )
 from okr_rollout.web.documents import router as documents_router
 from okr_rollout.web.pages import router as pages_router
+from okr_rollout.web.people import router as people_router
 from okr_rollout.web.records import router as records_router
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -119,6 +121,8 @@ def switch_locale(web: WebDep, form: FormDep) -> Response:
 router.include_router(pages_router)
 router.include_router(records_router)
 router.include_router(documents_router)
+router.include_router(coaching_router)
+router.include_router(people_router)
 
 
 def install_web(app: FastAPI) -> None:
