@@ -90,8 +90,16 @@ class Settings(BaseSettings):
                                                                                  "attempts.")
 
     # --- webhook delivery (added by the webhooks part) ------------------------------------------------------
-    webhook_batch_size: int = Field(default=50, ge=1, description="At most this many events go to one "
-                                                                  "subscription in one delivery pass.")
+    webhook_batch_size: int = Field(default=50, ge=1, description="Events read, sent and recorded together "
+                                                                  "for one subscription (one commit per "
+                                                                  "batch); a delivery pass sends each "
+                                                                  "subscription at most one batch.")
+    webhook_concurrency: int = Field(default=8, ge=1, description="Subscriptions one worker delivers to at "
+                                                                  "once, each in its own thread: a slow or "
+                                                                  "failing receiver holds only its own.")
+    webhook_rate_per_subscription: float = Field(default=25.0, ge=0, description="Most events per second sent "
+                                                                                 "to one subscription; 0: no "
+                                                                                 "limit.")
     webhook_retry_jitter: float = Field(default=0.1, ge=0, le=1, description="A retry waits up to this fraction "
                                                                              "longer than the Standard Webhooks "
                                                                              "schedule says, so receivers back "
