@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,6 +29,9 @@ from sqlalchemy.engine import make_url
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.settings import Settings
+
+if TYPE_CHECKING:
+    from okr_rollout.webhooks.delivery import Deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +127,16 @@ class Scheduler:
         self.factory = make_session_factory(engine)
         self.leadership = Leadership(settings.database_url, settings.scheduler_lock_key)
         self._background: BackgroundScheduler | None = None
+        self._deliveries: Deliveries | None = None
+        self._dispatcher: threading.Thread | None = None
+
+    def deliveries(self) -> Deliveries:
+        """This worker's webhook delivery: one HTTP client and one bounded pool of threads for its life."""
+        if self._deliveries is None:
+            from okr_rollout.webhooks.delivery import Deliveries
+
+            self._deliveries = Deliveries(self.factory, self.settings, self.clock)
+        return self._deliveries
 
     # --- one tick of each job: callable directly (tests, the CLI) -------------------------------------------
 
@@ -140,12 +153,17 @@ class Scheduler:
             note_readiness_changes(session, self.catalog, now)
 
     def delivery_tick(self) -> None:
+        """One pass of webhook delivery (waited for), then the e-mail due."""
+        if not self.leadership.hold():
+            return
+        self.deliveries().deliver_pending()
+        self.email_tick()
+
+    def email_tick(self) -> None:
         if not self.leadership.hold():
             return
         from okr_rollout.notifications.delivery import send_pending_email
-        from okr_rollout.webhooks.delivery import deliver_pending
 
-        deliver_pending(self.factory, self.settings, self.clock())
         send_pending_email(self.factory, self.settings, self.clock())
 
     def throttle_pruning_tick(self) -> None:
@@ -164,18 +182,32 @@ class Scheduler:
         background.add_job(self._guarded(self.reminders_tick), "interval",
                            seconds=self.settings.scheduler_interval_seconds, id="reminders", max_instances=1,
                            coalesce=True, next_run_time=self.clock())
-        background.add_job(self._guarded(self.delivery_tick), "interval",
-                           seconds=self.settings.delivery_interval_seconds, id="delivery", max_instances=1,
+        background.add_job(self._guarded(self.email_tick), "interval",
+                           seconds=self.settings.delivery_interval_seconds, id="email", max_instances=1,
                            coalesce=True, next_run_time=self.clock())
         background.add_job(self._guarded(self.throttle_pruning_tick), "interval", seconds=THROTTLE_PRUNING_SECONDS,
                            id="sign-in-throttles", max_instances=1, coalesce=True, next_run_time=self.clock())
         background.start()
         self._background = background
+        # Webhooks are not an interval job: a pass would wait for its slowest receiver, and the next runs would
+        # be skipped meanwhile. One dispatcher thread per worker starts a task per due subscription and goes
+        # on; each task keeps its subscription going until it is caught up.
+        deliveries = self.deliveries()
+        self._dispatcher = threading.Thread(
+            target=deliveries.run, args=(self.settings.delivery_interval_seconds, self.leadership.hold),
+            name="webhook-dispatcher", daemon=True)
+        self._dispatcher.start()
 
     def stop(self) -> None:
         if self._background is not None:
             self._background.shutdown(wait=True)
             self._background = None
+        if self._deliveries is not None:
+            self._deliveries.close()
+            self._deliveries = None
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+            self._dispatcher = None
         self.leadership.release()
 
     @staticmethod

@@ -153,7 +153,7 @@ def due_subscriptions(session: Session, now: datetime) -> list[int]:
 
 def plan(session: Session, subscription_id: int, now: datetime, size: int) -> Batch | None:
     """The next batch of one subscription: up to ``size`` events read once, or None when nothing is due."""
-    subscription = session.scalar(queries.subscription_for_delivery(subscription_id))
+    subscription = session.scalar(queries.subscription_by_id(subscription_id))
     if subscription is None or not subscription.enabled:
         return None
     if subscription.next_attempt_at is not None and subscription.next_attempt_at > now:
@@ -239,7 +239,7 @@ def send_batch(client: httpx.Client, settings: Settings, batch: Batch, clock: Ca
 
 def record(session: Session, settings: Settings, batch: Batch, sent: list[Sent], now: datetime) -> bool:
     """Record a batch's attempts and move the subscription on; True when its next batch may follow now."""
-    subscription = session.scalar(queries.subscription_for_delivery(batch.subscription_id, lock=True))
+    subscription = session.scalar(queries.subscription_by_id(batch.subscription_id, lock=True))
     if subscription is None:
         return False  # deleted while the requests were in flight; its attempts went with it
     for number, done in enumerate(sent):

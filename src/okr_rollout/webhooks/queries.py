@@ -48,7 +48,7 @@ def events_after(cursor: int, end: int, internal_types: Collection[str],
             .order_by(Event.id).limit(limit))
 
 
-def subscription_for_delivery(subscription_id: int, *, lock: bool = False) -> Select[WebhookSubscription]:
+def subscription_by_id(subscription_id: int, *, lock: bool = False) -> Select[WebhookSubscription]:
     """The subscription; ``lock``: locked until the transaction ends, so that a replay or delete and the
     recording of a delivery take turns on it instead of one failing on the version the other changed."""
     statement = select(WebhookSubscription).where(WebhookSubscription.id == subscription_id)

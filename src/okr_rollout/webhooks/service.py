@@ -66,8 +66,11 @@ def create(session: Session, caller: Caller, data: SubscriptionCreate, now: date
     return subscription
 
 
-def get(session: Session, subscription_id: int) -> WebhookSubscription:
-    subscription = session.get(WebhookSubscription, subscription_id)
+def get(session: Session, subscription_id: int, *, for_change: bool = False) -> WebhookSubscription:
+    """The subscription; ``for_change``: locked until the transaction ends, as delivery locks it to record its
+    attempts, so a replay or a delete waits for a delivery being recorded (and the other way round) instead of
+    either failing on the version the other changed."""
+    subscription = session.scalar(queries.subscription_by_id(subscription_id, lock=for_change))
     if subscription is None:
         raise NotFound(f"no webhook subscription {subscription_id}")
     return subscription
