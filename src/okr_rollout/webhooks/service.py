@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.errors import NotFound, Unprocessable
@@ -108,6 +109,9 @@ def replay(session: Session, caller: Caller, subscription: WebhookSubscription, 
     subscription.retry_count = 0
     subscription.failing_since = None
     subscription.next_attempt_at = None
+    # A new version even when nothing above changed (the cursor already there): a delivery in flight, planned
+    # before the replay, must see that its subscription changed and leave the cursor where the replay put it.
+    flag_modified(subscription, "cursor")
     session.flush()
     events.append(session, type="webhook.replayed", actor=caller.actor, at=now,
                   payload={"subscription_id": subscription.id, "from_event_id": from_event_id})
