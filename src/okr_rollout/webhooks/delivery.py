@@ -36,7 +36,7 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
-from sqlalchemy import Row
+from sqlalchemy import Row, insert
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
@@ -59,6 +59,7 @@ RETRY_SCHEDULE = (
 RETRY_AFTER_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.BAD_GATEWAY,
                                   HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT})
 USER_AGENT = "okr-rollout-webhooks"
+SHORT_BODY_BYTES = 64 * 1024  # an answer's body up to this size is read to keep the connection alive
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,7 +201,11 @@ def send(client: httpx.Client, settings: Settings, url: str, signer: Webhook, me
                        duration_ms=_since(started))
     except (httpx.HTTPError, httpx.InvalidURL) as failure:
         return Outcome(False, error=f"{type(failure).__name__}: {failure}", duration_ms=_since(started))
-    response.close()  # the body is not needed, and a receiver may not make us read megabytes of it
+    # The body is not needed, and a receiver may not make us read megabytes of it; a short one is read, so that
+    # the connection is kept for the next message instead of being closed half-read.
+    if 0 <= _content_length(response) <= SHORT_BODY_BYTES:
+        response.read()
+    response.close()
     code = response.status_code
     if response.is_success:
         return Outcome(True, code, duration_ms=_since(started))
@@ -210,6 +215,11 @@ def send(client: httpx.Client, settings: Settings, url: str, signer: Webhook, me
         error = f"HTTP {code}"
     after = retry_after(response.headers.get("retry-after"), now) if code in RETRY_AFTER_STATUSES else None
     return Outcome(False, code, error, after, _since(started))
+
+
+def _content_length(response: httpx.Response) -> int:
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else -1
 
 
 def _since(started: float) -> int:
@@ -242,13 +252,13 @@ def record(session: Session, settings: Settings, batch: Batch, sent: list[Sent],
     subscription = session.scalar(queries.subscription_by_id(batch.subscription_id, lock=True))
     if subscription is None:
         return False  # deleted while the requests were in flight; its attempts went with it
-    for number, done in enumerate(sent):
-        session.add(WebhookAttempt(subscription_id=subscription.id, event_id=done.message.event_id,
-                                   webhook_id=done.message.webhook_id,
-                                   attempt=batch.first_attempt if number == 0 else 1,
-                                   status_code=done.outcome.status_code, error=done.outcome.error,
-                                   succeeded=done.outcome.succeeded, duration_ms=done.outcome.duration_ms,
-                                   attempted_at=done.attempted_at))
+    if sent:  # one multi-row insert for the batch
+        session.execute(insert(WebhookAttempt), [
+            {"subscription_id": subscription.id, "event_id": done.message.event_id,
+             "webhook_id": done.message.webhook_id, "attempt": batch.first_attempt if number == 0 else 1,
+             "status_code": done.outcome.status_code, "error": done.outcome.error,
+             "succeeded": done.outcome.succeeded, "duration_ms": done.outcome.duration_ms,
+             "attempted_at": done.attempted_at} for number, done in enumerate(sent)])
     if subscription.version != batch.version:
         return False  # replayed or changed meanwhile: the attempts are history, the cursor is not ours to move
     failed = next((done for done in sent if not done.outcome.succeeded), None)
