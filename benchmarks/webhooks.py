@@ -9,7 +9,7 @@ taking turns, best of three each.
 
 ``webhook_neighbour_p99``: the p99 delay from an event's commit to its arrival at a healthy receiver while a
 second subscription's receiver takes ``slow_seconds`` to answer each request, beside the same with no second
-subscription. Delivery runs as in a worker: the dispatcher thread, ``delivery_interval_seconds`` apart.
+subscription. Delivery runs as in a worker: the dispatcher thread, ``webhook_poll_seconds`` apart.
 """
 
 from __future__ import annotations
@@ -179,8 +179,8 @@ def _p99(delays: list[float]) -> float:
     return statistics.quantiles(delays, n=100, method="inclusive")[98] if len(delays) > 1 else delays[0]
 
 
-def _healthy_delays(engine: Engine, url: str, *, slow_seconds: float, events_count: int, gap: float,
-                    interval: float) -> list[float]:
+def _healthy_delays(engine: Engine, url: str, *, slow_seconds: float, events_count: int,
+                    gap: float) -> list[float]:
     factory = make_session_factory(engine)
     arrivals: dict[int, float] = {}
     release = threading.Event()
@@ -188,9 +188,10 @@ def _healthy_delays(engine: Engine, url: str, *, slow_seconds: float, events_cou
             _local_receiver(slow_seconds, release) as slow_url:
         subscriptions = [_subscribe(factory, slow_url)[0]] if slow_seconds else []
         subscriptions.append(_subscribe(factory, healthy_url)[0])
-        deliveries = Deliveries(factory, _settings(url, delivery_interval_seconds=interval),
-                                lambda: datetime.now(UTC))
-        dispatcher = threading.Thread(target=deliveries.run, args=(interval, lambda: True), daemon=True)
+        settings = _settings(url)  # the default poll interval, as a worker runs
+        deliveries = Deliveries(factory, settings, lambda: datetime.now(UTC))
+        dispatcher = threading.Thread(target=deliveries.run, args=(settings.webhook_poll_seconds, lambda: True),
+                                      daemon=True)
         dispatcher.start()
         committed: dict[int, float] = {}
         try:
@@ -211,12 +212,11 @@ def _healthy_delays(engine: Engine, url: str, *, slow_seconds: float, events_cou
     return [arrivals[event_id] - at for event_id, at in committed.items()]
 
 
-def webhook_neighbour_p99(engine: Engine, url: str, *, slow_seconds: float, events_count: int = 40,
-                          gap: float = 0.05, interval: float = 0.25) -> Result:
+def webhook_neighbour_p99(engine: Engine, url: str, *, slow_seconds: float, events_count: int = 60,
+                          gap: float = 0.05) -> Result:
     """p99 of commit-to-arrival at a healthy receiver beside one answering in ``slow_seconds``, vs. alone."""
-    alone = _healthy_delays(engine, url, slow_seconds=0, events_count=events_count, gap=gap, interval=interval)
-    beside = _healthy_delays(engine, url, slow_seconds=slow_seconds, events_count=events_count, gap=gap,
-                             interval=interval)
+    alone = _healthy_delays(engine, url, slow_seconds=0, events_count=events_count, gap=gap)
+    beside = _healthy_delays(engine, url, slow_seconds=slow_seconds, events_count=events_count, gap=gap)
     return Result(_p99(beside), _p99(alone), "<= 2x and < 2 s", "s")
 
 

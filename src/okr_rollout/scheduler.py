@@ -194,7 +194,7 @@ class Scheduler:
         # on; each task keeps its subscription going until it is caught up.
         deliveries = self.deliveries()
         self._dispatcher = threading.Thread(
-            target=deliveries.run, args=(self.settings.delivery_interval_seconds, self.leadership.hold),
+            target=deliveries.run, args=(self.settings.webhook_poll_seconds, self.leadership.hold),
             name="webhook-dispatcher", daemon=True)
         self._dispatcher.start()
 

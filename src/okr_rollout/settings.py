@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     scheduler_in_web: bool = Field(default=True, description="`serve` also runs the scheduler and webhook "
                                                              "delivery (the embedded default).")
     scheduler_interval_seconds: int = Field(default=60, ge=1, description="How often reminders are computed.")
-    delivery_interval_seconds: float = Field(default=2.0, gt=0, description="How often webhooks and e-mails "
-                                                                            "are delivered.")
+    delivery_interval_seconds: float = Field(default=2.0, gt=0, description="How often e-mails are sent (and "
+                                                                            "webhooks, by a `delivery_tick` "
+                                                                            "called directly).")
     reminder_catch_up_hours: int = Field(default=48, ge=0, description="After downtime, occurrences missed within "
                                                                        "this window are still sent; older ones "
                                                                        "are recorded as skipped.")
@@ -97,6 +98,11 @@ class Settings(BaseSettings):
     webhook_concurrency: int = Field(default=8, ge=1, description="Subscriptions one worker delivers to at "
                                                                   "once, each in its own thread: a slow or "
                                                                   "failing receiver holds only its own.")
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, description="How often each worker's webhook "
+                                                                     "dispatcher looks for subscriptions with "
+                                                                     "events to send (a cheap query); the "
+                                                                     "longest an event waits after its commit "
+                                                                     "before its delivery starts.")
     webhook_rate_per_subscription: float = Field(default=25.0, ge=0, description="Most events per second sent "
                                                                                  "to one subscription; 0: no "
                                                                                  "limit.")
