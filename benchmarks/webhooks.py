@@ -1,6 +1,6 @@
 """Webhook delivery: throughput against a bare httpx loop, and a healthy receiver's delay beside a slow one.
 
-    python -m benchmarks.webhooks receiver PORT [DELAY]   # the receiver process the throughput figure uses
+    python -m benchmarks.webhooks receiver PORT   # the receiver process of the throughput figure (uvicorn)
 
 ``webhook_delivery``: events a second delivered by ``Deliveries`` (plan a batch, sign each message at send,
 POST over the worker's one client, record the batch in one commit), passes until caught up, against a bare
@@ -220,11 +220,23 @@ def webhook_neighbour_p99(engine: Engine, url: str, *, slow_seconds: float, even
     return Result(_p99(beside), _p99(alone), "<= 2x and < 2 s", "s")
 
 
-def _serve(port: int, delay: float) -> None:
-    server = _QuietServer(("127.0.0.1", port), _handler(delay, None, None))
-    server.daemon_threads = True
-    server.serve_forever()
+async def _receiving_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The fastest honest receiver Python offers: read the body, answer 200 (uvicorn, keep-alive)."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"2")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def _serve(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(_receiving_app, host="127.0.0.1", port=port, log_level="warning", access_log=False,
+                lifespan="off")
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["receiver"]:
-    _serve(int(sys.argv[2]), float(sys.argv[3]) if len(sys.argv) > 3 else 0.0)
+    _serve(int(sys.argv[2]))
