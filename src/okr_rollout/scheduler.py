@@ -16,6 +16,7 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -129,6 +130,8 @@ class Scheduler:
         self._background: BackgroundScheduler | None = None
         self._deliveries: Deliveries | None = None
         self._dispatcher: threading.Thread | None = None
+        self._leader_checked_at = float("-inf")
+        self._leader = False
 
     def deliveries(self) -> Deliveries:
         """This worker's webhook delivery: one HTTP client and one bounded pool of threads for its life."""
@@ -194,7 +197,7 @@ class Scheduler:
         # on; each task keeps its subscription going until it is caught up.
         deliveries = self.deliveries()
         self._dispatcher = threading.Thread(
-            target=deliveries.run, args=(self.settings.webhook_poll_seconds, self.leadership.hold),
+            target=deliveries.run, args=(self.settings.webhook_poll_seconds, self._may_deliver_webhooks),
             name="webhook-dispatcher", daemon=True)
         self._dispatcher.start()
 
@@ -209,6 +212,15 @@ class Scheduler:
             self._dispatcher.join()
             self._dispatcher = None
         self.leadership.release()
+
+    def _may_deliver_webhooks(self) -> bool:
+        """Whether this process is the active scheduler, asked at the e-mail job's pace rather than at every
+        poll of the dispatcher: for a standby on PostgreSQL, asking means opening a connection."""
+        now = time.monotonic()
+        if now - self._leader_checked_at >= self.settings.delivery_interval_seconds:
+            self._leader = self.leadership.hold()
+            self._leader_checked_at = now
+        return self._leader
 
     @staticmethod
     def _guarded(job: Callable[[], None]) -> Callable[[], None]:

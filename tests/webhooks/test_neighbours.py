@@ -124,6 +124,25 @@ def test_a_stuck_receiver_neither_delays_the_others_nor_gets_a_second_task(
     assert all(r.verify_error is None for r in slow.received + healthy.received)
 
 
+def test_stopping_records_the_message_in_flight_and_sends_no_more(outbox: Outbox, slow: Receiver) -> None:
+    """A worker shutting down behind a slow receiver does not wait for the rest of its batch."""
+    subscription_id = outbox.subscribe(slow)
+    first, _second, _third = outbox.append(), outbox.append(), outbox.append()
+    deliveries = Deliveries(outbox.factory, outbox.settings, outbox.clock)
+    slow.on_arrival = lambda _: deliveries.stop()  # the shutdown comes while the first request is answered
+    try:
+        with time_machine.travel(outbox.clock.now, tick=False):
+            [task] = deliveries.dispatch(keep_going=True)
+            assert task.result(timeout=WAIT_LIMIT_SECONDS) == 1
+            assert deliveries.dispatch(keep_going=True) == []  # stopped: no new task either
+    finally:
+        deliveries.close()
+    assert [r.event_id for r in slow.received] == [first]
+    assert [(a.event_id, a.succeeded) for a in outbox.attempts(subscription_id)] == [(first, True)]
+    assert outbox.subscription(subscription_id).cursor == first
+    assert outbox.deliver() == 2  # the next worker goes on from there
+
+
 def test_the_pacer_spaces_sends_at_the_rate() -> None:
     now = [100.0]
     waits: list[float] = []

@@ -227,8 +227,9 @@ def _since(started: float) -> int:
 
 
 def send_batch(client: httpx.Client, settings: Settings, batch: Batch, clock: Callable[[], datetime],
-               pace: Callable[[], None]) -> list[Sent]:
-    """Send the batch's messages in order, each when its turn comes, up to the first that fails."""
+               pace: Callable[[], None], stopping: Callable[[], bool] = lambda: False) -> list[Sent]:
+    """Send the batch's messages in order, each when its turn comes, up to the first that fails (or until
+    ``stopping``: a worker shutting down records what it sent rather than wait for a slow receiver's rest)."""
     if not batch.messages:
         return []
     try:
@@ -239,6 +240,8 @@ def send_batch(client: httpx.Client, settings: Settings, batch: Batch, clock: Ca
     sent: list[Sent] = []
     for message in batch.messages:
         pace()
+        if stopping():
+            break
         at = clock()
         outcome = send(client, settings, batch.url, signer, message, at)
         sent.append(Sent(message, outcome, at))
@@ -263,12 +266,14 @@ def record(session: Session, settings: Settings, batch: Batch, sent: list[Sent],
         return False  # replayed or changed meanwhile: the attempts are history, the cursor is not ours to move
     failed = next((done for done in sent if not done.outcome.succeeded), None)
     if failed is None:
-        subscription.cursor = max(subscription.cursor, batch.end)
+        cut_short = len(sent) < len(batch.messages)  # a worker stopping: the rest was never sent
+        reached = (sent[-1].message.event_id if sent else subscription.cursor) if cut_short else batch.end
+        subscription.cursor = max(subscription.cursor, reached)
         if sent:
             subscription.retry_count = 0
             subscription.failing_since = None
             subscription.next_attempt_at = None
-        return batch.full
+        return batch.full and not cut_short
     at, outcome, event_id = failed.attempted_at, failed.outcome, failed.message.event_id
     subscription.cursor = max(subscription.cursor, event_id - 1)  # what came before was sent or not wanted
     subscription.retry_count = (subscription.retry_count + 1) if failed is sent[0] else 1
@@ -360,8 +365,13 @@ class Deliveries:
                 logger.exception("webhook dispatch failed")
             self._stopping.wait(interval_seconds)
 
-    def close(self) -> None:
+    def stop(self) -> None:
+        """Start no new task and no new message; what is in flight finishes and is recorded."""
         self._stopping.set()
+
+    def close(self) -> None:
+        """Stop, wait for the requests in flight to be recorded, close the HTTP client."""
+        self.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
         if self._own_client:
             self._client.close()
@@ -400,7 +410,8 @@ class Deliveries:
                 batch = plan(session, subscription_id, self._clock(), settings.webhook_batch_size)
             if batch is None:
                 return delivered, False
-            sent = send_batch(self._client, settings, batch, self._clock, self._pacer(subscription_id))
+            sent = send_batch(self._client, settings, batch, self._clock, self._pacer(subscription_id),
+                              self._stopping.is_set)
             with session_scope(self._factory) as session:  # one commit per batch
                 go_on = record(session, settings, batch, sent, self._clock())
             delivered += sum(done.outcome.succeeded for done in sent)
