@@ -105,7 +105,7 @@ def test_a_replay_waits_for_a_delivery_being_recorded(outbox: Outbox, receiver: 
     recording = outbox.factory()
     try:
         begin_write(recording)
-        assert record(recording, outbox.settings, batch, sent, outbox.clock.now) is False
+        assert record(recording, outbox.settings, batch, sent) is False
         recording.flush()  # the cursor moved and the row is locked, not yet committed
         thread, done, failures = in_thread(lambda: replay(outbox, subscription_id, first))
         until(waits_for_a_lock(outbox), done)
@@ -129,7 +129,7 @@ def test_a_delivery_waits_for_a_replay_being_made(outbox: Outbox, receiver: Rece
 
     def record_delivery() -> None:
         with session_scope(outbox.factory) as session:
-            went_on.append(record(session, outbox.settings, batch, sent, outbox.clock.now))
+            went_on.append(record(session, outbox.settings, batch, sent))
 
     replaying = outbox.factory()
     try:

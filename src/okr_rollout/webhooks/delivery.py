@@ -19,6 +19,7 @@ again, under the same webhook-ids.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -204,7 +205,8 @@ def send(client: httpx.Client, settings: Settings, url: str, signer: Webhook, me
     # The body is not needed, and a receiver may not make us read megabytes of it; a short one is read, so that
     # the connection is kept for the next message instead of being closed half-read.
     if 0 <= _content_length(response) <= SHORT_BODY_BYTES:
-        response.read()
+        with contextlib.suppress(httpx.HTTPError):  # the status is what counts; a cut body closes the connection
+            response.read()
     response.close()
     code = response.status_code
     if response.is_success:
@@ -250,8 +252,9 @@ def send_batch(client: httpx.Client, settings: Settings, batch: Batch, clock: Ca
     return sent
 
 
-def record(session: Session, settings: Settings, batch: Batch, sent: list[Sent], now: datetime) -> bool:
-    """Record a batch's attempts and move the subscription on; True when its next batch may follow now."""
+def record(session: Session, settings: Settings, batch: Batch, sent: list[Sent]) -> bool:
+    """Record a batch's attempts and move the subscription on; True when its next batch may follow now. Times
+    are the attempts' own (a retry is due counted from the failed attempt)."""
     subscription = session.scalar(queries.subscription_by_id(batch.subscription_id, lock=True))
     if subscription is None:
         return False  # deleted while the requests were in flight; its attempts went with it
@@ -413,7 +416,7 @@ class Deliveries:
             sent = send_batch(self._client, settings, batch, self._clock, self._pacer(subscription_id),
                               self._stopping.is_set)
             with session_scope(self._factory) as session:  # one commit per batch
-                go_on = record(session, settings, batch, sent, self._clock())
+                go_on = record(session, settings, batch, sent)
             delivered += sum(done.outcome.succeeded for done in sent)
             if not go_on:
                 return delivered, False
