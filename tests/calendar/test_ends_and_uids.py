@@ -3,8 +3,9 @@ installation's id: stable from one request to the next, different in another ins
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,13 +18,15 @@ from sqlalchemy import Engine, select
 from okr_rollout.app import create_app
 from okr_rollout.auth.caller import Role
 from okr_rollout.auth.service import create_token
+from okr_rollout.calendar import feed
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.models import Installation, Person
-from okr_rollout.playbooks import PlaybookRegistry
+from okr_rollout.playbooks import PlaybookRegistry, load_text
 from okr_rollout.settings import Settings
 from tests.calendar._seed import Org, by_uid, parse, seed, uid_domain
 from tests.conftest import BACKENDS, ROOT, Clock, Tokens, auth, separate_database
+from tests.journey import factories
 
 
 def minutes(name: str, playbook: str = "standard") -> timedelta:
@@ -150,3 +153,23 @@ def test_two_installations_never_share_a_uid(client: TestClient, tokens: Tokens,
     assert {str(e["UID"]) for e in here.events}.isdisjoint(str(e["UID"]) for e in there.events)
     # The same records in both, named alike before "@": only the installation tells them apart.
     assert len(by_uid(here)) == len(by_uid(there))
+
+
+def test_a_playbook_pinned_before_the_lengths_existed_takes_them_from_its_current_version() -> None:
+    """Engagements pinned to a playbook text without the meeting-length parameters (every engagement started
+    before they were added) still get each kind's own length: the current version's default."""
+    current = PlaybookRegistry.from_directory(ROOT / "playbooks").get("standard")
+    text = (ROOT / "playbooks" / "standard.yaml").read_text()
+    older = re.sub(r"^  [a-z_]+_minutes:\n(?:    .*\n)+", "", text, flags=re.MULTILINE)
+    assert older != text
+    pinned = load_text(older)
+    assert not any(name.endswith("_minutes") for name in pinned.parameters)
+    q1 = factories.quarter(1, date(2026, 1, 1), date(2026, 3, 31), "2026-Q1")
+    engagement = factories.facts(**factories.pilot_company(pilot_people=[1]), quarters=[q1], meetings=[
+        factories.meeting(5, "one_on_one", factories.at(date(2026, 1, 7)), attendees=[1])])
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    entries = {entry.uid.partition("@")[0]: entry.event for entry in feed.engagement_entries(
+        pinned, engagement, locale="en", now=now, installation="0" * 32, defaults=current.parameters)}
+    assert length(entries["meeting-5"]) == minutes("one_on_one_minutes")
+    assert length(entries["series-one-on-one-quarter-1-department-10"]) == minutes("one_on_one_minutes")
+    assert length(entries["series-weekly-team-quarter-1-department-10"]) == minutes("team_meeting_minutes")

@@ -18,7 +18,7 @@ gate checks is the one the calendar shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -30,6 +30,7 @@ from okr_rollout.calendar import texts
 from okr_rollout.journey.facts import DepartmentFacts, EngagementFacts, PersonFacts, QuarterFacts
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.playbooks.kinds import WEEKDAYS, MeetingCadence
+from okr_rollout.playbooks.schema import ParameterValue
 from okr_rollout.records.rules import RecordRules
 
 UID_DOMAIN = "okr-rollout"
@@ -43,9 +44,9 @@ MEETING_MINUTES_PARAMETERS: dict[str, str] = {
     "quarter_review": "quarter_review_minutes",
     "culture": "culture_meeting_minutes",
 }
-# An engagement pinned to a playbook written before those parameters existed still gets ends: the team
-# meeting's default length of the shipped playbooks.
-_FALLBACK_MEETING_MINUTES = 60
+# An engagement pinned to a playbook written before those parameters existed takes them from the playbook's
+# current version (``defaults``); were that gone too, from this: the shipped playbooks' team meeting length.
+_LAST_RESORT_MEETING_MINUTES = 60
 PRODID = "-//okr-rollout//calendar feed//EN"
 _DAYS_PER_WEEK = 7  # calendar arithmetic, not a rule of the domain
 _ONE_DAY = timedelta(days=1)  # an all-day event ends (exclusively) on the next day
@@ -86,8 +87,9 @@ def zone_of(name: str) -> ZoneInfo:
 
 class _Builder:
     def __init__(self, playbook: LoadedPlaybook, facts: EngagementFacts, locale: str, now: datetime,
-                 installation: str, person_id: int | None) -> None:
+                 installation: str, person_id: int | None, defaults: Mapping[str, ParameterValue]) -> None:
         self.playbook = playbook
+        self.defaults = defaults
         self.uid_domain = f"{installation}.{UID_DOMAIN}"
         self.facts = facts
         self.rules = RecordRules.of(playbook)
@@ -136,8 +138,10 @@ class _Builder:
     def meeting_length(self, kind: str) -> timedelta:
         """A meeting kind's planned length (playbook parameter), for a record or series that gives none."""
         name = MEETING_MINUTES_PARAMETERS.get(kind)
-        minutes = self.int_parameter(name) if name is not None else None
-        return timedelta(minutes=minutes if minutes is not None and minutes > 0 else _FALLBACK_MEETING_MINUTES)
+        for minutes in (self.int_parameter(name), self.defaults.get(name)) if name is not None else ():
+            if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+                return timedelta(minutes=minutes)
+        return timedelta(minutes=_LAST_RESORT_MEETING_MINUTES)
 
     # --- records ---------------------------------------------------------------------------------------
 
@@ -318,10 +322,12 @@ class _Builder:
 
 
 def engagement_entries(playbook: LoadedPlaybook, facts: EngagementFacts, *, locale: str, now: datetime,
-                       installation: str, person_id: int | None = None) -> list[Entry]:
+                       installation: str, person_id: int | None = None,
+                       defaults: Mapping[str, ParameterValue] | None = None) -> list[Entry]:
     """The events of one engagement: all of them, or (``person_id``) those that concern that person.
-    ``installation`` is this installation's id, part of every UID."""
-    builder = _Builder(playbook, facts, locale, now, installation, person_id)
+    ``installation`` is this installation's id, part of every UID; ``defaults`` the parameters of the current
+    version of the engagement's playbook, for those its pinned version does not have."""
+    builder = _Builder(playbook, facts, locale, now, installation, person_id, defaults or {})
     return [*builder.meetings(), *builder.training(), *builder.drafting(), *builder.quarters(),
             *builder.recurring()]
 
