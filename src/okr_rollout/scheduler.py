@@ -1,6 +1,6 @@
-"""APScheduler wiring: reminders, readiness changes, webhook and e-mail delivery, pruning old sign-in throttles.
-Jobs open their own units of work and call services; what was sent lives in our tables, never in APScheduler's
-job store.
+"""APScheduler wiring: reminders, readiness changes, e-mail delivery, pruning old sign-in throttles; and the
+webhook dispatcher, a thread of its own beside them. Jobs open their own units of work and call services; what
+was sent lives in our tables, never in APScheduler's job store.
 
 Only one scheduler is active per database. On PostgreSQL any number may run: the active one holds a
 session-level advisory lock on a dedicated connection outside the pool (a pooled connection would keep the
