@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine
 
-from benchmarks import cases, contention, endpoints, people
+from benchmarks import cases, contention, endpoints, people, webhooks
 from benchmarks.seed import Seeder
 from okr_rollout.db import make_engine
 
@@ -53,6 +53,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
     parser.add_argument("--only", nargs="*", default=None, help="names of the benchmarks to run")
+    parser.add_argument("--slow-receiver-seconds", type=float, default=None,
+                        help="how long the slow receiver of webhook_neighbour_p99 takes to answer (default: 7, "
+                             "1 below 1,000 engagements to keep a CI run short)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="okr-bench-"))
@@ -77,6 +80,10 @@ def main() -> None:
         # The full-size import of 100,000 rows; a CI-size run imports 10,000.
         "write_during_import_and_flood": lambda: contention.write_during_import_and_flood(
             engine, url, 100_000 if args.engagements >= 1_000 else 10_000),
+        "webhook_delivery": lambda: webhooks.webhook_delivery(engine, url, 5_000 if args.engagements >= 1_000
+                                                              else 1_000),
+        "webhook_neighbour_p99": lambda: webhooks.webhook_neighbour_p99(
+            engine, url, slow_seconds=args.slow_receiver_seconds or (7.0 if args.engagements >= 1_000 else 1.0)),
     }
     results: dict[str, dict[str, Any]] = {}
     print(f"{'benchmark':<28}{'value':>14}{'baseline':>14}{'ratio':>9}  target  unit")

@@ -1,6 +1,6 @@
-"""APScheduler wiring: reminders, readiness changes, webhook and e-mail delivery, pruning old sign-in throttles.
-Jobs open their own units of work and call services; what was sent lives in our tables, never in APScheduler's
-job store.
+"""APScheduler wiring: reminders, readiness changes, e-mail delivery, pruning old sign-in throttles; and the
+webhook dispatcher, a thread of its own beside them. Jobs open their own units of work and call services; what
+was sent lives in our tables, never in APScheduler's job store.
 
 Only one scheduler is active per database. On PostgreSQL any number may run: the active one holds a
 session-level advisory lock on a dedicated connection outside the pool (a pooled connection would keep the
@@ -16,10 +16,11 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import psycopg
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -29,6 +30,9 @@ from sqlalchemy.engine import make_url
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.settings import Settings
+
+if TYPE_CHECKING:
+    from okr_rollout.webhooks.delivery import Deliveries
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +128,18 @@ class Scheduler:
         self.factory = make_session_factory(engine)
         self.leadership = Leadership(settings.database_url, settings.scheduler_lock_key)
         self._background: BackgroundScheduler | None = None
+        self._deliveries: Deliveries | None = None
+        self._dispatcher: threading.Thread | None = None
+        self._leader_checked_at = float("-inf")
+        self._leader = False
+
+    def deliveries(self) -> Deliveries:
+        """This worker's webhook delivery: one HTTP client and one bounded pool of threads for its life."""
+        if self._deliveries is None:
+            from okr_rollout.webhooks.delivery import Deliveries
+
+            self._deliveries = Deliveries(self.factory, self.settings, self.clock)
+        return self._deliveries
 
     # --- one tick of each job: callable directly (tests, the CLI) -------------------------------------------
 
@@ -140,12 +156,17 @@ class Scheduler:
             note_readiness_changes(session, self.catalog, now)
 
     def delivery_tick(self) -> None:
+        """One pass of webhook delivery (waited for), then the e-mail due."""
+        if not self.leadership.hold():
+            return
+        self.deliveries().deliver_pending()
+        self.email_tick()
+
+    def email_tick(self) -> None:
         if not self.leadership.hold():
             return
         from okr_rollout.notifications.delivery import send_pending_email
-        from okr_rollout.webhooks.delivery import deliver_pending
 
-        deliver_pending(self.factory, self.settings, self.clock())
         send_pending_email(self.factory, self.settings, self.clock())
 
     def throttle_pruning_tick(self) -> None:
@@ -164,19 +185,42 @@ class Scheduler:
         background.add_job(self._guarded(self.reminders_tick), "interval",
                            seconds=self.settings.scheduler_interval_seconds, id="reminders", max_instances=1,
                            coalesce=True, next_run_time=self.clock())
-        background.add_job(self._guarded(self.delivery_tick), "interval",
-                           seconds=self.settings.delivery_interval_seconds, id="delivery", max_instances=1,
+        background.add_job(self._guarded(self.email_tick), "interval",
+                           seconds=self.settings.delivery_interval_seconds, id="email", max_instances=1,
                            coalesce=True, next_run_time=self.clock())
         background.add_job(self._guarded(self.throttle_pruning_tick), "interval", seconds=THROTTLE_PRUNING_SECONDS,
                            id="sign-in-throttles", max_instances=1, coalesce=True, next_run_time=self.clock())
         background.start()
         self._background = background
+        # Webhooks are not an interval job: a pass would wait for its slowest receiver, and the next runs would
+        # be skipped meanwhile. One dispatcher thread per worker starts a task per due subscription and goes
+        # on; each task keeps its subscription going until it is caught up.
+        deliveries = self.deliveries()
+        self._dispatcher = threading.Thread(
+            target=deliveries.run, args=(self.settings.webhook_poll_seconds, self._may_deliver_webhooks),
+            name="webhook-dispatcher", daemon=True)
+        self._dispatcher.start()
 
     def stop(self) -> None:
         if self._background is not None:
             self._background.shutdown(wait=True)
             self._background = None
+        if self._deliveries is not None:
+            self._deliveries.close()
+            self._deliveries = None
+        if self._dispatcher is not None:
+            self._dispatcher.join()
+            self._dispatcher = None
         self.leadership.release()
+
+    def _may_deliver_webhooks(self) -> bool:
+        """Whether this process is the active scheduler, asked at the e-mail job's pace rather than at every
+        poll of the dispatcher: for a standby on PostgreSQL, asking means opening a connection."""
+        now = time.monotonic()
+        if now - self._leader_checked_at >= self.settings.delivery_interval_seconds:
+            self._leader = self.leadership.hold()
+            self._leader_checked_at = now
+        return self._leader
 
     @staticmethod
     def _guarded(job: Callable[[], None]) -> Callable[[], None]:

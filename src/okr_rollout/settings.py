@@ -56,8 +56,9 @@ class Settings(BaseSettings):
     scheduler_in_web: bool = Field(default=True, description="`serve` also runs the scheduler and webhook "
                                                              "delivery (the embedded default).")
     scheduler_interval_seconds: int = Field(default=60, ge=1, description="How often reminders are computed.")
-    delivery_interval_seconds: float = Field(default=2.0, gt=0, description="How often webhooks and e-mails "
-                                                                            "are delivered.")
+    delivery_interval_seconds: float = Field(default=2.0, gt=0, description="How often e-mails are sent (and "
+                                                                            "webhooks, by a `delivery_tick` "
+                                                                            "called directly).")
     reminder_catch_up_hours: int = Field(default=48, ge=0, description="After downtime, occurrences missed within "
                                                                        "this window are still sent; older ones "
                                                                        "are recorded as skipped.")
@@ -90,8 +91,21 @@ class Settings(BaseSettings):
                                                                                  "attempts.")
 
     # --- webhook delivery (added by the webhooks part) ------------------------------------------------------
-    webhook_batch_size: int = Field(default=50, ge=1, description="At most this many events go to one "
-                                                                  "subscription in one delivery pass.")
+    webhook_batch_size: int = Field(default=50, ge=1, description="Events read, sent and recorded together "
+                                                                  "for one subscription (one commit per "
+                                                                  "batch); a delivery pass sends each "
+                                                                  "subscription at most one batch.")
+    webhook_concurrency: int = Field(default=8, ge=1, description="Subscriptions one worker delivers to at "
+                                                                  "once, each in its own thread: a slow or "
+                                                                  "failing receiver holds only its own.")
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, description="How often each worker's webhook "
+                                                                     "dispatcher looks for subscriptions with "
+                                                                     "events to send (a cheap query); the "
+                                                                     "longest an event waits after its commit "
+                                                                     "before its delivery starts.")
+    webhook_rate_per_subscription: float = Field(default=25.0, ge=0, description="Most events per second sent "
+                                                                                 "to one subscription; 0: no "
+                                                                                 "limit.")
     webhook_retry_jitter: float = Field(default=0.1, ge=0, le=1, description="A retry waits up to this fraction "
                                                                              "longer than the Standard Webhooks "
                                                                              "schedule says, so receivers back "

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -84,8 +85,19 @@ def parse(body: bytes) -> Calendar:
     return calendar
 
 
+def uid_domain(calendar: Calendar) -> str:
+    """The part after "@" that every UID of the feed shares: this installation's id, then okr-rollout."""
+    domains = {str(event["UID"]).partition("@")[2] for event in calendar.events}
+    assert len(domains) <= 1, domains
+    return domains.pop() if domains else ""
+
+
 def by_uid(calendar: Calendar) -> dict[str, Event]:
+    """The events by the part of their UID before "@" (what names the record); the part after it is checked
+    to be one installation's domain."""
     events: Iterator[Event] = iter(calendar.events)
-    found = {str(event["UID"]): event for event in events}
+    domain = uid_domain(calendar)
+    assert not calendar.events or re.fullmatch(r"[0-9a-f]{32}\.okr-rollout", domain), domain
+    found = {str(event["UID"]).partition("@")[0]: event for event in events}
     assert len(found) == len(calendar.events), "UIDs are unique"
     return found

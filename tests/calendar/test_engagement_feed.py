@@ -37,7 +37,7 @@ def feed(client: TestClient, token: str, org: Org, **headers: str) -> Calendar:
 
 
 def series_uid(kind: str, quarter_id: int, scope: str) -> str:
-    return f"series-{kind}-quarter-{quarter_id}-{scope}@okr-rollout"
+    return f"series-{kind}-quarter-{quarter_id}-{scope}"
 
 
 def occurrences(event: Event) -> list[datetime]:
@@ -66,11 +66,11 @@ def test_the_feed_holds_every_record_and_deadline_of_the_engagement(
     q1, q2 = org.quarters["Q1"], org.quarters["Q2"]
     sales = f"department-{org.sales}"
     assert set(events) == {
-        f"meeting-{org.meetings['executive']}@okr-rollout", f"meeting-{org.meetings['team']}@okr-rollout",
-        f"training-{org.training}@okr-rollout",
-        f"drafting-{org.drafting_closed}@okr-rollout", f"drafting-{org.drafting_open}@okr-rollout",
-        f"quarter-end-{q1}@okr-rollout", f"quarter-end-{q2}@okr-rollout",
-        f"next-quarter-deadline-{q1}@okr-rollout", f"next-quarter-deadline-{q2}@okr-rollout",
+        f"meeting-{org.meetings['executive']}", f"meeting-{org.meetings['team']}",
+        f"training-{org.training}",
+        f"drafting-{org.drafting_closed}", f"drafting-{org.drafting_open}",
+        f"quarter-end-{q1}", f"quarter-end-{q2}",
+        f"next-quarter-deadline-{q1}", f"next-quarter-deadline-{q2}",
         # Only the pilot department (Sales) meets on the playbook's cadence, in Q1 and Q2.
         series_uid("weekly-team", q1, sales), series_uid("weekly-team", q2, sales),
         series_uid("one-on-one", q1, sales), series_uid("one-on-one", q2, sales),
@@ -79,34 +79,34 @@ def test_the_feed_holds_every_record_and_deadline_of_the_engagement(
     assert [str(tz["TZID"]) for tz in calendar.timezones] == ["Europe/Stockholm"]
     assert str(calendar["X-WR-CALNAME"]).startswith("OKR rollout: Org ")
 
-    executive = events[f"meeting-{org.meetings['executive']}@okr-rollout"]
+    executive = events[f"meeting-{org.meetings['executive']}"]
     assert executive["DTSTART"].params["TZID"] == "Europe/Stockholm"
     assert executive.start == datetime(2025, 11, 20, 13, 30, tzinfo=UTC)
     assert executive.start.hour == 14  # 14:30 in Stockholm (CET, UTC+1)
     assert str(executive["SUMMARY"]) == "Executive meeting"
     assert "Attendees: Lena Lead, Cecilia CEO" in str(executive["DESCRIPTION"])
-    team = events[f"meeting-{org.meetings['team']}@okr-rollout"]
+    team = events[f"meeting-{org.meetings['team']}"]
     assert str(team["SUMMARY"]) == "Team meeting — Sales"
 
-    training = events[f"training-{org.training}@okr-rollout"]
+    training = events[f"training-{org.training}"]
     assert (training.start, training.end) == (date(2025, 12, 1), date(2025, 12, 2))
     assert str(training["SUMMARY"]) == "OKR training (6 h)"
     assert "Hours: 6" in str(training["DESCRIPTION"])
     assert "Modules: basic_concepts, deep_principles" in str(training["DESCRIPTION"])
 
-    closed = events[f"drafting-{org.drafting_closed}@okr-rollout"]
+    closed = events[f"drafting-{org.drafting_closed}"]
     assert (closed.start, closed.end) == (date(2025, 12, 8), date(2025, 12, 20))  # DTEND is exclusive
-    still_open = events[f"drafting-{org.drafting_open}@okr-rollout"]
+    still_open = events[f"drafting-{org.drafting_open}"]
     weeks = parameter("drafting_max_weeks")
     assert (still_open.start, still_open.end) == (date(2026, 2, 2), date(2026, 2, 2) + timedelta(weeks=weeks))
     assert f"at most {weeks} weeks" in str(still_open["DESCRIPTION"])
 
     days = parameter("next_quarter_max_days")
     for quarter_id, ends_on in ((q1, Q1_END), (q2, Q2_END)):
-        end = events[f"quarter-end-{quarter_id}@okr-rollout"]
+        end = events[f"quarter-end-{quarter_id}"]
         assert (end.start, end.end) == (ends_on, ends_on + timedelta(days=1))
         assert "1.0 / 0.7 / 0.3 / 0.0" in str(end["DESCRIPTION"])
-        deadline = events[f"next-quarter-deadline-{quarter_id}@okr-rollout"]
+        deadline = events[f"next-quarter-deadline-{quarter_id}"]
         assert deadline.start == ends_on + timedelta(days=days)
         assert f"{days} days" in str(deadline["SUMMARY"])
 
@@ -159,7 +159,7 @@ def test_zh_tw_texts_by_query_or_accept_language(client: TestClient, tokens: Tok
     org = seed(client, tokens, db)
     q1, sales = org.quarters["Q1"], f"department-{org.sales}"
     team, one_on_one = series_uid("weekly-team", q1, sales), series_uid("one-on-one", q1, sales)
-    executive = f"meeting-{org.meetings['executive']}@okr-rollout"
+    executive = f"meeting-{org.meetings['executive']}"
     english = by_uid(feed(client, tokens.coach, org))
     assert str(english[team]["SUMMARY"]) == "Weekly team meeting — Sales"
     assert str(english[one_on_one]["SUMMARY"]) == "1:1, every 2 weeks — Sales"

@@ -33,7 +33,7 @@ def test_serve_delivers_a_webhook_within_seconds_of_the_commit(
     with session_scope(make_session_factory(engine)) as session:
         token, _ = create_token(session, role=Role.admin, name="crm")
     server = Server(database_url, tmp_path / "serve.log", scheduler_in_web="true", webhooks_allow_private="true",
-                    delivery_interval_seconds="0.5", scheduler_lock_key=str(free_port()))
+                    webhook_poll_seconds="0.5", scheduler_lock_key=str(free_port()))
     try:
         server.start()  # returns once /healthz answers
         base = f"{server.url}/api/v1"
@@ -48,7 +48,7 @@ def test_serve_delivers_a_webhook_within_seconds_of_the_commit(
         assert created.status_code == 201, created.text
         committed_at = time.monotonic()
 
-        # What the test asserts: delivery within seconds of the commit (the delivery job runs every half second).
+        # What the test asserts: delivery within seconds of the commit (the webhook dispatcher looks every half second).
         assert wait_until(lambda: len(receiver.delivered) == 1, DELIVERED_WITHIN_SECONDS), server.log_tail()
         assert time.monotonic() - committed_at < DELIVERED_WITHIN_SECONDS
         [delivery] = receiver.delivered

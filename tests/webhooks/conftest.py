@@ -86,7 +86,9 @@ class Outbox:
 
 @pytest.fixture
 def outbox(engine: Engine, database_url: str, clock: Clock) -> Outbox:
-    settings = Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks", webhooks_allow_private=True)
+    # No pacing: the simulated clock stands still while a pass runs (the pacer has a test of its own).
+    settings = Settings(database_url=database_url, playbooks_dir=ROOT / "playbooks", webhooks_allow_private=True,
+                        webhook_rate_per_subscription=0)
     return Outbox(make_session_factory(engine), settings, clock)
 
 

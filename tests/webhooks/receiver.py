@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -39,6 +40,9 @@ class Receiver:
     secret: str | None = None
     planned: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    # Called with each request once it is verified and recorded, before it is answered: a slow receiver
+    # advances a simulated clock here, a test waits here for something to happen elsewhere first.
+    on_arrival: Callable[[Received], None] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
@@ -79,8 +83,10 @@ class Receiver:
                         error = str(failure)
                 with receiver._lock:
                     status, extra = receiver.planned.pop(0) if receiver.planned else (200, {})
-                    receiver.received.append(Received(self.command, self.path, headers, body, status, verified,
-                                                      error))
+                    arrived = Received(self.command, self.path, headers, body, status, verified, error)
+                    receiver.received.append(arrived)
+                if receiver.on_arrival is not None:
+                    receiver.on_arrival(arrived)
                 self.send_response(status)
                 for name, value in extra.items():
                     self.send_header(name, value)

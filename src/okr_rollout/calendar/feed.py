@@ -1,8 +1,13 @@
 """The calendar of an engagement: a pure function of its facts, its pinned playbook and the clock.
 
 Nothing here reads the database or the time, so the engagement feed and the per-person feed are the same
-events filtered differently, and the UIDs (``meeting-12@okr-rollout``) are the same in both: a calendar
-client that subscribes to both shows one event, not two.
+events filtered differently, and the UIDs (``meeting-12@<installation id>.okr-rollout``) are the same in both:
+a calendar client that subscribes to both shows one event, not two. The installation's id in every UID keeps
+two installations' events apart in a client that subscribes to both.
+
+Every timed event has an end: a meeting record says when it started, and its kind's planned length comes from
+the playbook (``team_meeting_minutes``, ``one_on_one_minutes``…); a calendar client shows an event with no end
+as a zero-length point.
 
 Every number comes from the playbook: the drafting window's length, the next-quarter deadline, the local
 weekday and hour of the recurring meetings. Which quarters have a weekly team meeting and 1:1s, and how
@@ -13,7 +18,7 @@ gate checks is the one the calendar shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,9 +30,23 @@ from okr_rollout.calendar import texts
 from okr_rollout.journey.facts import DepartmentFacts, EngagementFacts, PersonFacts, QuarterFacts
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.playbooks.kinds import WEEKDAYS, MeetingCadence
+from okr_rollout.playbooks.schema import ParameterValue
 from okr_rollout.records.rules import RecordRules
 
 UID_DOMAIN = "okr-rollout"
+# The playbook parameter giving each meeting kind's planned length in minutes.
+MEETING_MINUTES_PARAMETERS: dict[str, str] = {
+    "executive": "executive_meeting_minutes",
+    "kickoff": "kickoff_meeting_minutes",
+    "drafting_session": "drafting_session_minutes",
+    "weekly_team": "team_meeting_minutes",
+    "one_on_one": "one_on_one_minutes",
+    "quarter_review": "quarter_review_minutes",
+    "culture": "culture_meeting_minutes",
+}
+# An engagement pinned to a playbook written before those parameters existed takes them from the playbook's
+# current version (``defaults``); were that gone too, from this: the shipped playbooks' team meeting length.
+_LAST_RESORT_MEETING_MINUTES = 60
 PRODID = "-//okr-rollout//calendar feed//EN"
 _DAYS_PER_WEEK = 7  # calendar arithmetic, not a rule of the domain
 _ONE_DAY = timedelta(days=1)  # an all-day event ends (exclusively) on the next day
@@ -68,8 +87,10 @@ def zone_of(name: str) -> ZoneInfo:
 
 class _Builder:
     def __init__(self, playbook: LoadedPlaybook, facts: EngagementFacts, locale: str, now: datetime,
-                 person_id: int | None) -> None:
+                 installation: str, person_id: int | None, defaults: Mapping[str, ParameterValue]) -> None:
         self.playbook = playbook
+        self.defaults = defaults
+        self.uid_domain = f"{installation}.{UID_DOMAIN}"
         self.facts = facts
         self.rules = RecordRules.of(playbook)
         self.locale = locale
@@ -101,7 +122,7 @@ class _Builder:
 
     def entry(self, uid: str, summary: str, lines: Sequence[str], start: date | datetime,
               end: date | datetime | None, last_day: date | None = None) -> Entry:
-        uid = f"{uid}@{UID_DOMAIN}"
+        uid = f"{uid}@{self.uid_domain}"
         description = "\n".join([self.t("line.organization", value=self.facts.organization.name), *lines])
         # Names come from people: a line break (stored before the API refused it, or imported) must neither end
         # the content line (a bare CR would start a forged property) nor split a one-line SUMMARY.
@@ -113,6 +134,14 @@ class _Builder:
     def int_parameter(self, name: str) -> int | None:
         value = self.playbook.parameters.get(name)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def meeting_length(self, kind: str) -> timedelta:
+        """A meeting kind's planned length (playbook parameter), for a record or series that gives none."""
+        name = MEETING_MINUTES_PARAMETERS.get(kind)
+        for minutes in (self.int_parameter(name), self.defaults.get(name)) if name is not None else ():
+            if isinstance(minutes, int) and not isinstance(minutes, bool) and minutes > 0:
+                return timedelta(minutes=minutes)
+        return timedelta(minutes=_LAST_RESORT_MEETING_MINUTES)
 
     # --- records ---------------------------------------------------------------------------------------
 
@@ -126,9 +155,10 @@ class _Builder:
                      *self.people_line("line.attendees", meeting.attendee_ids)]
             if meeting.outcomes:
                 lines.append(self.t("line.outcomes", value=texts.join(self.locale, sorted(meeting.outcomes))))
-            # Shown at the local time it was held; no end: the record does not say how long it lasted.
+            # Shown at the local time it was held, lasting its kind's planned length (the record has none).
+            start = meeting.held_at.astimezone(self.zone)
             yield self.entry(f"meeting-{meeting.id}", title + self.suffix(meeting.department_id), lines,
-                             meeting.held_at.astimezone(self.zone), None)
+                             start, start + self.meeting_length(meeting.kind))
 
     def training(self) -> Iterator[Entry]:
         for session in sorted(self.facts.training_sessions, key=lambda s: s.id):
@@ -279,7 +309,7 @@ class _Builder:
             last_moment = datetime.combine(quarter.ends_on, time.max, tzinfo=self.zone)
             rule["until"] = last_moment.astimezone(UTC).replace(microsecond=0)
             body = self.t("series.body", **span, time=f"{hour:02d}:00", timezone=self.zone.key)
-            end = None
+            end = start + self.meeting_length(series.meeting_kind)
         department = series.department
         lines = [body, *self.department_line(department.id)] if department else [
             body, self.t("series.scope.company")]
@@ -292,9 +322,12 @@ class _Builder:
 
 
 def engagement_entries(playbook: LoadedPlaybook, facts: EngagementFacts, *, locale: str, now: datetime,
-                       person_id: int | None = None) -> list[Entry]:
-    """The events of one engagement: all of them, or (``person_id``) those that concern that person."""
-    builder = _Builder(playbook, facts, locale, now, person_id)
+                       installation: str, person_id: int | None = None,
+                       defaults: Mapping[str, ParameterValue] | None = None) -> list[Entry]:
+    """The events of one engagement: all of them, or (``person_id``) those that concern that person.
+    ``installation`` is this installation's id, part of every UID; ``defaults`` the parameters of the current
+    version of the engagement's playbook, for those its pinned version does not have."""
+    builder = _Builder(playbook, facts, locale, now, installation, person_id, defaults or {})
     return [*builder.meetings(), *builder.training(), *builder.drafting(), *builder.quarters(),
             *builder.recurring()]
 

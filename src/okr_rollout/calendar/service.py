@@ -15,6 +15,8 @@ send one; the secret in the URL is the credential.
 from __future__ import annotations
 
 import secrets
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +31,8 @@ from okr_rollout.errors import NotFound
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.models import CalendarFeed, Organization, Person
+from okr_rollout.playbooks import LoadedPlaybook, UnknownPlaybook
+from okr_rollout.playbooks.schema import ParameterValue
 
 FEED_TOKEN_PREFIX = "cal_"
 FEED_PATH = "/api/v1/calendar/{token}.ics"
@@ -47,13 +51,33 @@ class IssuedFeed:
         return "webcal://" + self.url.partition("://")[2]
 
 
+def installation_id(session: Session, now: datetime) -> str:
+    """This installation's id, made the first time it is asked for and kept in the database for good."""
+    found = session.scalar(queries.installation_id())
+    if found is None:
+        session.execute(queries.make_installation(session.get_bind().dialect.name, uuid.uuid4().hex, now))
+        found = session.scalar(queries.installation_id())
+        assert found is not None  # ours, or the one a concurrent first request made
+    return found
+
+
+def current_parameters(catalog: Catalog, pinned: LoadedPlaybook) -> Mapping[str, ParameterValue]:
+    """The parameters of the current version of a pinned playbook (for those added since it was pinned)."""
+    try:
+        return catalog.current(pinned.id).parameters
+    except UnknownPlaybook:  # no longer in the catalog: the pinned version is all there is
+        return {}
+
+
 def engagement_calendar(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, now: datetime,
                         locale: str) -> bytes:
     """The whole engagement's calendar; 404 for a caller who may not see the engagement."""
     engagement = visible_engagement(session, caller, engagement_id)
     facts = load_facts(session.connection(), [engagement.id], now)[engagement.id]
     playbook = catalog.pinned(session, engagement.playbook_sha256)
-    entries = feed.engagement_entries(playbook, facts, locale=locale, now=now)
+    entries = feed.engagement_entries(playbook, facts, locale=locale, now=now,
+                                      installation=installation_id(session, now),
+                                      defaults=current_parameters(catalog, playbook))
     title = texts.text(locale, "calendar.engagement", organization=facts.organization.name)
     return feed.calendar_bytes(title, facts.organization.timezone, entries)
 
@@ -67,12 +91,14 @@ def person_calendar(session: Session, catalog: Catalog, raw_token: str, now: dat
     locale = texts.negotiate_locale(lang, None, person.locale)
     engagements = list(session.scalars(queries.engagements_of(organization.id)))
     entries: list[feed.Entry] = []
+    installation = installation_id(session, now)
     if engagements:
         facts = load_facts(session.connection(), [e.id for e in engagements], now)
         for engagement in engagements:
             playbook = catalog.pinned(session, engagement.playbook_sha256)
             entries.extend(feed.engagement_entries(playbook, facts[engagement.id], locale=locale, now=now,
-                                                   person_id=person.id))
+                                                   installation=installation, person_id=person.id,
+                                                   defaults=current_parameters(catalog, playbook)))
     title = texts.text(locale, "calendar.person", person=person.name, organization=organization.name)
     return feed.calendar_bytes(title, organization.timezone, entries)
 

@@ -6,6 +6,7 @@ from okr_rollout.models.cycle import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
 from okr_rollout.models.event import Event
 from okr_rollout.models.import_job import ImportJob
+from okr_rollout.models.installation import Installation
 from okr_rollout.models.notification import Notification, Reminder
 from okr_rollout.models.organization import CalendarFeed, Department, Organization, Person, PersonDepartment
 from okr_rollout.models.readiness import ReadinessSnapshot
@@ -27,6 +28,7 @@ __all__ = [
     "Event",
     "IdempotencyRecord",
     "ImportJob",
+    "Installation",
     "KeyResult",
     "Meeting",
     "Notification",

@@ -15,6 +15,9 @@ EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 class WebhookSubscription(Base):
     __tablename__ = "webhook_subscriptions"
+    # SQLite reuses the id of a deleted last row unless told not to; a receiver or a log keyed by the id must
+    # never see a deleted subscription's id come back as another one (PostgreSQL's sequence never reuses).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(Text)

@@ -2,35 +2,50 @@
 
 Each subscription reads the events table past its own cursor, in id order, and sends one event at a time:
 the next is sent only once the previous one succeeded, so a receiver sees events in the order they happened.
-No database transaction is open while a request is in flight (a slow receiver must not hold SQLite's write
-lock): the event is planned in a short read, sent, then the attempt is recorded in a short write, which
-moves the cursor only if nobody changed the subscription meanwhile (a replay, a delete). At least once: a
-crash between the send and the record sends the event again, under the same webhook-id.
+Subscriptions do not wait for each other: each is delivered by its own task in a bounded pool of threads
+(``webhook_concurrency``), one task per subscription at a time, so a slow or failing receiver holds only its
+own thread. Each message is stamped and signed when it is sent, not when its batch was planned: a receiver
+checks the webhook-timestamp against its own clock on arrival, however long the messages before it took.
+
+A task works in batches: one short read plans up to ``webhook_batch_size`` events (plain rows, the
+subscription read once), they are sent over the worker's one HTTP client (one connection pool, one SSL
+context), then one short write records every attempt and moves the cursor. No database transaction is open
+while a request is in flight (a slow receiver must not hold SQLite's write lock). The write locks the
+subscription's row and moves the cursor only if nobody changed the subscription meanwhile (a replay, a
+delete); a replay waits for that lock too, so neither fails on the version the other changed, and the
+attempts are recorded either way. At least once: a crash between the send and the record sends the events
+again, under the same webhook-ids.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import math
 import random
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
+from typing import Any
 
 import httpx
+from sqlalchemy import Row, insert
 from sqlalchemy.orm import Session, sessionmaker
 from standardwebhooks import Webhook
 
 from okr_rollout.db import session_scope
-from okr_rollout.models import Event, WebhookAttempt, WebhookSubscription
+from okr_rollout.models import WebhookAttempt
 from okr_rollout.settings import Settings
 from okr_rollout.webhooks import guard, queries
-from okr_rollout.webhooks.mapping import internal_types_for, public_event_type
+from okr_rollout.webhooks.mapping import internal_types_for, public_event_type, wants
 from okr_rollout.webhooks.service import FAILING, GONE, disable
 
 logger = logging.getLogger(__name__)
@@ -45,29 +60,30 @@ RETRY_SCHEDULE = (
 RETRY_AFTER_STATUSES = frozenset({HTTPStatus.TOO_MANY_REQUESTS, HTTPStatus.BAD_GATEWAY,
                                   HTTPStatus.SERVICE_UNAVAILABLE, HTTPStatus.GATEWAY_TIMEOUT})
 USER_AGENT = "okr-rollout-webhooks"
+SHORT_BODY_BYTES = 64 * 1024  # an answer's body up to this size is read to keep the connection alive
 
 
 @dataclass(frozen=True, slots=True)
-class Planned:
-    """The next event for one subscription, ready to send (copied out of the read's session)."""
+class Message:
+    """One event as one subscription receives it."""
+
+    event_id: int
+    webhook_id: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one subscription is sent next, planned in one read (copied out of the read's session)."""
 
     subscription_id: int
     version: int
     url: str
     secret: str
-    event_id: int
-    webhook_id: str
-    body: str
-    attempt: int
-
-
-@dataclass(frozen=True, slots=True)
-class Skip:
-    """No subscribed event up to ``to``: the cursor moves there without sending anything."""
-
-    subscription_id: int
-    version: int
-    to: int
+    first_attempt: int  # the attempt number of the first message (its earlier failures + 1)
+    messages: tuple[Message, ...]  # in history order; empty: nothing subscribed up to ``end``
+    end: int  # the cursor once every message succeeded
+    full: bool  # the read stopped at the batch size: more may follow
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +106,15 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def message_body(event: Event, public_type: str) -> str:
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message: Message
+    outcome: Outcome
+    attempted_at: datetime
+
+
+def message_body(event: Row[tuple[int, str, datetime, int | None, int | None, str, dict[str, Any]]],
+                 public_type: str) -> str:
     """The Standard Webhooks JSON document of one event."""
     data: dict[str, object] = {"event_id": event.id, "organization_id": event.organization_id,
                                "engagement_id": event.engagement_id, "actor": event.actor}
@@ -129,9 +153,9 @@ def due_subscriptions(session: Session, now: datetime) -> list[int]:
     return list(session.scalars(queries.due_subscription_ids(now)))
 
 
-def plan(session: Session, subscription_id: int, now: datetime, scan: int) -> Planned | Skip | None:
-    """The next thing to do for one subscription: send an event, move past unsubscribed ones, or nothing."""
-    subscription = session.get(WebhookSubscription, subscription_id)
+def plan(session: Session, subscription_id: int, now: datetime, size: int) -> Batch | None:
+    """The next batch of one subscription: up to ``size`` events read once, or None when nothing is due."""
+    subscription = session.scalar(queries.subscription_by_id(subscription_id))
     if subscription is None or not subscription.enabled:
         return None
     if subscription.next_attempt_at is not None and subscription.next_attempt_at > now:
@@ -142,34 +166,35 @@ def plan(session: Session, subscription_id: int, now: datetime, scan: int) -> Pl
     end = session.scalar(queries.last_event_id()) or 0
     if end <= subscription.cursor:
         return None
-    rows = list(session.scalars(
-        queries.events_after(subscription.cursor, end, internal_types_for(subscription.event_types), scan)))
-    for event in rows:
-        public_type = public_event_type(event.type, event.payload or {})
-        if public_type is not None and public_type in subscription.event_types:
-            return Planned(subscription_id=subscription.id, version=subscription.version, url=subscription.url,
-                           secret=subscription.secret, event_id=event.id,
-                           webhook_id=webhook_id(subscription.secret, subscription.id, event.id),
-                           body=message_body(event, public_type), attempt=subscription.retry_count + 1)
-    # Nothing subscribed in this stretch: a full page ends at its last row, a short one at the end.
-    return Skip(subscription.id, subscription.version, rows[-1].id if len(rows) == scan else end)
+    subscribed = list(subscription.event_types)
+    rows = session.execute(queries.events_after(subscription.cursor, end, internal_types_for(subscribed),
+                                                size)).all()
+    messages: list[Message] = []
+    for row in rows:
+        public_type = public_event_type(row.type, row.payload or {})
+        if public_type is not None and wants(subscribed, public_type):
+            messages.append(Message(row.id, webhook_id(subscription.secret, subscription.id, row.id),
+                                    message_body(row, public_type)))
+    full = len(rows) == size
+    # A full read ends at its last row (more may follow), a short one at the end of the history.
+    return Batch(subscription_id=subscription.id, version=subscription.version, url=subscription.url,
+                 secret=subscription.secret, first_attempt=subscription.retry_count + 1, messages=tuple(messages),
+                 end=rows[-1].id if full else end, full=full)
 
 
-def send(client: httpx.Client, settings: Settings, planned: Planned, now: datetime) -> Outcome:
-    try:
-        guard.check_url(planned.url, allow_private=settings.webhooks_allow_private)
-    except guard.RefusedAddress as refused:
-        return Outcome(False, error=f"not sent: {refused}")
+def send(client: httpx.Client, settings: Settings, url: str, signer: Webhook, message: Message,
+         now: datetime) -> Outcome:
+    """One POST, stamped and signed at ``now`` (the moment it is sent)."""
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
-        "webhook-id": planned.webhook_id,
+        "webhook-id": message.webhook_id,
         "webhook-timestamp": str(math.floor(now.timestamp())),
-        "webhook-signature": Webhook(planned.secret).sign(planned.webhook_id, now.astimezone(UTC), planned.body),
+        "webhook-signature": signer.sign(message.webhook_id, now.astimezone(UTC), message.body),
     }
     started = time.monotonic()
     try:
-        request = client.build_request("POST", planned.url, content=planned.body.encode(), headers=headers,
+        request = client.build_request("POST", url, content=message.body.encode(), headers=headers,
                                        timeout=settings.webhook_timeout_seconds)
         response = client.send(request, follow_redirects=False, stream=True)
     except httpx.TimeoutException:
@@ -177,7 +202,12 @@ def send(client: httpx.Client, settings: Settings, planned: Planned, now: dateti
                        duration_ms=_since(started))
     except (httpx.HTTPError, httpx.InvalidURL) as failure:
         return Outcome(False, error=f"{type(failure).__name__}: {failure}", duration_ms=_since(started))
-    response.close()  # the body is not needed, and a receiver may not make us read megabytes of it
+    # The body is not needed, and a receiver may not make us read megabytes of it; a short one is read, so that
+    # the connection is kept for the next message instead of being closed half-read.
+    if 0 <= _content_length(response) <= SHORT_BODY_BYTES:
+        with contextlib.suppress(httpx.HTTPError):  # the status is what counts; a cut body closes the connection
+            response.read()
+    response.close()
     code = response.status_code
     if response.is_success:
         return Outcome(True, code, duration_ms=_since(started))
@@ -189,92 +219,219 @@ def send(client: httpx.Client, settings: Settings, planned: Planned, now: dateti
     return Outcome(False, code, error, after, _since(started))
 
 
+def _content_length(response: httpx.Response) -> int:
+    value = response.headers.get("content-length", "")
+    return int(value) if value.isdigit() else -1
+
+
 def _since(started: float) -> int:
     return round((time.monotonic() - started) * 1000)
 
 
-def record(session: Session, settings: Settings, planned: Planned, outcome: Outcome, now: datetime) -> bool:
-    """Record one attempt and move the subscription on; True when its next event may be sent in this pass."""
-    subscription = session.get(WebhookSubscription, planned.subscription_id)
+def send_batch(client: httpx.Client, settings: Settings, batch: Batch, clock: Callable[[], datetime],
+               pace: Callable[[], None], stopping: Callable[[], bool] = lambda: False) -> list[Sent]:
+    """Send the batch's messages in order, each when its turn comes, up to the first that fails (or until
+    ``stopping``: a worker shutting down records what it sent rather than wait for a slow receiver's rest)."""
+    if not batch.messages:
+        return []
+    try:
+        guard.check_url(batch.url, allow_private=settings.webhooks_allow_private)
+    except guard.RefusedAddress as refused:
+        return [Sent(batch.messages[0], Outcome(False, error=f"not sent: {refused}"), clock())]
+    signer = Webhook(batch.secret)
+    sent: list[Sent] = []
+    for message in batch.messages:
+        pace()
+        if stopping():
+            break
+        at = clock()
+        outcome = send(client, settings, batch.url, signer, message, at)
+        sent.append(Sent(message, outcome, at))
+        if not outcome.succeeded:
+            break
+    return sent
+
+
+def record(session: Session, settings: Settings, batch: Batch, sent: list[Sent]) -> bool:
+    """Record a batch's attempts and move the subscription on; True when its next batch may follow now. Times
+    are the attempts' own (a retry is due counted from the failed attempt)."""
+    subscription = session.scalar(queries.subscription_by_id(batch.subscription_id, lock=True))
     if subscription is None:
-        return False  # deleted while the request was in flight; its attempts went with it
-    session.add(WebhookAttempt(subscription_id=subscription.id, event_id=planned.event_id,
-                               webhook_id=planned.webhook_id, attempt=planned.attempt,
-                               status_code=outcome.status_code, error=outcome.error, succeeded=outcome.succeeded,
-                               duration_ms=outcome.duration_ms, attempted_at=now))
-    if subscription.version != planned.version:
-        return False  # replayed or changed meanwhile: the attempt is history, the cursor is not ours to move
-    if outcome.succeeded:
-        subscription.cursor = planned.event_id
-        subscription.retry_count = 0
-        subscription.failing_since = None
-        subscription.next_attempt_at = None
-        return True
-    subscription.cursor = max(subscription.cursor, planned.event_id - 1)  # what came before was not wanted
-    subscription.retry_count += 1
-    subscription.failing_since = subscription.failing_since or now
-    failing_for = now - subscription.failing_since
+        return False  # deleted while the requests were in flight; its attempts went with it
+    if sent:  # one multi-row insert for the batch
+        session.execute(insert(WebhookAttempt), [
+            {"subscription_id": subscription.id, "event_id": done.message.event_id,
+             "webhook_id": done.message.webhook_id, "attempt": batch.first_attempt if number == 0 else 1,
+             "status_code": done.outcome.status_code, "error": done.outcome.error,
+             "succeeded": done.outcome.succeeded, "duration_ms": done.outcome.duration_ms,
+             "attempted_at": done.attempted_at} for number, done in enumerate(sent)])
+    if subscription.version != batch.version:
+        return False  # replayed or changed meanwhile: the attempts are history, the cursor is not ours to move
+    failed = next((done for done in sent if not done.outcome.succeeded), None)
+    if failed is None:
+        cut_short = len(sent) < len(batch.messages)  # a worker stopping: the rest was never sent
+        reached = (sent[-1].message.event_id if sent else subscription.cursor) if cut_short else batch.end
+        subscription.cursor = max(subscription.cursor, reached)
+        if sent:
+            subscription.retry_count = 0
+            subscription.failing_since = None
+            subscription.next_attempt_at = None
+        return batch.full and not cut_short
+    at, outcome, event_id = failed.attempted_at, failed.outcome, failed.message.event_id
+    subscription.cursor = max(subscription.cursor, event_id - 1)  # what came before was sent or not wanted
+    subscription.retry_count = (subscription.retry_count + 1) if failed is sent[0] else 1
+    subscription.failing_since = (subscription.failing_since or at) if failed is sent[0] else at
+    failing_for = at - subscription.failing_since
     if outcome.status_code == HTTPStatus.GONE:
-        disable(session, subscription, GONE, now, event_id=planned.event_id, status_code=outcome.status_code)
+        disable(session, subscription, GONE, at, event_id=event_id, status_code=outcome.status_code)
     elif (subscription.retry_count >= settings.webhook_disable_after_failures
           and failing_for >= timedelta(hours=settings.webhook_disable_after_hours)):
-        disable(session, subscription, FAILING, now, event_id=planned.event_id,
+        disable(session, subscription, FAILING, at, event_id=event_id,
                 failing_since=rfc3339(subscription.failing_since), last_error=outcome.error)
     else:
-        subscription.next_attempt_at = now + retry_delay(subscription.retry_count, outcome.retry_after,
-                                                         settings.webhook_retry_jitter)
+        subscription.next_attempt_at = at + retry_delay(subscription.retry_count, outcome.retry_after,
+                                                        settings.webhook_retry_jitter)
     return False
 
 
-def skip(session: Session, step: Skip) -> bool:
-    subscription = session.get(WebhookSubscription, step.subscription_id)
-    if subscription is None or subscription.version != step.version:
-        return False
-    subscription.cursor = max(subscription.cursor, step.to)
-    return True
+def http_client(settings: Settings) -> httpx.Client:
+    """The HTTP client of one worker: one connection pool and one SSL context, kept for the worker's life."""
+    return httpx.Client(transport=guard.transport(allow_private=settings.webhooks_allow_private),
+                        timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False)
 
 
-def deliver_subscription(session_factory: sessionmaker[Session], settings: Settings, now: datetime,
-                         client: httpx.Client, subscription_id: int) -> int:
-    """Up to a batch of steps for one subscription, stopping at the first failure; the successes."""
-    delivered = 0
-    for _ in range(settings.webhook_batch_size):
-        with session_scope(session_factory, write=False) as session:
-            step = plan(session, subscription_id, now, settings.webhook_batch_size)
-        if step is None:
-            break
-        if isinstance(step, Skip):
-            with session_scope(session_factory) as session:
-                if not skip(session, step):
-                    break
-            continue
-        outcome = send(client, settings, step, now)
-        with session_scope(session_factory) as session:  # one commit per attempt
-            go_on = record(session, settings, step, outcome, now)
-        delivered += outcome.succeeded
-        if not go_on:
-            break
-    return delivered
+class Pacer:
+    """Spaces one subscription's sends at most ``rate`` a second (0: no limit)."""
+
+    def __init__(self, rate: float, wait: Callable[[float], object],
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._gap = 1 / rate if rate > 0 else 0.0
+        self._wait = wait
+        self._monotonic = monotonic
+        self._next = float("-inf")
+
+    def __call__(self) -> None:
+        if not self._gap:
+            return
+        now = self._monotonic()
+        if self._next > now:
+            self._wait(self._next - now)
+            now = self._next
+        self._next = now + self._gap
 
 
-def deliver_pending(session_factory: sessionmaker[Session], settings: Settings, now: datetime,
-                    client: httpx.Client | None = None) -> int:
-    """One delivery pass over every subscription that is due; returns the number of events delivered."""
-    own_client = client is None
-    http = client or httpx.Client(transport=guard.transport(allow_private=settings.webhooks_allow_private),
-                                  timeout=settings.webhook_timeout_seconds, follow_redirects=False,
-                                  trust_env=False)
-    delivered = 0
-    try:
-        with session_scope(session_factory, write=False) as session:
-            due = due_subscriptions(session, now)
+class Deliveries:
+    """One worker's webhook delivery. Each due subscription is delivered by a task of a bounded thread pool,
+    never two tasks for one subscription at once (its order holds). ``deliver_pending`` is one pass (a batch
+    per due subscription, waited for); ``dispatch(keep_going=True)`` starts tasks and returns at once, each
+    task going on batch after batch (queued behind the others, so a long backlog takes turns) until its
+    subscription is caught up or waits for a retry."""
+
+    def __init__(self, session_factory: sessionmaker[Session], settings: Settings, clock: Callable[[], datetime],
+                 client: httpx.Client | None = None) -> None:
+        self._factory = session_factory
+        self._settings = settings
+        self._clock = clock
+        self._own_client = client is None
+        self._client = client or http_client(settings)
+        self._pool = ThreadPoolExecutor(max_workers=settings.webhook_concurrency,
+                                        thread_name_prefix="webhook-delivery")
+        self._lock = threading.Lock()
+        self._busy: set[int] = set()
+        self._pacers: dict[int, Pacer] = {}
+        self._stopping = threading.Event()
+
+    def dispatch(self, *, keep_going: bool) -> list[Future[int]]:
+        """Start a task for every due subscription that has none running; each future gives its successes."""
+        with session_scope(self._factory, write=False) as session:
+            due = due_subscriptions(session, self._clock())
+        started: list[Future[int]] = []
         for subscription_id in due:
+            with self._lock:
+                if subscription_id in self._busy or self._stopping.is_set():
+                    continue
+                self._busy.add(subscription_id)
+            started.append(self._pool.submit(self._turn, subscription_id, keep_going))
+        return started
+
+    def deliver_pending(self) -> int:
+        """One pass: a batch to every due subscription, concurrently; the number of events delivered."""
+        return sum(future.result() for future in self.dispatch(keep_going=False))
+
+    def run(self, interval_seconds: float, may_deliver: Callable[[], bool]) -> None:
+        """Dispatch every ``interval_seconds`` until ``close()`` (the body of a worker's dispatcher thread)."""
+        while not self._stopping.is_set():
             try:
-                delivered += deliver_subscription(session_factory, settings, now, http, subscription_id)
-            except Exception:
-                # One subscription's trouble (a bug, a lost database connection) must not starve the others.
-                logger.exception("webhook delivery to subscription %s failed", subscription_id)
+                if may_deliver():
+                    self.dispatch(keep_going=True)
+            except Exception:  # a lost database connection must not end delivery for good
+                logger.exception("webhook dispatch failed")
+            self._stopping.wait(interval_seconds)
+
+    def stop(self) -> None:
+        """Start no new task and no new message; what is in flight finishes and is recorded."""
+        self._stopping.set()
+
+    def close(self) -> None:
+        """Stop, wait for the requests in flight to be recorded, close the HTTP client."""
+        self.stop()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._own_client:
+            self._client.close()
+
+    def _pacer(self, subscription_id: int) -> Pacer:
+        with self._lock:
+            pacer = self._pacers.get(subscription_id)
+            if pacer is None:
+                pacer = self._pacers[subscription_id] = Pacer(self._settings.webhook_rate_per_subscription,
+                                                              self._stopping.wait)
+            return pacer
+
+    def _turn(self, subscription_id: int, keep_going: bool) -> int:
+        delivered, more = 0, False
+        try:
+            delivered, more = self._deliver(subscription_id)
+        except Exception:
+            # One subscription's trouble (a bug, a lost database connection) must not starve the others.
+            logger.exception("webhook delivery to subscription %s failed", subscription_id)
+        if keep_going and more and not self._stopping.is_set():
+            try:
+                self._pool.submit(self._turn, subscription_id, keep_going)
+                return delivered
+            except RuntimeError:  # the pool is shutting down
+                pass
+        with self._lock:
+            self._busy.discard(subscription_id)
+        return delivered
+
+    def _deliver(self, subscription_id: int) -> tuple[int, bool]:
+        """One turn: batches until one sent something (or as many as a batch's size skipped nothing but
+        unsubscribed events); the successes, and whether more may follow at once."""
+        settings, delivered = self._settings, 0
+        for _ in range(settings.webhook_batch_size):
+            with session_scope(self._factory, write=False) as session:
+                batch = plan(session, subscription_id, self._clock(), settings.webhook_batch_size)
+            if batch is None:
+                return delivered, False
+            sent = send_batch(self._client, settings, batch, self._clock, self._pacer(subscription_id),
+                              self._stopping.is_set)
+            with session_scope(self._factory) as session:  # one commit per batch
+                go_on = record(session, settings, batch, sent)
+            delivered += sum(done.outcome.succeeded for done in sent)
+            if not go_on:
+                return delivered, False
+            if sent:
+                return delivered, True
+        return delivered, True
+
+
+def deliver_pending(session_factory: sessionmaker[Session], settings: Settings,
+                    now: datetime | Callable[[], datetime], client: httpx.Client | None = None) -> int:
+    """One delivery pass over every subscription that is due; the number of events delivered. ``now`` is the
+    clock (or a fixed time) each message is stamped with when it is sent."""
+    clock: Callable[[], datetime] = now if callable(now) else (lambda: now)
+    deliveries = Deliveries(session_factory, settings, clock, client)
+    try:
+        return deliveries.deliver_pending()
     finally:
-        if own_client:
-            http.close()
-    return delivered
+        deliveries.close()

@@ -16,6 +16,9 @@ PublicEventType = Literal[
     "readiness.changed",
 ]
 PUBLIC_EVENT_TYPES: tuple[str, ...] = get_args(PublicEventType)
+# A subscription listing it receives every public event type, those added later too (as Stripe's "*").
+EVERY_EVENT_TYPE = "*"
+SubscribedEventType = Literal[PublicEventType, "*"]  # one Literal: one error naming every choice
 
 # Internal event type -> the public name it is delivered under. Internal names are the history's own
 # vocabulary and may change; the public names are a contract with the CRM and may not.
@@ -42,6 +45,11 @@ def public_event_type(internal_type: str, payload: Mapping[str, Any]) -> str | N
     return public
 
 
+def wants(subscribed: Collection[str], public_type: str) -> bool:
+    """Whether a subscription to ``subscribed`` receives events of ``public_type``."""
+    return EVERY_EVENT_TYPE in subscribed or public_type in subscribed
+
+
 def internal_types_for(public_types: Collection[str]) -> list[str]:
     """The internal event types that may become one of ``public_types`` (a filter before public_event_type)."""
-    return sorted(internal for internal, public in _SOURCES.items() if public in public_types)
+    return sorted(internal for internal, public in _SOURCES.items() if wants(public_types, public))

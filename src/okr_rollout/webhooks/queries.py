@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
@@ -37,8 +38,18 @@ def last_event_id() -> Select[int | None]:
     return select(func.max(Event.id))
 
 
-def events_after(cursor: int, end: int, internal_types: Collection[str], limit: int) -> Select[Event]:
-    """Up to ``limit`` events of the given types after ``cursor`` and up to ``end``, in history order."""
-    return (select(Event)
+def events_after(cursor: int, end: int, internal_types: Collection[str],
+                 limit: int) -> Select[tuple[int, str, datetime, int | None, int | None, str, dict[str, Any]]]:
+    """Up to ``limit`` events of the given types after ``cursor`` and up to ``end``, in history order, as plain
+    rows of what a message is made of (no ORM objects: a batch of them is read once and sent)."""
+    return (select(Event.id, Event.type, Event.occurred_at, Event.organization_id, Event.engagement_id,
+                   Event.actor, Event.payload)
             .where(Event.id > cursor, Event.id <= end, Event.type.in_(list(internal_types)))
             .order_by(Event.id).limit(limit))
+
+
+def subscription_by_id(subscription_id: int, *, lock: bool = False) -> Select[WebhookSubscription]:
+    """The subscription; ``lock``: locked until the transaction ends, so that a replay or delete and the
+    recording of a delivery take turns on it instead of one failing on the version the other changed."""
+    statement = select(WebhookSubscription).where(WebhookSubscription.id == subscription_id)
+    return statement.with_for_update() if lock else statement

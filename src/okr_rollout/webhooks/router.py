@@ -79,7 +79,7 @@ def get_subscription(subscription_id: int, session: SessionDep, _caller: Manager
 @router.delete("/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_subscription(subscription_id: int, session: SessionDep, caller: ManagerDep, now: NowDep,
                         if_match: IfMatch = None) -> Response:
-    subscription = service.get(session, subscription_id)
+    subscription = service.get(session, subscription_id, for_change=True)
     check_if_match(if_match, subscription.version)
     service.delete(session, caller, subscription, now)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -100,7 +100,7 @@ def replay(subscription_id: int, session: SessionDep, caller: ManagerDep, now: N
            from_event_id: Annotated[int, Query(alias="from", ge=1, description="The first event id to send again.")],
            if_match: IfMatch = None) -> SubscriptionOut:
     """Send every subscribed event from this id on again (same webhook-id as before); resumes a disabled one."""
-    subscription = service.get(session, subscription_id)
+    subscription = service.get(session, subscription_id, for_change=True)
     check_if_match(if_match, subscription.version)
     subscription = service.replay(session, caller, subscription, from_event_id, now)
     set_etag(response, subscription.version)

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from okr_rollout.texts import LocalizedText
-from okr_rollout.webhooks.mapping import PublicEventType
+from okr_rollout.webhooks.mapping import SubscribedEventType
 
 
 class SubscriptionCreate(BaseModel):
@@ -16,8 +16,9 @@ class SubscriptionCreate(BaseModel):
 
     url: Annotated[str, Field(min_length=1, max_length=2000, description="Absolute http(s) URL of the receiver.",
                               examples=["https://crm.example.com/hooks/okr"])]
-    event_types: Annotated[list[PublicEventType], Field(min_length=1, max_length=20,
-                                                        description="The public event types to receive.")]
+    event_types: Annotated[list[SubscribedEventType], Field(
+        min_length=1, max_length=20,
+        description='The public event types to receive; "*" receives every type, those added later too.')]
     description: Annotated[str, Field(max_length=1000)] = ""
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.errors import NotFound, Unprocessable
@@ -66,8 +67,11 @@ def create(session: Session, caller: Caller, data: SubscriptionCreate, now: date
     return subscription
 
 
-def get(session: Session, subscription_id: int) -> WebhookSubscription:
-    subscription = session.get(WebhookSubscription, subscription_id)
+def get(session: Session, subscription_id: int, *, for_change: bool = False) -> WebhookSubscription:
+    """The subscription; ``for_change``: locked until the transaction ends, as delivery locks it to record its
+    attempts, so a replay or a delete waits for a delivery being recorded (and the other way round) instead of
+    either failing on the version the other changed."""
+    subscription = session.scalar(queries.subscription_by_id(subscription_id, lock=for_change))
     if subscription is None:
         raise NotFound(f"no webhook subscription {subscription_id}")
     return subscription
@@ -105,6 +109,9 @@ def replay(session: Session, caller: Caller, subscription: WebhookSubscription, 
     subscription.retry_count = 0
     subscription.failing_since = None
     subscription.next_attempt_at = None
+    # A new version even when nothing above changed (the cursor already there): a delivery in flight, planned
+    # before the replay, must see that its subscription changed and leave the cursor where the replay put it.
+    flag_modified(subscription, "cursor")
     session.flush()
     events.append(session, type="webhook.replayed", actor=caller.actor, at=now,
                   payload={"subscription_id": subscription.id, "from_event_id": from_event_id})

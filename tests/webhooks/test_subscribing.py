@@ -1,0 +1,54 @@
+"""Subscribing to every event type with "*", and subscription ids that never come back after a delete."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from okr_rollout.webhooks.mapping import PUBLIC_EVENT_TYPES
+from tests.api._helpers import assert_problem
+from tests.conftest import Tokens, auth
+from tests.webhooks.conftest import Outbox, allow_private
+from tests.webhooks.receiver import Receiver
+from tests.webhooks.test_api import HOOKS, subscribe
+
+
+def test_a_star_subscription_receives_every_public_event_type(outbox: Outbox, receiver: Receiver) -> None:
+    outbox.subscribe(receiver, ["*"])
+    created = outbox.append("engagement.created")
+    outbox.append("organization.updated", changed=["name"])  # internal only: no public type
+    outbox.append("task.updated", task_id=1, changed=["title"], done=False)  # a change, not a completion
+    completed = outbox.append("task.updated", task_id=1, changed=["done"], done=True)
+    moved = outbox.append("engagement.transitioned", trigger="go", to="expansion")
+    refused = outbox.append("gate.refused", trigger="go")
+    scored = outbox.append("quarter.scored", quarter="2026-Q1")
+    overdue = outbox.append("reminder.overdue", task_id=2)
+    readiness = outbox.append("readiness.changed", ready=True)
+    assert outbox.deliver() == 7
+    assert [r.event_id for r in receiver.received] == [created, completed, moved, refused, scored, overdue,
+                                                       readiness]
+    assert {r.verified["type"] for r in receiver.received} == set(PUBLIC_EVENT_TYPES)
+
+
+def test_star_is_accepted_beside_names_and_nothing_else_is(api: TestClient, tokens: Tokens,
+                                                           receiver: Receiver) -> None:
+    allow_private(api)
+    created = subscribe(api, tokens.admin, receiver.url(), ["*"])
+    assert created["event_types"] == ["*"]
+    both = subscribe(api, tokens.admin, receiver.url(), ["engagement.created", "*"])
+    assert both["event_types"] == ["engagement.created", "*"]
+    for wrong in (["**"], ["engagement.*"], ["*", "engagement.deleted"]):
+        response = api.post(HOOKS, json={"url": receiver.url(), "event_types": wrong}, headers=auth(tokens.admin))
+        assert_problem(response, 422)
+    documented = api.get("/openapi.json").json()["components"]["schemas"]
+    assert "*" in str(documented["SubscriptionCreate"]["properties"]["event_types"])
+
+
+def test_a_deleted_subscriptions_id_is_never_given_again(api: TestClient, tokens: Tokens,
+                                                         receiver: Receiver) -> None:
+    allow_private(api)
+    first = subscribe(api, tokens.admin, receiver.url())["id"]
+    last = subscribe(api, tokens.admin, receiver.url())["id"]
+    assert api.delete(f"{HOOKS}/{last}", headers=auth(tokens.admin)).status_code == 204
+    after = subscribe(api, tokens.admin, receiver.url())["id"]
+    assert after > last > first
+    assert api.get(f"{HOOKS}/{last}", headers=auth(tokens.admin)).status_code == 404
