@@ -1,6 +1,6 @@
 """installation id; webhook subscription ids never reused on SQLite
 
-Revision ID: 0014_deliveries
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 09:00:00
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0014_deliveries'
+revision: str = '0014'
 down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
