@@ -70,4 +70,4 @@ def authenticate(session: Session, raw: str) -> Caller | None:
     if token is None:
         return None
     return Caller(token_id=token.id, name=token.name, role=Role(token.role), person_id=token.person_id,
-                  organization_id=token.organization_id, scopes=frozenset(token.scopes))
+                  organization_id=token.organization_id, scopes=frozenset(token.scopes), locale=token.locale)
