@@ -64,6 +64,9 @@ class ProblemError(Exception):
         return problem
 
 
+TOKEN_REQUIRED = LocalizedText("A valid bearer token is required.", "需要有效的 Bearer 權杖。")
+
+
 class BadRequest(ProblemError):
     pass
 
@@ -71,9 +74,8 @@ class BadRequest(ProblemError):
 class Unauthorized(ProblemError):
     status, title, slug = 401, LocalizedText("Unauthorized", "未授權"), "unauthorized"
 
-    def __init__(self, detail: LocalizedText = LocalizedText("A valid bearer token is required.",
-                                                             "需要有效的 Bearer 權杖。")) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="okr-rollout"'})
+    def __init__(self, detail: LocalizedText | None = None) -> None:
+        super().__init__(detail or TOKEN_REQUIRED, headers={"WWW-Authenticate": 'Bearer realm="okr-rollout"'})
 
 
 class NotFound(ProblemError):

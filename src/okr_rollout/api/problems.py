@@ -128,7 +128,7 @@ def validation_message(error: Any) -> LocalizedText:
     try:
         zh = template.format(**{key: value for key, value in (error.get("ctx") or {}).items()})
     except (KeyError, IndexError, ValueError):
-        zh = template.split("{")[0].rstrip(" ::") or en
+        zh = template.split("{")[0].rstrip().rstrip(":").rstrip(":") or en
     return LocalizedText(en, zh)
 
 

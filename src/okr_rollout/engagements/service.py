@@ -124,7 +124,7 @@ def create_engagement(
     organization = visible_organization(session, caller, data.organization_id)
     try:
         playbook = catalog.current(data.playbook, data.playbook_version)
-    except UnknownPlaybook as unknown:
+    except UnknownPlaybook:
         known_id = bool(catalog.registry.versions(data.playbook))
         field = "body.playbook_version" if data.playbook_version and known_id else "body.playbook"
         known = ", ".join(catalog.registry.ids())

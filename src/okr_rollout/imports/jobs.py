@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.db import session_scope
-from okr_rollout.errors import ProblemError, Unprocessable
+from okr_rollout.errors import ProblemError, Unprocessable, localized
 from okr_rollout.imports import queries
 from okr_rollout.imports.okrs import engagement_for_okrs, plan_okrs
 from okr_rollout.imports.service import (
@@ -199,7 +199,8 @@ class ImportRunner:
         try:
             plan = self._plan(job)
         except ProblemError as refusal:  # a bad row: nothing was written
-            self._record(job_id, {"status": "failed", "errors": refusal.errors or [], "detail": refusal.detail,
+            self._record(job_id, {"status": "failed", "errors": localized(refusal.errors or [], "en"),
+                                  "detail": refusal.detail,
                                   "finished_at": self.clock(), "content": None})
             return
         unit_rows = plan.unit_rows()

@@ -5,30 +5,10 @@ A reason is read by a person; the ids and keys a check decided on go to its evid
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.texts import LocalizedText
-
-# A reason names at most this many people, groups or items and counts the rest, so that a gate over a large
-# pilot stays one readable line; the evidence holds every id.
-NAMES_SHOWN = 5
-
-
-def listed(items: Sequence[LocalizedText], *, limit: int = NAMES_SHOWN) -> LocalizedText:
-    """``A, B and C`` / ``A、B、C``; beyond ``limit`` items, ``A, B, C, D, E and 3 more`` / ``A、B、C、D、E 等 8 項``."""
-    shown = list(items[:limit])
-    rest = len(items) - len(shown)
-    if not shown:
-        return LocalizedText("none", "無")
-    en_parts = [item.en for item in shown]
-    if rest:
-        en = ", ".join(en_parts) + f" and {rest} more"
-        zh = "、".join(item.zh_tw for item in shown) + f" 等 {len(items)} 項"
-    else:
-        en = en_parts[0] if len(en_parts) == 1 else ", ".join(en_parts[:-1]) + " and " + en_parts[-1]
-        zh = "、".join(item.zh_tw for item in shown)
-    return LocalizedText(en, zh)
+from okr_rollout.texts import NAMES_SHOWN, LocalizedText, listed
 
 
 def plain(name: str) -> LocalizedText:

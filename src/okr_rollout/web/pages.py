@@ -147,7 +147,8 @@ def migration_page(web: WebDep, engagement_id: int, to: int) -> Response:
         plan, new = prepared.plan, prepared.new
     except Conflict as conflict:  # the phase no longer exists (needs a phase map), or already on that version
         reasons = conflict.extra.get("reasons")
-        refusal = (reasons.get(web.locale) or reasons.get("en")) if isinstance(reasons, dict) else conflict.detail
+        refusal = ((reasons.get(web.locale) or reasons.get("en")) if isinstance(reasons, dict)
+                   else conflict.text(web.locale))
 
     def old_phase(phase: str) -> str:
         return old.spec.phase(phase).title.get(web.locale) if any(p.id == phase for p in old.spec.phases) else phase

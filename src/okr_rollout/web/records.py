@@ -79,5 +79,6 @@ def save_record(web: WebDep, posted: PostedFormDep, engagement_id: int, slug: st
             raise
         web.session.rollback()
         status = problem.status if problem.status in (409, 422) else 422
-        return _render(web, fc, form, fields, values, forms.from_problem(problem, form.renames), next_url, status)
+        return _render(web, fc, form, fields, values, forms.from_problem(problem, form.renames, web.locale), next_url,
+                       status)
     return redirect(web, next_url or f"/engagements/{engagement_id}/records?saved={quote(slug)}")

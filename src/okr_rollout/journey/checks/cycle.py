@@ -7,9 +7,9 @@ from datetime import timedelta
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.scoring import SCORE_TOLERANCE, check_in_coverage, elapsed_days
-from okr_rollout.journey.wording import by_name, departments, listed, people
+from okr_rollout.journey.wording import by_name, departments, people
 from okr_rollout.playbooks import kinds, vocabulary
-from okr_rollout.texts import LocalizedText
+from okr_rollout.texts import LocalizedText, listed
 
 
 def _no_quarter(ordinal: int) -> CriterionResult:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.scoring import SCORE_TOLERANCE
-from okr_rollout.journey.wording import by_name, listed, names, people
+from okr_rollout.journey.wording import by_name, names, people
 from okr_rollout.playbooks import kinds
+from okr_rollout.texts import listed
 
 
 @gate_kind("internal_coaches", kinds.InternalCoaches, reads=("appointments", "people"))

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.wording import by_name, group_name, listed
+from okr_rollout.journey.wording import by_name, group_name
 from okr_rollout.playbooks import kinds, vocabulary
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
+from okr_rollout.texts import listed
 
 
 @gate_kind("coach_assigned", kinds.CoachAssigned, reads=("coach_ids",))
