@@ -171,7 +171,8 @@ def install(app: FastAPI) -> None:
             problem.status, problem.slug = 405, "method-not-allowed"
             problem.title = LocalizedText("Method not allowed", "不允許的方法")
         else:
-            problem = ProblemError(str(error.detail))
+            said = str(error.detail)  # Starlette's reason phrase: the same words in both languages
+            problem = ProblemError(LocalizedText(said, said))
             problem.status = error.status_code
         return render(problem, request)
 

@@ -10,13 +10,14 @@ from fastapi import APIRouter, Response
 from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
-from okr_rollout.errors import Conflict, GateRefused, NotFound
+from okr_rollout.errors import Conflict, GateRefused, not_found
 from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.playbooks.diagram import mermaid
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio import service as portfolio_service
 from okr_rollout.portfolio.engagement import EngagementView
 from okr_rollout.portfolio.service import SORTS, PortfolioQuery, Sort
+from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
 from okr_rollout.web import labels, views
@@ -111,7 +112,7 @@ def fire_transition(web: WebDep, form: FormDep, engagement_id: int) -> Response:
 
 def _same_engagement(engagement_id: int, task_engagement_id: int, task_id: int) -> None:
     if task_engagement_id != engagement_id:
-        raise NotFound(f"engagement {engagement_id} has no task {task_id}")
+        raise not_found(LocalizedText("task in this engagement", "此輔導專案的任務"))
 
 
 @router.post("/engagements/{engagement_id}/tasks/{task_id}/checklist/{item_id}")
@@ -172,7 +173,7 @@ def apply_migration(web: WebDep, form: FormDep, engagement_id: int) -> Response:
     except ValueError:
         to_version = expected = 0
     if to_version < 1:
-        raise NotFound(f"no migration of engagement {engagement_id} to apply")
+        raise not_found(LocalizedText("move to another playbook version to apply", "可套用的手冊版本移轉"))
     # The engagement must still be as previewed: a change since then (412) sends the coach back to the preview.
     versions.migrate(web.session, web.caller, web.catalog, engagement_id, MigrationRequest(to_version=to_version),
                      web.now, expected_version=expected)
