@@ -78,6 +78,12 @@ class Unauthorized(ProblemError):
         super().__init__(detail or TOKEN_REQUIRED, headers={"WWW-Authenticate": 'Bearer realm="okr-rollout"'})
 
 
+class Forbidden(ProblemError):
+    """A resource the caller sees but may not act on (what the caller may not see is 404, never this)."""
+
+    status, title, slug = 403, LocalizedText("Forbidden", "禁止存取"), "forbidden"
+
+
 class NotFound(ProblemError):
     status, title, slug = 404, LocalizedText("Not found", "找不到"), "not-found"
 

@@ -108,7 +108,25 @@ def test_chinese_pages_have_no_english_left(web: TestClient, world: World) -> No
         assert _english_left(response.text) == [], url
     engagement = text_of(web.get(f"/engagements/{world.formosa}?refused=hold_kickoff").text)
     assert "初步高管會議" in engagement  # the playbook's own Chinese (phase titles)
-    assert "尚未舉行「executive」會議。" in engagement  # the gate's reason in Chinese
+    # The gate's reason in Chinese, naming the meeting by its title, never by its key.
+    assert "尚未舉行初步高管會議。" in engagement
+    assert "executive" not in engagement and "ceo_support" not in engagement
+
+
+def test_the_pages_show_the_titled_reasons_in_the_pages_language(web: TestClient, world: World) -> None:
+    """The same reasons the API gives, by titles, in English and in Traditional Chinese."""
+    token = sign_in(web, "chen@example.com")
+    post_form(web, token, f"/engagements/{world.formosa}/transitions", {"trigger": "hold_kickoff"})
+    english = text_of(web.get(f"/engagements/{world.formosa}?refused=hold_kickoff").text)
+    assert "No executive meeting has been held yet." in english
+    assert "No statement of CEO support is recorded." in english
+    readiness_en = text_of(web.get("/readiness").text)
+    post_form(web, token, "/locale", {"locale": "zh-TW", "next": "/"})
+    chinese = text_of(web.get(f"/engagements/{world.formosa}?refused=hold_kickoff").text)
+    assert "尚未舉行初步高管會議。" in chinese and "尚未記錄 CEO 的支持聲明。" in chinese
+    readiness_zh = text_of(web.get("/readiness").text)
+    for page in (english, chinese, readiness_en, readiness_zh):
+        assert not re.findall(r"「[a-z_0-9]+」|'[a-z_0-9]+'", page)
 
 
 def test_dates_are_formatted_for_the_reader(web: TestClient, world: World) -> None:
