@@ -189,7 +189,7 @@ class Walk:
                 assert f"q{ordinal}_ended" in failing and not gate["allowed"]
                 key_results = sum(len(okr["key_results"]) for okr in cycle.okrs)
                 assert f"0 of {key_results} (0%); 80% needed." in failing[f"q{ordinal}_check_ins"]
-                assert "'weekly_team' meetings every 7 days are behind" in failing[f"q{ordinal}_team_meetings"]
+                assert "The weekly team meeting every 7 days is behind" in failing[f"q{ordinal}_team_meetings"]
                 assert f"q{ordinal}_one_on_ones" not in failing
             self.record_week(cycle, week)
         gate = self.gate(trigger)

@@ -71,8 +71,10 @@ MASTER_READY = kinds.OkrMaster(ready=True)
 
 
 def test_okr_master_passes_when_ready() -> None:
-    result = gates.check("okr_master", facts(people=[person(5)], appointments=[appointment(5, "okr_master", ready=True)]), MASTER_READY)
-    assert_result(result, passed=True, en="The OKR Master, Person 5, is ready", evidence={"appointed": [5], "ready": [5]})
+    f = facts(people=[person(5)], appointments=[appointment(5, "okr_master", ready=True)])
+    result = gates.check("okr_master", f, MASTER_READY)
+    assert_result(result, passed=True, en="The OKR Master, Person 5, is ready",
+                  evidence={"appointed": [5], "ready": [5]})
 
 
 def test_okr_master_fails_when_appointed_but_not_ready() -> None:
@@ -90,14 +92,16 @@ def test_okr_master_fails_when_nobody_is_appointed() -> None:
 def test_okr_master_appointment_is_enough_when_readiness_is_not_required() -> None:
     result = gates.check("okr_master", facts(people=[person(5)], appointments=[appointment(5, "okr_master")]),
                          kinds.OkrMaster(ready=False))
-    assert_result(result, passed=True, en="An OKR Master is appointed: Person 5", evidence={"appointed": [5], "ready": []})
+    assert_result(result, passed=True, en="An OKR Master is appointed: Person 5",
+                  evidence={"appointed": [5], "ready": []})
 
 
 def test_okr_master_exactly_one_ready_master_of_two_is_enough() -> None:
     f = facts(people=[person(5), person(8)],
               appointments=[appointment(8, "okr_master"), appointment(5, "okr_master", ready=True)])
     result = gates.check("okr_master", f, MASTER_READY)
-    assert_result(result, passed=True, en="The OKR Master, Person 5, is ready", evidence={"appointed": [5, 8], "ready": [5]})
+    assert_result(result, passed=True, en="The OKR Master, Person 5, is ready",
+                  evidence={"appointed": [5, 8], "ready": [5]})
 
 
 # --- pilot_completed ------------------------------------------------------------------------

@@ -365,7 +365,7 @@ def test_training_completed_does_not_count_sessions_after_today() -> None:
 def test_training_completed_fails_when_a_module_had_nobody_attending() -> None:
     f = facts(**pilot_company(pilot_people=PILOT), training_sessions=_three_days(PILOT, practice_attendees=[]))
     result = gates.check("training_completed", f, TRAINING)
-    assert_result(result, passed=False, en="modules not yet covered with attendance: Practice coaching",
+    assert_result(result, passed=False, en="modules not yet covered with attendance: “Practice coaching”",
                   evidence={"hours": 18, "modules_missing": ["practice_coaching"], "fully_trained": 0,
                             "attendance_share": 0.0})
 

@@ -9,7 +9,7 @@ from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.wording import by_name, group_name
 from okr_rollout.playbooks import kinds, vocabulary
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
-from okr_rollout.texts import listed
+from okr_rollout.texts import LocalizedText, listed
 
 
 @gate_kind("coach_assigned", kinds.CoachAssigned, reads=("coach_ids",))
@@ -206,7 +206,9 @@ def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) 
         gaps_en.append(f"{hours:g} of {params.min_hours:g} training hours held")
         gaps_zh.append(f"已上課 {hours:g} 小時,需要 {params.min_hours:g} 小時")
     if missing_modules:
-        modules = listed([vocabulary.module(m) for m in missing_modules], limit=len(missing_modules))
+        # Quoted: a module's title may itself hold an "and" ("Practice and coaching").
+        titles = [vocabulary.module(m) for m in missing_modules]
+        modules = listed([LocalizedText(f"“{t.en}”", f"「{t.zh_tw}」") for t in titles], limit=len(titles))
         gaps_en.append(f"modules not yet covered with attendance: {modules.en}")
         gaps_zh.append(f"尚未有人出席的單元:{modules.zh_tw}")
     if not pilot:
