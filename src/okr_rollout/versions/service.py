@@ -175,13 +175,15 @@ def check_phase_map(old: LoadedPlaybook, new: LoadedPlaybook, phase_map: Mapping
     errors = []
     for source, target in phase_map.items():
         if source not in old_ids:
+            # The phase map is written in phase ids, so its errors repeat the id the caller wrote.
             errors.append(field_error(f"body.phase_map.{source}", LocalizedText(
-                f"not a phase of version {old.version}", f"不是第 {old.version} 版的階段"), "unknown_phase"))
+                f"{source} is not a phase of {old.id} version {old.version}",
+                f"{source} 不是 {old.id} 第 {old.version} 版的階段"), "unknown_phase"))
         if target not in new_ids:
             errors.append(field_error(f"body.phase_map.{source}", LocalizedText(
-                f"names no phase of version {new.version}; its phases: "
+                f"{target} is not a phase of {new.id} version {new.version}; its phases: "
                 + "; ".join(f"{p.title.en} ({p.id})" for p in new.spec.phases),
-                f"指定的不是第 {new.version} 版的階段;其階段為:"
+                f"{target} 不是 {new.id} 第 {new.version} 版的階段;其階段為:"
                 + ";".join(f"{p.title.zh_tw}({p.id})" for p in new.spec.phases)), "unknown_phase"))
     if errors:
         raise Unprocessable(LocalizedText("The phase map names phases that do not exist.",
