@@ -13,6 +13,7 @@ from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import Conflict, GateRefused, not_found
 from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.playbooks.diagram import mermaid
+from okr_rollout.playbooks.vocabulary import as_words
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio import service as portfolio_service
 from okr_rollout.portfolio.engagement import EngagementView
@@ -62,6 +63,16 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
     def record_url(criterion: CriterionOutcome) -> str | None:
         return record_link(engagement_id, criterion, back)
 
+    def refused_criteria(payload: dict[str, object]) -> str:
+        """The criteria a refused transition failed, by their titles (a history line is read by a person)."""
+        phase, trigger, failed = payload.get("phase"), payload.get("trigger"), payload.get("failed")
+        gate = (view.playbook.gate(phase, trigger)
+                if _known(view, phase) and isinstance(phase, str) and isinstance(trigger, str) else ())
+        titles = {c.id: c.title.get(web.locale) for c in gate if c.title is not None}
+        separator = "、" if web.locale == "zh-TW" else ", "
+        return separator.join(titles.get(str(key)) or as_words(str(key)) for key in failed or []
+                              ) if isinstance(failed, list) else ""
+
     return page(web, "engagement.html", view=view, diagram=views.diagram(view.playbook, view.engagement.phase),
                 mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale),
                 refusal=refusal, record_url=record_url,
@@ -69,7 +80,7 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 may_fire=web.caller.may_fire_transitions, back=back,
                 migrated=migrated if migrated == view.engagement.playbook_version else None,
                 event_labels=labels.EVENTS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
-                phase_title=phase_title, newer_versions=newer_versions(web, view))
+                phase_title=phase_title, refused_criteria=refused_criteria, newer_versions=newer_versions(web, view))
 
 
 def newer_versions(web: Web, view: EngagementView) -> list[int]:
