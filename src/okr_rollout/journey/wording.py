@@ -44,6 +44,6 @@ def group_name(facts: EngagementFacts, department_id: int | None, member_ids: It
     """A drafting group as a person knows it: by its department, else by its members."""
     if department_id is not None:
         department = departments(facts, [department_id])[0]
-        return LocalizedText(f"the {department.en} group", f"{department.zh_tw}小組")
+        return LocalizedText(f"the {department.en} group", f"「{department.zh_tw}」小組")
     members = listed(by_name(people(facts, member_ids)), limit=3)
     return LocalizedText(f"the group of {members.en}", f"{members.zh_tw} 的小組")

@@ -39,7 +39,7 @@ def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> Cri
     evidence |= {"pilot_department_ids": [d.id for d in pilots], "departments_without_okrs": without}
     if not pilots:
         return failed("No pilot department is chosen.", "尚未選定試點部門。", **evidence)
-    lacking = listed(by_name(departments(facts, without)))
+    lacking = listed([LocalizedText(d.en, f"「{d.zh_tw}」") for d in by_name(departments(facts, without))])
     return verdict(
         not without,
         (
