@@ -63,3 +63,13 @@ def test_a_list_of_names_reads_as_a_sentence_in_each_language() -> None:
     assert (listed(names[:3]).en, listed(names[:3]).zh_tw) == ("Ada, Ben and Chen", "Ada、Ben、Chen")
     assert (listed(names).en, listed(names).zh_tw) == ("Ada, Ben, Chen, Dai, Eve and 2 more",
                                                        "Ada、Ben、Chen、Dai、Eve 等 7 項")
+
+
+def test_every_kind_of_problem_has_a_title_in_both_languages() -> None:
+    import okr_rollout.app  # noqa: F401  (every module that defines a problem is loaded)
+
+    def kinds(cls: type[errors.ProblemError]) -> list[type[errors.ProblemError]]:
+        return [cls] + [k for sub in cls.__subclasses__() for k in kinds(sub)]
+
+    untitled = [k.__name__ for k in kinds(errors.ProblemError) if not isinstance(k.title, LocalizedText)]
+    assert len(kinds(errors.ProblemError)) > 10 and untitled == []

@@ -25,7 +25,7 @@ def localized(value: Any, locale: str) -> Any:
 
 class ProblemError(Exception):
     status: int = 400
-    title: LocalizedText = LocalizedText("Bad request", "請求有誤")
+    title: LocalizedText | str = LocalizedText("Bad request", "請求有誤")
     slug: str = "bad-request"
 
     def __init__(
@@ -52,7 +52,8 @@ class ProblemError(Exception):
     def body(self, instance: str | None = None, locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
         problem: dict[str, Any] = {
             "type": f"/problems/{self.slug}",
-            "title": self.title.get(locale),
+            # A title given as a plain string (a subclass not yet translated) is shown as it is.
+            "title": self.title.get(locale) if isinstance(self.title, LocalizedText) else str(self.title),
             "status": self.status,
             "detail": self.localized.get(locale),
         }
