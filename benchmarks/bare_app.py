@@ -90,8 +90,10 @@ def _caller(connection: Any, authorization: str | None) -> tuple[Any, ...] | Non
     if authorization is None or not authorization.lower().startswith("bearer "):
         return None
     token_hash = hashlib.sha256(authorization[7:].encode()).hexdigest()
-    return connection.execute(_sql("SELECT id, name, role, person_id, organization_id, scopes FROM api_tokens "
-                                   "WHERE token_hash = ? AND revoked_at IS NULL"), (token_hash,)).fetchone()
+    # The person's language comes along, as in the application (problems are written in it).
+    return connection.execute(_sql("SELECT t.id, t.name, t.role, t.person_id, t.organization_id, t.scopes, p.locale "
+                                   "FROM api_tokens t LEFT JOIN people p ON p.id = t.person_id "
+                                   "WHERE t.token_hash = ? AND t.revoked_at IS NULL"), (token_hash,)).fetchone()
 
 
 _ENGAGEMENT = ("SELECT id, organization_id, playbook_id, playbook_version, playbook_sha256, phase, entered_phase_at, "

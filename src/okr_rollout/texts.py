@@ -8,6 +8,7 @@ migration plans, API titles. ``LocalizedText`` is that pair wherever it appears:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictStr
@@ -67,3 +68,25 @@ def preferred_locale(accept_language: str | None) -> str | None:
         if found:
             return found
     return None
+
+
+# A text names at most this many people, groups or items and counts the rest, so that a gate reason over a large
+# pilot stays one readable line; the evidence holds every id.
+NAMES_SHOWN = 5
+
+
+def listed(items: Sequence[LocalizedText], *, limit: int = NAMES_SHOWN) -> LocalizedText:
+    """``A, B and C`` / ``A、B、C``; beyond ``limit`` items,
+    ``A, B, C, D, E and 3 more`` / ``A、B、C、D、E 等 8 項``."""
+    shown = list(items[:limit])
+    rest = len(items) - len(shown)
+    if not shown:
+        return LocalizedText("none", "無")
+    en_parts = [item.en for item in shown]
+    if rest:
+        en = ", ".join(en_parts) + f" and {rest} more"
+        zh = "、".join(item.zh_tw for item in shown) + f" 等 {len(items)} 項"
+    else:
+        en = en_parts[0] if len(en_parts) == 1 else ", ".join(en_parts[:-1]) + " and " + en_parts[-1]
+        zh = "、".join(item.zh_tw for item in shown)
+    return LocalizedText(en, zh)

@@ -7,6 +7,7 @@ only moves forward through ``go_to`` (records of the future are refused, so the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,9 @@ from tests.api._helpers import collect_pages, create_engagement, create_organiza
 from tests.conftest import Clock, Tokens, auth
 
 TAIPEI = ZoneInfo("Asia/Taipei")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# A snake_case key (weekly_team, vision_5y), a quoted key ('partial', 「partial」) or a list of ids ([10, 12]).
+KEY_OR_ID_LIST = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b|'[a-z_0-9]+'|「[a-z_0-9]+」|\[")
 MODULES = ("basic_concepts", "deep_principles", "case_studies", "practice_and_coaching")
 WEEKS_PER_QUARTER = 13
 
@@ -189,7 +193,7 @@ class Walk:
                 assert f"q{ordinal}_ended" in failing and not gate["allowed"]
                 key_results = sum(len(okr["key_results"]) for okr in cycle.okrs)
                 assert f"0 of {key_results} (0%); 80% needed." in failing[f"q{ordinal}_check_ins"]
-                assert "'weekly_team' meetings every 7 days are behind" in failing[f"q{ordinal}_team_meetings"]
+                assert "The weekly team meeting every 7 days is behind" in failing[f"q{ordinal}_team_meetings"]
                 assert f"q{ordinal}_one_on_ones" not in failing
             self.record_week(cycle, week)
         gate = self.gate(trigger)
@@ -233,7 +237,23 @@ class Walk:
             assert text in criterion["reason"], (criterion_id, criterion["reason"])
             assert criterion["reasons"]["en"] == criterion["reason"] and criterion["reasons"]["zh-TW"]
         assert gate["passed"] == len(gate["criteria"]) - len(failing)
+        self.readable_in_chinese(trigger, gate)
         return gate
+
+    def readable_in_chinese(self, trigger: str, gate: dict[str, Any]) -> None:
+        """The same report asked for in Traditional Chinese: every reason in it, by titles and names, the same
+        verdicts and evidence; in either language no playbook key, id list or quoted key."""
+        url = f"/api/v1/engagements/{self.engagement_id}/readiness"
+        response = self.client.get(url, headers=auth(self.tokens.coach, **{"Accept-Language": "zh-TW"}))
+        assert response.status_code == 200, response.text
+        chinese = next(t for t in response.json()["transitions"] if t["trigger"] == trigger)
+        for english, translated in zip(gate["criteria"], chinese["criteria"], strict=True):
+            assert (translated["id"], translated["passed"], translated["evidence"]) == (
+                english["id"], english["passed"], english["evidence"])
+            assert translated["reason"] == english["reasons"]["zh-TW"] != english["reason"]
+            assert CJK.search(translated["reason"]), translated["reason"]
+            for said in (english["reason"], translated["reason"]):
+                assert not KEY_OR_ID_LIST.search(said), (english["id"], said)
 
     def allowed(self, trigger: str, *advisory_failing: str) -> dict[str, Any]:
         """``trigger`` is allowed; only the named advisory criteria (if any) still fail."""

@@ -87,7 +87,7 @@ def test_create_engagement_refusals(app_client: TestClient, tokens: Tokens) -> N
     org = create_organization(app_client, tokens.admin)
     problem = assert_problem(app_client.post(ENGAGEMENTS, json={"organization_id": org["id"], "coach_ids": [987654]},
                                              headers=auth(tokens.admin)), 422)
-    assert error_fields(problem) == ["body.coach_ids"]
+    assert error_fields(problem) == ["body.coach_ids[0]"]
     problem = assert_problem(app_client.post(ENGAGEMENTS, json={"organization_id": org["id"], "playbook": "Bad Id"},
                                              headers=auth(tokens.admin)), 422)
     assert error_fields(problem) == ["body.playbook"]

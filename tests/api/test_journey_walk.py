@@ -63,12 +63,12 @@ def coach_engaged(walk: Walk) -> Client:
 
 def executive_meeting(walk: Walk, client: Client) -> None:
     walk.go_to(date(2026, 1, 8))
-    walk.blocked("hold_kickoff", executive_outcomes="No 'executive' meeting has been held yet",
+    walk.blocked("hold_kickoff", executive_outcomes="No executive meeting has been held yet",
                  ceo_backing="No statement of CEO support is recorded")
     walk.meeting("executive", walk.today, [client.ceo, client.cfo, walk.tokens.coach_person_id],
                  outcomes=("ceo_support", "okrs_introduced"), notes="CEO backs a pilot; OKRs presented to the C-suite")
     walk.ceo_support("partial", "Backs a pilot; wants results before a company-wide rollout")
-    walk.blocked("hold_kickoff", executive_outcomes="still lacks these outcomes: expectations_set")
+    walk.blocked("hold_kickoff", executive_outcomes="still lacks these outcomes: expectations set")
     walk.go_to(date(2026, 1, 9))
     walk.meeting("executive", walk.today, [client.ceo, client.cfo], outcomes=("expectations_set",),
                  notes="Challenges for OKRs: churn in Support, slow Sales pipeline")
@@ -79,14 +79,15 @@ def executive_meeting(walk: Walk, client: Client) -> None:
 def kickoff(walk: Walk, client: Client) -> None:
     walk.go_to(date(2026, 1, 12))
     walk.blocked("start_pilot_training",
-                 foundations="Still to record at the kickoff: mission, vision_1y, vision_5y, vision_10y, strategies",
+                 foundations="Still to record at the kickoff: the mission, the vision in 1 year, the vision in 5 "
+                             "years, the vision in 10 years and the strategies",
                  pilot_choice="0 pilot department(s) chosen; 1 to 2 are needed",
-                 kickoff_outcomes="No 'kickoff' meeting has been held yet")
+                 kickoff_outcomes="No kickoff meeting has been held yet")
     walk.update_organization(mission="Make small shops' logistics effortless",
                              vision_1y="500 shops in Taiwan", vision_5y="Leader in East Asia",
                              vision_10y="Every small shop in Asia ships with us")
-    walk.blocked("start_pilot_training", foundations="Still to record at the kickoff: strategies.",
-                 pilot_choice="0 pilot department(s)", kickoff_outcomes="No 'kickoff' meeting")
+    walk.blocked("start_pilot_training", foundations="Still to record at the kickoff: the strategies.",
+                 pilot_choice="0 pilot department(s)", kickoff_outcomes="No kickoff meeting")
     walk.update_organization(strategies=["Self-service onboarding", "Support that retains customers"])
     for name, members in (("Sales", ("Wu Chia-hao", "Lee Shu-fen", "Chen Yi-ting")),
                           ("Support", ("Lin Po-han", "Kuo Hsin-yi", "Yang Tzu-wei"))):
@@ -94,7 +95,7 @@ def kickoff(walk: Walk, client: Client) -> None:
         department = walk.department(name, pilot=True, lead_id=lead)
         client.leads[department] = lead
         client.members[department] = [walk.person(m, "member", departments=(department,)) for m in members]
-    walk.blocked("start_pilot_training", kickoff_outcomes="No 'kickoff' meeting has been held yet")
+    walk.blocked("start_pilot_training", kickoff_outcomes="No kickoff meeting has been held yet")
     walk.meeting("kickoff", walk.today, [client.ceo, *client.leads.values()],
                  outcomes=("foundations_agreed", "pilot_leads_committed"))
     walk.allowed("start_pilot_training")
@@ -110,8 +111,8 @@ def pilot_training(walk: Walk, client: Client) -> None:
                  "body.held_on", "future_date")
     walk.training(6, MODULES[:2], everyone)
     walk.blocked("start_drafting", training=(
-        "6 of 18 training hours held; modules not yet covered with attendance: case_studies, "
-        "practice_and_coaching; 0 of 6 pilot members attended every module (0%; 80% needed)"))
+        "6 of 18 training hours held; modules not yet covered with attendance: “Case studies” and "
+        "“Practice and coaching”; 0 of 6 pilot members attended every module (0%; 80% needed)"))
     walk.go_to(date(2026, 1, 14))
     walk.training(6, MODULES[2:3], everyone[:-1])
     walk.blocked("start_drafting", training="12 of 18 training hours held")
@@ -146,7 +147,7 @@ def pilot_drafting(walk: Walk, client: Client) -> None:
         walk.okr(q1, f"Grow the pipeline ({n})", person, sales, "Qualified leads per week")
         for n, person in enumerate(client.members[sales], 1)]
     walk.blocked("appoint_internal_coaches", drafting_duration="still under way (7 days so far",
-                 q1_planned=f"Pilot departments [{support}] have no OKR for Q1 2026.")
+                 q1_planned="No OKR for Q1 2026 yet in the pilot department Support.")
     walk.go_to(date(2026, 1, 28))
     okrs += [walk.okr(q1, f"Keep customers ({n})", person, support, "Tickets solved on first contact")
              for n, person in enumerate(client.members[support][:2], 1)]
@@ -262,7 +263,7 @@ def q2_cycle(walk: Walk, client: Client) -> None:
 def train_the_trainers(walk: Walk, client: Client) -> None:
     walk.go_to(date(2026, 8, 18))
     walk.blocked("start_culture", internal_coaches_trained="0 trained internal coach(es); at least 1 needed",
-                 okr_master_ready="The OKR Master is appointed but not yet ready")
+                 okr_master_ready="The OKR Master (Huang Ya-ting) is appointed but not yet ready")
     walk.update_appointment(client.appointments["coach"], trained=True, trained_on="2026-08-18")
     walk.blocked("start_culture", okr_master_ready="not yet ready")
     walk.update_appointment(client.appointments["master"], ready=True)

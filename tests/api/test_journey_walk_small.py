@@ -48,7 +48,7 @@ def coach_engaged(walk: Walk) -> Studio:
 
 def executive_meeting(walk: Walk, studio: Studio) -> None:
     walk.go_to(date(2026, 1, 8))
-    walk.blocked("hold_kickoff", executive_outcomes="No 'executive' meeting has been held yet",
+    walk.blocked("hold_kickoff", executive_outcomes="No executive meeting has been held yet",
                  ceo_backing="No statement of CEO support is recorded")
     walk.meeting("executive", walk.today, [studio.ceo, walk.tokens.coach_person_id],
                  outcomes=("ceo_support", "okrs_introduced", "expectations_set"))
@@ -62,8 +62,9 @@ def kickoff(walk: Walk, studio: Studio) -> None:
     """The whole company at the kickoff; no pilot to choose, so a kickoff records no pilot leads."""
     walk.go_to(date(2026, 1, 12))
     gate = walk.blocked("start_training",
-                        foundations="Still to record at the kickoff: mission, vision_1y, vision_5y, vision_10y",
-                        kickoff_outcomes="No 'kickoff' meeting has been held yet")
+                        foundations="Still to record at the kickoff: the mission, the vision in 1 year, "
+                                    "the vision in 5 years, the vision in 10 years and the strategies",
+                        kickoff_outcomes="No kickoff meeting has been held yet")
     assert gate["criteria"][1]["evidence"] == {"headcount": 5, "max_headcount": 6}
     walk.update_organization(mission="Games that teach kids to code", vision_1y="Two titles shipped",
                              vision_5y="Used in 1,000 schools", vision_10y="Every child in Taiwan codes",
@@ -85,7 +86,7 @@ def company_training(walk: Walk, studio: Studio) -> None:
     walk.go_to(date(2026, 1, 14))
     walk.training(6, MODULES[2:3], studio.everyone[:-1])
     walk.blocked("start_drafting", training=(
-        "12 of 18 training hours held; modules not yet covered with attendance: practice_and_coaching; "
+        "12 of 18 training hours held; modules not yet covered with attendance: “Practice and coaching”; "
         "0 of 5 pilot members attended every module"))
     walk.go_to(date(2026, 1, 15))
     walk.training(6, MODULES[3:], studio.everyone)
@@ -175,7 +176,7 @@ def q2_cycle(walk: Walk, studio: Studio) -> None:
     """The OKR Master runs Q2; at its end the coach hands over to the OKR Master, once ready."""
     walk.run_quarter(studio.cycle("Q2 2026"), "start_culture")
     walk.blocked("start_culture", q2_scored="Q2 2026: 5 OKR(s) unscored", q2_decided="0 of 5",
-                 okr_master_ready="The OKR Master is appointed but not yet ready",
+                 okr_master_ready="The OKR Master (Lai Chun-chieh) is appointed but not yet ready",
                  internal_coach_trained="0 trained internal coach(es)")
     for okr in studio.okrs["Q2 2026"]:
         walk.score(okr, 0.7)

@@ -203,7 +203,7 @@ def test_person_in_a_department_of_another_organization_is_422(app_client: TestC
     response = app_client.post(f"{ORGS}/{ours['id']}/people",
                                json={"name": "Ann", "department_ids": [foreign["id"]]}, headers=auth(tokens.admin))
     problem = assert_problem(response, 422)
-    assert error_fields(problem) == ["body.department_ids"]
+    assert error_fields(problem) == ["body.department_ids[0]"]
     assert collect_pages(app_client, tokens.admin, f"{ORGS}/{ours['id']}/people") == []
 
 

@@ -51,7 +51,7 @@ def test_person_changes_are_validated_and_guarded(app_client: TestClient, tokens
 
     problem = assert_problem(app_client.patch(path, json={"department_ids": [foreign["id"]]},
                                               headers=auth(tokens.coach)), 422)
-    assert problem["errors"][0]["field"] == "body.department_ids"
+    assert problem["errors"][0]["field"] == "body.department_ids[0]"
     assert_problem(app_client.patch(path, json={"roles": ["emperor"]}, headers=auth(tokens.coach)), 422)
     assert_problem(app_client.patch(path, json={"name": None}, headers=auth(tokens.coach)), 422)
     assert_problem(app_client.patch(path, json={"name": "B"}, headers=auth(tokens.coach, **{"If-Match": '"v7"'})),

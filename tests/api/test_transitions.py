@@ -110,7 +110,9 @@ def test_trigger_that_does_not_leave_the_phase_is_409(app_client: TestClient, to
         problem = assert_problem(fire(app_client, tokens.coach, journey.engagement_id, trigger), 409)
         assert problem["phase"] == "coach_engaged"
         assert problem["available_triggers"] == ["schedule_executive_meeting"]
-        assert trigger in problem["detail"]
+        # Said by titles: the phase it is in, and the transition that does leave it.
+        assert problem["detail"] == ("This trigger does not leave the phase Coach engaged; from there: "
+                                     "Schedule the executive meeting.")
     assert snapshot(app_client, tokens, journey) == before
 
 

@@ -42,7 +42,7 @@ def test_a_coach_moves_an_engagement_through_its_gate(site: Site, browser: Brows
     page.click('button[name="trigger"][value="hold_kickoff"]')
     refusal = page.locator("#refusal")
     expect(refusal).to_be_visible()
-    expect(refusal).to_contain_text("No 'executive' meeting has been held yet.")
+    expect(refusal).to_contain_text("No executive meeting has been held yet.")
     expect(page.locator("svg.journey .current")).to_have_attribute("data-phase", "executive_meeting")
     shot(page, "refused-transition")
 

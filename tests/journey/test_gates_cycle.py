@@ -90,7 +90,7 @@ def test_quarter_planned_fails_naming_pilot_departments_without_okrs() -> None:
     # An OKR of the other quarter or of a non-pilot department does not plan this one.
     f = _two_pilots(okrs=[okr(1, 1, department_id=10), okr(2, 2, department_id=11), okr(3, 1, department_id=20)])
     result = gates.check("quarter_planned", f, PLANNED_Q1)
-    assert_result(result, passed=False, en="Pilot departments [11] have no OKR for 2025-Q1",
+    assert_result(result, passed=False, en="No OKR for 2025-Q1 yet in the pilot department Department 11",
                   evidence={"quarter": "2025-Q1", "okrs": 2, "departments_without_okrs": [11]})
 
 
@@ -245,7 +245,7 @@ def _cadence_facts(meetings: list[Any], **more: Any) -> EngagementFacts:
 
 def test_meeting_cadence_passes_when_each_pilot_department_meets_weekly() -> None:
     result = gates.check("meeting_cadence", _cadence_facts(_team_meetings({10: 4, 11: 4})), WEEKLY_TEAM)
-    assert_result(result, passed=True, en="'weekly_team' meetings are held every 7 days as planned",
+    assert_result(result, passed=True, en="The weekly team meeting is held every 7 days as planned",
                   evidence={"quarter": "2025-Q1", "meeting_kind": "weekly_team", "per": "department",
                             "expected_each": 4, "held": {"10": 4, "11": 4}, "behind": [],
                             "required_rate": 0.75})
@@ -260,7 +260,7 @@ def test_meeting_cadence_exactly_min_rate_passes() -> None:
 def test_meeting_cadence_below_min_rate_fails_naming_the_department() -> None:
     result = gates.check("meeting_cadence", _cadence_facts(_team_meetings({10: 4, 11: 2})), WEEKLY_TEAM)
     assert_result(result, passed=False,
-                  en="'weekly_team' meetings every 7 days are behind for department ['11'] (4 expected each)",
+                  en="The weekly team meeting every 7 days is behind for Department 11 (4 expected each)",
                   evidence={"expected_each": 4, "held": {"10": 4, "11": 2}, "behind": ["11"]})
 
 
@@ -272,14 +272,14 @@ def test_meeting_cadence_counts_only_this_kind_within_the_quarter() -> None:
            meeting(901, "weekly_team", at(Q1_END + timedelta(days=1)), department_id=11)]
     )
     result = gates.check("meeting_cadence", _cadence_facts(meetings), WEEKLY_TEAM)
-    assert_result(result, passed=False, en="behind for department ['11']",
+    assert_result(result, passed=False, en="behind for Department 11",
                   evidence={"held": {"10": 4, "11": 2}, "behind": ["11"]})
 
 
 def test_meeting_cadence_company_wide_meetings_count_for_every_pilot_department() -> None:
     meetings = _team_meetings({None: 2, 11: 2})
     result = gates.check("meeting_cadence", _cadence_facts(meetings), WEEKLY_TEAM)
-    assert_result(result, passed=False, en="behind for department ['10']",
+    assert_result(result, passed=False, en="behind for Department 10",
                   evidence={"held": {"10": 2, "11": 4}, "behind": ["10"]})
 
 
@@ -293,13 +293,13 @@ def test_meeting_cadence_per_person_one_on_ones_every_two_weeks() -> None:
     ]
     f = facts(now=WEEK_4, quarters=[Q1], meetings=one_on_ones, **pilot_company(pilot_people=[1, 2], other_people=[9]))
     result = gates.check("meeting_cadence", f, params)
-    assert_result(result, passed=False, en="'one_on_one' meetings every 14 days are behind for person ['2']",
+    assert_result(result, passed=False, en="The 1:1 meeting every 14 days is behind for Person 2",
                   evidence={"per": "person", "expected_each": 2, "held": {"1": 2, "2": 1}, "behind": ["2"]})
 
 
 @pytest.mark.parametrize(("headcount", "ok", "en", "held"), [
     (6, True, "held every 7 days as planned", {"company": 3}),
-    (7, False, "No pilot departments to hold 'weekly_team' meetings with", {}),
+    (7, False, "No pilot departments to hold the weekly team meeting with", {}),
 ])
 def test_meeting_cadence_headcount_exactly_small_company_counts_company_meetings(
     headcount: int, ok: bool, en: str, held: dict[str, int]
@@ -352,7 +352,7 @@ def test_quarter_scored_passes_when_every_okr_is_on_the_scale() -> None:
 def test_quarter_scored_fails_on_unscored_and_off_scale_okrs() -> None:
     okrs = [okr(1, 1, score=1.0), okr(2, 1), okr(3, 1, score=0.5)]
     result = gates.check("quarter_scored", facts(now=AFTER_Q1, quarters=[Q1], okrs=okrs), GOOGLE_SCALE)
-    assert_result(result, passed=False, en="2025-Q1: 1 OKR(s) unscored, 1 off the scale [0.0, 0.3, 0.7, 1.0]",
+    assert_result(result, passed=False, en="2025-Q1: 1 OKR(s) unscored, 1 off the scale 0.0 / 0.3 / 0.7 / 1.0",
                   evidence={"okrs": 3, "unscored": [2], "off_scale": [3]})
 
 
@@ -380,7 +380,7 @@ def test_okr_decisions_pass_when_every_okr_is_decided() -> None:
     okrs = [okr(1, 1, decision="continue"), okr(2, 1, decision="abandon"), okr(3, 1, decision="complete"),
             okr(4, 2)]
     result = gates.check("okr_decisions", facts(now=AFTER_Q1, quarters=[Q1, Q2], okrs=okrs), DECIDED_Q1)
-    assert_result(result, passed=True, en="3 of 3 OKRs of 2025-Q1 have a decision (continue / abandon / complete)",
+    assert_result(result, passed=True, en="3 of 3 OKRs of 2025-Q1 have a decision (continue / abandon / mark complete)",
                   evidence={"quarter": "2025-Q1", "okrs": 3, "undecided": [], "decisions": DECISIONS})
 
 
@@ -396,7 +396,7 @@ def test_okr_decisions_only_the_listed_decisions_count(decision: str, ok: bool) 
     params = kinds.OkrDecisions(quarter=1, decisions=["complete"])
     result = gates.check("okr_decisions", facts(now=AFTER_Q1, quarters=[Q1], okrs=[okr(1, 1, decision=decision)]),
                          params)
-    assert_result(result, passed=ok, en=f"{1 if ok else 0} of 1 OKRs of 2025-Q1 have a decision (complete)",
+    assert_result(result, passed=ok, en=f"{1 if ok else 0} of 1 OKRs of 2025-Q1 have a decision (mark complete)",
                   evidence={"okrs": 1, "undecided": [] if ok else [1], "decisions": ["complete"]})
 
 

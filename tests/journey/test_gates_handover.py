@@ -14,7 +14,7 @@ import pytest
 from okr_rollout.journey import gates
 from okr_rollout.journey.facts import AppointmentFacts, EngagementFacts, OkrFacts, QuarterFacts
 from okr_rollout.playbooks import kinds
-from tests.journey.factories import appointment, assert_result, at, facts, okr, quarter
+from tests.journey.factories import appointment, assert_result, at, facts, okr, person, quarter
 
 HANDOVER_KINDS = ["internal_coaches", "okr_master", "pilot_completed"]
 
@@ -71,12 +71,15 @@ MASTER_READY = kinds.OkrMaster(ready=True)
 
 
 def test_okr_master_passes_when_ready() -> None:
-    result = gates.check("okr_master", facts(appointments=[appointment(5, "okr_master", ready=True)]), MASTER_READY)
-    assert_result(result, passed=True, en="The OKR Master is ready", evidence={"appointed": [5], "ready": [5]})
+    f = facts(people=[person(5)], appointments=[appointment(5, "okr_master", ready=True)])
+    result = gates.check("okr_master", f, MASTER_READY)
+    assert_result(result, passed=True, en="The OKR Master, Person 5, is ready",
+                  evidence={"appointed": [5], "ready": [5]})
 
 
 def test_okr_master_fails_when_appointed_but_not_ready() -> None:
-    result = gates.check("okr_master", facts(appointments=[appointment(5, "okr_master")]), MASTER_READY)
+    result = gates.check("okr_master", facts(people=[person(5)], appointments=[appointment(5, "okr_master")]),
+                         MASTER_READY)
     assert_result(result, passed=False, en="appointed but not yet ready", evidence={"appointed": [5], "ready": []})
 
 
@@ -87,14 +90,18 @@ def test_okr_master_fails_when_nobody_is_appointed() -> None:
 
 
 def test_okr_master_appointment_is_enough_when_readiness_is_not_required() -> None:
-    result = gates.check("okr_master", facts(appointments=[appointment(5, "okr_master")]), kinds.OkrMaster(ready=False))
-    assert_result(result, passed=True, en="An OKR Master is appointed", evidence={"appointed": [5], "ready": []})
+    result = gates.check("okr_master", facts(people=[person(5)], appointments=[appointment(5, "okr_master")]),
+                         kinds.OkrMaster(ready=False))
+    assert_result(result, passed=True, en="An OKR Master is appointed: Person 5",
+                  evidence={"appointed": [5], "ready": []})
 
 
 def test_okr_master_exactly_one_ready_master_of_two_is_enough() -> None:
-    f = facts(appointments=[appointment(8, "okr_master"), appointment(5, "okr_master", ready=True)])
+    f = facts(people=[person(5), person(8)],
+              appointments=[appointment(8, "okr_master"), appointment(5, "okr_master", ready=True)])
     result = gates.check("okr_master", f, MASTER_READY)
-    assert_result(result, passed=True, en="The OKR Master is ready", evidence={"appointed": [5, 8], "ready": [5]})
+    assert_result(result, passed=True, en="The OKR Master, Person 5, is ready",
+                  evidence={"appointed": [5, 8], "ready": [5]})
 
 
 # --- pilot_completed ------------------------------------------------------------------------
@@ -135,7 +142,7 @@ def test_pilot_completed_fails_with_too_few_quarters() -> None:
 
 
 @pytest.mark.parametrize(("day", "ok", "en", "running"), [
-    (date(2025, 6, 30), False, "quarters ['2025-Q2'] have not ended", ["2025-Q2"]),
+    (date(2025, 6, 30), False, "2025-Q2 has not ended", ["2025-Q2"]),
     (date(2025, 7, 1), True, "The pilot ran 2 quarters", []),
 ])
 def test_pilot_completed_waits_for_the_last_quarter_to_end(

@@ -83,7 +83,7 @@ CEO_FULL_90 = kinds.CeoSupport(max_age_days=90, min_level="full")
 def test_ceo_support_passes_when_full_and_recent() -> None:
     stated = TODAY - timedelta(days=10)
     result = gates.check("ceo_support", facts(ceo_support=[ceo("full", stated)]), CEO_FULL_90)
-    assert_result(result, passed=True, en="('full') was confirmed 10 days ago",
+    assert_result(result, passed=True, en="full support was confirmed 10 days ago",
                   evidence={"level": "full", "required_level": "full", "stated_on": stated.isoformat(),
                             "age_days": 10, "max_age_days": 90})
 
@@ -97,14 +97,14 @@ def test_ceo_support_fails_when_never_stated() -> None:
 def test_ceo_support_fails_below_the_required_level() -> None:
     stated = TODAY - timedelta(days=3)
     result = gates.check("ceo_support", facts(ceo_support=[ceo("partial", stated)]), CEO_FULL_90)
-    assert_result(result, passed=False, en="latest stated support is 'partial'; 'full' is needed",
+    assert_result(result, passed=False, en="latest statement gives partial support; full support is needed",
                   evidence={"level": "partial", "required_level": "full", "age_days": 3})
 
 
 def test_ceo_support_judges_the_latest_statement_when_support_fades() -> None:
     statements = [ceo("full", TODAY - timedelta(days=40)), ceo("partial", TODAY - timedelta(days=5))]
     result = gates.check("ceo_support", facts(ceo_support=statements), CEO_FULL_90)
-    assert_result(result, passed=False, en="'partial'",
+    assert_result(result, passed=False, en="partial support",
                   evidence={"level": "partial", "age_days": 5,
                             "stated_on": (TODAY - timedelta(days=5)).isoformat()})
 
@@ -119,7 +119,7 @@ def test_ceo_support_accepts_a_higher_level_than_required() -> None:
     stated = TODAY - timedelta(days=1)
     params = kinds.CeoSupport(max_age_days=30, min_level="partial")
     result = gates.check("ceo_support", facts(ceo_support=[ceo("full", stated)]), params)
-    assert_result(result, passed=True, en="('full') was confirmed 1 days ago",
+    assert_result(result, passed=True, en="full support was confirmed 1 days ago",
                   evidence={"level": "full", "required_level": "partial", "max_age_days": 30})
 
 
@@ -160,7 +160,7 @@ def meeting_at(held_at: datetime, *, mid: int, outcomes: list[str], kind: str = 
 def test_meeting_outcomes_pass_when_every_outcome_is_recorded() -> None:
     held = meeting_at(NOW - timedelta(days=3), mid=4, outcomes=EXEC_OUTCOMES)
     result = gates.check("meeting_outcomes", facts(meetings=[held]), EXEC)
-    assert_result(result, passed=True, en="The 'executive' meeting recorded all 3 outcomes",
+    assert_result(result, passed=True, en="The executive meeting recorded all 3 outcomes",
                   evidence={"meeting_kind": "executive", "meeting_ids": [4],
                             "outcomes_recorded": sorted(EXEC_OUTCOMES), "outcomes_missing": []})
 
@@ -168,14 +168,14 @@ def test_meeting_outcomes_pass_when_every_outcome_is_recorded() -> None:
 def test_meeting_outcomes_fail_when_no_such_meeting_was_held() -> None:
     kickoff = meeting_at(NOW - timedelta(days=3), mid=4, kind="kickoff", outcomes=EXEC_OUTCOMES)
     result = gates.check("meeting_outcomes", facts(meetings=[kickoff]), EXEC)
-    assert_result(result, passed=False, en="No 'executive' meeting has been held yet",
+    assert_result(result, passed=False, en="No executive meeting has been held yet",
                   evidence={"meeting_ids": [], "outcomes_recorded": [], "outcomes_missing": EXEC_OUTCOMES})
 
 
 def test_meeting_outcomes_fail_listing_the_missing_outcomes() -> None:
     held = meeting_at(NOW - timedelta(days=3), mid=4, outcomes=["okrs_introduced", "something_else"])
     result = gates.check("meeting_outcomes", facts(meetings=[held]), EXEC)
-    assert_result(result, passed=False, en="still lacks these outcomes: ceo_support, expectations_set",
+    assert_result(result, passed=False, en="still lacks these outcomes: CEO support obtained and expectations set",
                   evidence={"meeting_ids": [4], "outcomes_recorded": ["okrs_introduced"],
                             "outcomes_missing": ["ceo_support", "expectations_set"]})
 
@@ -197,7 +197,7 @@ def test_meeting_outcomes_count_a_meeting_held_exactly_now() -> None:
 def test_meeting_outcomes_ignore_a_meeting_scheduled_after_now() -> None:
     planned = meeting_at(NOW + timedelta(minutes=1), mid=4, outcomes=EXEC_OUTCOMES)
     result = gates.check("meeting_outcomes", facts(meetings=[planned]), EXEC)
-    assert_result(result, passed=False, en="No 'executive' meeting has been held yet",
+    assert_result(result, passed=False, en="No executive meeting has been held yet",
                   evidence={"meeting_ids": []})
 
 
@@ -224,14 +224,14 @@ def test_organization_foundations_pass_when_all_are_recorded() -> None:
 def test_organization_foundations_fail_naming_what_is_missing_in_order() -> None:
     org = organization(**(FOUNDED | {"vision_10y": None, "strategies": ()}))
     result = gates.check("organization_foundations", facts(org=org), ALL_FOUNDATIONS)
-    assert_result(result, passed=False, en="Still to record at the kickoff: vision_10y, strategies",
+    assert_result(result, passed=False, en="Still to record at the kickoff: the vision in 10 years and the strategies",
                   evidence={"missing": ["vision_10y", "strategies"]})
 
 
 def test_organization_foundations_treat_blank_text_as_missing() -> None:
     org = organization(**(FOUNDED | {"mission": "   ", "strategies": (" ", "")}))
     result = gates.check("organization_foundations", facts(org=org), ALL_FOUNDATIONS)
-    assert_result(result, passed=False, en="Still to record at the kickoff: mission, strategies",
+    assert_result(result, passed=False, en="Still to record at the kickoff: the mission and the strategies",
                   evidence={"missing": ["mission", "strategies"]})
 
 
@@ -248,7 +248,7 @@ def test_organization_foundations_require_only_the_listed_fields() -> None:
                   en="are recorded", evidence={"missing": [], "required": ["mission"]})
     params = kinds.OrganizationFoundations(fields=["mission", "vision_5y"])
     assert_result(gates.check("organization_foundations", facts(org=org), params), passed=False,
-                  en="Still to record at the kickoff: vision_5y", evidence={"missing": ["vision_5y"]})
+                  en="Still to record at the kickoff: the vision in 5 years", evidence={"missing": ["vision_5y"]})
 
 
 # --- pilot_departments ----------------------------------------------------------------------
@@ -365,7 +365,7 @@ def test_training_completed_does_not_count_sessions_after_today() -> None:
 def test_training_completed_fails_when_a_module_had_nobody_attending() -> None:
     f = facts(**pilot_company(pilot_people=PILOT), training_sessions=_three_days(PILOT, practice_attendees=[]))
     result = gates.check("training_completed", f, TRAINING)
-    assert_result(result, passed=False, en="modules not yet covered with attendance: practice_coaching",
+    assert_result(result, passed=False, en="modules not yet covered with attendance: “Practice coaching”",
                   evidence={"hours": 18, "modules_missing": ["practice_coaching"], "fully_trained": 0,
                             "attendance_share": 0.0})
 
@@ -415,7 +415,9 @@ def test_drafting_groups_size_bounds(size: int, ok: bool) -> None:
               drafting_groups=[group(70, members, STARTED), group(71, others, STARTED)])
     result = gates.check("drafting_groups", f, GROUPS_3_TO_5)
     assert_result(result, passed=ok,
-                  en="cover every pilot member" if ok else "groups [70] are outside 3–5 people",
+                  en="cover every pilot member" if ok else (
+                      "the group of Person 1 and Person 2 is outside 3–5 people" if size == 2
+                      else "the group of Person 1, Person 2, Person 3 and 3 more is outside 3–5 people"),
                   evidence={"group_sizes": {70: size, 71: 3}, "min_size": 3, "max_size": 5,
                             "groups_off_size": [] if ok else [70], "pilot_people_without_group": []})
 
@@ -429,7 +431,8 @@ def test_a_company_smaller_than_the_smallest_group_drafts_as_one_group_of_everyo
     split = facts(**pilot_company(headcount=2, pilot_people=founders),
                   drafting_groups=[group(70, [1], STARTED), group(71, [2], STARTED)])
     assert_result(gates.check("drafting_groups", split, GROUPS_3_TO_5), passed=False,
-                  en="groups [70, 71] are outside 2–5 people", evidence={"groups_off_size": [70, 71]})
+                  en="the group of Person 1 and the group of Person 2 are outside 2–5 people",
+                  evidence={"groups_off_size": [70, 71]})
 
 
 def test_drafting_groups_pass_when_groups_of_three_to_five_cover_the_pilot() -> None:
@@ -511,8 +514,10 @@ def test_drafting_duration_fails_while_a_group_is_still_open() -> None:
         group(70, [1, 2, 3], TODAY - timedelta(days=10), TODAY - timedelta(days=1)),
         group(71, [4, 5, 6], TODAY - timedelta(days=8)),
     ]
-    result = gates.check("drafting_duration", facts(drafting_groups=groups), TWO_TO_THREE_WEEKS)
-    assert_result(result, passed=False, en="still under way (10 days so far; groups [71] have not finished)",
+    f = facts(people=[person(n) for n in range(1, 7)], drafting_groups=groups)
+    result = gates.check("drafting_duration", f, TWO_TO_THREE_WEEKS)
+    assert_result(result, passed=False, en="still under way (10 days so far; the group of Person 4, Person 5 and "
+                                           "Person 6 has not finished)",
                   evidence={"open_groups": [71], "days_so_far": 10,
                             "started_on": (TODAY - timedelta(days=10)).isoformat()})
 

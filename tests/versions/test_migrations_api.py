@@ -119,6 +119,13 @@ def test_engagements_in_several_phases_migrate_as_their_dry_run_said(
     assert plan["readiness"]["transitions"][0]["allowed"] is False
     check_written(client, tokens.coach, db, clock, result, entered_at[starting])
 
+    # Asked in Traditional Chinese, the plan's reasons are in Chinese (both stay in "reasons").
+    chinese = client.post(f"/api/v1/engagements/{kickoff}/migrations", json={"to_version": 2, "dry_run": True},
+                          headers=auth(tokens.coach, **{"Accept-Language": "zh-TW"}))
+    assert chinese.status_code == 200, chinese.text
+    criteria = [c for t in chinese.json()["plan"]["readiness"]["transitions"] for c in t["criteria"]]
+    assert criteria and all(c["reason"] == c["reasons"]["zh-TW"] != c["reasons"]["en"] for c in criteria)
+
     # The phase v2 renamed: refused without a phase map, naming the phase and suggesting where it goes.
     refused = assert_problem(migrate(client, tokens.coach, executive, dry_run=True), 409, slug="conflict")
     assert refused["phase"] == "executive_meeting" and "executive_meeting" in refused["detail"]

@@ -108,7 +108,40 @@ def test_chinese_pages_have_no_english_left(web: TestClient, world: World) -> No
         assert _english_left(response.text) == [], url
     engagement = text_of(web.get(f"/engagements/{world.formosa}?refused=hold_kickoff").text)
     assert "初步高管會議" in engagement  # the playbook's own Chinese (phase titles)
-    assert "尚未舉行「executive」會議。" in engagement  # the gate's reason in Chinese
+    # The gate's reason in Chinese, naming the meeting by its title, never by its key.
+    assert "尚未舉行初步高管會議。" in engagement
+
+
+def test_the_pages_show_the_titled_reasons_in_the_pages_language(web: TestClient, world: World) -> None:
+    """The same reasons the API gives, by titles, in English and in Traditional Chinese."""
+    token = sign_in(web, "chen@example.com")
+    post_form(web, token, f"/engagements/{world.formosa}/transitions", {"trigger": "hold_kickoff"})
+    page = f"/engagements/{world.formosa}?refused=hold_kickoff"
+
+    def reasons(html: str) -> list[str]:
+        return [text_of(found) for found in re.findall(r'class="reason">(.*?)</div>', html, re.DOTALL)]
+
+    english = web.get(page).text
+    assert "No executive meeting has been held yet." in reasons(english)
+    assert "No statement of CEO support is recorded." in reasons(english)
+    def refusal_in_history(html: str) -> str:
+        found = re.search(r'<li data-event="gate.refused">(.*?)</li>', html, re.DOTALL)
+        assert found is not None
+        return text_of(found.group(1))
+
+    # The history names the criteria the refusal failed by their titles too.
+    assert "Executive meeting: CEO support, OKRs introduced, expectations set, The CEO backs the rollout" in \
+        refusal_in_history(english)
+    readiness_en = reasons(web.get("/readiness").text)
+    post_form(web, token, "/locale", {"locale": "zh-TW", "next": "/"})
+    chinese = web.get(page).text
+    assert "尚未舉行初步高管會議。" in reasons(chinese) and "尚未記錄 CEO 的支持聲明。" in reasons(chinese)
+    assert "初步高管會議:獲得 CEO 支持、介紹 OKRs、設立期望、CEO 支持導入" in refusal_in_history(chinese)
+    readiness_zh = reasons(web.get("/readiness").text)
+    shown = reasons(english) + reasons(chinese) + readiness_en + readiness_zh
+    assert shown
+    for reason in shown:
+        assert not re.search(r"\b[a-z]+_[a-z0-9_]+\b|「[a-z_0-9]+」|'[a-z_0-9]+'|\[", reason), reason
 
 
 def test_dates_are_formatted_for_the_reader(web: TestClient, world: World) -> None:

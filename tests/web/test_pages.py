@@ -140,7 +140,7 @@ def test_a_refused_transition_shows_its_report_and_changes_nothing(web: TestClie
     report = web.get(location.split("#")[0]).text
     refusal = text_of(report[report.index('id="refusal"'):report.index('id="readiness"')])
     assert "Transition refused: Hold the kickoff meeting" in refusal
-    assert "No 'executive' meeting has been held yet." in refusal
+    assert "No executive meeting has been held yet." in refusal
     assert "No statement of CEO support is recorded." in refusal
     with db() as session:
         engagement = session.get(Engagement, world.formosa)

@@ -52,7 +52,7 @@ def test_user_create_asks_for_the_password(database_url: str, world: World, db: 
 
 def test_user_create_refuses_what_it_cannot_do(database_url: str, world: World) -> None:
     missing_person = run(database_url, "--email", "x@example.com", "--role", "coach", "--password", "0123456789")
-    assert missing_person.returncode == 1 and "needs --person" in missing_person.stderr
+    assert missing_person.returncode == 1 and "needs its person (--person)" in missing_person.stderr
     duplicate = run(database_url, "--email", "chen@example.com", "--role", "admin", "--password", "0123456789")
     assert duplicate.returncode == 1 and "exists already" in duplicate.stderr
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from okr_rollout.api.middleware import DEFERRED_COMMIT, NUL_FIELDS, DeferredCommit
-from okr_rollout.api.problems import field_path
+from okr_rollout.api.problems import field_path, invalid_input, remember_caller_locale
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import authenticate
 from okr_rollout.catalog.service import Catalog
@@ -27,10 +27,13 @@ from okr_rollout.db import (
     session_scope,
     unit_of_work,
 )
-from okr_rollout.errors import PreconditionFailed, Unauthorized, Unprocessable
+from okr_rollout.errors import PreconditionFailed, Unauthorized
 from okr_rollout.settings import Settings
+from okr_rollout.texts import LocalizedText
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNKNOWN_TOKEN = LocalizedText("The bearer token is unknown or revoked.", "此 Bearer 權杖不存在或已撤銷。")
+NUL_MESSAGE = LocalizedText("text must not contain the NUL character (\\u0000)", "文字不得包含 NUL 字元(\\u0000)")
 _bearer = HTTPBearer(auto_error=False, description="An API token: okr-rollout token create")
 
 
@@ -121,7 +124,8 @@ def bearer_token(credentials: HTTPAuthorizationCredentials | None) -> str:
 def accept_caller(request: Request, caller: Caller | None) -> Caller:
     """The caller a bearer token named (None: unknown or revoked, 401), once the request's parameters pass."""
     if caller is None:
-        raise Unauthorized("The bearer token is unknown or revoked.")
+        raise Unauthorized(UNKNOWN_TOKEN)
+    remember_caller_locale(request, caller.locale)
     refuse_nul(request)
     return caller
 
@@ -132,9 +136,9 @@ def refuse_nul(request: Request) -> None:
     caller is known, as the other rules of a request are: without a valid token the answer stays 401."""
     located: list[tuple[int | str, ...]] = [*nul_parameters(request), *(request.scope.get(NUL_FIELDS) or [])]
     if located:
-        errors = [{"field": field_path(location), "message": "text must not contain the NUL character (\\u0000)",
-                   "type": "string_nul"} for location in located]
-        raise Unprocessable(f"Invalid input: {', '.join(e['field'] for e in errors)}", errors=errors)
+        errors: list[dict[str, object]] = [
+            {"field": field_path(location), "message": NUL_MESSAGE, "type": "string_nul"} for location in located]
+        raise invalid_input(errors)
 
 
 def nul_parameters(request: Request) -> list[tuple[int | str, ...]]:
@@ -183,7 +187,8 @@ def check_if_match(if_match: str | None, version: int) -> None:
     accepted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
     if etag(version) not in accepted:
         raise PreconditionFailed(
-            f"If-Match {if_match} does not match the current version {etag(version)}; reload and retry.",
+            LocalizedText(f"If-Match {if_match} does not match the current version {etag(version)}; reload and retry.",
+                          f"If-Match {if_match} 與目前的版本 {etag(version)} 不符,請重新載入後再試。"),
             extra={"current_version": version},
         )
 

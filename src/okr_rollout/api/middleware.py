@@ -48,7 +48,7 @@ from okr_rollout.auth.service import authenticate
 from okr_rollout.db import open_reader, session_scope, unit_of_work
 from okr_rollout.errors import Conflict, PayloadTooLarge, ProblemError, Unauthorized, Unprocessable, unavailable
 from okr_rollout.models import IdempotencyRecord
-from okr_rollout.texts import LocalizedText
+from okr_rollout.texts import DEFAULT_LOCALE, LocalizedText, preferred_locale
 
 PROBLEM_JSON = b"application/problem+json"
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def _is_secret(headers: list[tuple[bytes, bytes]]) -> bool:
 
 
 class SecretShownOnce(Conflict):
-    title, slug = "Secret shown once", "secret-shown-once"
+    title, slug = LocalizedText("Secret shown once", "密鑰只顯示一次"), "secret-shown-once"
 
 
 _SECRET_SHOWN_ONCE = LocalizedText(
@@ -82,7 +82,8 @@ _SECRET_SHOWN_ONCE = LocalizedText(
 )
 
 
-_STILL_RUNNING = "A request with this Idempotency-Key is still running; retry later."
+_STILL_RUNNING = LocalizedText("A request with this Idempotency-Key is still running; retry later.",
+                               "使用此 Idempotency-Key 的請求仍在執行中,請稍後再試。")
 
 
 def _still_running() -> Conflict:
@@ -137,8 +138,16 @@ def nul_fields(body: bytes) -> list[tuple[int | str, ...]]:
     return sorted(found, key=str)
 
 
-async def _send_problem(send: Send, error: ProblemError, path: str) -> None:
-    body = json.dumps(error.body(instance=path)).encode()
+def _locale(scope: Scope) -> str:
+    """The language of a problem answered before the app runs: the request's Accept-Language, else English."""
+    for name, value in scope.get("headers") or ():
+        if name.lower() == b"accept-language":
+            return preferred_locale(value.decode("latin-1")) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE
+
+
+async def _send_problem(send: Send, error: ProblemError, path: str, locale: str = DEFAULT_LOCALE) -> None:
+    body = json.dumps(error.body(instance=path, locale=locale)).encode()
     headers = [(b"content-type", PROBLEM_JSON), (b"content-length", str(len(body)).encode())]
     headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
@@ -199,11 +208,11 @@ class BodyLimitAndIdempotency:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         declared = headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
-            await _send_problem(send, self._too_large(scope["path"]), scope["path"])
+            await _send_problem(send, self._too_large(scope["path"]), scope["path"], _locale(scope))
             return
         body = await read_body(receive, self.max_body_bytes)
         if body is None:
-            await _send_problem(send, self._too_large(scope["path"]), scope["path"])
+            await _send_problem(send, self._too_large(scope["path"]), scope["path"], _locale(scope))
             return
         content_type = headers.get("content-type", "")
         if not content_type or "json" in content_type:
@@ -215,15 +224,19 @@ class BodyLimitAndIdempotency:
         await self._idempotent(scope, send, body, key, headers.get("authorization", ""))
 
     def _too_large(self, path: str) -> PayloadTooLarge:
-        detail = f"The body is larger than {self.max_body_bytes} bytes."
+        en = f"The body is larger than {self.max_body_bytes} bytes."
+        zh = f"內容超過 {self.max_body_bytes} 位元組。"
         if path.endswith("/imports"):
-            detail += " Split the file, or import it on the server with `okr-rollout import`, which has no limit."
-        return PayloadTooLarge(detail, extra={"max_body_bytes": self.max_body_bytes})
+            en += " Split the file, or import it on the server with `okr-rollout import`, which has no limit."
+            zh += "請分割檔案,或在伺服器上以沒有大小限制的 `okr-rollout import` 匯入。"
+        return PayloadTooLarge(LocalizedText(en, zh), extra={"max_body_bytes": self.max_body_bytes})
 
     async def _idempotent(self, scope: Scope, send: Send, body: bytes, key: str, authorization: str) -> None:
         path = scope["path"]
         if len(key) > 255:
-            await _send_problem(send, Unprocessable("Idempotency-Key is longer than 255 characters."), path)
+            await _send_problem(send, Unprocessable(LocalizedText(
+                "Idempotency-Key is longer than 255 characters.", "Idempotency-Key 超過 255 個字元。")), path,
+                _locale(scope))
             return
         request = _KeyedRequest(
             caller=hashlib.sha256(authorization.encode("latin-1")).hexdigest(), key=key,
@@ -235,10 +248,10 @@ class BodyLimitAndIdempotency:
         try:
             found = await anyio.to_thread.run_sync(self._lookup, factory, request)
         except _TRANSIENT:  # outside FastAPI's handlers: answer as they do for a database that is away
-            await _send_problem(send, unavailable(), path)
+            await _send_problem(send, unavailable(), path, _locale(scope))
             return
         if found is not None:
-            await self._answer(send, path, factory, request, found)
+            await self._answer(send, path, factory, request, found, _locale(scope))
             return
 
         captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
@@ -265,12 +278,12 @@ class BodyLimitAndIdempotency:
         if request.taken is not None:  # the app answered the claim's refusal: what it stood for goes out instead
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(_abandon, deferred)
-            await self._answer(send, path, factory, request, request.taken)
+            await self._answer(send, path, factory, request, request.taken, _locale(scope))
             return
         with anyio.CancelScope(shield=True):
             outcome = await anyio.to_thread.run_sync(self._finish, factory, deferred, request, captured)
         if outcome is not None:
-            await self._answer(send, path, factory, request, outcome)
+            await self._answer(send, path, factory, request, outcome, _locale(scope))
             return
         # Sent only once its record is committed: a client that retries the moment it has the answer gets the
         # replay.
@@ -294,7 +307,7 @@ class BodyLimitAndIdempotency:
             return record
 
     async def _answer(self, send: Send, path: str, factory: sessionmaker[Session], request: _KeyedRequest,
-                      outcome: IdempotencyRecord | ProblemError) -> None:
+                      outcome: IdempotencyRecord | ProblemError, locale: str) -> None:
         """Send a problem, or replay a record to its caller once its token proves still valid."""
         if isinstance(outcome, IdempotencyRecord):
             try:
@@ -302,7 +315,7 @@ class BodyLimitAndIdempotency:
             except _TRANSIENT:
                 outcome = unavailable()
         if isinstance(outcome, ProblemError):
-            await _send_problem(send, outcome, path)
+            await _send_problem(send, outcome, path, locale)
             return
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in outcome.headers.items()]
         headers.append((b"idempotent-replayed", b"true"))
@@ -343,7 +356,8 @@ class BodyLimitAndIdempotency:
         except (*_TRANSIENT, IntegrityError, StaleDataError) as error:
             _rollback(session)
             if isinstance(error, (IntegrityError, StaleDataError)):
-                return Conflict("This conflicts with a change made at the same moment; reload and retry.")
+                return Conflict(LocalizedText("This conflicts with a change made at the same moment; reload and retry.",
+                                              "這與同一時間的另一項變更衝突,請重新載入後再試。"))
             return unavailable()
         except BaseException:
             _rollback(session)
@@ -410,11 +424,14 @@ def _replay_refusal(factory: sessionmaker[Session], request: _KeyedRequest,
         return Unauthorized()
     with unit_of_work(open_reader(factory)) as session:
         if authenticate(session, token.strip()) is None:
-            return Unauthorized("The bearer token is unknown or revoked.")
+            return Unauthorized(LocalizedText("The bearer token is unknown or revoked.",
+                                              "此 Bearer 權杖不存在或已撤銷。"))
     if record.request_hash != request.request_hash:
-        return Unprocessable("This Idempotency-Key was used with a different request; use a new key for a new request.")
+        return Unprocessable(LocalizedText(
+            "This Idempotency-Key was used with a different request; use a new key for a new request.",
+            "此 Idempotency-Key 已用於另一個不同的請求;新的請求請使用新的金鑰。"))
     if record.state == WITHHELD:
-        return SecretShownOnce(_SECRET_SHOWN_ONCE.en, extra={"original_status": record.status_code,
+        return SecretShownOnce(_SECRET_SHOWN_ONCE, extra={"original_status": record.status_code,
                                                              "localized": _SECRET_SHOWN_ONCE.as_dict()})
     return None
 

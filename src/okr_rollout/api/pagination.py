@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from okr_rollout.errors import BadRequest
+from okr_rollout.texts import LocalizedText
 
 T = TypeVar("T")
 
@@ -32,7 +33,8 @@ def decode_cursor(cursor: str | None) -> int:
             raise ValueError(text)
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest(f"cursor {cursor!r} is not one this API gave out") from None
+        raise BadRequest(LocalizedText("The cursor is not one this API gave out; start again from the first page.",
+                                       "此游標不是本 API 所發出的;請從第一頁重新開始。")) from None
 
 
 def page_of(items: list[T], ids: list[int], limit: int) -> Page[T]:

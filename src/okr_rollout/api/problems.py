@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from okr_rollout.errors import BadRequest, Conflict, NotFound, ProblemError, Unprocessable, unavailable
+from okr_rollout.texts import DEFAULT_LOCALE, LocalizedText, preferred_locale, supported_locale
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -61,9 +62,79 @@ WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def request_locale(request: Request) -> str:
+    """The language of the answer: the request's Accept-Language, else the caller's person's language (set on the
+    request once the token is read), else English."""
+    return (preferred_locale(request.headers.get("accept-language"))
+            or supported_locale(getattr(request.state, "caller_locale", None))
+            or DEFAULT_LOCALE)
+
+
+def remember_caller_locale(request: Request, locale: str | None) -> None:
+    """What the token's person prefers, for the answers (and the problems) of this request."""
+    request.state.caller_locale = locale
+
+
+def invalid_input(errors: list[dict[str, Any]]) -> Unprocessable:
+    """422 naming every field (``errors``: field, message, type) in its detail."""
+    fields = ", ".join(str(e["field"]) for e in errors)
+    return Unprocessable(LocalizedText(f"Invalid input: {fields}", f"輸入無效:{fields}"), errors=errors)
+
+
+# zh-TW of the messages of the validation errors a request most often meets; the others keep pydantic's English.
+_VALIDATION_ZH: dict[str, str] = {
+    "missing": "必填欄位",
+    "extra_forbidden": "未知的欄位",
+    "string_type": "必須是文字",
+    "int_type": "必須是整數",
+    "int_parsing": "必須是整數",
+    "float_type": "必須是數字",
+    "float_parsing": "必須是數字",
+    "bool_type": "必須是布林值",
+    "bool_parsing": "必須是布林值",
+    "list_type": "必須是清單",
+    "dict_type": "必須是物件",
+    "model_type": "必須是物件",
+    "date_type": "必須是日期",
+    "date_parsing": "必須是日期(YYYY-MM-DD)",
+    "date_from_datetime_parsing": "必須是日期(YYYY-MM-DD)",
+    "datetime_type": "必須是日期時間",
+    "datetime_parsing": "必須是日期時間(RFC 3339)",
+    "datetime_from_date_parsing": "必須是日期時間(RFC 3339)",
+    "timezone_aware": "必須包含時區",
+    "string_too_short": "至少需要 {min_length} 個字元",
+    "string_too_long": "最多 {max_length} 個字元",
+    "too_short": "至少需要 {min_length} 項",
+    "too_long": "最多 {max_length} 項",
+    "greater_than": "必須大於 {gt}",
+    "greater_than_equal": "必須大於或等於 {ge}",
+    "less_than": "必須小於 {lt}",
+    "less_than_equal": "必須小於或等於 {le}",
+    "literal_error": "必須是以下之一:{expected}",
+    "enum": "必須是以下之一:{expected}",
+    "string_pattern_mismatch": "格式不符",
+    "value_error": "值無效",
+    "json_invalid": "JSON 格式錯誤",
+}
+
+
+def validation_message(error: Any) -> LocalizedText:
+    """One pydantic validation error's message in English and Traditional Chinese."""
+    kind = str(error.get("type", ""))
+    en = "unknown field" if kind == "extra_forbidden" else str(error.get("msg") or kind or "invalid")
+    template = _VALIDATION_ZH.get(kind)
+    if template is None:
+        return LocalizedText(en, en)
+    try:
+        zh = template.format(**{key: value for key, value in (error.get("ctx") or {}).items()})
+    except (KeyError, IndexError, ValueError):
+        zh = template.split("{")[0].rstrip().rstrip(":").rstrip(":") or en
+    return LocalizedText(en, zh)
+
+
 def render(error: ProblemError, request: Request) -> JSONResponse:
     return JSONResponse(
-        error.body(instance=request.url.path),
+        error.body(instance=request.url.path, locale=request_locale(request)),
         status_code=error.status,
         media_type=PROBLEM_JSON,
         headers=error.headers,
@@ -80,46 +151,50 @@ def install(app: FastAPI) -> None:
         details = list(error.errors())
         if any(d.get("type") == "json_invalid" for d in details):
             message = next(str(d.get("ctx", {}).get("error", "")) for d in details if d.get("type") == "json_invalid")
-            return render(BadRequest(f"The body is not valid JSON: {message}".rstrip(": ")), request)
-        errors = [
-            {
-                "field": field_path(d["loc"]),
-                "message": ("unknown field" if d["type"] == "extra_forbidden" else str(d["msg"])),
-                "type": str(d["type"]),
-            }
+            return render(BadRequest(LocalizedText(f"The body is not valid JSON: {message}".rstrip(": "),
+                                                   f"內容不是有效的 JSON:{message}".rstrip(":"))), request)
+        errors: list[dict[str, Any]] = [
+            {"field": field_path(d["loc"]), "message": validation_message(d), "type": str(d["type"])}
             for d in details
         ]
-        fields = ", ".join(e["field"] for e in errors)
-        return render(Unprocessable(f"Invalid input: {fields}", errors=errors), request)
+        return render(invalid_input(errors), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         problem: ProblemError
         if error.status_code == 404:
-            problem = NotFound(f"no route {request.url.path}")
+            problem = NotFound(LocalizedText(f"There is nothing at {request.url.path}.",
+                                             f"{request.url.path} 沒有任何資源。"))
         elif error.status_code == 405:
-            problem = ProblemError(f"{request.method} is not allowed on {request.url.path}")
-            problem.status, problem.title, problem.slug = 405, "Method not allowed", "method-not-allowed"
+            problem = ProblemError(LocalizedText(f"{request.method} is not allowed on {request.url.path}.",
+                                                 f"{request.url.path} 不接受 {request.method}。"))
+            problem.status, problem.slug = 405, "method-not-allowed"
+            problem.title = LocalizedText("Method not allowed", "不允許的方法")
         else:
-            problem = ProblemError(str(error.detail))
+            said = str(error.detail)  # Starlette's reason phrase: the same words in both languages
+            problem = ProblemError(LocalizedText(said, said))
             problem.status = error.status_code
         return render(problem, request)
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, error: StaleDataError) -> JSONResponse:
-        return render(Conflict("The resource changed while this request ran; reload and retry."), request)
+        return render(Conflict(LocalizedText("The resource changed while this request ran; reload and retry.",
+                                             "此資源在處理請求期間已被變更,請重新載入後再試。")), request)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, error: IntegrityError) -> JSONResponse:
         # A uniqueness rule broken by a concurrent request that committed first.
-        return render(Conflict("This conflicts with a change made at the same moment; reload and retry."), request)
+        return render(Conflict(LocalizedText("This conflicts with a change made at the same moment; reload and retry.",
+                                             "這與同一時間的另一項變更衝突,請重新載入後再試。")), request)
 
     @app.exception_handler(DataError)
     async def _out_of_range(request: Request, error: DataError) -> JSONResponse:
         # The database refused a value the request carried (a number beyond its integer range, a NUL
         # character in text on PostgreSQL): the client's input, not a server failure.
-        return render(Unprocessable("A value in the request cannot be stored: a number is out of range or a "
-                                    "text contains a character the database refuses."), request)
+        return render(Unprocessable(LocalizedText(
+            "A value in the request cannot be stored: a number is out of range or a text contains a character the "
+            "database refuses.",
+            "請求中的某個值無法儲存:數字超出範圍,或文字含有資料庫不接受的字元。")), request)
 
     async def _unavailable(request: Request, error: Exception) -> JSONResponse:
         return render(unavailable(), request)

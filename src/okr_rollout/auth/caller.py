@@ -24,6 +24,7 @@ class Caller:
     person_id: int | None = None
     organization_id: int | None = None
     scopes: frozenset[str] = frozenset()
+    locale: str | None = None  # the language the token's person reads, when the token is a person's
 
     @property
     def actor(self) -> str:

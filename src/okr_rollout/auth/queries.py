@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
 
-from okr_rollout.models import ApiToken
+from okr_rollout.models import ApiToken, Person
 
 
 def live_token() -> Select[Any]:
@@ -16,5 +16,10 @@ def live_token() -> Select[Any]:
 
 
 _TOKENS: Table = ApiToken.__table__  # type: ignore[assignment]
-_LIVE_TOKEN = select(*(_TOKENS.c[name] for name in ("id", "name", "role", "person_id", "organization_id", "scopes"))
+_PEOPLE: Table = Person.__table__  # type: ignore[assignment]
+# The person's language comes along (a join on the primary key): problems and reasons are written in it when the
+# request's Accept-Language names none.
+_LIVE_TOKEN = select(*(_TOKENS.c[name] for name in ("id", "name", "role", "person_id", "organization_id", "scopes")),
+                     _PEOPLE.c.locale
+                     ).select_from(_TOKENS.outerjoin(_PEOPLE, _PEOPLE.c.id == _TOKENS.c.person_id)
                      ).where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))

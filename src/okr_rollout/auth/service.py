@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.auth import queries
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.errors import NotFound, Unprocessable
+from okr_rollout.errors import Unprocessable, not_found
 from okr_rollout.models import ApiToken, Person
+from okr_rollout.texts import LocalizedText
 
 TOKEN_PREFIX = "okr_"
 
@@ -31,14 +32,16 @@ def create_token(
 ) -> tuple[str, ApiToken]:
     """A new token; the raw value is returned once and never stored."""
     if role in (Role.coach, Role.internal_coach) and person_id is None:
-        raise Unprocessable(f"a {role.value} token needs --person")
+        raise Unprocessable(LocalizedText("A coach's or an internal coach's token needs its person (--person).",
+                                          "教練或內部教練的權杖需要指定其人員(--person)。"))
     if person_id is not None:
         person = session.get(Person, person_id)
         if person is None:
-            raise NotFound(f"no person {person_id}")
+            raise not_found(LocalizedText("person", "人員"))
         if role == Role.internal_coach:
             if person.organization_id is None:
-                raise Unprocessable(f"person {person_id} belongs to no organization")
+                raise Unprocessable(LocalizedText(f"{person.name} belongs to no organization.",
+                                                  f"{person.name} 不屬於任何組織。"))
             organization_id = person.organization_id
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -58,7 +61,7 @@ def create_token(
 def revoke_token(session: Session, token_id: int, at: datetime) -> ApiToken:
     token = session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound(f"no token {token_id}")
+        raise not_found(LocalizedText("token", "權杖"))
     token.revoked_at = token.revoked_at or at
     session.flush()
     return token
@@ -70,4 +73,4 @@ def authenticate(session: Session, raw: str) -> Caller | None:
     if token is None:
         return None
     return Caller(token_id=token.id, name=token.name, role=Role(token.role), person_id=token.person_id,
-                  organization_id=token.organization_id, scopes=frozenset(token.scopes))
+                  organization_id=token.organization_id, scopes=frozenset(token.scopes), locale=token.locale)

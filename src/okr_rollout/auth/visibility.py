@@ -9,8 +9,9 @@ from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.errors import NotFound
+from okr_rollout.errors import not_found
 from okr_rollout.models import Engagement, EngagementCoach, Organization
+from okr_rollout.texts import LocalizedText
 
 
 def engagement_visibility(caller: Caller) -> ColumnElement[bool]:
@@ -42,7 +43,7 @@ def visible_organization(session: Session, caller: Caller, organization_id: int)
         select(Organization).where(Organization.id == organization_id, organization_visibility(caller))
     )
     if organization is None:
-        raise NotFound(f"no organization {organization_id}")
+        raise not_found(LocalizedText("organization", "組織"))
     return organization
 
 
@@ -56,5 +57,5 @@ def visible_engagement(
         statement = statement.with_for_update(of=Engagement).execution_options(populate_existing=True)
     engagement = session.scalar(statement)
     if engagement is None:
-        raise NotFound(f"no engagement {engagement_id}")
+        raise not_found(LocalizedText("engagement", "輔導專案"))
     return engagement

@@ -27,12 +27,13 @@ from okr_rollout.auth.service import hash_token
 from okr_rollout.auth.visibility import visible_engagement, visible_organization
 from okr_rollout.calendar import feed, queries, texts
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.errors import NotFound
+from okr_rollout.errors import NotFound, not_found
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.models import CalendarFeed, Organization, Person
 from okr_rollout.playbooks import LoadedPlaybook, UnknownPlaybook
 from okr_rollout.playbooks.schema import ParameterValue
+from okr_rollout.texts import LocalizedText
 
 FEED_TOKEN_PREFIX = "cal_"
 FEED_PATH = "/api/v1/calendar/{token}.ics"
@@ -87,7 +88,7 @@ def person_calendar(session: Session, catalog: Catalog, raw_token: str, now: dat
     person = _person_by_token(session, raw_token)
     organization = session.get(Organization, person.organization_id)
     if organization is None:
-        raise NotFound("no calendar feed here")
+        raise NotFound(LocalizedText("There is no calendar feed here.", "此處沒有行事曆訂閱。"))
     locale = texts.negotiate_locale(lang, None, person.locale)
     engagements = list(session.scalars(queries.engagements_of(organization.id)))
     entries: list[feed.Entry] = []
@@ -129,7 +130,7 @@ def revoke_feed(session: Session, caller: Caller, organization_id: int, person_i
     person = _feed_holder(session, caller, organization_id, person_id)
     revoked = session.scalar(queries.feed_of(person.id, feed_id))
     if revoked is None:
-        raise NotFound(f"person {person.id} has no calendar feed {feed_id}")
+        raise not_found(LocalizedText("calendar feed", "行事曆訂閱"))
     _revoke(session, caller, person, [revoked.id], now)
 
 
@@ -166,10 +167,10 @@ def _feed_holder(session: Session, caller: Caller, organization_id: int, person_
     organization = visible_organization(session, caller, organization_id)
     person = session.get(Person, person_id)
     if person is None or person.organization_id != organization.id:
-        raise NotFound(f"organization {organization.id} has no person {person_id}")
+        raise not_found(LocalizedText("person", "人員"))
     if not may_manage_feeds(caller, person):
         # Like anything a caller may not act on: 404, the same as for a person they cannot see.
-        raise NotFound(f"organization {organization.id} has no person {person_id} whose feeds you manage")
+        raise not_found(LocalizedText("person whose calendar feeds you manage", "您可管理其行事曆訂閱的人員"))
     return person
 
 
@@ -179,5 +180,5 @@ def _person_by_token(session: Session, raw_token: str) -> Person:
         person = session.scalar(queries.person_with_feed(hash_token(raw_token)))
     if person is None or person.organization_id is None:
         # The same answer for a malformed, unknown or revoked token: nothing tells them apart.
-        raise NotFound("no calendar feed here")
+        raise NotFound(LocalizedText("There is no calendar feed here.", "此處沒有行事曆訂閱。"))
     return person

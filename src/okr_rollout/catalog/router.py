@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from okr_rollout.api.deps import CallerDep, CatalogDep, SessionDep
 from okr_rollout.api.problems import COMMON_RESPONSES
-from okr_rollout.errors import NotFound
+from okr_rollout.errors import not_found
 from okr_rollout.playbooks import UnknownPlaybook
 from okr_rollout.playbooks.diagram import mermaid
+from okr_rollout.texts import LocalizedText
 from okr_rollout.versions.diff import diff_playbooks
 from okr_rollout.versions.schemas import PlaybookDiffOut
 
@@ -60,8 +61,8 @@ def get_playbook_version(playbook_id: str, version: int, session: SessionDep, ca
     """A version from its file, or from the snapshot engagements are pinned to once its file is gone."""
     try:
         playbook = catalog.version(session, playbook_id, version)
-    except UnknownPlaybook as unknown:
-        raise NotFound(str(unknown)) from None
+    except UnknownPlaybook:
+        raise not_found(LocalizedText("playbook version", "手冊版本")) from None
     spec = playbook.spec.model_dump(by_alias=True, mode="json")
     return PlaybookVersionOut(
         id=playbook.id, version=playbook.version, sha256=playbook.sha256, title=spec["title"],
@@ -81,6 +82,6 @@ def diff_versions(playbook_id: str, session: SessionDep, caller: CallerDep, cata
     try:
         old = catalog.version(session, playbook_id, from_version)
         new = catalog.version(session, playbook_id, to_version)
-    except UnknownPlaybook as unknown:
-        raise NotFound(str(unknown)) from None
+    except UnknownPlaybook:
+        raise not_found(LocalizedText("playbook version", "手冊版本")) from None
     return PlaybookDiffOut.of(diff_playbooks(old, new))

@@ -34,7 +34,7 @@ def engagements_migrate(
     moves entirely or not at all, and one that cannot move is reported without stopping the others."""
     from okr_rollout.catalog.service import Catalog
     from okr_rollout.db import make_engine_for, make_session_factory, session_scope
-    from okr_rollout.errors import ProblemError
+    from okr_rollout.errors import ProblemError, localized
     from okr_rollout.versions.bulk import Outcome, migrate_all, pinned_engagements
     from okr_rollout.versions.service import check_phase_map
 
@@ -53,7 +53,7 @@ def engagements_migrate(
                 raise typer.Exit(2) from None
             except ProblemError as problem:
                 for error in problem.errors or []:
-                    typer.echo(f"--phase-map: {error['message']}", err=True)
+                    typer.echo(f"--phase-map: {localized(error['message'], 'en')}", err=True)
                 raise typer.Exit(2) from None
             ids = pinned_engagements(session, playbook, from_version)
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -18,9 +18,11 @@ from okr_rollout.cycles.schemas import (
     QuarterCreate,
     QuarterOut,
 )
-from okr_rollout.errors import Conflict, NotFound
+from okr_rollout.errors import Conflict, not_found
 from okr_rollout.journey.scoring import SCORE_TOLERANCE
+from okr_rollout.journey.wording import names
 from okr_rollout.models import CheckIn, KeyResult, Okr, Quarter
+from okr_rollout.playbooks import vocabulary
 from okr_rollout.records.context import (
     RecordContext,
     invalid,
@@ -28,6 +30,7 @@ from okr_rollout.records.context import (
     require_past,
     require_person,
 )
+from okr_rollout.texts import NAMES_SHOWN, LocalizedText, listed
 
 # --- quarters ----------------------------------------------------------------------------------------------------
 
@@ -48,23 +51,26 @@ def quarters_of(session: Session, engagement_id: int) -> list[Quarter]:
 def get_quarter(session: Session, engagement_id: int, quarter_id: int) -> Quarter:
     quarter = session.get(Quarter, quarter_id)
     if quarter is None or quarter.engagement_id != engagement_id:
-        raise NotFound(f"engagement {engagement_id} has no quarter {quarter_id}")
+        raise not_found(LocalizedText("quarter in this engagement", "此輔導專案的季度"))
     return quarter
 
 
 def create_quarter(ctx: RecordContext, data: QuarterCreate) -> tuple[Quarter, list[int]]:
     """A new quarter; OKRs of the quarter before it that were decided 'continue' are carried into it."""
     if data.ends_on <= data.starts_on:
-        raise invalid("body.ends_on", f"ends on {data.ends_on.isoformat()}, not after it starts on "
-                                      f"{data.starts_on.isoformat()}", "ends_before_start")
+        raise invalid("body.ends_on", LocalizedText(
+            f"ends on {data.ends_on.isoformat()}, not after it starts on {data.starts_on.isoformat()}",
+            f"結束日 {data.ends_on.isoformat()} 不晚於開始日 {data.starts_on.isoformat()}"), "ends_before_start")
     existing = quarters_of(ctx.session, ctx.engagement.id)
     for other in existing:
         if other.label == data.label:
-            raise Conflict(f"engagement {ctx.engagement.id} already has a quarter labelled {data.label!r}",
-                           extra={"quarter_id": other.id})
+            raise Conflict(LocalizedText(f"The engagement already has a quarter labelled {data.label}.",
+                                         f"此輔導專案已有名為 {data.label} 的季度。"), extra={"quarter_id": other.id})
         if other.starts_on <= data.ends_on and data.starts_on <= other.ends_on:
-            raise invalid("body.starts_on", f"overlaps quarter {other.label} ({other.starts_on.isoformat()} to "
-                                            f"{other.ends_on.isoformat()})", "overlapping_quarter")
+            raise invalid("body.starts_on", LocalizedText(
+                f"overlaps {other.label} ({other.starts_on.isoformat()} to {other.ends_on.isoformat()})",
+                f"與 {other.label}({other.starts_on.isoformat()} 至 {other.ends_on.isoformat()})重疊"),
+                "overlapping_quarter")
     quarter = Quarter(engagement_id=ctx.engagement.id, label=data.label, starts_on=data.starts_on,
                       ends_on=data.ends_on, created_at=ctx.now)
     ctx.session.add(quarter)
@@ -119,7 +125,7 @@ def key_result_out(kr: KeyResult) -> KeyResultOut:
 def get_okr(session: Session, engagement_id: int, okr_id: int) -> Okr:
     okr = session.get(Okr, okr_id)
     if okr is None or okr.engagement_id != engagement_id:
-        raise NotFound(f"engagement {engagement_id} has no OKR {okr_id}")
+        raise not_found(LocalizedText("OKR in this engagement", "此輔導專案的 OKR"))
     return okr
 
 
@@ -163,22 +169,28 @@ def add_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyRe
 def record_check_in(ctx: RecordContext, quarter: Quarter, data: CheckInCreate) -> CheckIn:
     kr = ctx.session.get(KeyResult, data.key_result_id)
     if kr is None or kr.engagement_id != ctx.engagement.id:
-        raise invalid("body.key_result_id", f"engagement {ctx.engagement.id} has no key result "
-                                            f"{data.key_result_id}", "unknown_key_result")
+        raise invalid("body.key_result_id", LocalizedText("not a key result of this engagement",
+                                                          "不是此輔導專案的關鍵結果"), "unknown_key_result")
     okr = ctx.session.get(Okr, kr.okr_id)
     if okr is None or okr.quarter_id != quarter.id:
         other = ctx.session.get(Quarter, okr.quarter_id) if okr else None
-        raise invalid("body.key_result_id", f"key result {kr.id} belongs to quarter "
-                                            f"{other.label if other else '?'}, not {quarter.label}", "other_quarter")
+        where = other.label if other else "?"
+        raise invalid("body.key_result_id", LocalizedText(
+            f"the key result {kr.metric or okr.objective if okr else ''} belongs to {where}, not {quarter.label}",
+            f"關鍵結果 {kr.metric or okr.objective if okr else ''} 屬於 {where},不是 {quarter.label}"),
+            "other_quarter")
     if not quarter.starts_on <= data.week_of <= quarter.ends_on:
-        raise invalid("body.week_of", f"{data.week_of.isoformat()} is outside {quarter.label} "
-                                      f"({quarter.starts_on.isoformat()} to {quarter.ends_on.isoformat()})",
-                      "outside_quarter")
+        raise invalid("body.week_of", LocalizedText(
+            f"{data.week_of.isoformat()} is outside {quarter.label} ({quarter.starts_on.isoformat()} to "
+            f"{quarter.ends_on.isoformat()})",
+            f"{data.week_of.isoformat()} 不在 {quarter.label}({quarter.starts_on.isoformat()} 至 "
+            f"{quarter.ends_on.isoformat()})之內"), "outside_quarter")
     require_past(ctx, data.week_of, "body.week_of")
     top = ctx.rules.check_in_confidence_max
     if data.confidence is not None and top is not None and data.confidence > top:
-        raise invalid("body.confidence", f"{data.confidence:g} is above this playbook's confidence scale "
-                                         f"0-{top:g}", "confidence_scale")
+        raise invalid("body.confidence", LocalizedText(
+            f"{data.confidence:g} is above this playbook's confidence scale 0-{top:g}",
+            f"{data.confidence:g} 超出此手冊的信心刻度 0-{top:g}"), "confidence_scale")
     require_person(ctx, data.author_id, "body.author_id")
     check_in = CheckIn(engagement_id=ctx.engagement.id, key_result_id=kr.id, week_of=data.week_of,
                        value=data.value, confidence=data.confidence, note=data.note, author_id=data.author_id,
@@ -214,7 +226,7 @@ def check_ins_of(session: Session, key_result_ids: Sequence[int]) -> dict[int, l
 def get_key_result(session: Session, engagement_id: int, key_result_id: int) -> KeyResult:
     kr = session.get(KeyResult, key_result_id)
     if kr is None or kr.engagement_id != engagement_id:
-        raise NotFound(f"engagement {engagement_id} has no key result {key_result_id}")
+        raise not_found(LocalizedText("key result in this engagement", "此輔導專案的關鍵結果"))
     return kr
 
 
@@ -226,11 +238,13 @@ def score_okr(ctx: RecordContext, okr: Okr, score: float) -> Okr:
     if scale is not None:
         match = next((s for s in scale if abs(score - s) < SCORE_TOLERANCE), None)
         if match is None:
-            raise invalid("body.score", f"{score:g} is not on this playbook's scale "
-                                        f"{' / '.join(f'{s:.1f}' for s in scale)}", "off_scale")
+            shown = " / ".join(f"{s:.1f}" for s in scale)
+            raise invalid("body.score", LocalizedText(f"{score:g} is not on this playbook's scale {shown}",
+                                                      f"{score:g} 不在此手冊的評分刻度 {shown} 上"), "off_scale")
         score = match
     elif not 0.0 <= score <= 1.0:
-        raise invalid("body.score", f"{score:g} is outside 0.0-1.0", "off_scale")
+        raise invalid("body.score", LocalizedText(f"{score:g} is outside 0.0-1.0", f"{score:g} 不在 0.0-1.0 之間"),
+                      "off_scale")
     if okr.score != score:
         completes_quarter = okr.score is None
         okr.score = score
@@ -257,18 +271,28 @@ def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | 
     """Record leadership's decision; 'continue' carries the OKR into the next quarter when it exists."""
     decisions = ctx.rules.decisions
     if decisions is not None and decision not in decisions:
-        raise invalid("body.decision", f"'{decision}' is not a decision of this playbook: {list(decisions)}",
+        choices = listed([vocabulary.decision(d) for d in decisions], limit=len(decisions))
+        raise invalid("body.decision", LocalizedText(f"not a decision of this playbook; its decisions: {choices.en}",
+                                                     f"不是此手冊的決定;可用的決定:{choices.zh_tw}"),
                       "unknown_decision")
     unscored = list(ctx.session.scalars(queries.unscored_okr_ids(okr.quarter_id)))
     if unscored:
         quarter = ctx.session.get(Quarter, okr.quarter_id)
-        raise invalid("body.decision", f"decide once the quarter is scored: OKRs {unscored} of "
-                                       f"{quarter.label if quarter else 'this quarter'} have no score yet",
-                      "quarter_not_scored")
+        label = quarter.label if quarter else "?"
+        objectives = names(o.objective for i in unscored[:NAMES_SHOWN] if (o := ctx.session.get(Okr, i)))
+        more = len(unscored) - min(len(unscored), NAMES_SHOWN)
+        objectives_en = objectives.en + (f" and {more} more" if more else "")
+        objectives_zh = objectives.zh_tw + (f" 等 {len(unscored)} 項" if more else "")
+        raise invalid("body.decision", LocalizedText(
+            f"decide once the quarter is scored: in {label}, {objectives_en} "
+            f"{'has' if len(unscored) == 1 else 'have'} no score yet",
+            f"請在季度評分完成後再決定:{label} 的 {objectives_zh} 尚未評分"), "quarter_not_scored")
     continuation = ctx.session.scalar(queries.continuation_of(okr.id))
     if continuation is not None and decision != ctx.rules.carry_decision:
-        raise Conflict(f"OKR {okr.id} was already carried into the next quarter as OKR {continuation.id}; "
-                       "its decision can no longer change", extra={"carried_to_id": continuation.id})
+        raise Conflict(LocalizedText(f"The OKR {okr.objective} was already carried into the next quarter; its decision "
+                                     "can no longer change.",
+                                     f"OKR {okr.objective} 已延續到下一季,其決定無法再更改。"),
+                       extra={"carried_to_id": continuation.id})
     if okr.decision != decision:
         okr.decision = decision
         okr.decided_at = ctx.now

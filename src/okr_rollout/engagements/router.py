@@ -21,7 +21,7 @@ from okr_rollout.api.deps import (
     set_etag,
 )
 from okr_rollout.api.pagination import Page, decode_cursor, page_of
-from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
+from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, request_locale
 from okr_rollout.auth.service import authenticate
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.engagements import service
@@ -101,13 +101,14 @@ def get_engagement(engagement_id: int, request: Request, session: SessionDep, cr
 
 
 @router.get("/api/v1/engagements/{engagement_id}/readiness", response_model=ReadinessOut)
-def get_readiness(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep
-                  ) -> ReadinessOut:
+def get_readiness(engagement_id: int, request: Request, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+                  now: NowDep) -> ReadinessOut:
     engagement = visible_engagement(session, caller, engagement_id)
     report = service.readiness(session, catalog, engagement, now)
     return ReadinessOut(
         engagement_id=engagement.id, phase=report.phase,
-        transitions=[TransitionReadinessOut.model_validate(service.readiness_json(t)) for t in report.transitions],
+        transitions=[TransitionReadinessOut.model_validate(service.readiness_json(t, request_locale(request)))
+                     for t in report.transitions],
     )
 
 
@@ -128,7 +129,8 @@ def fire_transition(engagement_id: int, data: TransitionRequest, request: Reques
     moved = service.fire_transition(session, caller, catalog, engagement_id, data.trigger, now, expected)
     answer = serialized(TransitionResult(
         engagement=engagement_out(moved.details), from_phase=moved.source, trigger=data.trigger,
-        readiness=TransitionReadinessOut.model_validate(service.readiness_json(moved.readiness))),
+        readiness=TransitionReadinessOut.model_validate(service.readiness_json(moved.readiness,
+                                                                                request_locale(request)))),
         version=moved.details.engagement.version)
     end_in_handler(request, session)
     return answer

@@ -20,7 +20,15 @@ from okr_rollout.coaches import service as firm
 from okr_rollout.db import after_rollback, make_session_factory, session_scope
 from okr_rollout.engagements import queries
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
-from okr_rollout.errors import Conflict, GateRefused, NotFound, PreconditionFailed, Unprocessable
+from okr_rollout.errors import (
+    Conflict,
+    GateRefused,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+    field_error,
+    not_found,
+)
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import (
@@ -33,6 +41,12 @@ from okr_rollout.journey.machine import (
 )
 from okr_rollout.models import Engagement, EngagementCoach, Person, Task
 from okr_rollout.playbooks import UnknownPlaybook
+from okr_rollout.texts import LocalizedText
+
+ENGAGEMENT = LocalizedText("engagement", "輔導專案")
+TASK = LocalizedText("task", "任務")
+CHECKLIST_ITEM = LocalizedText("checklist item", "檢查項目")
+NOT_NULL = LocalizedText("may not be null", "不可為 null")
 
 
 @dataclass(slots=True)
@@ -106,22 +120,31 @@ def create_engagement(
     session: Session, caller: Caller, catalog: Catalog, data: EngagementCreate, now: datetime
 ) -> Engagement:
     if caller.role not in (Role.admin, Role.integration):
-        raise NotFound("only administrators and integrations create engagements")
+        raise NotFound(LocalizedText("Only administrators and integrations create engagements.",
+                                     "只有管理員與系統整合可以建立輔導專案。"))
     organization = visible_organization(session, caller, data.organization_id)
     try:
         playbook = catalog.current(data.playbook, data.playbook_version)
-    except UnknownPlaybook as unknown:
+    except UnknownPlaybook:
         known_id = bool(catalog.registry.versions(data.playbook))
         field = "body.playbook_version" if data.playbook_version and known_id else "body.playbook"
-        raise Unprocessable(str(unknown), errors=[{"field": field, "message": str(unknown),
-                                                   "type": "unknown_playbook"}]) from None
+        known = ", ".join(catalog.registry.ids())
+        message = (LocalizedText(f"playbook {data.playbook} has no version {data.playbook_version}",
+                                 f"手冊 {data.playbook} 沒有第 {data.playbook_version} 版")
+                   if field == "body.playbook_version" else
+                   LocalizedText(f"no such playbook (known: {known})", f"沒有此手冊(現有:{known})"))
+        raise Unprocessable(LocalizedText(f"{field}: {message.en}", f"{field}:{message.zh_tw}"),
+                            errors=[field_error(field, message, "unknown_playbook")]) from None
     coach_ids = sorted(set(data.coach_ids))
     if coach_ids:
-        missing = firm.unknown_coaches(session, coach_ids)
+        missing = set(firm.unknown_coaches(session, coach_ids))
         if missing:
-            raise Unprocessable(f"no coaches {missing}", errors=[{"field": "body.coach_ids",
-                                                                  "message": f"no coaches {missing} in the firm",
-                                                                  "type": "unknown_person"}])
+            where = [f"body.coach_ids[{index}]" for index, c in enumerate(data.coach_ids) if c in missing]
+            raise Unprocessable(
+                LocalizedText(f"Not a coach of the firm: {', '.join(where)}.",
+                              f"不是本顧問公司的教練:{'、'.join(where)}。"),
+                errors=[field_error(field, LocalizedText("not a coach of the firm", "不是本顧問公司的教練"),
+                                    "unknown_person") for field in where])
     catalog.pin(session, playbook)
     engagement = Engagement(organization_id=organization.id, playbook_id=playbook.id,
                             playbook_version=playbook.version, playbook_sha256=playbook.sha256, created_at=now,
@@ -211,7 +234,7 @@ def _visible_record(session: Session, caller: Caller, engagement_id: int, *, for
     row = session.connection().execute(queries.visible_engagement_row(caller, for_update=for_update),
                                        {"engagement_id": engagement_id}).first()
     if row is None:
-        raise NotFound(f"no engagement {engagement_id}")
+        raise not_found(ENGAGEMENT)
     return EngagementRecord(*row)
 
 
@@ -235,9 +258,11 @@ def fire_transition(
     session.flush()  # what the session holds reaches the database before the statements below read it
     engagement = _visible_record(session, caller, engagement_id, for_update=True)
     if not caller.may_fire_transitions:
-        raise NotFound(f"no engagement {engagement_id} to act on")  # may read, may not move it
+        raise NotFound(LocalizedText("There is no such engagement for you to act on.",
+                                     "找不到可供您操作的此輔導專案。"))  # may read, may not move it
     if expected_version is not None and expected_version != engagement.version:
-        raise PreconditionFailed(f"engagement {engagement_id} is at version {engagement.version}")
+        raise PreconditionFailed(LocalizedText(f"The engagement is at version {engagement.version}; reload and retry.",
+                                               f"此輔導專案目前為第 {engagement.version} 版,請重新載入後再試。"))
     machine = machine_for(catalog.pinned(session, engagement.playbook_sha256))
     try:
         # Only what this gate reads: for most transitions two or three small reads instead of fourteen.
@@ -245,19 +270,23 @@ def fire_transition(
                            )[engagement.id]
         result = machine.fire(facts, trigger)
     except UnknownTrigger as unknown:
-        raise Conflict(str(unknown), extra={"phase": engagement.phase, "available_triggers": unknown.available}
-                       ) from None
+        phase = machine.playbook.spec.phase(engagement.phase).title
+        choices = [t.title or LocalizedText(t.trigger, t.trigger)
+                   for t in machine.playbook.spec.transitions_from(engagement.phase)]
+        raise Conflict(LocalizedText(
+            f"This trigger does not leave the phase {phase.en}; "
+            + (f"from there: {'; '.join(c.en for c in choices)}." if choices else "it is the last phase."),
+            f"此觸發條件無法離開「{phase.zh_tw}」階段;"
+            + (f"可進行:{';'.join(c.zh_tw for c in choices)}。" if choices else "這是最後一個階段。")),
+            extra={"phase": engagement.phase, "available_triggers": unknown.available}) from None
     if not isinstance(result, Moved):
         report = readiness_json(result.readiness)
         after_rollback(session, partial(
             _record_refusal, session.get_bind().engine, caller.actor, now, engagement.organization_id,
             engagement.id, {"trigger": trigger, "phase": engagement.phase,
                             "failed": [c.id for c in result.readiness.criteria if c.blocks], "readiness": report}))
-        raise GateRefused(
-            f"'{trigger}' from '{engagement.phase}' is refused: "
-            + "; ".join(c.reason.en for c in result.readiness.criteria if c.blocks),
-            extra={"phase": engagement.phase, "readiness": report},
-        )
+        raise GateRefused(refusal(machine.playbook.spec.phase(engagement.phase).title, result.readiness),
+                          extra={"phase": engagement.phase, "readiness": readiness_json(result.readiness, None)})
     source, read_version = engagement.phase, engagement.version
     machine.apply(engagement, result, now)
     engagement.updated_at, engagement.version = now, read_version + 1
@@ -265,7 +294,8 @@ def fire_transition(
         "moved_id": engagement.id, "read_version": read_version, "phase": engagement.phase,
         "entered_phase_at": engagement.entered_phase_at, "updated_at": now})
     if moved.rowcount != 1:  # cannot happen while the row is locked (SQLite: the write lock held) since it was read
-        raise Conflict(f"engagement {engagement.id} is no longer at version {read_version}")
+        raise Conflict(LocalizedText(f"The engagement is no longer at version {read_version}; reload and retry.",
+                                     f"此輔導專案已不是第 {read_version} 版,請重新載入後再試。"))
     held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
     if held is not None:  # an ORM copy the session read before the move is out of date
         session.expire(held)
@@ -286,7 +316,19 @@ def _record_refusal(engine: Engine, actor: str, now: datetime, organization_id: 
                       engagement_id=engagement_id, payload=payload)
 
 
-def readiness_json(readiness: TransitionReadiness, locale: str = "en") -> dict[str, object]:
+def refusal(phase: LocalizedText, readiness: TransitionReadiness) -> LocalizedText:
+    """Why a transition was refused: its title, the phase it would leave, and the reason of every blocking
+    criterion, by titles and names."""
+    title = readiness.title or LocalizedText(readiness.trigger, readiness.trigger)
+    blocking = [c.reason for c in readiness.criteria if c.blocks]
+    return LocalizedText(
+        f"{title.en} (from {phase.en}) is refused: " + " ".join(reason.en for reason in blocking),
+        f"無法{title.zh_tw}(目前階段:{phase.zh_tw}):" + "".join(reason.zh_tw for reason in blocking))
+
+
+def readiness_json(readiness: TransitionReadiness, locale: str | None = "en") -> dict[str, object]:
+    """The readiness of one transition as the API shows it; the ``reason`` in ``locale`` (None: left bilingual,
+    for a problem, which is written in the caller's language when it is sent)."""
     return {
         "trigger": readiness.trigger,
         "destination": readiness.dest,
@@ -295,7 +337,8 @@ def readiness_json(readiness: TransitionReadiness, locale: str = "en") -> dict[s
         "total": len(readiness.criteria),
         "criteria": [
             {"id": c.id, "kind": c.kind, "severity": c.severity, "passed": c.passed,
-             "reason": c.reason.get(locale), "reasons": c.reason.as_dict(), "evidence": c.evidence}
+             "reason": c.reason.get(locale) if locale else c.reason, "reasons": c.reason.as_dict(),
+             "evidence": c.evidence}
             for c in readiness.criteria
         ],
     }
@@ -304,33 +347,38 @@ def readiness_json(readiness: TransitionReadiness, locale: str = "en") -> dict[s
 def visible_task(session: Session, caller: Caller, task_id: int) -> Task:
     task = session.scalar(queries.task_with_checklist(task_id))
     if task is None:
-        raise NotFound(f"no task {task_id}")
+        raise not_found(TASK)
     try:
         visible_engagement(session, caller, task.engagement_id)
     except NotFound:
-        raise NotFound(f"no task {task_id}") from None
+        raise not_found(TASK) from None
     return task
 
 
 def update_task(session: Session, caller: Caller, task: Task, data: TaskUpdate, now: datetime) -> Task:
     changes = data.model_dump(exclude_unset=True)
     if "done" in changes and changes["done"] is None:
-        raise Unprocessable("done cannot be null", errors=[{"field": "body.done", "message": "may not be null",
-                                                             "type": "null"}])
+        raise Unprocessable(LocalizedText("body.done may not be null.", "body.done 不可為 null。"),
+                            errors=[field_error("body.done", NOT_NULL, "null")])
     if "due_at" in changes and changes["due_at"] is None:
-        raise Unprocessable("due_at cannot be null", errors=[{"field": "body.due_at", "message": "may not be null",
-                                                               "type": "null"}])
+        raise Unprocessable(LocalizedText("body.due_at may not be null.", "body.due_at 不可為 null。"),
+                            errors=[field_error("body.due_at", NOT_NULL, "null")])
     if changes.get("assignee_id") is not None:
         engagement = session.get(Engagement, task.engagement_id)
         assignee = session.get(Person, changes["assignee_id"])
         if engagement is None or assignee is None or assignee.organization_id not in (
                 None, engagement.organization_id):
-            raise Unprocessable(f"person {changes['assignee_id']} cannot be assigned to this engagement's tasks",
-                                errors=[{"field": "body.assignee_id", "message": "unknown or of another organization",
-                                         "type": "foreign_organization"}])
+            raise Unprocessable(
+                LocalizedText("body.assignee_id: this person cannot be assigned the engagement's tasks (unknown, or of "
+                              "another organization).",
+                              "body.assignee_id:無法將此輔導專案的任務指派給此人(不存在或屬於其他組織)。"),
+                errors=[field_error("body.assignee_id", LocalizedText("unknown or of another organization",
+                                                                      "不存在或屬於其他組織"), "foreign_organization")])
     if "due_at" in changes and changes["due_at"].tzinfo is None:
-        raise Unprocessable("due_at needs a timezone (RFC 3339)", errors=[
-            {"field": "body.due_at", "message": "a timezone offset is required", "type": "naive_datetime"}])
+        raise Unprocessable(LocalizedText("body.due_at needs a timezone offset (RFC 3339).",
+                                          "body.due_at 需要時區位移(RFC 3339)。"),
+                            errors=[field_error("body.due_at", LocalizedText("a timezone offset is required",
+                                                                             "需要時區位移"), "naive_datetime")])
     if "due_at" in changes:
         changes["due_at"] = changes["due_at"].astimezone(UTC)
     changed = sorted(k for k, v in changes.items() if getattr(task, k) != v)
@@ -351,7 +399,7 @@ def update_task(session: Session, caller: Caller, task: Task, data: TaskUpdate, 
 def check_item(session: Session, caller: Caller, task: Task, item_id: int, checked: bool, now: datetime) -> Task:
     item = next((i for i in task.checklist if i.id == item_id), None)
     if item is None:
-        raise NotFound(f"task {task.id} has no checklist item {item_id}")
+        raise not_found(CHECKLIST_ITEM)
     if item.checked != checked:
         item.checked = checked
         item.checked_at = now if checked else None

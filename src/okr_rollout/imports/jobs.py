@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.db import session_scope
-from okr_rollout.errors import ProblemError, Unprocessable
+from okr_rollout.errors import ProblemError, Unprocessable, localized
 from okr_rollout.imports import queries
 from okr_rollout.imports.okrs import engagement_for_okrs, plan_okrs
 from okr_rollout.imports.service import (
@@ -50,6 +50,7 @@ from okr_rollout.imports.service import (
     write_all,
 )
 from okr_rollout.models import Engagement, ImportJob
+from okr_rollout.texts import LocalizedText
 
 if TYPE_CHECKING:
     from okr_rollout.auth.caller import Caller
@@ -166,7 +167,7 @@ class ImportRunner:
                                 unchanged=job.unchanged, departments_created=job.departments_created, ids=job.ids)
         if job.errors:
             raise Unprocessable(job.detail or "the file was not imported", errors=job.errors)
-        raise ProblemError(job.detail or f"import job {job_id} is {job.status}")
+        raise ProblemError(job.detail or LocalizedText(f"The import is {job.status}.", f"匯入作業狀態:{job.status}。"))
 
     # --- running -----------------------------------------------------------------------------------------------
 
@@ -199,7 +200,8 @@ class ImportRunner:
         try:
             plan = self._plan(job)
         except ProblemError as refusal:  # a bad row: nothing was written
-            self._record(job_id, {"status": "failed", "errors": refusal.errors or [], "detail": refusal.detail,
+            self._record(job_id, {"status": "failed", "errors": localized(refusal.errors or [], "en"),
+                                  "detail": refusal.detail,
                                   "finished_at": self.clock(), "content": None})
             return
         unit_rows = plan.unit_rows()
@@ -260,7 +262,8 @@ class ImportRunner:
                 return plan_people(session, job.organization_id, table)
             engagement = session.get(Engagement, job.engagement_id)
             if engagement is None:
-                raise ProblemError(f"engagement {job.engagement_id} no longer exists")
+                raise ProblemError(LocalizedText("The engagement of this import no longer exists.",
+                                                 "此匯入作業的輔導專案已不存在。"))
             return plan_okrs(session, engagement, table)
 
     def _fail(self, job_id: int, error: Exception) -> None:

@@ -14,13 +14,14 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.cycles import queries as cycle_queries
-from okr_rollout.errors import Unprocessable
+from okr_rollout.errors import Unprocessable, field_error
 from okr_rollout.events import service as events
 from okr_rollout.imports import queries
 from okr_rollout.imports.service import TEXT_MAX, ImportKind, ImportResult, read_file, rejected, write_all
 from okr_rollout.imports.table import RowProblem, Table
 from okr_rollout.models import Engagement, Quarter
 from okr_rollout.organizations import queries as organization_queries
+from okr_rollout.texts import LocalizedText
 
 
 @dataclass
@@ -55,16 +56,19 @@ def engagement_for_okrs(session: Session, caller: Caller, organization_id: int, 
     if engagement_id is not None:
         engagement = session.scalar(queries.engagements_for_import(caller, organization_id, engagement_id))
         if engagement is None:
-            raise Unprocessable(f"organization {organization_id} has no engagement {engagement_id}",
-                                errors=[{"field": "query.engagement_id", "message": "not an engagement of this "
-                                         "organization", "type": "unknown_engagement"}])
+            message = LocalizedText("not an engagement of this organization", "不是此組織的輔導專案")
+            raise Unprocessable(LocalizedText(f"query.engagement_id: {message.en}",
+                                              f"query.engagement_id:{message.zh_tw}"),
+                                errors=[field_error("query.engagement_id", message, "unknown_engagement")])
         return engagement
     engagements = list(session.scalars(queries.engagements_for_import(caller, organization_id)))
     if len(engagements) != 1:
-        raise Unprocessable(f"organization {organization_id} has {len(engagements)} engagements; name one with "
-                            "engagement_id", errors=[{"field": "query.engagement_id",
-                                                      "message": "required unless the organization has exactly one "
-                                                                 "engagement", "type": "missing"}])
+        raise Unprocessable(
+            LocalizedText(f"The organization has {len(engagements)} engagements; name one with engagement_id.",
+                          f"此組織有 {len(engagements)} 個輔導專案;請以 engagement_id 指定其中一個。"),
+            errors=[field_error("query.engagement_id",
+                                LocalizedText("required unless the organization has exactly one engagement",
+                                              "除非組織只有一個輔導專案,否則為必填"), "missing")])
     return engagements[0]
 
 

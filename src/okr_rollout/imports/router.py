@@ -18,6 +18,7 @@ from okr_rollout.imports import service
 from okr_rollout.imports.jobs import ImportRunner
 from okr_rollout.imports.schemas import ImportJobOut, ImportOut
 from okr_rollout.imports.service import ImportKind
+from okr_rollout.texts import LocalizedText
 
 router = APIRouter(prefix="/api/v1", tags=["imports"], responses={**COMMON_RESPONSES})
 
@@ -27,7 +28,8 @@ CSV_TYPES = ("text/csv", "application/csv", "text/plain", "application/octet-str
 async def csv_body(request: Request) -> bytes:
     media_type = request.headers.get("content-type", "text/csv").split(";")[0].strip().lower()
     if media_type not in CSV_TYPES:
-        raise UnsupportedMediaType(f"send the file as text/csv, not {media_type}")
+        raise UnsupportedMediaType(LocalizedText(f"Send the file as text/csv, not {media_type}.",
+                                                 f"請以 text/csv 傳送檔案,而不是 {media_type}。"))
     return await request.body()
 
 

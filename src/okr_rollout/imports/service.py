@@ -18,12 +18,13 @@ from typing import Any, Literal, Protocol, get_args
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller
-from okr_rollout.errors import NotFound, Unprocessable
+from okr_rollout.errors import Unprocessable, not_found
 from okr_rollout.events import service as events
 from okr_rollout.imports import queries
 from okr_rollout.imports.table import NUL, RowProblem, Table, read_table, split_list
 from okr_rollout.models import ImportJob, Organization
 from okr_rollout.organizations.schemas import PersonRole
+from okr_rollout.texts import LocalizedText
 
 ImportKind = Literal["people", "okrs"]
 ROLES: tuple[str, ...] = get_args(PersonRole)
@@ -114,7 +115,8 @@ def rejected(problems: list[RowProblem]) -> Unprocessable:
     problems = sorted((p for p in problems if p.type == NUL or (p.row, p.column) not in nul_cells),
                       key=lambda p: (p.row, p.column))
     shown = "; ".join(str(p) for p in problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
-    return Unprocessable(f"the file was not imported ({len(problems)} problem(s)): {shown}",
+    return Unprocessable(LocalizedText(f"The file was not imported ({len(problems)} problem(s)): {shown}",
+                                       f"檔案未匯入(共 {len(problems)} 個問題):{shown}"),
                          errors=[p.as_error() for p in problems])
 
 
@@ -310,5 +312,5 @@ def visible_job(session: Session, caller: Caller, job_id: int) -> ImportJob:
     """An import job of an organization the caller sees; 404 for any other, as for the organization itself."""
     job = session.scalar(queries.visible_job(caller, job_id))
     if job is None:
-        raise NotFound(f"no import {job_id}")
+        raise not_found(LocalizedText("import", "匯入作業"))
     return job

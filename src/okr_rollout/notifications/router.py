@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from okr_rollout.api.deps import CallerDep, Cursor, Limit, NowDep, SessionDep
 from okr_rollout.api.pagination import Page, decode_cursor, page_of
 from okr_rollout.api.problems import COMMON_RESPONSES
-from okr_rollout.errors import NotFound
+from okr_rollout.errors import not_found
 from okr_rollout.models import Notification, Reminder
 from okr_rollout.notifications import service
 from okr_rollout.notifications.schemas import NotificationOut
+from okr_rollout.texts import LocalizedText
 
 router = APIRouter(prefix="/api/v1/me", tags=["notifications"], responses=COMMON_RESPONSES)
 
@@ -54,5 +55,5 @@ def mark_notification_read(notification_id: int, session: SessionDep, caller: Ca
                            now: NowDep) -> NotificationOut:
     """Mark one of the caller's notifications read; marking it again keeps the first read time."""
     if caller.person_id is None:
-        raise NotFound(f"no notification {notification_id} in your inbox")
+        raise not_found(LocalizedText("notification in your inbox", "您收件匣中的通知"))
     return _out(*service.mark_read(session, caller.person_id, notification_id, now))

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, Row, Table
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.errors import NotFound
+from okr_rollout.errors import not_found
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.cadences import DueReminder, due_reminders
@@ -30,6 +30,7 @@ from okr_rollout.notifications.audience import recipients_of
 from okr_rollout.notifications.messages import Context, DigestItem, render, render_digest
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.settings import Settings
+from okr_rollout.texts import LocalizedText
 
 STATE_NAME = "reminders"
 ACTOR = "scheduler"
@@ -335,7 +336,7 @@ def mark_read(session: Session, person_id: int, notification_id: int,
     row = session.execute(queries.inbox_notification(person_id, notification_id)).first()
     if row is None:
         # Someone else's notification is as unknown to the caller as one that does not exist.
-        raise NotFound(f"no notification {notification_id} in your inbox")
+        raise not_found(LocalizedText("notification in your inbox", "您收件匣中的通知"))
     notification, reminder = row
     if notification.read_at is None:
         notification.read_at = now

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.visibility import visible_organization
-from okr_rollout.errors import Conflict, NotFound, Unprocessable
+from okr_rollout.errors import Conflict, NotFound, Unprocessable, field_error, not_found
 from okr_rollout.events import service as events
 from okr_rollout.models import Department, Organization, Person, PersonDepartment
 from okr_rollout.organizations import queries
@@ -23,11 +23,13 @@ from okr_rollout.organizations.schemas import (
     PersonOut,
     PersonUpdate,
 )
+from okr_rollout.texts import LocalizedText
 
 
 def _require_writer(caller: Caller, organization_id: int | None = None) -> None:
     if organization_id is None and not caller.may_create_organizations:
-        raise NotFound("only administrators and integrations create organizations")
+        raise NotFound(LocalizedText("Only administrators and integrations create organizations.",
+                                     "只有管理員與系統整合可以建立組織。"))
 
 
 # The id a CRM looks an organization up by: written by the CRM (an integration) or an administrator, never by
@@ -38,8 +40,19 @@ CRM_ID_WRITERS = (Role.admin, Role.integration)
 def _crm_id_in_use() -> Conflict:
     """Neither the organization holding it nor its name, nor even the value: only that it is taken (the value
     may be another tenant's)."""
-    return Conflict("This crm_id is already in use.", errors=[{"field": "body.crm_id", "message": "is already in use",
-                                                                "type": "unique"}])
+    return Conflict(LocalizedText("This crm_id is already in use.", "此 crm_id 已被使用。"),
+                    errors=[field_error("body.crm_id", LocalizedText("is already in use", "已被使用"), "unique")])
+
+
+def not_null(field: str) -> Unprocessable:
+    return Unprocessable(LocalizedText(f"{field} may not be null.", f"{field} 不可為 null。"),
+                         errors=[field_error(field, LocalizedText("may not be null", "不可為 null"), "null")])
+
+
+def foreign_lead() -> Unprocessable:
+    message = LocalizedText("not a person of this organization", "不是此組織的人員")
+    return Unprocessable(LocalizedText(f"body.lead_id: {message.en}.", f"body.lead_id:{message.zh_tw}。"),
+                         errors=[field_error("body.lead_id", message, "foreign_organization")])
 
 
 def create_organization(session: Session, caller: Caller, data: OrganizationCreate, now: datetime) -> Organization:
@@ -66,15 +79,13 @@ def update_organization(
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "headcount", "timezone", "strategies", "challenges"):
         if field in changes and changes[field] is None:
-            raise Unprocessable(f"{field} cannot be null", errors=[{"field": f"body.{field}",
-                                                                     "message": "may not be null",
-                                                                     "type": "null"}])
+            raise not_null(f"body.{field}")
     if "crm_id" in changes and changes["crm_id"] != organization.crm_id and caller.role not in CRM_ID_WRITERS:
         # A client that sends back what it read (the same crm_id) is not refused: only a change is.
-        raise Unprocessable("crm_id may be changed only by an administrator or an integration",
-                            errors=[{"field": "body.crm_id", "message": "may be changed only by an administrator "
-                                                                        "or an integration",
-                                     "type": "admin_only"}])
+        message = LocalizedText("may be changed only by an administrator or an integration",
+                                "只有管理員或系統整合可以變更")
+        raise Unprocessable(LocalizedText(f"body.crm_id {message.en}.", f"body.crm_id {message.zh_tw}。"),
+                            errors=[field_error("body.crm_id", message, "admin_only")])
     if changes.get("crm_id") and session.scalar(
         queries.organization_with_crm_id(changes["crm_id"], other_than=organization.id)
     ):
@@ -92,7 +103,7 @@ def update_organization(
 
 def _may_record(caller: Caller) -> None:
     if caller.role not in (Role.admin, Role.integration, Role.coach, Role.internal_coach):
-        raise NotFound("not visible")
+        raise not_found(LocalizedText("organization for you to record on", "可供您記錄的組織"))
 
 
 def create_person(
@@ -116,12 +127,13 @@ def _own_departments(session: Session, organization_id: int, requested: list[int
     department_ids = sorted(set(requested))
     if department_ids:
         found = set(session.scalars(queries.departments_among(organization_id, department_ids)))
-        unknown = [d for d in department_ids if d not in found]
-        if unknown:
+        strangers = [index for index, d in enumerate(requested) if d not in found]
+        if strangers:
+            where = [f"body.department_ids[{index}]" for index in strangers]
+            message = LocalizedText("not a department of this organization", "不是此組織的部門")
             raise Unprocessable(
-                f"departments {unknown} are not departments of organization {organization_id}",
-                errors=[{"field": "body.department_ids", "message": f"unknown departments {unknown}",
-                         "type": "foreign_organization"}],
+                LocalizedText(f"{', '.join(where)}: {message.en}.", f"{'、'.join(where)}:{message.zh_tw}。"),
+                errors=[field_error(field, message, "foreign_organization") for field in where],
             )
     return department_ids
 
@@ -135,13 +147,12 @@ def update_person(
     _may_record(caller)
     person = session.get(Person, person_id)
     if person is None or person.organization_id != organization.id:
-        raise NotFound(f"organization {organization.id} has no person {person_id}")
+        raise not_found(LocalizedText("person in this organization", "此組織的人員"))
     if_match(person.version)
     changes = data.model_dump(exclude_unset=True)
     for field in ("name", "roles", "department_ids", "locale"):
         if field in changes and changes[field] is None:
-            raise Unprocessable(f"{field} cannot be null", errors=[{"field": f"body.{field}",
-                                                                    "message": "may not be null", "type": "null"}])
+            raise not_null(f"body.{field}")
     current = sorted(session.scalars(queries.department_ids_of_person(person.id)))
     changed: list[str] = []
     if "department_ids" in changes:
@@ -192,13 +203,10 @@ def create_department(
     if data.lead_id is not None:
         lead = session.get(Person, data.lead_id)
         if lead is None or lead.organization_id != organization.id:
-            raise Unprocessable(
-                f"person {data.lead_id} is not a person of organization {organization.id}",
-                errors=[{"field": "body.lead_id", "message": "a person of another organization",
-                         "type": "foreign_organization"}],
-            )
+            raise foreign_lead()
     if session.scalar(queries.department_named(organization.id, data.name)):
-        raise Conflict(f"organization {organization.id} already has a department named {data.name!r}")
+        raise Conflict(LocalizedText(f"The organization already has a department named {data.name}.",
+                                     f"此組織已有名為 {data.name} 的部門。"))
     department = Department(organization_id=organization.id, name=data.name, is_pilot=data.is_pilot,
                             lead_id=data.lead_id, created_at=now)
     session.add(department)
@@ -217,24 +225,20 @@ def update_department(
     _may_record(caller)
     department = session.get(Department, department_id)
     if department is None or department.organization_id != organization.id:
-        raise NotFound(f"organization {organization.id} has no department {department_id}")
+        raise not_found(LocalizedText("department in this organization", "此組織的部門"))
     if_match(department.version)
     changes = data.model_dump(exclude_unset=True)
     for flag in ("name", "is_pilot"):
         if flag in changes and changes[flag] is None:
-            raise Unprocessable(f"{flag} cannot be null", errors=[{"field": f"body.{flag}",
-                                                                   "message": "may not be null", "type": "null"}])
+            raise not_null(f"body.{flag}")
     if changes.get("lead_id") is not None:
         lead = session.get(Person, changes["lead_id"])
         if lead is None or lead.organization_id != organization.id:
-            raise Unprocessable(
-                f"person {changes['lead_id']} is not a person of organization {organization.id}",
-                errors=[{"field": "body.lead_id", "message": "a person of another organization",
-                         "type": "foreign_organization"}],
-            )
+            raise foreign_lead()
     if "name" in changes and changes["name"] != department.name and session.scalar(
             queries.department_named(organization.id, changes["name"])):
-        raise Conflict(f"organization {organization.id} already has a department named {changes['name']!r}")
+        raise Conflict(LocalizedText(f"The organization already has a department named {changes['name']}.",
+                                     f"此組織已有名為 {changes['name']} 的部門。"))
     changed = sorted(k for k, v in changes.items() if getattr(department, k) != v)
     for name in changed:
         setattr(department, name, changes[name])

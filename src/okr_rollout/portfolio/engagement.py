@@ -26,7 +26,7 @@ from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.review import quarter_review
 from okr_rollout.cycles.schemas import OkrOut, QuarterReview
 from okr_rollout.engagements.queries import open_tasks
-from okr_rollout.errors import NotFound
+from okr_rollout.errors import not_found
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.machine import TransitionReadiness
 from okr_rollout.models import (
@@ -304,7 +304,7 @@ def document_data(session: Session, caller: Caller, catalog: Catalog, engagement
     playbook = form.ctx.playbook
     found = next(((d, p) for p in playbook.spec.phases for d in p.documents if d.id == document_id), None)
     if found is None:
-        raise NotFound(f"the playbook has no document {document_id}")
+        raise not_found(LocalizedText("document in this playbook", "此手冊的文件"))
     spec, phase = found
     facts = facts_of(session, [engagement_id], now)[engagement_id]
     if document_id == "quarter_review":

@@ -219,11 +219,14 @@ def decode_cursor(cursor: str | None, sort: Sort, order: Order) -> SortKey | Non
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
         value, tie = data["after"]
         if data["sort"] != sort or data["order"] != order:
-            raise BadRequest(f"cursor {cursor!r} was given out for sort={data['sort']}&order={data['order']}, "
-                             f"not sort={sort}&order={order}")
+            raise BadRequest(LocalizedText(
+                f"The cursor was given out for sort={data['sort']}&order={data['order']}, "
+                f"not sort={sort}&order={order}.",
+                f"此游標屬於 sort={data['sort']}&order={data['order']},而不是 sort={sort}&order={order}。"))
         if not all(isinstance(part, list) and all(isinstance(v, int | float | str) for v in part)
                    for part in (value, tie)):
             raise ValueError(cursor)
         return tuple(value), tuple(tie)
     except (ValueError, TypeError, KeyError, binascii.Error, UnicodeDecodeError):
-        raise BadRequest(f"cursor {cursor!r} is not one this API gave out") from None
+        raise BadRequest(LocalizedText("The cursor is not one this API gave out; start again from the first page.",
+                                       "此游標不是本 API 所發出的;請從第一頁重新開始。")) from None

@@ -20,6 +20,7 @@ from okr_rollout.models import Department, Engagement
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.records import queries
 from okr_rollout.records.rules import RecordRules
+from okr_rollout.texts import LocalizedText
 
 
 @dataclass(frozen=True)
@@ -51,15 +52,18 @@ def context(session: Session, caller: Caller, catalog: Catalog, engagement_id: i
     return RecordContext(session, caller, engagement, playbook, RecordRules.of(playbook), now, timezone or "UTC")
 
 
-def invalid(field: str, message: str, rule: str) -> Unprocessable:
-    """A 422 naming the field (``body.x``) and the rule it broke."""
-    return Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message, "type": rule}])
+def invalid(field: str, message: LocalizedText | str, rule: str) -> Unprocessable:
+    """A 422 naming the field (``body.x``) and the rule it broke, said in English and Traditional Chinese."""
+    return invalid_many([(field, message, rule)])
 
 
-def invalid_many(problems: Sequence[tuple[str, str, str]]) -> Unprocessable:
+def invalid_many(problems: Sequence[tuple[str, LocalizedText | str, str]]) -> Unprocessable:
+    said = [(field, message if isinstance(message, LocalizedText) else LocalizedText(message, message), rule)
+            for field, message, rule in problems]
     return Unprocessable(
-        "; ".join(f"{field}: {message}" for field, message, _ in problems),
-        errors=[{"field": field, "message": message, "type": rule} for field, message, rule in problems],
+        LocalizedText("; ".join(f"{field}: {message.en}" for field, message, _ in said),
+                      ";".join(f"{field}:{message.zh_tw}" for field, message, _ in said)),
+        errors=[{"field": field, "message": message, "type": rule} for field, message, rule in said],
     )
 
 
@@ -67,7 +71,8 @@ def require_distinct(ids: Sequence[int], field: str) -> None:
     seen: set[int] = set()
     for index, value in enumerate(ids):
         if value in seen:
-            raise invalid(f"{field}[{index}]", f"person {value} is listed twice", "duplicate")
+            raise invalid(f"{field}[{index}]", LocalizedText("this person is listed twice", "此人重複列出"),
+                          "duplicate")
         seen.add(value)
 
 
@@ -78,9 +83,9 @@ def require_people(ctx: RecordContext, ids: Sequence[int], field: str, *, coache
     allowed = set(ctx.session.scalars(queries.people_among(ctx.engagement.organization_id, ids)))
     if coaches_allowed:
         allowed |= set(ctx.session.scalars(queries.coaches_among(ctx.engagement.id, ids)))
-    problems = [
+    problems: list[tuple[str, LocalizedText | str, str]] = [
         (f"{field}[{index}]" if len(ids) > 1 or field.endswith("_ids") else field,
-         f"person {value} is not a person of organization {ctx.engagement.organization_id}", "foreign_organization")
+         LocalizedText("not a person of this organization", "不是此組織的人員"), "foreign_organization")
         for index, value in enumerate(ids) if value not in allowed
     ]
     if problems:
@@ -97,11 +102,12 @@ def require_department(ctx: RecordContext, department_id: int | None, field: str
         return
     department = ctx.session.get(Department, department_id)
     if department is None or department.organization_id != ctx.engagement.organization_id:
-        raise invalid(field, f"department {department_id} is not a department of organization "
-                             f"{ctx.engagement.organization_id}", "foreign_organization")
+        raise invalid(field, LocalizedText("not a department of this organization", "不是此組織的部門"),
+                      "foreign_organization")
 
 
 def require_past(ctx: RecordContext, day: date, field: str) -> None:
     if day > ctx.today:
-        raise invalid(field, f"{day.isoformat()} is in the future (today is {ctx.today.isoformat()}); "
-                             "record what happened", "future_date")
+        raise invalid(field, LocalizedText(
+            f"{day.isoformat()} is in the future (today is {ctx.today.isoformat()}); record what happened",
+            f"{day.isoformat()} 是未來的日期(今天是 {ctx.today.isoformat()});請記錄已發生的事"), "future_date")

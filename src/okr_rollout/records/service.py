@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from okr_rollout.errors import Conflict, NotFound
-from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
+from okr_rollout.errors import Conflict, not_found
+from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, Person, TrainingSession
+from okr_rollout.playbooks import vocabulary
 from okr_rollout.records import queries
 from okr_rollout.records.context import (
     RecordContext,
@@ -31,6 +32,17 @@ from okr_rollout.records.schemas import (
     MeetingCreate,
     TrainingSessionCreate,
 )
+from okr_rollout.texts import LocalizedText, listed
+
+NOT_NULL = LocalizedText("may not be null", "不可為 null")
+# How a 404 names a record of each table.
+RECORD_NAMES = {
+    "meetings": LocalizedText("meeting", "會議"),
+    "ceo_support_statements": LocalizedText("statement of CEO support", "CEO 支持聲明"),
+    "training_sessions": LocalizedText("training session", "培訓課程"),
+    "drafting_groups": LocalizedText("drafting group", "制定小組"),
+    "appointments": LocalizedText("appointment", "指派"),
+}
 
 
 def list_records(session: Session, model: type[Record], engagement_id: int, *, after: int, limit: int
@@ -41,7 +53,7 @@ def list_records(session: Session, model: type[Record], engagement_id: int, *, a
 def get_record(session: Session, model: type[Record], engagement_id: int, record_id: int) -> Record:
     record = session.get(model, record_id)
     if record is None or record.engagement_id != engagement_id:
-        raise NotFound(f"engagement {engagement_id} has no {model.__tablename__.rstrip('s')} {record_id}")
+        raise not_found(RECORD_NAMES.get(model.__tablename__, LocalizedText("record", "記錄")))
     return record
 
 
@@ -51,16 +63,21 @@ def get_record(session: Session, model: type[Record], engagement_id: int, record
 def record_meeting(ctx: RecordContext, data: MeetingCreate) -> Meeting:
     held_at = data.held_at.astimezone(UTC)
     if held_at > ctx.now:
-        raise invalid("body.held_at", f"{held_at.isoformat()} is in the future; record a meeting once held",
-                      "future_date")
+        raise invalid("body.held_at",
+                      LocalizedText(f"{held_at.isoformat()} is in the future; record a meeting once held",
+                                    f"{held_at.isoformat()} 是未來的時間;請在會議舉行後再記錄"), "future_date")
     require_department(ctx, data.department_id, "body.department_id")
     require_distinct(data.attendee_ids, "body.attendee_ids")
     require_people(ctx, data.attendee_ids, "body.attendee_ids", coaches_allowed=True)
     known = ctx.rules.meeting_outcomes.get(data.kind)
     if known is not None:
-        unknown = [(f"body.outcomes[{i}]", f"'{o}' is not an outcome of a {data.kind} meeting; "
-                    f"known: {sorted(known)}", "unknown_outcome")
-                   for i, o in enumerate(data.outcomes) if o not in known]
+        kind = vocabulary.meeting_kind(data.kind)
+        choices = listed([vocabulary.outcome(o) for o in sorted(known)], limit=len(known))
+        unknown: list[tuple[str, LocalizedText | str, str]] = [
+            (f"body.outcomes[{i}]", LocalizedText(f"not an outcome of the {kind.en}; its outcomes: {choices.en}",
+                                                  f"不是{kind.zh_tw}的成果;其成果為:{choices.zh_tw}"),
+             "unknown_outcome")
+            for i, o in enumerate(data.outcomes) if o not in known]
         if unknown:
             raise invalid_many(unknown)
     meeting = Meeting(engagement_id=ctx.engagement.id, kind=data.kind, held_at=held_at,
@@ -101,10 +118,13 @@ def record_training(ctx: RecordContext, data: TrainingSessionCreate) -> Training
     require_past(ctx, data.held_on, "body.held_on")
     known = ctx.rules.training_modules
     if known is not None:
-        unknown = [(f"body.modules[{i}]", f"'{m}' is not a module of this playbook's course; known: {list(known)}",
-                    "unknown_module") for i, m in enumerate(data.modules) if m not in known]
-        if unknown:
-            raise invalid_many(unknown)
+        modules = listed([vocabulary.module(m) for m in known], limit=len(known))
+        unknown_modules: list[tuple[str, LocalizedText | str, str]] = [
+            (f"body.modules[{i}]", LocalizedText(f"not a module of this playbook's course; its modules: {modules.en}",
+                                                 f"不是此手冊課程的單元;其單元為:{modules.zh_tw}"),
+             "unknown_module") for i, m in enumerate(data.modules) if m not in known]
+        if unknown_modules:
+            raise invalid_many(unknown_modules)
     require_distinct(data.attendee_ids, "body.attendee_ids")
     require_people(ctx, data.attendee_ids, "body.attendee_ids")
     session = TrainingSession(engagement_id=ctx.engagement.id, held_on=data.held_on, hours=data.hours,
@@ -129,8 +149,9 @@ def _drafting_checks(ctx: RecordContext, member_ids: Sequence[int], started_on: 
     require_past(ctx, started_on, "body.started_on")
     if ended_on is not None:
         if ended_on < started_on:
-            raise invalid("body.ended_on", f"ends on {ended_on.isoformat()}, before it started on "
-                                           f"{started_on.isoformat()}", "ends_before_start")
+            raise invalid("body.ended_on", LocalizedText(
+                f"ends on {ended_on.isoformat()}, before it started on {started_on.isoformat()}",
+                f"結束日 {ended_on.isoformat()} 早於開始日 {started_on.isoformat()}"), "ends_before_start")
         require_past(ctx, ended_on, "body.ended_on")
     size = ctx.rules.drafting_group_size
     if size is not None:
@@ -138,10 +159,11 @@ def _drafting_checks(ctx: RecordContext, member_ids: Sequence[int], started_on: 
         headcount = ctx.session.scalar(queries.organization_headcount(ctx.engagement.organization_id)) or size[0]
         size = (max(1, min(size[0], headcount)), size[1])
     if size is not None and not size[0] <= len(member_ids) <= size[1]:
-        message = f"a drafting group has {size[0]} to {size[1]} people; this one has {len(member_ids)}"
+        message = LocalizedText(f"a drafting group has {size[0]} to {size[1]} people; this one has {len(member_ids)}",
+                                f"制定小組應有 {size[0]} 至 {size[1]} 人;此小組有 {len(member_ids)} 人")
         if not ctx.rules.drafting_group_size_warn_only:
             raise invalid("body.member_ids", message, "group_size")
-        return [message]
+        return [message.en]
     return []
 
 
@@ -163,7 +185,7 @@ def update_drafting_group(ctx: RecordContext, group: DraftingGroup, data: Drafti
                           ) -> tuple[DraftingGroup, list[str]]:
     changes = data.model_dump(exclude_unset=True)
     if "member_ids" in changes and changes["member_ids"] is None:
-        raise invalid("body.member_ids", "may not be null", "null")
+        raise invalid("body.member_ids", NOT_NULL, "null")
     members = changes.get("member_ids", group.member_ids)
     ended_on = changes.get("ended_on", group.ended_on)
     warnings = _drafting_checks(ctx, members, group.started_on, ended_on)
@@ -182,10 +204,14 @@ def update_drafting_group(ctx: RecordContext, group: DraftingGroup, data: Drafti
 
 def _appointment_checks(ctx: RecordContext, role: str, trained: bool, trained_on: date | None, ready: bool) -> None:
     if ready and role != "okr_master":
-        raise invalid("body.ready", "only an OKR Master is 'ready'; an internal coach is 'trained'", "role_field")
+        raise invalid("body.ready", LocalizedText("only an OKR Master is ready; an internal coach is trained",
+                                                  "只有 OKR 主管有「準備就緒」;內部教練則是「已完成訓練」"),
+                      "role_field")
     if trained_on is not None:
         if not trained:
-            raise invalid("body.trained_on", "a training date needs trained: true", "trained_on_without_trained")
+            raise invalid("body.trained_on", LocalizedText("a training date needs trained: true",
+                                                           "有訓練日期時 trained 必須為 true"),
+                          "trained_on_without_trained")
         require_past(ctx, trained_on, "body.trained_on")
 
 
@@ -194,8 +220,12 @@ def appoint(ctx: RecordContext, data: AppointmentCreate) -> Appointment:
     _appointment_checks(ctx, data.role, data.trained, data.trained_on, data.ready)
     existing = ctx.session.scalar(queries.appointment_id(ctx.engagement.id, data.person_id, data.role))
     if existing is not None:
-        raise Conflict(f"person {data.person_id} is already appointed {data.role} (appointment {existing}); "
-                       "PATCH it instead", extra={"appointment_id": existing})
+        who = ctx.session.get(Person, data.person_id)
+        name = who.name if who is not None else "?"
+        role = vocabulary.appointment_role(data.role)
+        raise Conflict(LocalizedText(f"{name} is already appointed {role.en}; change that appointment instead.",
+                                     f"{name} 已被指派為{role.zh_tw};請改為修改該項指派。"),
+                       extra={"appointment_id": existing})
     appointment = Appointment(engagement_id=ctx.engagement.id, person_id=data.person_id, role=data.role,
                               trained=data.trained, trained_on=data.trained_on, ready=data.ready,
                               created_at=ctx.now, updated_at=ctx.now)
@@ -209,7 +239,7 @@ def update_appointment(ctx: RecordContext, appointment: Appointment, data: Appoi
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for flag in ("trained", "ready"):
         if flag in changes and changes[flag] is None:
-            raise invalid(f"body.{flag}", "may not be null", "null")
+            raise invalid(f"body.{flag}", NOT_NULL, "null")
     trained = changes.get("trained", appointment.trained)
     if trained is False and "trained_on" not in changes:
         changes["trained_on"] = None  # no longer trained: the date goes with it

@@ -22,9 +22,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.errors import Conflict, NotFound, Unprocessable
+from okr_rollout.errors import Conflict, Unprocessable, field_error, not_found
 from okr_rollout.models import Person, User, WebSession
 from okr_rollout.settings import get_settings
+from okr_rollout.texts import LocalizedText
 from okr_rollout.users import queries
 
 PAGE_ROLES = (Role.admin, Role.coach, Role.internal_coach)
@@ -82,30 +83,36 @@ def create_user(session: Session, *, email: str, role: Role, password: str, pers
     """A login for someone who works in the pages; integrations use API tokens instead."""
     address = normalize_email(email)
     if "@" not in address or len(address) > 320:
-        raise Unprocessable(f"{email!r} is not an e-mail address",
-                            errors=[{"field": "email", "message": "not an e-mail address", "type": "email"}])
+        raise Unprocessable(LocalizedText(f"{email!r} is not an e-mail address.", f"{email!r} 不是電子郵件地址。"),
+                            errors=[field_error("email", LocalizedText("not an e-mail address", "不是電子郵件地址"),
+                                                "email")])
     if role not in PAGE_ROLES:
-        raise Unprocessable(f"the pages are for {', '.join(r.value for r in PAGE_ROLES)}; "
-                            f"an {role.value} uses an API token",
-                            errors=[{"field": "role", "message": "not a role of the pages", "type": "role"}])
+        raise Unprocessable(LocalizedText("The pages are for administrators, coaches and internal coaches; an "
+                                          "integration uses an API token.",
+                                          "網頁供管理員、教練與內部教練使用;系統整合請使用 API 權杖。"),
+                            errors=[field_error("role", LocalizedText("not a role of the pages", "不是網頁的角色"),
+                                                "role")])
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
-                            errors=[{"field": "password", "message": "too short", "type": "password_length"}])
+        raise Unprocessable(_password_too_short(),
+                            errors=[field_error("password", LocalizedText("too short", "太短"), "password_length")])
     if role in (Role.coach, Role.internal_coach) and person_id is None:
-        raise Unprocessable(f"a {role.value} login needs --person",
-                            errors=[{"field": "person", "message": "required", "type": "missing"}])
+        raise Unprocessable(LocalizedText("A coach's or an internal coach's login needs its person (--person).",
+                                          "教練或內部教練的登入帳號需要指定其人員(--person)。"),
+                            errors=[field_error("person", LocalizedText("required", "必填"), "missing")])
     organization_id = None
     if person_id is not None:
         person = session.get(Person, person_id)
         if person is None:
-            raise NotFound(f"no person {person_id}")
+            raise not_found(LocalizedText("person", "人員"))
         if role == Role.internal_coach:
             if person.organization_id is None:
-                raise Unprocessable(f"person {person_id} belongs to no organization",
-                                    errors=[{"field": "person", "message": "no organization", "type": "organization"}])
+                raise Unprocessable(LocalizedText(f"{person.name} belongs to no organization.",
+                                                  f"{person.name} 不屬於任何組織。"),
+                                    errors=[field_error("person", LocalizedText("no organization", "沒有組織"),
+                                                        "organization")])
             organization_id = person.organization_id
     if session.scalar(queries.user_id_with_email(address)) is not None:
-        raise Conflict(f"a login for {address} exists already")
+        raise Conflict(LocalizedText(f"A login for {address} exists already.", f"{address} 的登入帳號已存在。"))
     user = User(email=address, password_hash=hash_password(password), role=role.value, person_id=person_id,
                 organization_id=organization_id, created_at=now)
     session.add(user)
@@ -272,9 +279,14 @@ def prune_sign_in_throttles(session: Session, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def _password_too_short() -> LocalizedText:
+    return LocalizedText(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.",
+                         f"密碼至少需要 {MIN_PASSWORD_LENGTH} 個字元。")
+
+
 def set_password(session: Session, user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Unprocessable(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        raise Unprocessable(_password_too_short())
     user.password_hash = hash_password(password)
     session.execute(queries.end_sessions_of(user.id))  # other browsers sign in again
     session.flush()

@@ -120,7 +120,7 @@ def migrate_one(
             return Outcome(engagement_id, phase, error=_unmapped(problem.extra))
         reasons = problem.extra.get("reasons")
         words = (LocalizedText(reasons["en"], reasons["zh-TW"]) if isinstance(reasons, dict)
-                 else LocalizedText(problem.detail, problem.detail))
+                 else problem.localized)
         return Outcome(engagement_id, phase, error=words)
     except Exception as error:
         # Whatever broke, this engagement's transaction is rolled back and the batch goes on: it is reported.

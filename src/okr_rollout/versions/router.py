@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from okr_rollout.api.deps import CallerDep, CatalogDep, IfMatch, NowDep, SessionDep, check_if_match, set_etag
-from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
+from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, request_locale
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.versions import service
 from okr_rollout.versions.schemas import MigrationRequest, MigrationResult
@@ -21,7 +21,8 @@ router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_
                                     "the phase and suggests a mapping). Nothing was written."}},
 )
 def migrate_engagement(engagement_id: int, data: MigrationRequest, session: SessionDep, caller: CallerDep,
-                       catalog: CatalogDep, now: NowDep, response: Response, if_match: IfMatch = None
+                       catalog: CatalogDep, now: NowDep, request: Request, response: Response,
+                       if_match: IfMatch = None
                        ) -> MigrationResult:
     """The plan of moving the engagement to ``to_version`` (``dry_run``, the default), or that plan applied in
     one transaction and recorded as a ``playbook.migrated`` event."""
@@ -32,4 +33,8 @@ def migrate_engagement(engagement_id: int, data: MigrationRequest, session: Sess
         expected = engagement.version
     result = service.migrate(session, caller, catalog, engagement_id, data, now, expected)
     set_etag(response, result.engagement_version)
+    locale = request_locale(request)
+    for transition in result.plan.readiness.transitions:  # each reason in the caller's language
+        for criterion in transition.criteria:
+            criterion.reason = criterion.reasons.get(locale)
     return result

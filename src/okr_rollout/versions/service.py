@@ -21,7 +21,7 @@ from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.engagements.schemas import ReadinessOut, TransitionReadinessOut
 from okr_rollout.engagements.service import create_tasks, readiness_json
-from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import ReadinessReport, TaskToCreate, enter_phase, machine_for
@@ -75,14 +75,17 @@ def prepare(session: Session, catalog: Catalog, engagement: Engagement, to_versi
     """
     old = catalog.pinned(session, engagement.playbook_sha256)
     if to_version == engagement.playbook_version:
-        raise Conflict(f"engagement {engagement.id} already runs {old.id} version {to_version}",
-                       extra={"reasons": LocalizedText(f"The engagement already runs version {to_version}.",
-                                                       f"此專案已使用第 {to_version} 版。").as_dict()})
+        already = LocalizedText(f"The engagement already runs version {to_version} of {old.spec.title.en}.",
+                                f"此輔導專案已使用{old.spec.title.zh_tw}第 {to_version} 版。")
+        raise Conflict(already, extra={"reasons": already.as_dict()})
     try:
         new = catalog.current(engagement.playbook_id, to_version)
-    except UnknownPlaybook as unknown:
-        raise Unprocessable(str(unknown), errors=[{"field": "body.to_version", "message": str(unknown),
-                                                   "type": "unknown_playbook"}]) from None
+    except UnknownPlaybook:
+        versions = ", ".join(str(v) for v in catalog.registry.versions(engagement.playbook_id))
+        message = LocalizedText(f"no such version of this playbook (versions: {versions})",
+                                f"此手冊沒有這個版本(現有版本:{versions})")
+        raise Unprocessable(LocalizedText(f"body.to_version: {message.en}.", f"body.to_version:{message.zh_tw}。"),
+                            errors=[field_error("body.to_version", message, "unknown_playbook")]) from None
     check_phase_map(old, new, phase_map)
     source = engagement.phase
     target = phase_map.get(source, source)
@@ -151,9 +154,11 @@ def migrate(session: Session, caller: Caller, catalog: Catalog, engagement_id: i
     to fire transitions (admins, the engagement's coaches, integrations granted it)."""
     engagement = visible_engagement(session, caller, engagement_id, for_update=not request.dry_run)
     if not request.dry_run and not caller.may_fire_transitions:
-        raise NotFound(f"no engagement {engagement_id} to act on")  # may read it, may not move it
+        raise NotFound(LocalizedText("There is no such engagement for you to act on.",
+                                     "找不到可供您操作的此輔導專案。"))  # may read it, may not move it
     if expected_version is not None and expected_version != engagement.version:
-        raise PreconditionFailed(f"engagement {engagement_id} is at version {engagement.version}")
+        raise PreconditionFailed(LocalizedText(f"The engagement is at version {engagement.version}; reload and retry.",
+                                               f"此輔導專案目前為第 {engagement.version} 版,請重新載入後再試。"))
     prepared = prepare(session, catalog, engagement, request.to_version, request.phase_map, now)
     if request.dry_run:
         return MigrationResult(dry_run=True, applied=False, plan=prepared.plan, engagement_version=engagement.version)
@@ -170,14 +175,19 @@ def check_phase_map(old: LoadedPlaybook, new: LoadedPlaybook, phase_map: Mapping
     errors = []
     for source, target in phase_map.items():
         if source not in old_ids:
-            errors.append({"field": f"body.phase_map.{source}", "type": "unknown_phase",
-                           "message": f"{source} is not a phase of {old.id} version {old.version}"})
+            # The phase map is written in phase ids, so its errors repeat the id the caller wrote.
+            errors.append(field_error(f"body.phase_map.{source}", LocalizedText(
+                f"{source} is not a phase of {old.id} version {old.version}",
+                f"{source} 不是 {old.id} 第 {old.version} 版的階段"), "unknown_phase"))
         if target not in new_ids:
-            errors.append({"field": f"body.phase_map.{source}", "type": "unknown_phase",
-                           "message": f"{target} is not a phase of {new.id} version {new.version} "
-                                      f"(phases: {', '.join(p.id for p in new.spec.phases)})"})
+            errors.append(field_error(f"body.phase_map.{source}", LocalizedText(
+                f"{target} is not a phase of {new.id} version {new.version}; its phases: "
+                + "; ".join(f"{p.title.en} ({p.id})" for p in new.spec.phases),
+                f"{target} 不是 {new.id} 第 {new.version} 版的階段;其階段為:"
+                + ";".join(f"{p.title.zh_tw}({p.id})" for p in new.spec.phases)), "unknown_phase"))
     if errors:
-        raise Unprocessable("the phase map names phases that do not exist", errors=errors)
+        raise Unprocessable(LocalizedText("The phase map names phases that do not exist.",
+                                          "階段對應指定了不存在的階段。"), errors=errors)
 
 
 def _missing_phase(engagement: Engagement, old: LoadedPlaybook, new: LoadedPlaybook, phase: str) -> Conflict:
@@ -185,9 +195,12 @@ def _missing_phase(engagement: Engagement, old: LoadedPlaybook, new: LoadedPlayb
     hint = f'; e.g. "phase_map": {{"{phase}": "{suggested[phase]}"}}' if phase in suggested else ""
     hint_zh = f",例如 {phase} → {suggested[phase]}" if phase in suggested else ""
     phases = [p.id for p in new.spec.phases]
+    title = old.spec.phase(phase).title
     return Conflict(
-        f"engagement {engagement.id} is in phase {phase}, which {new.id} version {new.version} does not have; "
-        f"say where it goes with phase_map{hint}",
+        LocalizedText(f"The engagement is in the phase {title.en}, which version {new.version} does not have; say "
+                      f"where it goes with phase_map{hint}.",
+                      f"此輔導專案位於「{title.zh_tw}」階段,而第 {new.version} 版沒有此階段;"
+                      f"請以 phase_map 指定要移至哪個階段{hint_zh}。"),
         extra={"phase": phase, "to_version": new.version, "phases": phases,
                "suggested_phase_map": {phase: suggested[phase]} if phase in suggested else {},
                "reasons": LocalizedText(

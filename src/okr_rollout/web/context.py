@@ -27,7 +27,7 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import session_scope
 from okr_rollout.errors import RETRY_AFTER_SECONDS, ProblemError
 from okr_rollout.settings import Settings
-from okr_rollout.texts import preferred_locale, supported_locale
+from okr_rollout.texts import LocalizedText, preferred_locale, supported_locale
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
 from okr_rollout.web.templating import render
@@ -267,7 +267,7 @@ class WebRoute(APIRoute):
                 return _error_page(request, 403, "csrf")
             except ProblemError as error:
                 return _error_page(request, error.status, "not_found" if error.status == 404 else "problem",
-                                   error.detail)
+                                   error.localized)
             except (StaleDataError, IntegrityError):
                 # Someone changed the same record at the same moment; the request's work was rolled back.
                 return _error_page(request, 409, "problem")
@@ -277,11 +277,11 @@ class WebRoute(APIRoute):
         return route
 
 
-def _error_page(request: Request, status: int, kind: str, detail: str = "") -> HTMLResponse:
+def _error_page(request: Request, status: int, kind: str, detail: LocalizedText | None = None) -> HTMLResponse:
     locale = getattr(request.state, "web_locale", None) or preferred_locale(
         request.headers.get("accept-language")) or i18n.DEFAULT
     html = render("error.html", locale, user=None, person=None, csrf="", here=request.url.path, status=status,
-                  kind=kind, detail=detail, now=None)
+                  kind=kind, detail=detail.get(locale) if detail else "", now=None)
     response = HTMLResponse(html, status_code=status)
     if status == 503:  # the database is busy or unreachable: as the API says, come back shortly
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

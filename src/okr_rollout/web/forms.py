@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from okr_rollout.errors import ProblemError, Unprocessable
+from okr_rollout.errors import ProblemError, Unprocessable, localized
 from okr_rollout.texts import LocalizedText
 from okr_rollout.web.labels import N_
 
@@ -133,11 +133,12 @@ def from_validation(error: ValidationError, renames: dict[str, str] | None = Non
     return errors
 
 
-def from_problem(problem: ProblemError, renames: dict[str, str] | None = None) -> FormErrors:
+def from_problem(problem: ProblemError, renames: dict[str, str] | None = None, locale: str = "en") -> FormErrors:
+    """A service's refusal as the form's errors; its own words (detail, messages) in the page's ``locale``."""
     errors = FormErrors()
     if problem.status == 409:
         errors.add("", RULES["conflict"])
-        errors.add("", problem.detail, raw=True)
+        errors.add("", problem.text(locale), raw=True)
         return errors
     for detail in problem.errors or []:
         rule = str(detail.get("type", ""))
@@ -146,10 +147,10 @@ def from_problem(problem: ProblemError, renames: dict[str, str] | None = None) -
             errors.add(name, RULES[rule])
         else:
             errors.add(name, UNKNOWN_RULE)
-            errors.add(name, str(detail.get("message", "")), raw=True)
+            errors.add(name, str(localized(detail.get("message", ""), locale)), raw=True)
     if not problem.errors:
         errors.add("", UNKNOWN_RULE)
-        errors.add("", problem.detail, raw=True)
+        errors.add("", problem.text(locale), raw=True)
     return errors
 
 
@@ -164,9 +165,12 @@ def nul_refusal(form: FormData) -> tuple[FormData, Unprocessable | None]:
     shown = FormData([(name.replace("\0", "\ufffd"), value.replace("\0", "\ufffd") if isinstance(value, str)
                        else value) for name, value in form.multi_items()])
     located = list(dict.fromkeys("body." + name.replace("\0", "\\u0000") for name in names))
-    errors = [{"field": field, "message": "text must not contain the NUL character (\\u0000)", "type": "string_nul"}
-              for field in located]
-    return shown, Unprocessable(f"Invalid input: {', '.join(located)}", errors=errors)
+    errors: list[dict[str, Any]] = [
+        {"field": field, "message": LocalizedText("text must not contain the NUL character (\\u0000)",
+                                                  "文字不得包含 NUL 字元(\\u0000)"), "type": "string_nul"}
+        for field in located]
+    return shown, Unprocessable(LocalizedText(f"Invalid input: {', '.join(located)}",
+                                              f"輸入無效:{', '.join(located)}"), errors=errors)
 
 
 def names_field(name: str) -> str:

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Response
 from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
-from okr_rollout.errors import Conflict, GateRefused, NotFound
+from okr_rollout.errors import Conflict, GateRefused, not_found
 from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.playbooks.diagram import mermaid
+from okr_rollout.playbooks.vocabulary import as_words
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio import service as portfolio_service
 from okr_rollout.portfolio.engagement import EngagementView
 from okr_rollout.portfolio.service import SORTS, PortfolioQuery, Sort
+from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
 from okr_rollout.web import labels, views
@@ -63,6 +65,16 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
     def record_url(criterion: CriterionOutcome) -> str | None:
         return record_link(engagement_id, criterion, back)
 
+    def refused_criteria(payload: dict[str, object]) -> str:
+        """The criteria a refused transition failed, by their titles (a history line is read by a person)."""
+        phase, trigger, failed = payload.get("phase"), payload.get("trigger"), payload.get("failed")
+        gate = (view.playbook.gate(phase, trigger)
+                if _known(view, phase) and isinstance(phase, str) and isinstance(trigger, str) else ())
+        titles = {c.id: c.title.get(web.locale) for c in gate if c.title is not None}
+        separator = "、" if web.locale == "zh-TW" else ", "
+        return separator.join(titles.get(str(key)) or as_words(str(key)) for key in failed or []
+                              ) if isinstance(failed, list) else ""
+
     return page(web, "engagement.html", view=view, diagram=views.diagram(view.playbook, view.engagement.phase),
                 mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale),
                 refusal=refusal, record_url=record_url,
@@ -70,7 +82,7 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 may_fire=web.caller.may_fire_transitions, back=back,
                 migrated=migrated if migrated == view.engagement.playbook_version else None,
                 event_labels=labels.EVENTS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
-                phase_title=phase_title, newer_versions=newer_versions(web, view),
+                phase_title=phase_title, refused_criteria=refused_criteria, newer_versions=newer_versions(web, view),
                 page_url=page_links(web.request), **coaches_panel(web, engagement_id))
 
 
@@ -114,7 +126,7 @@ def fire_transition(web: WebDep, form: FormDep, engagement_id: int) -> Response:
 
 def _same_engagement(engagement_id: int, task_engagement_id: int, task_id: int) -> None:
     if task_engagement_id != engagement_id:
-        raise NotFound(f"engagement {engagement_id} has no task {task_id}")
+        raise not_found(LocalizedText("task in this engagement", "此輔導專案的任務"))
 
 
 @router.post("/engagements/{engagement_id}/tasks/{task_id}/checklist/{item_id}")
@@ -150,7 +162,8 @@ def migration_page(web: WebDep, engagement_id: int, to: int) -> Response:
         plan, new = prepared.plan, prepared.new
     except Conflict as conflict:  # the phase no longer exists (needs a phase map), or already on that version
         reasons = conflict.extra.get("reasons")
-        refusal = (reasons.get(web.locale) or reasons.get("en")) if isinstance(reasons, dict) else conflict.detail
+        refusal = ((reasons.get(web.locale) or reasons.get("en")) if isinstance(reasons, dict)
+                   else conflict.text(web.locale))
 
     def old_phase(phase: str) -> str:
         return old.spec.phase(phase).title.get(web.locale) if any(p.id == phase for p in old.spec.phases) else phase
@@ -174,7 +187,7 @@ def apply_migration(web: WebDep, form: FormDep, engagement_id: int) -> Response:
     except ValueError:
         to_version = expected = 0
     if to_version < 1:
-        raise NotFound(f"no migration of engagement {engagement_id} to apply")
+        raise not_found(LocalizedText("move to another playbook version to apply", "可套用的手冊版本移轉"))
     # The engagement must still be as previewed: a change since then (412) sends the coach back to the preview.
     versions.migrate(web.session, web.caller, web.catalog, engagement_id, MigrationRequest(to_version=to_version),
                      web.now, expected_version=expected)

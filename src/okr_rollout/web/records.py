@@ -7,9 +7,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Response
 from pydantic import ValidationError
 
-from okr_rollout.errors import NotFound, ProblemError
+from okr_rollout.errors import ProblemError, not_found
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio.engagement import FormContext
+from okr_rollout.texts import LocalizedText
 from okr_rollout.web import forms, labels
 from okr_rollout.web.context import PostedFormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
 from okr_rollout.web.paging import offset_param, page_links
@@ -28,7 +29,7 @@ def form_context(web: Web, engagement_id: int) -> FormContext:
 def _form(slug: str) -> RecordForm:
     form = FORMS.get(slug)
     if form is None:
-        raise NotFound(f"no record form {slug}")
+        raise not_found(LocalizedText("record form", "記錄表單"))
     return form
 
 
@@ -83,5 +84,6 @@ def save_record(web: WebDep, posted: PostedFormDep, engagement_id: int, slug: st
             raise
         web.session.rollback()
         status = problem.status if problem.status in (409, 422) else 422
-        return _render(web, fc, form, fields, values, forms.from_problem(problem, form.renames), next_url, status)
+        return _render(web, fc, form, fields, values, forms.from_problem(problem, form.renames, web.locale), next_url,
+                       status)
     return redirect(web, next_url or f"/engagements/{engagement_id}/records?saved={quote(slug)}")

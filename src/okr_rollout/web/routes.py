@@ -71,7 +71,7 @@ def sign_in(web: ReaderWebDep, posted: PostedFormDep) -> Response:
     target = safe_next(str(form.get("next") or ""), "")
     if posted.refused is not None:  # a NUL character: no one's address or password, and nothing to record
         return page(web, "sign_in.html", status=422, next=target, email=email, problem=None, retry_after=0,
-                    errors=forms.from_problem(posted.refused).fields)
+                    errors=forms.from_problem(posted.refused, locale=web.locale).fields)
     settings = web.settings
     policy = users.SignInPolicy(settings.web_sign_in_account_failures, settings.web_sign_in_client_failures,
                                 settings.web_sign_in_device_failures)

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from okr_rollout.auth.caller import Caller, Role
-from okr_rollout.errors import NotFound, Unprocessable
+from okr_rollout.errors import NotFound, Unprocessable, not_found
 from okr_rollout.events import service as events
 from okr_rollout.models import Event, WebhookAttempt, WebhookSubscription
+from okr_rollout.texts import LocalizedText
 from okr_rollout.webhooks import queries
 from okr_rollout.webhooks.guard import RefusedAddress, check_url
 from okr_rollout.webhooks.schemas import SubscriptionCreate
@@ -30,15 +31,16 @@ FAILING = "failing"
 def require_manager(caller: Caller, path: str) -> None:
     """Only admins and integrations manage webhooks; to anyone else the resource does not exist."""
     if caller.role not in (Role.admin, Role.integration):
-        raise NotFound(f"no route {path}")
+        raise NotFound(LocalizedText(f"There is nothing at {path}.", f"{path} 沒有任何資源。"))
 
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def _invalid(field: str, message: str, rule: str) -> Unprocessable:
-    return Unprocessable(f"{field} {message}", errors=[{"field": field, "message": message, "type": rule}])
+def _invalid(field: str, message: LocalizedText, rule: str) -> Unprocessable:
+    return Unprocessable(LocalizedText(f"{field} {message.en}", f"{field}:{message.zh_tw}"),
+                         errors=[{"field": field, "message": message, "type": rule}])
 
 
 def create(session: Session, caller: Caller, data: SubscriptionCreate, now: datetime, *,
@@ -46,7 +48,7 @@ def create(session: Session, caller: Caller, data: SubscriptionCreate, now: date
     try:
         check_url(data.url, allow_private=allow_private)
     except RefusedAddress as refused:
-        problem = _invalid("body.url", refused.reason.en, refused.rule)
+        problem = _invalid("body.url", refused.reason, refused.rule)
         assert problem.errors is not None
         problem.errors[0]["localized"] = refused.reason.as_dict()
         raise problem from None
@@ -73,7 +75,7 @@ def get(session: Session, subscription_id: int, *, for_change: bool = False) -> 
     either failing on the version the other changed."""
     subscription = session.scalar(queries.subscription_by_id(subscription_id, lock=for_change))
     if subscription is None:
-        raise NotFound(f"no webhook subscription {subscription_id}")
+        raise not_found(LocalizedText("webhook subscription", "Webhook 訂閱"))
     return subscription
 
 
@@ -98,11 +100,12 @@ def replay(session: Session, caller: Caller, subscription: WebhookSubscription, 
            now: datetime) -> WebhookSubscription:
     """Send again every subscribed event from ``from_event_id`` on; also resumes a disabled subscription."""
     if session.get(Event, from_event_id) is None:
-        raise _invalid("query.from", f"names no event ({from_event_id})", "unknown_event")
+        raise _invalid("query.from", LocalizedText("names no event", "沒有對應的事件"), "unknown_event")
     if from_event_id > subscription.cursor + 1:
         # Moving forward would drop the events between: a replay only goes back.
-        raise _invalid("query.from", f"must be at most {subscription.cursor + 1}: a replay re-sends, it never "
-                                     "skips events not yet delivered", "replay_forward")
+        raise _invalid("query.from", LocalizedText(
+            f"must be at most {subscription.cursor + 1}: a replay re-sends, it never skips events not yet delivered",
+            f"最多為 {subscription.cursor + 1}:重送只會重新傳送,不會略過尚未傳送的事件"), "replay_forward")
     subscription.cursor = from_event_id - 1
     subscription.enabled = True
     subscription.disabled_reason = None

@@ -146,12 +146,25 @@ def _create_organization(session: Session, index: int, client: DemoClient, began
         # Everyone but the CEO belongs to a department, in turn; the first person of each department heads it.
         membership = [departments[(n - 1) % len(departments)].id] if departments and n else []
         people.append(organizations.create_person(session, DEMO, organization.id, PersonCreate(
-            name=f"{client.name.split()[0]} person {n + 1}", roles=[roles[n] if n < len(roles) else "member"],
+            name=_person_name(index, n), roles=[roles[n] if n < len(roles) else "member"],
             department_ids=membership), began))
     for department, lead in zip(departments, people[1:], strict=False):
         organizations.update_department(session, DEMO, organization.id, department.id,
                                         DepartmentUpdate(lead_id=lead.id), began, if_match=lambda _: None)
     return organization.id, people, departments
+
+
+# The demo's people have names, as a client's do: the pages and the gates' reasons show them.
+_GIVEN_NAMES = ("Mei", "Jun", "Ana", "Kai", "Lena", "Omar", "Yuki", "Chen", "Sara", "Tomas", "Ines", "Hiro", "Nadia",
+                "Wei", "Lucas", "Priya", "Ming", "Elena", "Kofi", "Aiko", "Jonas", "Ling", "Marta", "Ravi", "Hana",
+                "Pedro", "Yan", "Zoe", "Ivan", "Nora")
+_SURNAMES = ("Lin", "Wang", "Silva", "Sato", "Berg", "Okafor", "Chang", "Costa", "Tanaka", "Huang", "Nilsson", "Wu")
+
+
+def _person_name(client_index: int, n: int) -> str:
+    """A name unique within its organization (at most as many people as given names) and varied across them."""
+    given = _GIVEN_NAMES[(n + client_index * 7) % len(_GIVEN_NAMES)]
+    return f"{given} {_SURNAMES[(n + client_index) % len(_SURNAMES)]}"
 
 
 def _cast(coach_id: int, people: list[PersonOut], departments: list[Department], *, whole_company: bool) -> Cast:

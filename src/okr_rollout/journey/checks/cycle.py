@@ -7,7 +7,9 @@ from datetime import timedelta
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.scoring import SCORE_TOLERANCE, check_in_coverage, elapsed_days
-from okr_rollout.playbooks import kinds
+from okr_rollout.journey.wording import by_name, departments, people
+from okr_rollout.playbooks import kinds, vocabulary
+from okr_rollout.texts import LocalizedText, listed
 
 
 def _no_quarter(ordinal: int) -> CriterionResult:
@@ -37,12 +39,14 @@ def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> Cri
     evidence |= {"pilot_department_ids": [d.id for d in pilots], "departments_without_okrs": without}
     if not pilots:
         return failed("No pilot department is chosen.", "尚未選定試點部門。", **evidence)
+    lacking = listed([LocalizedText(d.en, f"「{d.zh_tw}」") for d in by_name(departments(facts, without))])
     return verdict(
         not without,
         (
-            (f"Pilot departments {without} have no OKR for {quarter.label}." if without
+            (f"No OKR for {quarter.label} yet in the pilot {'department' if len(without) == 1 else 'departments'} "
+             f"{lacking.en}." if without
              else f"Every pilot department has OKRs for {quarter.label}."),
-            (f"試點部門 {without} 尚無 {quarter.label} 的 OKR。" if without
+            (f"試點部門{lacking.zh_tw}尚無 {quarter.label} 的 OKR。" if without
              else f"每個試點部門都已設定 {quarter.label} 的 OKR。"),
         ),
         **evidence,
@@ -60,11 +64,14 @@ def pilot_members_own_okrs(facts: EngagementFacts, params: kinds.PilotMembersOwn
     evidence = {"quarter": quarter.label, "pilot_people": len(pilot), "people_without_okr": without}
     if not pilot:
         return failed("No pilot members are known yet.", "尚無試點成員。", **evidence)
+    lacking = listed(by_name(people(facts, without)))
     return verdict(
         not without,
         (
-            f"{len(pilot) - len(without)} of {len(pilot)} pilot members own an OKR for {quarter.label}.",
-            f"{len(pilot)} 位試點成員中有 {len(pilot) - len(without)} 位負責 {quarter.label} 的 OKR。",
+            f"{len(pilot) - len(without)} of {len(pilot)} pilot members own an OKR for {quarter.label}"
+            + (f"; still without one: {lacking.en}." if without else "."),
+            f"{len(pilot)} 位試點成員中有 {len(pilot) - len(without)} 位負責 {quarter.label} 的 OKR"
+            + (f";尚無 OKR:{lacking.zh_tw}。" if without else "。"),
         ),
         **evidence,
     )
@@ -141,18 +148,26 @@ def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> Cri
         "behind": behind,
         "required_rate": params.min_rate,
     }
+    kind = vocabulary.meeting_kind(params.meeting_kind)
     if not counts:
-        return failed(f"No pilot {params.per}s to hold '{params.meeting_kind}' meetings with.",
-                      f"沒有可舉行「{params.meeting_kind}」會議的試點對象。", **evidence)
+        whom = "members" if params.per == "person" else "departments"
+        return failed(f"No pilot {whom} to hold the {kind.en} with.",
+                      f"沒有可舉行{kind.zh_tw}的試點對象。", **evidence)
+    if params.per == "person":
+        lagging = listed(by_name(people(facts, (int(group) for group in behind))))
+    elif "company" in counts:
+        lagging = LocalizedText("the whole company", "全公司")
+    else:
+        lagging = listed(by_name(departments(facts, (int(group) for group in behind))))
     return verdict(
         not behind,
         (
-            (f"'{params.meeting_kind}' meetings every {params.interval_days} days are behind for "
-             f"{params.per} {behind} ({expected} expected each)." if behind
-             else f"'{params.meeting_kind}' meetings are held every {params.interval_days} days as planned."),
-            (f"每 {params.interval_days} 天一次的「{params.meeting_kind}」會議落後:{behind}"
+            (f"The {kind.en} every {params.interval_days} days is behind for {lagging.en} "
+             f"({expected} expected each)." if behind
+             else f"The {kind.en} is held every {params.interval_days} days as planned."),
+            (f"每 {params.interval_days} 天一次的{kind.zh_tw}落後:{lagging.zh_tw}"
              f"(每個應有 {expected} 次)。" if behind
-             else f"「{params.meeting_kind}」會議按每 {params.interval_days} 天一次如期舉行。"),
+             else f"{kind.zh_tw}按每 {params.interval_days} 天一次如期舉行。"),
         ),
         **evidence,
     )
@@ -200,10 +215,10 @@ def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> Crite
         (
             (f"All {len(okrs)} OKRs of {quarter.label} are scored." if ok
              else f"{quarter.label}: {len(unscored)} OKR(s) unscored, {len(off_scale)} off the scale "
-                  f"{list(params.scale)}."),
+                  f"{' / '.join(f'{s:.1f}' for s in params.scale)}."),
             (f"{quarter.label} 的 {len(okrs)} 個 OKR 皆已評分。" if ok
              else f"{quarter.label}:{len(unscored)} 個 OKR 未評分,{len(off_scale)} 個不在評分刻度 "
-                  f"{list(params.scale)} 上。"),
+                  f"{' / '.join(f'{s:.1f}' for s in params.scale)} 上。"),
         ),
         **evidence,
     )
@@ -221,13 +236,14 @@ def okr_decisions(facts: EngagementFacts, params: kinds.OkrDecisions) -> Criteri
     if not okrs:
         return failed(f"{quarter.label} has no OKRs to decide on.", f"{quarter.label} 沒有需要決定的 OKR。",
                       **evidence)
+    choices = [vocabulary.decision(d) for d in params.decisions]
     return verdict(
         not undecided,
         (
             f"{len(okrs) - len(undecided)} of {len(okrs)} OKRs of {quarter.label} have a decision "
-            f"({' / '.join(params.decisions)}).",
+            f"({' / '.join(c.en for c in choices)}).",
             f"{quarter.label} 的 {len(okrs)} 個 OKR 中有 {len(okrs) - len(undecided)} 個已決定"
-            f"({' / '.join(params.decisions)})。",
+            f"({' / '.join(c.zh_tw for c in choices)})。",
         ),
         **evidence,
     )

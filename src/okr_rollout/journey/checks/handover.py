@@ -5,10 +5,12 @@ from __future__ import annotations
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.scoring import SCORE_TOLERANCE
+from okr_rollout.journey.wording import by_name, names, people
 from okr_rollout.playbooks import kinds
+from okr_rollout.texts import listed
 
 
-@gate_kind("internal_coaches", kinds.InternalCoaches, reads=("appointments",))
+@gate_kind("internal_coaches", kinds.InternalCoaches, reads=("appointments", "people"))
 def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> CriterionResult:
     appointed = {a.person_id for a in facts.appointments if a.role == "internal_coach"}
     trained = {a.person_id for a in facts.appointments if a.role == "internal_coach" and a.trained}
@@ -22,29 +24,34 @@ def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> C
     }
     what_en = "trained internal coach(es)" if params.trained else "internal coach(es) appointed"
     what_zh = "位已完成訓練的內部教練" if params.trained else "位已指定的內部教練"
+    untrained = listed(by_name(people(facts, appointed - trained)))
+    still_en = f" Not yet trained: {untrained.en}." if params.trained and appointed - trained else ""
+    still_zh = f"尚未完成訓練:{untrained.zh_tw}。" if params.trained and appointed - trained else ""
     return verdict(
         len(counted) >= params.min_coaches,
         (
-            f"{len(counted)} {what_en}; at least {params.min_coaches} needed.",
-            f"目前有 {len(counted)} {what_zh};至少需要 {params.min_coaches} 位。",
+            f"{len(counted)} {what_en}; at least {params.min_coaches} needed.{still_en}",
+            f"目前有 {len(counted)} {what_zh};至少需要 {params.min_coaches} 位。{still_zh}",
         ),
         **evidence,
     )
 
 
-@gate_kind("okr_master", kinds.OkrMaster, reads=("appointments",))
+@gate_kind("okr_master", kinds.OkrMaster, reads=("appointments", "people"))
 def okr_master(facts: EngagementFacts, params: kinds.OkrMaster) -> CriterionResult:
     masters = [a for a in facts.appointments if a.role == "okr_master"]
     ready = [a for a in masters if a.ready]
     evidence = {"appointed": sorted(a.person_id for a in masters), "ready": sorted(a.person_id for a in ready)}
     if not masters:
         return failed("No OKR Master is appointed.", "尚未指定 OKR 主管(OKR Master)。", **evidence)
+    who = listed(by_name(people(facts, {a.person_id for a in (ready if params.ready else masters)} or
+                             {a.person_id for a in masters})))
     if params.ready and not ready:
-        return failed("The OKR Master is appointed but not yet ready.", "已指定 OKR 主管,但尚未準備就緒。",
-                      **evidence)
+        return failed(f"The OKR Master ({who.en}) is appointed but not yet ready.",
+                      f"已指定 {who.zh_tw} 為 OKR 主管,但尚未準備就緒。", **evidence)
     return passed(
-        "The OKR Master is ready." if params.ready else "An OKR Master is appointed.",
-        "OKR 主管已準備就緒。" if params.ready else "已指定 OKR 主管。",
+        f"The OKR Master, {who.en}, is ready." if params.ready else f"An OKR Master is appointed: {who.en}.",
+        f"OKR 主管 {who.zh_tw} 已準備就緒。" if params.ready else f"已指定 {who.zh_tw} 為 OKR 主管。",
         **evidence,
     )
 
@@ -79,8 +86,9 @@ def pilot_completed(facts: EngagementFacts, params: kinds.PilotCompleted) -> Cri
     }
     gaps_en, gaps_zh = [], []
     if running:
-        gaps_en.append(f"quarters {running} have not ended")
-        gaps_zh.append(f"{running} 尚未結束")
+        still_running = names(running)
+        gaps_en.append(f"{still_running.en} {'has' if len(running) == 1 else 'have'} not ended")
+        gaps_zh.append(f"{still_running.zh_tw} 尚未結束")
     if not okrs:
         gaps_en.append("no OKRs recorded")
         gaps_zh.append("沒有任何 OKR 記錄")

@@ -6,8 +6,10 @@ from datetime import timedelta
 
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.playbooks import kinds
+from okr_rollout.journey.wording import by_name, group_name
+from okr_rollout.playbooks import kinds, vocabulary
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
+from okr_rollout.texts import LocalizedText, listed
 
 
 @gate_kind("coach_assigned", kinds.CoachAssigned, reads=("coach_ids",))
@@ -52,10 +54,11 @@ def ceo_support(facts: EngagementFacts, params: kinds.CeoSupport) -> CriterionRe
         "age_days": age_days,
         "max_age_days": params.max_age_days,
     }
+    level, required = vocabulary.support_level(latest.level), vocabulary.support_level(params.min_level)
     if SUPPORT_LEVELS.index(latest.level) < required_rank:
         return failed(
-            f"The CEO's latest stated support is '{latest.level}'; '{params.min_level}' is needed.",
-            f"CEO 最近表態的支持程度為「{latest.level}」;需要「{params.min_level}」。",
+            f"The CEO's latest statement gives {level.en}; {required.en} is needed.",
+            f"CEO 最近表態為「{level.zh_tw}」;需要「{required.zh_tw}」。",
             **evidence,
         )
     if age_days > params.max_age_days:
@@ -66,8 +69,8 @@ def ceo_support(facts: EngagementFacts, params: kinds.CeoSupport) -> CriterionRe
             **evidence,
         )
     return passed(
-        f"The CEO's support ('{latest.level}') was confirmed {age_days} days ago.",
-        f"CEO 的支持(「{latest.level}」)於 {age_days} 天前確認。",
+        f"The CEO's {level.en} was confirmed {age_days} days ago.",
+        f"CEO 的支持(「{level.zh_tw}」)於 {age_days} 天前確認。",
         **evidence,
     )
 
@@ -83,21 +86,23 @@ def meeting_outcomes(facts: EngagementFacts, params: kinds.MeetingOutcomes) -> C
         "outcomes_recorded": sorted(recorded & set(params.outcomes)),
         "outcomes_missing": missing,
     }
+    kind = vocabulary.meeting_kind(params.meeting_kind)
     if not meetings:
         return failed(
-            f"No '{params.meeting_kind}' meeting has been held yet.",
-            f"尚未舉行「{params.meeting_kind}」會議。",
+            f"No {kind.en} has been held yet.",
+            f"尚未舉行{kind.zh_tw}。",
             **evidence,
         )
     if missing:
+        lacking = listed([vocabulary.outcome(outcome) for outcome in missing], limit=len(missing))
         return failed(
-            f"The '{params.meeting_kind}' meeting still lacks these outcomes: {', '.join(missing)}.",
-            f"「{params.meeting_kind}」會議尚缺以下成果:{'、'.join(missing)}。",
+            f"The {kind.en} still lacks these outcomes: {lacking.en}.",
+            f"{kind.zh_tw}尚缺以下成果:{lacking.zh_tw}。",
             **evidence,
         )
     return passed(
-        f"The '{params.meeting_kind}' meeting recorded all {len(params.outcomes)} outcomes.",
-        f"「{params.meeting_kind}」會議已記錄全部 {len(params.outcomes)} 項成果。",
+        f"The {kind.en} recorded all {len(params.outcomes)} outcomes.",
+        f"{kind.zh_tw}已記錄全部 {len(params.outcomes)} 項成果。",
         **evidence,
     )
 
@@ -115,12 +120,13 @@ def organization_foundations(
         "strategies": any(s.strip() for s in organization.strategies),
     }
     missing = [name for name in params.fields if not present[name]]
+    lacking = listed([vocabulary.organization_field(name) for name in missing], limit=len(missing))
     return verdict(
         not missing,
         (
-            (f"Still to record at the kickoff: {', '.join(missing)}." if missing
+            (f"Still to record at the kickoff: {lacking.en}." if missing
              else "Mission, vision and strategies are recorded."),
-            (f"啟動會議仍需記錄:{'、'.join(missing)}。" if missing else "使命、願景與策略皆已記錄。"),
+            (f"啟動會議仍需記錄:{lacking.zh_tw}。" if missing else "使命、願景與策略皆已記錄。"),
         ),
         required=list(params.fields),
         missing=missing,
@@ -200,8 +206,11 @@ def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) 
         gaps_en.append(f"{hours:g} of {params.min_hours:g} training hours held")
         gaps_zh.append(f"已上課 {hours:g} 小時,需要 {params.min_hours:g} 小時")
     if missing_modules:
-        gaps_en.append(f"modules not yet covered with attendance: {', '.join(missing_modules)}")
-        gaps_zh.append(f"尚未有人出席的單元:{'、'.join(missing_modules)}")
+        # Quoted: a module's title may itself hold an "and" ("Practice and coaching").
+        titles = [vocabulary.module(m) for m in missing_modules]
+        modules = listed([LocalizedText(f"“{t.en}”", f"「{t.zh_tw}」") for t in titles], limit=len(titles))
+        gaps_en.append(f"modules not yet covered with attendance: {modules.en}")
+        gaps_zh.append(f"尚未有人出席的單元:{modules.zh_tw}")
     if not pilot:
         gaps_en.append("no pilot members are known yet")
         gaps_zh.append("尚無試點成員")
@@ -247,10 +256,10 @@ def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> Cri
         return failed("No drafting group has been formed yet.", "尚未組成任何 OKR 制定小組。", **evidence)
     problems_en, problems_zh = [], []
     if off_size:
-        problems_en.append(
-            f"groups {off_size} are outside {min_size}–{params.max_size} people"
-        )
-        problems_zh.append(f"小組 {off_size} 的人數不在 {min_size}–{params.max_size} 人之間")
+        named = listed(by_name(group_name(facts, g.department_id, g.member_ids) for g in groups if g.id in off_size))
+        problems_en.append(f"{named.en} {'is' if len(off_size) == 1 else 'are'} outside {min_size}–{params.max_size} "
+                           "people")
+        problems_zh.append(f"{named.zh_tw}的人數不在 {min_size}–{params.max_size} 人之間")
     if ungrouped:
         problems_en.append(f"{len(ungrouped)} pilot member(s) are in no group")
         problems_zh.append(f"{len(ungrouped)} 位試點成員未加入任何小組")
@@ -264,7 +273,7 @@ def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> Cri
     )
 
 
-@gate_kind("drafting_duration", kinds.DraftingDuration, reads=("drafting_groups",))
+@gate_kind("drafting_duration", kinds.DraftingDuration, reads=("drafting_groups", "people", "departments"))
 def drafting_duration(facts: EngagementFacts, params: kinds.DraftingDuration) -> CriterionResult:
     groups = facts.drafting_groups
     evidence: dict[str, object] = {"min_weeks": params.min_weeks, "max_weeks": params.max_weeks}
@@ -276,9 +285,12 @@ def drafting_duration(facts: EngagementFacts, params: kinds.DraftingDuration) ->
     if open_groups:
         elapsed = (facts.today - started).days
         evidence["days_so_far"] = elapsed
+        still_open = listed(by_name(group_name(facts, g.department_id, g.member_ids)
+                                    for g in groups if g.ended_on is None))
         return failed(
-            f"Drafting is still under way ({elapsed} days so far; groups {open_groups} have not finished).",
-            f"OKR 制定仍在進行中(已 {elapsed} 天;小組 {open_groups} 尚未完成)。",
+            f"Drafting is still under way ({elapsed} days so far; {still_open.en} "
+            f"{'has' if len(open_groups) == 1 else 'have'} not finished).",
+            f"OKR 制定仍在進行中(已 {elapsed} 天;{still_open.zh_tw}尚未完成)。",
             **evidence,
         )
     ended = max(g.ended_on for g in groups if g.ended_on is not None)
