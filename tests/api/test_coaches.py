@@ -128,7 +128,7 @@ def test_only_administrators_and_integrations_change_coaches_and_bad_input_names
     assert "already coaches" in problem["detail"]
     refused = app_client.post("/api/v1/engagements", json={"organization_id": organization,
                                                             "coach_ids": [client_person]}, headers=auth(tokens.admin))
-    assert assert_problem(refused, 422)["errors"][0]["field"] == "body.coach_ids"
+    assert assert_problem(refused, 422)["errors"][0]["field"] == "body.coach_ids[0]"
 
 
 def test_the_directory_lists_the_firms_coaches_page_by_page(app_client: TestClient, tokens: Tokens) -> None:

@@ -37,6 +37,6 @@ def test_a_coach_is_created_listed_assigned_handed_over_and_unassigned_from_the_
     assert types[-2:] == ["engagement.coach_assigned", "engagement.handed_over"]
 
     again = run(database_url, "coach", "unassign", "--engagement", str(engagement), "--coach", str(coach))
-    assert again.returncode == 1 and "does not coach" in again.stderr
+    assert again.returncode == 1 and "no such coach of this engagement" in again.stderr
     bad = run(database_url, "coach", "create", "--name", "", "--locale", "fr")
     assert bad.returncode == 1 and "--name" in bad.stderr and "--locale" in bad.stderr

@@ -17,10 +17,12 @@ from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.coaches import queries
 from okr_rollout.coaches.schemas import CoachAssignment, CoachCreate
-from okr_rollout.errors import Conflict, NotFound, Unprocessable
+from okr_rollout.errors import Conflict, Unprocessable, field_error, not_found
 from okr_rollout.events import service as events
 from okr_rollout.models import Engagement, EngagementCoach, Person
+from okr_rollout.texts import LocalizedText
 
+_COACH = LocalizedText("coach", "教練")
 ASSIGNED = "engagement.coach_assigned"
 UNASSIGNED = "engagement.coach_unassigned"
 HANDED_OVER = "engagement.handed_over"
@@ -33,7 +35,7 @@ def _may_manage(caller: Caller) -> bool:
 def create_coach(session: Session, caller: Caller, data: CoachCreate, now: datetime) -> Person:
     """A new coach of the firm (a person of no client organization)."""
     if not _may_manage(caller):
-        raise NotFound("only administrators and integrations create coaches")
+        raise not_found(_COACH)  # only administrators and integrations create coaches
     coach = Person(organization_id=None, name=data.name, email=data.email, roles=[queries.COACH_ROLE],
                    locale=data.locale, created_at=now)
     session.add(coach)
@@ -45,17 +47,17 @@ def list_coaches(session: Session, caller: Caller, *, after: int, limit: int) ->
     """The firm's directory: for administrators, integrations and the coaches themselves (a client's internal
     coach does not see the firm's people)."""
     if caller.role == Role.internal_coach:
-        raise NotFound("the firm's coaches are not listed to a client")
+        raise not_found(_COACH)  # the firm's coaches are not listed to a client
     return list(session.scalars(queries.coaches_page(after=after, limit=limit)))
 
 
 def visible_coach(session: Session, caller: Caller, coach_id: int) -> Person:
     """One coach of the firm, to whom may list them (else 404, as for what does not exist)."""
     if caller.role == Role.internal_coach:
-        raise NotFound(f"no coach {coach_id}")
+        raise not_found(_COACH)
     person = session.get(Person, coach_id)
     if person is None or person.organization_id is not None:
-        raise NotFound(f"no coach {coach_id}")
+        raise not_found(_COACH)
     return person
 
 
@@ -67,8 +69,9 @@ def get_coach(session: Session, coach_id: int, *, field: str = "body.coach_id") 
     """A coach of the firm, or 422 naming ``field`` (a client's person is no coach)."""
     person = session.get(Person, coach_id)
     if person is None or person.organization_id is not None:
-        message = f"no coach {coach_id} in the firm's directory"
-        raise Unprocessable(message, errors=[{"field": field, "message": message, "type": "unknown_coach"}])
+        message = LocalizedText("not a coach of the firm", "不是本顧問公司的教練")
+        raise Unprocessable(LocalizedText(f"{field}: {message.en}", f"{field}:{message.zh_tw}"),
+                            errors=[field_error(field, message, "unknown_coach")])
     return person
 
 
@@ -86,7 +89,7 @@ def _managed_engagement(session: Session, caller: Caller, engagement_id: int) ->
     if not _may_manage(caller):
         # A coach may see the engagement but not change who coaches it; one who may not see it learns nothing.
         visible_engagement(session, caller, engagement_id)
-        raise NotFound(f"no engagement {engagement_id} whose coaches you may change")
+        raise not_found(LocalizedText("engagement whose coaches you may change", "您可變更其教練的導入案"))
     return visible_engagement(session, caller, engagement_id, for_update=True)
 
 
@@ -112,16 +115,16 @@ def assign(session: Session, caller: Caller, engagement_id: int, data: CoachAssi
     leaving: Person | None = None
     if data.hand_over_from is not None:
         if data.hand_over_from == data.coach_id:
-            message = "a coach cannot hand an engagement over to themself"
-            raise Unprocessable(message, errors=[{"field": "body.hand_over_from", "message": message,
-                                                  "type": "same_coach"}])
+            message = LocalizedText("a coach cannot hand an engagement over to themself",
+                                    "教練不能把導入案交接給自己")
+            raise Unprocessable(message, errors=[field_error("body.hand_over_from", message, "same_coach")])
         leaving = get_coach(session, data.hand_over_from, field="body.hand_over_from")
         if not _is_assigned(session, engagement.id, leaving.id):
-            message = f"{leaving.name} does not coach this engagement"
-            raise Unprocessable(message, errors=[{"field": "body.hand_over_from", "message": message,
-                                                  "type": "not_assigned"}])
+            message = LocalizedText(f"{leaving.name} does not coach this engagement",
+                                    f"{leaving.name} 並未輔導此導入案")
+            raise Unprocessable(message, errors=[field_error("body.hand_over_from", message, "not_assigned")])
     if _is_assigned(session, engagement.id, coach.id):
-        raise Conflict(f"{coach.name} already coaches this engagement")
+        raise Conflict(LocalizedText(f"{coach.name} already coaches this engagement", f"{coach.name} 已在輔導此導入案"))
     session.add(EngagementCoach(engagement_id=engagement.id, person_id=coach.id))
     if leaving is not None:
         session.execute(queries.unassign(engagement.id, leaving.id))
@@ -144,7 +147,7 @@ def unassign(session: Session, caller: Caller, engagement_id: int, coach_id: int
     engagement = _managed_engagement(session, caller, engagement_id)
     coach = session.get(Person, coach_id)
     if coach is None or not _is_assigned(session, engagement.id, coach_id):
-        raise NotFound(f"coach {coach_id} does not coach engagement {engagement_id}")
+        raise not_found(LocalizedText("coach of this engagement", "此導入案的教練"))
     session.execute(queries.unassign(engagement.id, coach.id))
     _touch(engagement, now)
     session.flush()

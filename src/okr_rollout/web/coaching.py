@@ -9,7 +9,8 @@ from fastapi import APIRouter, Response
 from okr_rollout.auth.caller import Role
 from okr_rollout.coaches import service as coaches
 from okr_rollout.coaches.schemas import CoachAssignment
-from okr_rollout.errors import Unprocessable
+from okr_rollout.errors import Unprocessable, field_error
+from okr_rollout.texts import LocalizedText
 from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, redirect
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -29,8 +30,9 @@ def _number(value: object, field: str) -> int | None:
     if not text:
         return None
     if not text.isdigit():
-        raise Unprocessable(f"{field} is not a coach", errors=[{"field": field, "message": "choose a coach",
-                                                                 "type": "unknown_coach"}])
+        message = LocalizedText("choose a coach", "請選擇一位教練")
+        raise Unprocessable(LocalizedText(f"{field}: {message.en}", f"{field}:{message.zh_tw}"),
+                            errors=[field_error(field, message, "unknown_coach")])
     return int(text)
 
 

@@ -222,7 +222,8 @@ def _unresolved(values: Values, fields: list[Field]) -> None:
             rule = "ambiguous_person_name" if by_name.get(typed.casefold(), 0) > 1 else "unknown_person_name"
             errors.append({"field": f"body.{f.name}", "type": rule, "message": f"{typed!r}: {RULES[rule]}"})
     if errors:
-        raise Unprocessable("names that name nobody, or several people", errors=errors)
+        raise Unprocessable(LocalizedText("names that name nobody, or several people", "有名字找不到人,或對應到多人"),
+                            errors=errors)
 
 
 def payload(values: Values, fields: list[Field], timezone: str) -> dict[str, Any]:
