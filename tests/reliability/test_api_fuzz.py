@@ -187,6 +187,9 @@ def test_another_coach_learns_nothing_of_an_engagement_they_do_not_coach(target:
         return generated
 
     def check(operation: Any, case: Case) -> None:
+        # The same request is sent again for rows that do not exist: under one Idempotency-Key, that second
+        # request would be refused as another request reusing the key.
+        case.headers = {k: v for k, v in (case.headers or {}).items() if k.lower() != "idempotency-key"}
         names = path_names(operation)
         names_seeded_rows = bool(names) and case.path_parameters == target.seeded.path_parameters(operation.path,
                                                                                                   names)
