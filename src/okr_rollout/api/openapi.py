@@ -67,8 +67,8 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
     "name": "Idempotency-Key", "in": "header", "required": False,
     "description": "Any unique string (a UUID): a retry with the same key and the same request gets the first "
                    "answer again, marked Idempotent-Replayed, instead of doing the work twice. Kept for "
-                   "OKR_ROLLOUT_IDEMPOTENCY_TTL_HOURS.",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                   "OKR_ROLLOUT_IDEMPOTENCY_TTL_HOURS. An empty key is no key.",
+    "schema": {"type": "string", "maxLength": 255},
 }
 
 
