@@ -27,7 +27,8 @@ from tests.api._generated import GeneratedClient, generate, unexpected_messages
 from tests.conftest import ROOT, Tokens, playbooks_catalog
 
 PROBLEM_JSON = "application/problem+json"
-# Measured: 677 KB when every answer inlined its problem schema, 155 KB with the shared components.
+# Measured as served: 676,710 bytes when every answer inlined its problem schema, 154,803 with the shared
+# components.
 MAX_DOCUMENT_BYTES = 200_000
 
 
@@ -79,8 +80,8 @@ def test_every_operation_states_its_problems_and_headers(document: dict[str, Any
     for path, method, operation in _operations(document):
         where = f"{method.upper()} {path}"
         responses = {status: _resolve(document, answer) for status, answer in operation["responses"].items()}
-        parameters = {(p["in"], p["name"].lower()) for p in map(lambda p: _resolve(document, p),
-                                                                 operation.get("parameters", []))}
+        parameters = {(parameter["in"], parameter["name"].lower())
+                      for parameter in (_resolve(document, p) for p in operation.get("parameters", []))}
         assert {"404", "422", "503"} <= set(responses), where
         for status, answer in responses.items():
             if int(status) >= 400:

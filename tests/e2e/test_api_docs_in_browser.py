@@ -35,7 +35,7 @@ def test_swagger_ui_shows_the_operations_without_a_cdn(site: Site, browser: Brow
     expect(transitions).to_have_count(1, timeout=RENDERED)
     assert page.locator(".opblock").count() >= 70  # every operation of the API
     transitions.locator(".opblock-summary-control").click()
-    refused = transitions.locator(".response", has_text="The gate refused")  # the 409, its gate report
+    refused = transitions.locator(".response", has_text="Refused by the gate")  # the 409, its gate report
     expect(refused).to_contain_text("\"readiness\"", timeout=RENDERED)
     shot(page, "api-docs-swagger")
     assert elsewhere == []

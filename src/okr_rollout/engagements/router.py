@@ -116,9 +116,9 @@ def get_readiness(engagement_id: int, request: Request, session: SessionDep, cal
 
 @router.post("/api/v1/engagements/{engagement_id}/transitions", response_model=TransitionResult,
              responses={200: CARRIES_ETAG,
-                        409: problem_response(409, "The gate refused (the body carries the readiness report), "
-                                                   "or the trigger does not leave the current phase. Nothing "
-                                                   "was written.", GateRefusal)})
+                        409: problem_response(409, "Refused by the gate: the body carries the readiness report "
+                                                   "(type /problems/gate-refused). Nothing was written. Another "
+                                                   "conflict is a plain problem.", GateRefusal)})
 def fire_transition(engagement_id: int, data: TransitionRequest, request: Request, session: SessionDep,
                     credentials: BearerDep, catalog: CatalogDep, now: NowDep, if_match: IfMatch = None) -> Response:
     # The CRM's hot write: the token is read, the engagement moved and the unit of work committed in the handler's
