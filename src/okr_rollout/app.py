@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from okr_rollout.api import problems
+from okr_rollout.api import openapi, problems
 from okr_rollout.api.middleware import BodyLimitAndIdempotency
 from okr_rollout.calendar.router import router as calendar_router
 from okr_rollout.catalog.router import router as playbooks_router
@@ -68,6 +68,9 @@ def create_app(
         lifespan=lifespan,
         title="okr-rollout",
         version="1",
+        docs_url=None,  # served by api.openapi from packaged files, not from a CDN
+        redoc_url=None,
+        generate_unique_id_function=openapi.operation_id,
         description="OKR rollout coaching: playbooks, readiness gates, tasks and history. "
         "Errors are RFC 9457 problem details; lists are cursor-paginated; writes accept "
         "Idempotency-Key and If-Match.",
@@ -81,6 +84,7 @@ def create_app(
     # An edited playbook version that engagements are pinned to stops the start, naming the file and the fix.
     check_pins(app.state.engine, app.state.catalog)
     problems.install(app)
+    openapi.install(app)
     app.include_router(organizations_router)
     app.include_router(engagements_router)
     app.include_router(coaches_router)

@@ -118,3 +118,11 @@ def times_in(value: Any, key: str = "") -> list[tuple[str, str]]:
         for item in value:
             found.extend(times_in(item, key))
     return found
+
+
+def documented_answer(document: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """An answer of an operation in the OpenAPI document, a shared one (``$ref`` to components) followed."""
+    while "$ref" in answer:
+        section, name = answer["$ref"].split("/")[-2:]
+        answer = document["components"][section][name]
+    return answer

@@ -20,6 +20,8 @@ PROBLEM_JSON = "application/problem+json"
 
 
 class FieldError(BaseModel):
+    """What is wrong with one field of the request, and where."""
+
     field: str
     message: str
     type: str
@@ -28,6 +30,9 @@ class FieldError(BaseModel):
 
 
 class Problem(BaseModel):
+    """An RFC 9457 problem document, written in the caller's language (Accept-Language, else the token's
+    person's). A problem may carry more members (``current_version`` on 412, ``max_body_bytes`` on 413...)."""
+
     type: str
     title: str
     status: int
@@ -44,22 +49,27 @@ def field_path(location: tuple[int | str, ...] | list[int | str]) -> str:
     return path
 
 
-def problem_response(status: int, description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_JSON: {"schema": Problem.model_json_schema()}}}
+def problem_response(status: int, description: str, model: type[Problem] = Problem) -> dict[str, Any]:
+    """A problem answer of a route, its schema in ``components`` (``api.openapi`` files it as problem+json)."""
+    return {"description": description, "model": model}
 
 
+# What each problem status an operation may answer means; ``api.openapi`` gives each operation the ones it can.
+PROBLEM_DESCRIPTIONS: dict[int, str] = {
+    400: "Malformed request: the body is not JSON, or the cursor is not one this API gave out",
+    401: "No valid bearer token",
+    404: "Not found, or not visible to the caller",
+    409: "Conflicts with the current state, with a change made at the same moment, or with a request still "
+         "running under the same Idempotency-Key",
+    412: "If-Match names another version than the current one",
+    413: "The body is over the size limit",
+    422: "A field is unknown, missing, of the wrong type, or breaks a rule (errors[] names each one)",
+    503: "The database is busy or unreachable; retry after Retry-After seconds",
+}
 COMMON_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: problem_response(400, "Malformed request (bad JSON, bad cursor)"),
-    401: problem_response(401, "No valid bearer token"),
-    404: problem_response(404, "Not found, or not visible to the caller"),
-    413: problem_response(413, "Body over the size limit"),
-    422: problem_response(422, "A field is unknown, missing, of the wrong type, or breaks a rule"),
-    503: problem_response(503, "The database is busy or unreachable; retry after Retry-After seconds"),
-}
+    status: problem_response(status, PROBLEM_DESCRIPTIONS[status]) for status in (400, 401, 404, 413, 422, 503)}
 WRITE_RESPONSES: dict[int | str, dict[str, Any]] = {
-    409: problem_response(409, "Conflicts with the current state (or an Idempotency-Key in use)"),
-    412: problem_response(412, "If-Match names a stale version"),
-}
+    status: problem_response(status, PROBLEM_DESCRIPTIONS[status]) for status in (409, 412)}
 
 
 def request_locale(request: Request) -> str:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from okr_rollout.api.fields import BoundedDateTime
+from okr_rollout.api.problems import Problem
 from okr_rollout.texts import LocalizedText
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
@@ -109,6 +110,15 @@ class TransitionResult(BaseModel):
     from_phase: str
     trigger: str
     readiness: TransitionReadinessOut
+
+
+class GateRefusal(Problem):
+    """The 409 of a transition. Refused by its gate (``type`` /problems/gate-refused): the readiness report says
+    which criteria block and why, in the caller's language; nothing was written. Any other conflict (a change
+    made at the same moment, a request still running under the same Idempotency-Key) is a plain problem."""
+
+    phase: str | None = Field(None, description="The phase the engagement stays in.")
+    readiness: TransitionReadinessOut | None = Field(None, description="Why the gate refused: every criterion.")
 
 
 class EventOut(BaseModel):
