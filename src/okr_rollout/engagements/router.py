@@ -21,7 +21,7 @@ from okr_rollout.api.deps import (
     set_etag,
 )
 from okr_rollout.api.pagination import Page
-from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, request_locale
+from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response, request_locale
 from okr_rollout.auth.service import authenticate
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.engagements import service
@@ -113,9 +113,12 @@ def get_readiness(engagement_id: int, request: Request, session: SessionDep, cal
 
 
 @router.post("/api/v1/engagements/{engagement_id}/transitions", response_model=TransitionResult,
-             responses={409: {**WRITE_RESPONSES[409],
-                              "description": "The gate refused (the body carries the readiness report), or the "
-                                             "trigger does not leave the current phase. Nothing was written."}})
+             responses={
+                 403: problem_response(403, "An integration's token without the transitions scope (missing_scope "
+                                            "names it)"),
+                 409: {**WRITE_RESPONSES[409],
+                       "description": "The gate refused (the body carries the readiness report), or the "
+                                      "trigger does not leave the current phase. Nothing was written."}})
 def fire_transition(engagement_id: int, data: TransitionRequest, request: Request, session: SessionDep,
                     credentials: BearerDep, catalog: CatalogDep, now: NowDep, if_match: IfMatch = None) -> Response:
     # The CRM's hot write: the token is read, the engagement moved and the unit of work committed in the handler's

@@ -311,9 +311,10 @@ def fire_transition(
     return Transition(details(session, engagement), source, readiness)
 
 
-def may_not_move(caller: Caller) -> Forbidden:
-    """403 for a caller who sees the engagement but may not move it: an integration without the scope (named, so
-    that its administrator knows what to grant), or an internal coach, who follows the journey the coach leads."""
+def may_not_move(caller: Caller) -> Forbidden | NotFound:
+    """Why a caller who sees the engagement may not move it. An integration lacks a scope its administrator can
+    grant: 403 naming it. Any other role never moves one (an internal coach follows the journey its coach leads):
+    as before, no engagement for it to act on."""
     if caller.role == Role.integration:
         return Forbidden(LocalizedText(
             f"This token lacks the scope {TRANSITIONS_SCOPE}: an integration moves an engagement only with it. An "
@@ -321,9 +322,8 @@ def may_not_move(caller: Caller) -> Forbidden:
             f"此權杖缺少 {TRANSITIONS_SCOPE} 範圍:系統整合必須具備此範圍才能推進輔導專案。"
             f"請管理員簽發具此範圍的新權杖(scopes [\"{TRANSITIONS_SCOPE}\"])。"),
             extra={"missing_scope": TRANSITIONS_SCOPE})
-    return Forbidden(LocalizedText("Your role follows this engagement but does not move it through its phases; "
-                                   "its coach does.",
-                                   "您的角色可檢視此輔導專案,但不能推進其階段;請由其教練推進。"))
+    return NotFound(LocalizedText("There is no such engagement for you to act on.",
+                                  "找不到可供您操作的此輔導專案。"))
 
 
 def unknown_trigger(trigger: str, title: LocalizedText) -> Unprocessable:
