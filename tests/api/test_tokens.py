@@ -130,6 +130,17 @@ def test_a_revoked_token_stops_at_once_and_revoking_again_changes_nothing(
     assert_problem(app_client.delete(f"{TOKENS}/31337", headers=auth(tokens.admin)), 404)
 
 
+def test_an_admin_token_does_not_revoke_itself(app_client: TestClient, tokens: Tokens) -> None:
+    """Revoking the token of the request would lock its administrator out mid-session: another admin token (or
+    the command line) does it."""
+    own_id = next(t["id"] for t in collect_pages(app_client, tokens.admin, TOKENS) if t["name"] == "admin")
+    problem = assert_problem(app_client.delete(f"{TOKENS}/{own_id}", headers=auth(tokens.admin)), 409)
+    assert "okr-rollout token revoke" in problem["detail"]
+    chinese = app_client.delete(f"{TOKENS}/{own_id}", headers=auth(tokens.admin, **ZH))
+    assert "本次請求所用的權杖" in assert_problem(chinese, 409)["detail"]
+    assert get_json(app_client, tokens.admin, f"{TOKENS}/{own_id}")["revoked_at"] is None
+
+
 def test_only_administrators_find_the_tokens(app_client: TestClient, tokens: Tokens) -> None:
     issued = issue(app_client, tokens.admin)
     for token in (tokens.integration, tokens.integration_transitions, tokens.coach):

@@ -52,6 +52,7 @@ def get_token(token_id: int, session: SessionDep, _caller: AdminDep) -> TokenOut
 
 @router.delete("/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(token_id: int, session: SessionDep, caller: AdminDep, now: NowDep) -> Response:
-    """Revoke a token: its next request is 401. Revoking a revoked token changes nothing."""
-    service.revoke(session, token_id, now, actor=caller.actor)
+    """Revoke a token: its next request is 401. Revoking a revoked token changes nothing; the token of the request
+    itself is not revoked here (409)."""
+    service.revoke(session, token_id, now, actor=caller.actor, by_token_id=caller.token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

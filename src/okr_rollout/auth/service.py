@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.auth import queries
 from okr_rollout.auth.caller import TRANSITIONS_SCOPE, Caller, Role
-from okr_rollout.errors import NotFound, Unprocessable, field_error, not_found
+from okr_rollout.errors import Conflict, NotFound, Unprocessable, field_error, not_found
 from okr_rollout.events import service as events
 from okr_rollout.models import ApiToken, Person
 from okr_rollout.texts import LocalizedText
@@ -145,9 +145,17 @@ def list_tokens(session: Session, *, after: int, limit: int) -> list[ApiToken]:
     return list(session.scalars(queries.tokens_page(after=after, limit=limit)))
 
 
-def revoke(session: Session, token_id: int, now: datetime, *, actor: str) -> ApiToken:
-    """Revoke a token (it stops working at once) and record it; revoking it again changes and records nothing."""
+def revoke(session: Session, token_id: int, now: datetime, *, actor: str, by_token_id: int | None = None
+           ) -> ApiToken:
+    """Revoke a token (it stops working at once) and record it; revoking it again changes and records nothing.
+    ``by_token_id``: the token of the request, which may not revoke itself (its administrator would be locked
+    out of the API mid-session; another admin token or the command line does it)."""
     token = get_token(session, token_id)
+    if token.id == by_token_id and token.revoked_at is None:
+        raise Conflict(LocalizedText(
+            "This is the token of this very request: revoke it with another administrator's token, or on the "
+            "server with okr-rollout token revoke.",
+            "這正是本次請求所用的權杖:請以另一個管理員權杖撤銷,或在伺服器上執行 okr-rollout token revoke。"))
     if token.revoked_at is None:
         revoke_token(session, token_id, now)
         record_revoked(session, token, actor=actor, at=now)
