@@ -73,6 +73,12 @@ def test_ids_beyond_what_a_row_can_have_are_404_like_any_unknown_id(app_client: 
                   ("DELETE", f"/api/v1/webhook-subscriptions/{number}", None)]
         for method, path, body in writes:
             assert_problem(app_client.request(method, path, json=body, headers=auth(tokens.admin)), 404)
+        # A filter naming such an id is refused naming the parameter, alike on both databases.
+        for path, field in ((f"{ENGAGEMENTS}?organization_id={number}", "query.organization_id"),
+                            (f"{ENGAGEMENTS}?coach_id={number}", "query.coach_id"),
+                            (f"{ENGAGEMENTS}/{journey.engagement_id}/okrs?quarter_id={number}", "query.quarter_id")):
+            problem = assert_problem(app_client.get(path, headers=auth(tokens.admin)), 422)
+            assert error_fields(problem) == [field]
     # Without a valid token the answer stays 401, as for any id.
     assert_problem(app_client.get(f"{ORGS}/{OUT_OF_RANGE[0]}"), 401)
     assert get_json(app_client, tokens.admin, f"{ENGAGEMENTS}/{journey.engagement_id}")["phase"] == "coach_engaged"

@@ -239,4 +239,6 @@ NowDep = Annotated[datetime, Depends(get_now)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 IfMatch = Annotated[str | None, Header(description="An ETag from a previous read; 412 when stale.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (1-500).")]
+# A filter naming a row by id: a number past any id is refused naming the parameter, alike on both databases.
+IdFilter = Annotated[int | None, Query(le=LARGEST_ID)]
 PortfolioCursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]

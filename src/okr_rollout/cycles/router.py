@@ -8,6 +8,7 @@ from okr_rollout.api.deps import (
     CallerDep,
     CatalogDep,
     Cursor,
+    IdFilter,
     IfMatch,
     Limit,
     NowDep,
@@ -84,7 +85,7 @@ def create_okr(engagement_id: int, quarter_id: int, data: OkrCreate, session: Se
 
 @router.get("/okrs", response_model=Page[OkrOut])
 def list_okrs(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-              cursor: Cursor, quarter_id: int | None = None, limit: Limit = 50) -> Page[OkrOut]:
+              cursor: Cursor, quarter_id: IdFilter = None, limit: Limit = 50) -> Page[OkrOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
     okrs = service.list_okrs(session, ctx.engagement.id, quarter_id=quarter_id, after=cursor.after,
                              limit=limit)

@@ -9,6 +9,7 @@ from okr_rollout.api.deps import (
     CallerDep,
     CatalogDep,
     Cursor,
+    IdFilter,
     IfMatch,
     Limit,
     NowDep,
@@ -80,8 +81,8 @@ def create_engagement(data: EngagementCreate, session: SessionDep, caller: Calle
 @router.get("/api/v1/engagements", response_model=Page[EngagementOut])
 def list_engagements(
     session: SessionDep, caller: CallerDep, cursor: Cursor, limit: Limit = 50,
-    phase: str | None = Query(None, max_length=64), coach_id: int | None = None,
-    organization_id: int | None = None,
+    phase: str | None = Query(None, max_length=64), coach_id: IdFilter = None,
+    organization_id: IdFilter = None,
 ) -> Page[EngagementOut]:
     rows = service.list_engagements(session, caller, phase=phase, coach_id=coach_id,
                                     organization_id=organization_id, after=cursor.after, limit=limit)
