@@ -47,6 +47,8 @@ def test_a_method_the_path_does_not_answer_is_405_with_allow_naming_every_method
         ("DELETE", f"{ORGS}/{org['id']}", "GET, PATCH"),
         ("GET", f"{ENGAGEMENTS}/1/transitions", "POST"),
         ("PUT", "/api/v1/webhook-subscriptions/1", "DELETE, GET"),
+        ("PUT", "/", "GET"),  # a page
+        ("POST", "/static/app.js", "GET, HEAD"),  # a file the pages load
     ]
     for method, path, allowed in cases:
         response = app_client.request(method, path, headers=auth(tokens.admin))

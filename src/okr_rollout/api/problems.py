@@ -12,7 +12,8 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.staticfiles import StaticFiles
 
 from okr_rollout.errors import (
     BadRequest,
@@ -149,8 +150,17 @@ def allowed_methods(request: Request) -> list[str]:
     Starlette names only those of the first route matching the path, while GET and POST of one path are often
     two routes: each method is tried against every route."""
     routes = request.app.router.routes
-    return [method for method in _METHODS
-            if any(route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes)]
+    # Matched from the application's root: inside a mount (the static files) the scope's root_path is the mount's.
+    scope = {**request.scope, "root_path": request.scope.get("app_root_path", request.scope.get("root_path", ""))}
+    return [method for method in _METHODS if any(_answers(route, {**scope, "method": method}) for route in routes)]
+
+
+def _answers(route: BaseRoute, scope: dict[str, Any]) -> bool:
+    if route.matches(scope)[0] != Match.FULL:
+        return False
+    if isinstance(route, Mount) and isinstance(route.app, StaticFiles):  # a mount matches any method; files: two
+        return scope["method"] in ("GET", "HEAD")
+    return True
 
 
 def carries_if_match(if_match: str | None) -> bool:
