@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from okr_rollout.api import openapi, problems
 from okr_rollout.api.middleware import BodyLimitAndIdempotency
+from okr_rollout.auth.router import router as tokens_router
 from okr_rollout.calendar.router import router as calendar_router
 from okr_rollout.catalog.router import router as playbooks_router
 from okr_rollout.catalog.service import Catalog, check_pins
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(imports_router)
     app.include_router(calendar_router)
     app.include_router(webhooks_router)
+    app.include_router(tokens_router)
     app.include_router(notifications_router)
     app.include_router(versions_router)
     app.include_router(portfolio_router)

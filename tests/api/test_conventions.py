@@ -405,14 +405,31 @@ def test_patch_with_a_stale_if_match_is_412_and_changes_nothing(app_client: Test
     assert fresh.json()["name"] == "Final"
 
 
-def test_if_match_accepts_weak_tags_lists_and_star(app_client: TestClient, tokens: Tokens) -> None:
+def test_if_match_accepts_lists_and_star(app_client: TestClient, tokens: Tokens) -> None:
     org = create_organization(app_client, tokens.admin)
     path = f"{ORGS}/{org['id']}"
-    for if_match, headcount in [('W/"v1"', 2), ('"v9", "v2"', 3), ("*", 4)]:
+    for if_match, headcount in [('"v1"', 2), ('"v9", "v2"', 3), ("*", 4)]:
         response = app_client.patch(path, json={"headcount": headcount},
                                     headers=auth(tokens.admin, **{"If-Match": if_match}))
         assert response.status_code == 200, (if_match, response.text)
     assert get_json(app_client, tokens.admin, path)["headcount"] == 4
+
+
+def test_if_match_compares_strongly_so_a_weak_tag_never_matches(app_client: TestClient, tokens: Tokens) -> None:
+    """RFC 9110: If-Match uses the strong comparison; W/"v1" is refused even while the version is 1."""
+    org = create_organization(app_client, tokens.admin)
+    path = f"{ORGS}/{org['id']}"
+    for if_match in ('W/"v1"', 'W/"v1", W/"v2"'):
+        response = app_client.patch(path, json={"headcount": 2}, headers=auth(tokens.admin, **{"If-Match": if_match}))
+        problem = assert_problem(response, 412, slug="precondition-failed")
+        assert "weak" in problem["detail"] and '"v1"' in problem["detail"]
+    chinese = app_client.patch(path, json={"headcount": 2},
+                               headers=auth(tokens.admin, **{"If-Match": 'W/"v1"', "Accept-Language": "zh-TW"}))
+    assert "弱標籤" in assert_problem(chinese, 412)["detail"]
+    assert get_json(app_client, tokens.admin, path)["headcount"] == org["headcount"]
+    engagement = start_journey(app_client, tokens).engagement_id
+    assert_problem(fire(app_client, tokens.admin, engagement, "schedule_executive_meeting", **{"If-Match": 'W/"v1"'}),
+                   412)
 
 
 # --- pagination --------------------------------------------------------------------------------

@@ -161,8 +161,14 @@ def test_integration_without_the_transitions_scope_reads_but_cannot_move(
     for path in engagement_paths(journey):
         assert app_client.get(path, headers=auth(tokens.integration)).status_code == 200, path
     response = fire(app_client, tokens.integration, journey.engagement_id, "schedule_executive_meeting")
-    problem = assert_problem(response, 404)
-    assert set(problem) <= {"type", "title", "status", "detail", "instance"}, problem
+    # It sees the engagement, so it is told what it lacks: the scope, by name (404 stays for what it cannot see).
+    problem = assert_problem(response, 403, slug="forbidden")
+    assert problem["missing_scope"] == "transitions"
+    assert "transitions" in problem["detail"]
+    chinese = fire(app_client, tokens.integration, journey.engagement_id, "schedule_executive_meeting",
+                   **{"Accept-Language": "zh-TW"})
+    assert "缺少 transitions 範圍" in assert_problem(chinese, 403)["detail"]
+    assert_problem(fire(app_client, tokens.integration, 31337, "schedule_executive_meeting"), 404)
     assert get_json(app_client, tokens.admin, f"{ENGAGEMENTS}/{journey.engagement_id}")["phase"] == "coach_engaged"
     assert event_types(app_client, tokens.admin, journey.engagement_id) == ["engagement.created"]
 

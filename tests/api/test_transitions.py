@@ -106,13 +106,27 @@ def test_gate_refusal_without_a_coach(app_client: TestClient, tokens: Tokens) ->
 def test_trigger_that_does_not_leave_the_phase_is_409(app_client: TestClient, tokens: Tokens) -> None:
     journey = start_journey(app_client, tokens)
     before = snapshot(app_client, tokens, journey)
-    for trigger in ("hold_kickoff", "start_expansion", "no_such_trigger"):
+    for trigger in ("hold_kickoff", "start_expansion"):
         problem = assert_problem(fire(app_client, tokens.coach, journey.engagement_id, trigger), 409)
         assert problem["phase"] == "coach_engaged"
         assert problem["available_triggers"] == ["schedule_executive_meeting"]
         # Said by titles: the phase it is in, and the transition that does leave it.
         assert problem["detail"] == ("This trigger does not leave the phase Coach engaged; from there: "
                                      "Schedule the executive meeting.")
+    assert snapshot(app_client, tokens, journey) == before
+
+
+def test_a_trigger_no_transition_of_the_playbook_has_is_422_naming_the_field(
+    app_client: TestClient, tokens: Tokens
+) -> None:
+    journey = start_journey(app_client, tokens)
+    before = snapshot(app_client, tokens, journey)
+    response = fire(app_client, tokens.coach, journey.engagement_id, "no_such_trigger")
+    problem = assert_problem(response, 422, slug="validation-error")
+    assert [(e["field"], e["type"]) for e in problem["errors"]] == [("body.trigger", "unknown_trigger")]
+    assert "Standard OKR rollout" in problem["errors"][0]["message"]
+    chinese = fire(app_client, tokens.coach, journey.engagement_id, "no_such_trigger", **{"Accept-Language": "zh-TW"})
+    assert "不是劇本" in assert_problem(chinese, 422)["errors"][0]["message"]
     assert snapshot(app_client, tokens, journey) == before
 
 

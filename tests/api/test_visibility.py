@@ -54,12 +54,15 @@ def test_every_kind_of_caller_sees_exactly_the_engagements_the_rule_gives_them(
         listed = {e["id"] for e in collect_pages(app_client, token, "/api/v1/engagements")}
         assert read == listed == expected[token], token
         # A transition finds only what its caller sees: the rest is 404 before any gate is asked (an unknown
-        # trigger on a visible engagement is 409, or 404 for a caller who may read but not move it).
+        # trigger on a visible engagement is 422; an integration without the scope is told so, 403; an internal
+        # coach, who may read but never move it, finds nothing to act on, 404).
         for engagement_id in engagements:
             response = app_client.post(f"/api/v1/engagements/{engagement_id}/transitions",
                                        json={"trigger": "no_such_trigger"}, headers=auth(token))
             if engagement_id in expected[token] and token in (tokens.admin, tokens.coach, tokens.other_coach):
-                assert_problem(response, 409)
+                assert_problem(response, 422)
+            elif engagement_id in expected[token] and token == tokens.integration:
+                assert_problem(response, 403, slug="forbidden")
             else:
                 assert_problem(response, 404, slug="not-found")
 

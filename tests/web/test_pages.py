@@ -75,6 +75,18 @@ def test_what_a_person_may_not_see_is_not_found(web: TestClient, world: World) -
     assert status == 404
 
 
+def test_a_page_of_an_id_no_row_can_have_is_not_found(web: TestClient, world: World) -> None:
+    """Past the largest id (PostgreSQL refuses to compare it with its INTEGER ids): the same page as any unknown
+    id, on both databases."""
+    sign_in(web, "chen@example.com")
+    for number in ("2147483648", "9223372036854775808"):
+        for url in (f"/engagements/{number}", f"/engagements/{number}/records",
+                    f"/engagements/{number}/documents/kickoff_worksheet"):
+            response = web.get(url)
+            assert response.status_code == 404, (url, response.text[:300])
+            assert "Not found" in response.text and response.headers["content-type"].startswith("text/html")
+
+
 def test_the_engagement_page_shows_journey_tasks_readiness_history_and_facts(web: TestClient,
                                                                              world: World) -> None:
     sign_in(web, "chen@example.com")

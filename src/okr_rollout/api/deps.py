@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from okr_rollout.api.middleware import DEFERRED_COMMIT, NUL_FIELDS, DeferredCommit
+from okr_rollout.api.pagination import Cursor as Cursor  # re-exported: the routers take it from here
 from okr_rollout.api.problems import field_path, invalid_input, remember_caller_locale
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.service import authenticate
@@ -27,7 +28,7 @@ from okr_rollout.db import (
     session_scope,
     unit_of_work,
 )
-from okr_rollout.errors import PreconditionFailed, Unauthorized
+from okr_rollout.errors import NotFound, PreconditionFailed, Unauthorized
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText
 
@@ -127,7 +128,27 @@ def accept_caller(request: Request, caller: Caller | None) -> Caller:
         raise Unauthorized(UNKNOWN_TOKEN)
     remember_caller_locale(request, caller.locale)
     refuse_nul(request)
+    refuse_ids_out_of_range(request)
     return caller
+
+
+# Every id is an INTEGER column (BIGINT for events, whose ids never appear in a path): a larger number names
+# nothing. Said as 404 on both databases, rather than what each driver makes of it (PostgreSQL: a value out of
+# range, SQLite: a Python int it cannot bind).
+LARGEST_ID = 2**31 - 1
+
+
+def refuse_ids_out_of_range(request: Request) -> None:
+    """404 for a path whose id (a ``*_id`` parameter) is a number no row can have."""
+    for name, value in request.path_params.items():
+        if name.endswith("_id") and isinstance(value, str) and _is_integer(value) and not 0 < int(value) <= LARGEST_ID:
+            path = request.url.path
+            raise NotFound(LocalizedText(f"There is nothing at {path}.", f"{path} 沒有任何資源。"))
+
+
+def _is_integer(text: str) -> bool:
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    return digits.isascii() and digits.isdigit()
 
 
 def refuse_nul(request: Request) -> None:
@@ -181,16 +202,25 @@ def etag(version: int) -> str:
 
 
 def check_if_match(if_match: str | None, version: int) -> None:
-    """412 when the client's If-Match names another version than the stored one."""
+    """412 when the client's If-Match names another version than the stored one.
+
+    If-Match compares strongly (RFC 9110, 13.1.1): a weak tag (``W/"v3"``) never matches, even the current
+    version's, since it only promises an equivalent representation, not this one."""
     if if_match is None or if_match.strip() == "*":
         return
-    accepted = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if etag(version) not in accepted:
-        raise PreconditionFailed(
-            LocalizedText(f"If-Match {if_match} does not match the current version {etag(version)}; reload and retry.",
-                          f"If-Match {if_match} 與目前的版本 {etag(version)} 不符,請重新載入後再試。"),
-            extra={"current_version": version},
-        )
+    accepted = {tag.strip() for tag in if_match.split(",")}
+    if etag(version) in accepted:
+        return
+    if f"W/{etag(version)}" in accepted:
+        detail = LocalizedText(
+            f"If-Match {if_match} is a weak tag, and If-Match compares strongly: send the ETag as it was given, "
+            f"{etag(version)}.",
+            f"If-Match {if_match} 是弱標籤,而 If-Match 採強比較:請原樣送出收到的 ETag {etag(version)}。")
+    else:
+        detail = LocalizedText(
+            f"If-Match {if_match} does not match the current version {etag(version)}; reload and retry.",
+            f"If-Match {if_match} 與目前的版本 {etag(version)} 不符,請重新載入後再試。")
+    raise PreconditionFailed(detail, extra={"current_version": version})
 
 
 def set_etag(response: Response, version: int) -> None:
@@ -209,4 +239,6 @@ NowDep = Annotated[datetime, Depends(get_now)]
 CatalogDep = Annotated[Catalog, Depends(get_catalog)]
 IfMatch = Annotated[str | None, Header(description="An ETag from a previous read; 412 when stale.")]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size (1-500).")]
-Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]
+# A filter naming a row by id: a number past any id is refused naming the parameter, alike on both databases.
+IdFilter = Annotated[int | None, Query(le=LARGEST_ID)]
+PortfolioCursor = Annotated[str | None, Query(description="next_cursor of the previous page.")]

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, Field
 from pydantic_core import PydanticCustomError
 
 EARLIEST_DATE = date(1970, 1, 1)
@@ -94,3 +94,18 @@ def multi_line(value: str) -> str:
     ``\\n`` itself (iCalendar's TEXT) but not a bare CR or a Unicode line separator."""
     normalized = re.sub(f"\r\n|[{_BREAKS}]", "\n", value)
     return re.sub("[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", normalized)
+
+
+def _without_null(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+    branches = [branch for branch in schema.get("anyOf", []) if branch != {"type": "null"}]
+    if "anyOf" in schema and len(branches) == 1:
+        del schema["anyOf"]
+        schema.update({key: value for key, value in branches[0].items() if key not in schema})
+
+
+def may_be_left_out() -> Any:
+    """The default of an update's field that may be left out (unchanged) but not set to null: the service
+    refuses null with a 422 naming the field, and the document says so (no null, no default), so that a client
+    generated from it offers no null to send. A field whose null clears the value stays ``X | None = None``."""
+    return Field(None, json_schema_extra=_without_null)

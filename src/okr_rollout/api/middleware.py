@@ -1,4 +1,4 @@
-"""Pure-ASGI middleware: the body size limit, and Idempotency-Key replay for POSTs.
+"""Pure-ASGI middleware: the body size limit, and Idempotency-Key replay for every write (POST, PATCH, DELETE).
 
 How a key is held, and why a dead worker never keeps it
 -------------------------------------------------------
@@ -44,6 +44,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from okr_rollout.api import queries
+from okr_rollout.api.problems import carries_if_match, stale_precondition
 from okr_rollout.auth.service import authenticate
 from okr_rollout.db import open_reader, session_scope, unit_of_work
 from okr_rollout.errors import Conflict, PayloadTooLarge, ProblemError, Unauthorized, Unprocessable, unavailable
@@ -57,6 +58,8 @@ _TRANSIENT = (OperationalError, InterfaceError, PoolTimeout)
 # The scope key under which a request with an Idempotency-Key receives its unit of work back.
 DEFERRED_COMMIT = "okr_rollout.deferred_commit"
 DONE, WITHHELD = "done", "withheld"  # the states of a record: its response kept, or only its status (a secret)
+# The writes that take an Idempotency-Key (and whose bodies are read here, against the size limit).
+KEYED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Expired records of every caller are deleted by a worker at most this often (the one being reused, always).
 _PURGE_EVERY = timedelta(minutes=1)
 
@@ -201,7 +204,7 @@ class BodyLimitAndIdempotency:
         self._purged_at: datetime | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http" or scope["method"] not in KEYED_METHODS:
             await self.app(scope, receive, send)
             return
         # Header bytes are not always UTF-8 (a client may send any octet): read them as Latin-1, as Starlette does.
@@ -218,10 +221,10 @@ class BodyLimitAndIdempotency:
         if not content_type or "json" in content_type:
             scope[NUL_FIELDS] = nul_fields(body)
         key = headers.get("idempotency-key")
-        if scope["method"] != "POST" or not key or not scope["path"].startswith("/api/"):
+        if not key or not scope["path"].startswith("/api/"):
             await self.app(scope, _replaying(body), send)
             return
-        await self._idempotent(scope, send, body, key, headers.get("authorization", ""))
+        await self._idempotent(scope, send, body, key, headers.get("authorization", ""), headers.get("if-match"))
 
     def _too_large(self, path: str) -> PayloadTooLarge:
         en = f"The body is larger than {self.max_body_bytes} bytes."
@@ -231,7 +234,8 @@ class BodyLimitAndIdempotency:
             zh += "請分割檔案,或在伺服器上以沒有大小限制的 `okr-rollout import` 匯入。"
         return PayloadTooLarge(LocalizedText(en, zh), extra={"max_body_bytes": self.max_body_bytes})
 
-    async def _idempotent(self, scope: Scope, send: Send, body: bytes, key: str, authorization: str) -> None:
+    async def _idempotent(self, scope: Scope, send: Send, body: bytes, key: str, authorization: str,
+                          if_match: str | None) -> None:
         path = scope["path"]
         if len(key) > 255:
             await _send_problem(send, Unprocessable(LocalizedText(
@@ -242,7 +246,7 @@ class BodyLimitAndIdempotency:
             caller=hashlib.sha256(authorization.encode("latin-1")).hexdigest(), key=key,
             request_hash=hashlib.sha256(scope["method"].encode() + b" " + path.encode() + b"?"
                                         + scope.get("query_string", b"") + b"\n" + body).hexdigest(),
-            authorization=authorization, now=self.clock()(), ttl=self.ttl)
+            authorization=authorization, now=self.clock()(), ttl=self.ttl, if_match=if_match)
         factory = self.session_factory()
         # Database work off the event loop: waiting for a connection or SQLite's lock must not stall the others.
         try:
@@ -355,6 +359,8 @@ class BodyLimitAndIdempotency:
             return None
         except (*_TRANSIENT, IntegrityError, StaleDataError) as error:
             _rollback(session)
+            if isinstance(error, StaleDataError) and carries_if_match(request.if_match):
+                return stale_precondition()
             if isinstance(error, (IntegrityError, StaleDataError)):
                 return Conflict(LocalizedText("This conflicts with a change made at the same moment; reload and retry.",
                                               "這與同一時間的另一項變更衝突,請重新載入後再試。"))
@@ -368,7 +374,7 @@ class BodyLimitAndIdempotency:
 
 @dataclass
 class _KeyedRequest:
-    """A POST with an Idempotency-Key: who sent it (a hash of its Authorization header), the key, what it asked."""
+    """A write with an Idempotency-Key: who sent it (a hash of its Authorization header), the key, what it asked."""
 
     caller: str
     key: str
@@ -376,6 +382,7 @@ class _KeyedRequest:
     authorization: str
     now: datetime
     ttl: timedelta
+    if_match: str | None = None
     taken: IdempotencyRecord | ProblemError | None = None
 
     @property

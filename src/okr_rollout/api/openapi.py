@@ -31,11 +31,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from okr_rollout.api import middleware
 from okr_rollout.api.problems import PROBLEM_DESCRIPTIONS, PROBLEM_JSON
 
 JSON = "application/json"
 # The writes whose Idempotency-Key the middleware honours.
-KEYED_METHODS = frozenset({"post", "put", "patch"})
+KEYED_METHODS = frozenset(method.lower() for method in middleware.KEYED_METHODS)
 WRITE_METHODS = frozenset({"post", "put", "patch", "delete"})
 BODY_METHODS = frozenset({"post", "put", "patch"})  # the body size limit applies to these
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

@@ -12,8 +12,18 @@ from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, Operationa
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.staticfiles import StaticFiles
 
-from okr_rollout.errors import BadRequest, Conflict, NotFound, ProblemError, Unprocessable, unavailable
+from okr_rollout.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    ProblemError,
+    Unprocessable,
+    unavailable,
+)
 from okr_rollout.texts import DEFAULT_LOCALE, LocalizedText, preferred_locale, supported_locale
 
 PROBLEM_JSON = "application/problem+json"
@@ -142,6 +152,38 @@ def validation_message(error: Any) -> LocalizedText:
     return LocalizedText(en, zh)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at the request's path (RFC 9110: a 405 says which ones in ``Allow``).
+    Starlette names only those of the first route matching the path, while GET and POST of one path are often
+    two routes: each method is tried against every route."""
+    routes = request.app.router.routes
+    # Matched from the application's root: inside a mount (the static files) the scope's root_path is the mount's.
+    scope = {**request.scope, "root_path": request.scope.get("app_root_path", request.scope.get("root_path", ""))}
+    return [method for method in _METHODS if any(_answers(route, {**scope, "method": method}) for route in routes)]
+
+
+def _answers(route: BaseRoute, scope: dict[str, Any]) -> bool:
+    if route.matches(scope)[0] != Match.FULL:
+        return False
+    if isinstance(route, Mount) and isinstance(route.app, StaticFiles):  # a mount matches any method; files: two
+        return scope["method"] in ("GET", "HEAD")
+    return True
+
+
+def carries_if_match(if_match: str | None) -> bool:
+    """Whether a request names the version it changes (``*`` names none)."""
+    return if_match is not None and if_match.strip() not in ("", "*")
+
+
+def stale_precondition() -> PreconditionFailed:
+    return PreconditionFailed(LocalizedText(
+        "If-Match named the current version, but another change was saved first; reload and retry.",
+        "If-Match 所指的版本在讀取時是最新的,但另一項變更先完成儲存;請重新載入後再試。"))
+
+
 def render(error: ProblemError, request: Request) -> JSONResponse:
     return JSONResponse(
         error.body(instance=request.url.path, locale=request_locale(request)),
@@ -180,6 +222,7 @@ def install(app: FastAPI) -> None:
                                                  f"{request.url.path} 不接受 {request.method}。"))
             problem.status, problem.slug = 405, "method-not-allowed"
             problem.title = LocalizedText("Method not allowed", "不允許的方法")
+            problem.headers["Allow"] = ", ".join(allowed_methods(request))
         else:
             said = str(error.detail)  # Starlette's reason phrase: the same words in both languages
             problem = ProblemError(LocalizedText(said, said))
@@ -188,6 +231,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, error: StaleDataError) -> JSONResponse:
+        if carries_if_match(request.headers.get("if-match")):
+            # The version the client named matched when read, and another writer moved past it before this one
+            # wrote: its precondition failed, as it would have had the other committed a moment sooner.
+            return render(stale_precondition(), request)
         return render(Conflict(LocalizedText("The resource changed while this request ran; reload and retry.",
                                              "此資源在處理請求期間已被變更,請重新載入後再試。")), request)
 

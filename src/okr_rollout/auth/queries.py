@@ -23,3 +23,9 @@ _LIVE_TOKEN = select(*(_TOKENS.c[name] for name in ("id", "name", "role", "perso
                      _PEOPLE.c.locale
                      ).select_from(_TOKENS.outerjoin(_PEOPLE, _PEOPLE.c.id == _TOKENS.c.person_id)
                      ).where(_TOKENS.c.token_hash == bindparam("token_hash"), _TOKENS.c.revoked_at.is_(None))
+
+
+def tokens_page(*, after: int, limit: int) -> Select[ApiToken]:
+    """API tokens in the order they were created, revoked ones too, one more than ``limit`` (is there a next
+    page?)."""
+    return select(ApiToken).where(ApiToken.id > after).order_by(ApiToken.id).limit(limit + 1)

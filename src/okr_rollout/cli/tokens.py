@@ -10,6 +10,7 @@ import typer
 from okr_rollout.auth.caller import TRANSITIONS_SCOPE, Role
 from okr_rollout.cli._database import unit_of_work
 
+CLI_ACTOR = "cli"  # who the history says issued or revoked a token from the command line
 app = typer.Typer(help="API tokens: shown once at creation, stored hashed.", no_args_is_help=True)
 
 
@@ -22,7 +23,7 @@ def token_create(
                                                          "fire transitions.")] = None,
 ) -> None:
     """Create an API token and print it once."""
-    from okr_rollout.auth.service import create_token
+    from okr_rollout.auth.service import create_token, record_issued
     from okr_rollout.errors import ProblemError
 
     unknown = sorted(set(scope or []) - {TRANSITIONS_SCOPE})
@@ -31,7 +32,9 @@ def token_create(
         raise typer.Exit(2)
     try:
         with unit_of_work() as session:
-            raw, token = create_token(session, role=role, name=name, person_id=person, scopes=scope)
+            now = datetime.now(UTC)
+            raw, token = create_token(session, role=role, name=name, person_id=person, scopes=scope, at=now)
+            record_issued(session, token, actor=CLI_ACTOR, at=now)
             token_id = token.id
     except ProblemError as error:
         typer.echo(f"cannot create the token: {error.detail}", err=True)
@@ -43,12 +46,12 @@ def token_create(
 @app.command("revoke")
 def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (printed at creation).")]) -> None:
     """Revoke a token: it stops working at once."""
-    from okr_rollout.auth.service import revoke_token
+    from okr_rollout.auth.service import revoke
     from okr_rollout.errors import ProblemError
 
     try:
         with unit_of_work() as session:
-            revoke_token(session, token_id, datetime.now(UTC))
+            revoke(session, token_id, datetime.now(UTC), actor=CLI_ACTOR)
     except ProblemError as error:
         typer.echo(f"cannot revoke: {error.detail}", err=True)
         raise typer.Exit(1) from None

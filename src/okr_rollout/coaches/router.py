@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from okr_rollout.api.deps import CallerDep, Cursor, IfMatch, Limit, NowDep, SessionDep, check_if_match, set_etag
-from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.coaches import service
@@ -29,9 +29,9 @@ def create_coach(data: CoachCreate, session: SessionDep, caller: CallerDep, now:
 
 
 @router.get("/api/v1/coaches", response_model=Page[CoachOut])
-def list_coaches(session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None) -> Page[CoachOut]:
-    rows = service.list_coaches(session, caller, after=decode_cursor(cursor), limit=limit)
-    return page_of([coach_out(p) for p in rows], [p.id for p in rows], limit)
+def list_coaches(session: SessionDep, caller: CallerDep, cursor: Cursor, limit: Limit = 50) -> Page[CoachOut]:
+    rows = service.list_coaches(session, caller, after=cursor.after, limit=limit)
+    return cursor.page([coach_out(p) for p in rows], [p.id for p in rows], limit)
 
 
 @router.get("/api/v1/coaches/{coach_id}", response_model=CoachOut)

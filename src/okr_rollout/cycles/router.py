@@ -8,6 +8,7 @@ from okr_rollout.api.deps import (
     CallerDep,
     CatalogDep,
     Cursor,
+    IdFilter,
     IfMatch,
     Limit,
     NowDep,
@@ -15,7 +16,7 @@ from okr_rollout.api.deps import (
     check_if_match,
     set_etag,
 )
-from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.cycles import service
 from okr_rollout.cycles.review import quarter_review
@@ -84,11 +85,11 @@ def create_okr(engagement_id: int, quarter_id: int, data: OkrCreate, session: Se
 
 @router.get("/okrs", response_model=Page[OkrOut])
 def list_okrs(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-              quarter_id: int | None = None, limit: Limit = 50, cursor: Cursor = None) -> Page[OkrOut]:
+              cursor: Cursor, quarter_id: IdFilter = None, limit: Limit = 50) -> Page[OkrOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    okrs = service.list_okrs(session, ctx.engagement.id, quarter_id=quarter_id, after=decode_cursor(cursor),
+    okrs = service.list_okrs(session, ctx.engagement.id, quarter_id=quarter_id, after=cursor.after,
                              limit=limit)
-    return page_of(service.okr_views(session, okrs), [o.id for o in okrs], limit)
+    return cursor.page(service.okr_views(session, okrs), [o.id for o in okrs], limit)
 
 
 @router.get("/okrs/{okr_id}", response_model=OkrOut)

@@ -9,6 +9,7 @@ from okr_rollout.api.deps import (
     CallerDep,
     CatalogDep,
     Cursor,
+    IdFilter,
     IfMatch,
     Limit,
     NowDep,
@@ -21,7 +22,7 @@ from okr_rollout.api.deps import (
     set_etag,
 )
 from okr_rollout.api.openapi import CARRIES_ETAG
-from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response, request_locale
 from okr_rollout.auth.service import authenticate
 from okr_rollout.auth.visibility import visible_engagement
@@ -81,16 +82,16 @@ def create_engagement(data: EngagementCreate, session: SessionDep, caller: Calle
 
 @router.get("/api/v1/engagements", response_model=Page[EngagementOut])
 def list_engagements(
-    session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None,
-    phase: str | None = Query(None, max_length=64), coach_id: int | None = None,
-    organization_id: int | None = None,
+    session: SessionDep, caller: CallerDep, cursor: Cursor, limit: Limit = 50,
+    phase: str | None = Query(None, max_length=64), coach_id: IdFilter = None,
+    organization_id: IdFilter = None,
 ) -> Page[EngagementOut]:
     rows = service.list_engagements(session, caller, phase=phase, coach_id=coach_id,
-                                    organization_id=organization_id, after=decode_cursor(cursor), limit=limit)
+                                    organization_id=organization_id, after=cursor.after, limit=limit)
     coaches = service.coaches_of(session, [e.id for e in rows])
     items = [engagement_out(service.EngagementDetails(service.EngagementRecord.of(e), coaches.get(e.id, []), None))
              for e in rows]
-    return page_of(items, [e.id for e in rows], limit)
+    return cursor.page(items, [e.id for e in rows], limit)
 
 
 # The CRM's most frequent call: the token is checked in the handler's own thread, not in a dependency's (a hop to a
@@ -116,9 +117,12 @@ def get_readiness(engagement_id: int, request: Request, session: SessionDep, cal
 
 @router.post("/api/v1/engagements/{engagement_id}/transitions", response_model=TransitionResult,
              responses={200: CARRIES_ETAG,
+                        403: problem_response(403, "An integration's token without the transitions scope "
+                                                   "(missing_scope names it)"),
                         409: problem_response(409, "Refused by the gate: the body carries the readiness report "
-                                                   "(type /problems/gate-refused). Nothing was written. Another "
-                                                   "conflict is a plain problem.", GateRefusal)})
+                                                   "(type /problems/gate-refused), or the trigger does not leave "
+                                                   "the current phase (a plain problem). Nothing was written.",
+                                              GateRefusal)})
 def fire_transition(engagement_id: int, data: TransitionRequest, request: Request, session: SessionDep,
                     credentials: BearerDep, catalog: CatalogDep, now: NowDep, if_match: IfMatch = None) -> Response:
     # The CRM's hot write: the token is read, the engagement moved and the unit of work committed in the handler's
@@ -140,11 +144,11 @@ def fire_transition(engagement_id: int, data: TransitionRequest, request: Reques
 
 
 @router.get("/api/v1/engagements/{engagement_id}/tasks", response_model=Page[TaskOut])
-def list_tasks(engagement_id: int, session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None
+def list_tasks(engagement_id: int, session: SessionDep, caller: CallerDep, cursor: Cursor, limit: Limit = 50
                ) -> Page[TaskOut]:
     engagement = visible_engagement(session, caller, engagement_id)
-    tasks = service.list_tasks(session, engagement, after=decode_cursor(cursor), limit=limit)
-    return page_of([task_out(t) for t in tasks], [t.id for t in tasks], limit)
+    tasks = service.list_tasks(session, engagement, after=cursor.after, limit=limit)
+    return cursor.page([task_out(t) for t in tasks], [t.id for t in tasks], limit)
 
 
 @router.patch("/api/v1/tasks/{task_id}", response_model=TaskOut)
@@ -168,11 +172,11 @@ def check_item(task_id: int, item_id: int, data: ChecklistUpdate, session: Sessi
 
 
 @router.get("/api/v1/engagements/{engagement_id}/events", response_model=Page[EventOut])
-def list_events(engagement_id: int, session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None
+def list_events(engagement_id: int, session: SessionDep, caller: CallerDep, cursor: Cursor, limit: Limit = 50
                 ) -> Page[EventOut]:
     engagement = visible_engagement(session, caller, engagement_id)
-    rows = events.for_engagement(session, engagement.id, after=decode_cursor(cursor), limit=limit + 1)
-    return page_of([EventOut.model_validate(e) for e in rows], [e.id for e in rows], limit)
+    rows = events.for_engagement(session, engagement.id, after=cursor.after, limit=limit + 1)
+    return cursor.page([EventOut.model_validate(e) for e in rows], [e.id for e in rows], limit)
 
 
 

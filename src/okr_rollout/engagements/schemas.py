@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from okr_rollout.api.fields import BoundedDateTime
+from okr_rollout.api.fields import BoundedDateTime, may_be_left_out
 from okr_rollout.api.problems import Problem
 from okr_rollout.texts import LocalizedText
 
@@ -59,9 +59,9 @@ class TaskOut(BaseModel):
 
 
 class TaskUpdate(_Input):
-    done: bool | None = None
+    done: bool | None = may_be_left_out()
     assignee_id: int | None = None
-    due_at: BoundedDateTime | None = None
+    due_at: BoundedDateTime | None = may_be_left_out()
 
 
 class ChecklistUpdate(_Input):

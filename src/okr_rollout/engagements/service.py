@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from okr_rollout.auth.caller import Caller, Role
+from okr_rollout.auth.caller import TRANSITIONS_SCOPE, Caller, Role
 from okr_rollout.auth.visibility import visible_engagement, visible_organization
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.coaches import service as firm
@@ -22,6 +22,7 @@ from okr_rollout.engagements import queries
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.errors import (
     Conflict,
+    Forbidden,
     GateRefused,
     NotFound,
     PreconditionFailed,
@@ -258,8 +259,7 @@ def fire_transition(
     session.flush()  # what the session holds reaches the database before the statements below read it
     engagement = _visible_record(session, caller, engagement_id, for_update=True)
     if not caller.may_fire_transitions:
-        raise NotFound(LocalizedText("There is no such engagement for you to act on.",
-                                     "找不到可供您操作的此輔導專案。"))  # may read, may not move it
+        raise may_not_move(caller)  # may read it (else 404 above), may not move it
     if expected_version is not None and expected_version != engagement.version:
         raise PreconditionFailed(LocalizedText(f"The engagement is at version {engagement.version}; reload and retry.",
                                                f"此輔導專案目前為第 {engagement.version} 版,請重新載入後再試。"))
@@ -270,6 +270,8 @@ def fire_transition(
                            )[engagement.id]
         result = machine.fire(facts, trigger)
     except UnknownTrigger as unknown:
+        if all(t.trigger != trigger for t in machine.playbook.spec.transitions):
+            raise unknown_trigger(trigger, machine.playbook.spec.title) from None
         phase = machine.playbook.spec.phase(engagement.phase).title
         choices = [t.title or LocalizedText(t.trigger, t.trigger)
                    for t in machine.playbook.spec.transitions_from(engagement.phase)]
@@ -307,6 +309,30 @@ def fire_transition(
                            "criteria": [{"id": c.id, "passed": c.passed} for c in readiness.criteria],
                            "task_ids": task_ids})
     return Transition(details(session, engagement), source, readiness)
+
+
+def may_not_move(caller: Caller) -> Forbidden | NotFound:
+    """Why a caller who sees the engagement may not move it. An integration lacks a scope its administrator can
+    grant: 403 naming it. Any other role never moves one (an internal coach follows the journey its coach leads):
+    as before, no engagement for it to act on."""
+    if caller.role == Role.integration:
+        return Forbidden(LocalizedText(
+            f"This token lacks the scope {TRANSITIONS_SCOPE}: an integration moves an engagement only with it. An "
+            f"administrator grants it with a new token (scopes [\"{TRANSITIONS_SCOPE}\"]).",
+            f"此權杖缺少 {TRANSITIONS_SCOPE} 範圍:系統整合必須具備此範圍才能推進輔導專案。"
+            f"請管理員簽發具此範圍的新權杖(scopes [\"{TRANSITIONS_SCOPE}\"])。"),
+            extra={"missing_scope": TRANSITIONS_SCOPE})
+    return NotFound(LocalizedText("There is no such engagement for you to act on.",
+                                  "找不到可供您操作的此輔導專案。"))
+
+
+def unknown_trigger(trigger: str, title: LocalizedText) -> Unprocessable:
+    """422 for a trigger no transition of the engagement's playbook has (a typo, or another playbook's)."""
+    message = LocalizedText(f"is no transition of the playbook {title.en}",
+                            f"不是劇本「{title.zh_tw}」中的轉換")
+    return Unprocessable(LocalizedText(f"body.trigger: {trigger} {message.en}.",
+                                       f"body.trigger:{trigger} {message.zh_tw}。"),
+                         errors=[field_error("body.trigger", message, "unknown_trigger")])
 
 
 def _record_refusal(engine: Engine, actor: str, now: datetime, organization_id: int, engagement_id: int,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from okr_rollout.api.deps import CallerDep, Cursor, Limit, NowDep, SessionDep
-from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES
 from okr_rollout.errors import not_found
 from okr_rollout.models import Notification, Reminder
@@ -39,15 +39,15 @@ def _out(notification: Notification, reminder: Reminder | None) -> NotificationO
 
 @router.get("/notifications", response_model=Page[NotificationOut])
 def list_my_notifications(
-    session: SessionDep, caller: CallerDep, limit: Limit = 50, cursor: Cursor = None,
+    session: SessionDep, caller: CallerDep, cursor: Cursor, limit: Limit = 50,
     unread: Annotated[bool, Query(description="Only notifications not yet marked read.")] = False,
 ) -> Page[NotificationOut]:
     """The caller's own notifications, newest first. A token that belongs to no person has an empty inbox."""
     if caller.person_id is None:
         return Page(items=[], next_cursor=None)
-    before = decode_cursor(cursor) or None
+    before = cursor.before
     rows = service.inbox(session, caller.person_id, before=before, limit=limit, unread_only=unread)
-    return page_of([_out(n, r) for n, r in rows], [n.id for n, _ in rows], limit)
+    return cursor.page([_out(n, r) for n, r in rows], [n.id for n, _ in rows], limit)
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationOut)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Response, status
 
 from okr_rollout.api.deps import CallerDep, Cursor, IfMatch, Limit, NowDep, SessionDep, check_if_match, set_etag
-from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.auth.visibility import visible_organization
 from okr_rollout.organizations import service
@@ -39,12 +39,11 @@ def create_organization(
 def list_organizations(
     session: SessionDep,
     caller: CallerDep,
-    limit: Limit = 50,
-    cursor: Cursor = None,
+    cursor: Cursor, limit: Limit = 50,
     crm_id: str | None = Query(None, description="Find the organization your CRM knows by this id."),
 ) -> Page[OrganizationOut]:
-    rows = service.list_organizations(session, caller, crm_id=crm_id, after=decode_cursor(cursor), limit=limit)
-    return page_of([OrganizationOut.model_validate(o) for o in rows], [o.id for o in rows], limit)
+    rows = service.list_organizations(session, caller, crm_id=crm_id, after=cursor.after, limit=limit)
+    return cursor.page([OrganizationOut.model_validate(o) for o in rows], [o.id for o in rows], limit)
 
 
 @router.get("/{organization_id}", response_model=OrganizationOut)
@@ -81,10 +80,10 @@ def create_person(organization_id: int, data: PersonCreate, session: SessionDep,
 
 
 @router.get("/{organization_id}/people", response_model=Page[PersonOut])
-def list_people(organization_id: int, session: SessionDep, caller: CallerDep, limit: Limit = 50,
-                cursor: Cursor = None) -> Page[PersonOut]:
-    people = service.list_people(session, caller, organization_id, after=decode_cursor(cursor), limit=limit)
-    return page_of(people, [p.id for p in people], limit)
+def list_people(organization_id: int, session: SessionDep, caller: CallerDep, cursor: Cursor,
+                limit: Limit = 50) -> Page[PersonOut]:
+    people = service.list_people(session, caller, organization_id, after=cursor.after, limit=limit)
+    return cursor.page(people, [p.id for p in people], limit)
 
 
 @router.post("/{organization_id}/departments", status_code=status.HTTP_201_CREATED, response_model=DepartmentOut)
@@ -96,10 +95,10 @@ def create_department(organization_id: int, data: DepartmentCreate, session: Ses
 
 
 @router.get("/{organization_id}/departments", response_model=Page[DepartmentOut])
-def list_departments(organization_id: int, session: SessionDep, caller: CallerDep, limit: Limit = 50,
-                     cursor: Cursor = None) -> Page[DepartmentOut]:
-    rows = service.list_departments(session, caller, organization_id, after=decode_cursor(cursor), limit=limit)
-    return page_of([DepartmentOut.model_validate(d) for d in rows], [d.id for d in rows], limit)
+def list_departments(organization_id: int, session: SessionDep, caller: CallerDep, cursor: Cursor,
+                     limit: Limit = 50) -> Page[DepartmentOut]:
+    rows = service.list_departments(session, caller, organization_id, after=cursor.after, limit=limit)
+    return cursor.page([DepartmentOut.model_validate(d) for d in rows], [d.id for d in rows], limit)
 
 
 @router.patch("/{organization_id}/departments/{department_id}", response_model=DepartmentOut)

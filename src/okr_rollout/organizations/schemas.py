@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from okr_rollout.api.fields import OneLine
+from okr_rollout.api.fields import OneLine, may_be_left_out
 
 PersonRole = Literal["ceo", "executive", "department_lead", "member", "internal_coach", "okr_master"]
 Text = Annotated[str, Field(max_length=5000)]
@@ -47,16 +47,16 @@ class OrganizationCreate(_Input):
 
 
 class OrganizationUpdate(_Input):
-    name: Name | None = None
-    headcount: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
-    timezone: str | None = None
+    name: Name | None = may_be_left_out()
+    headcount: Annotated[int, Field(ge=1, le=10_000_000)] | None = may_be_left_out()
+    timezone: str | None = may_be_left_out()
     crm_id: CrmId | None = None
     mission: Text | None = None
     vision_1y: Text | None = None
     vision_5y: Text | None = None
     vision_10y: Text | None = None
-    strategies: Annotated[list[Text], Field(max_length=50)] | None = None
-    challenges: Annotated[list[Text], Field(max_length=50)] | None = None
+    strategies: Annotated[list[Text], Field(max_length=50)] | None = may_be_left_out()
+    challenges: Annotated[list[Text], Field(max_length=50)] | None = may_be_left_out()
     okr_software: Annotated[str, Field(max_length=200)] | None = None
 
     _timezone = field_validator("timezone")(_check_timezone)
@@ -91,11 +91,11 @@ class PersonCreate(_Input):
 
 
 class PersonUpdate(_Input):
-    name: Name | None = None
+    name: Name | None = may_be_left_out()
     email: Annotated[str, Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
-    roles: Annotated[list[PersonRole], Field(max_length=6)] | None = None
-    department_ids: Annotated[list[int], Field(max_length=50)] | None = None
-    locale: Literal["en", "zh-TW"] | None = None
+    roles: Annotated[list[PersonRole], Field(max_length=6)] | None = may_be_left_out()
+    department_ids: Annotated[list[int], Field(max_length=50)] | None = may_be_left_out()
+    locale: Literal["en", "zh-TW"] | None = may_be_left_out()
 
 
 class PersonOut(BaseModel):
@@ -116,8 +116,8 @@ class DepartmentCreate(_Input):
 
 
 class DepartmentUpdate(_Input):
-    name: Name | None = None
-    is_pilot: bool | None = None
+    name: Name | None = may_be_left_out()
+    is_pilot: bool | None = may_be_left_out()
     lead_id: int | None = None
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from okr_rollout.api.deps import CallerDep, CatalogDep, Cursor, Limit, NowDep, SessionDep, get_settings_dep
+from okr_rollout.api.deps import CallerDep, CatalogDep, Limit, NowDep, PortfolioCursor, SessionDep, get_settings_dep
 from okr_rollout.api.problems import COMMON_RESPONSES
 from okr_rollout.portfolio import service
 from okr_rollout.portfolio.schemas import NextStepOut, PortfolioPage, PortfolioRowOut
@@ -36,7 +36,7 @@ def row_out(row: PortfolioRow) -> PortfolioRowOut:
 def get_portfolio(
     settings: Annotated[Settings, Depends(get_settings_dep)], session: SessionDep, caller: CallerDep,
     catalog: CatalogDep, now: NowDep,
-    limit: Limit = 50, cursor: Cursor = None,
+    limit: Limit = 50, cursor: PortfolioCursor = None,
     phase: Annotated[str | None, Query(max_length=64, description="Only engagements in this phase.")] = None,
     attention: Annotated[bool, Query(description="Only engagements that need attention.")] = False,
     sort: Annotated[Sort, Query(description="What the rows are ordered by.")] = "organization",

@@ -20,6 +20,7 @@ from typing import Literal, get_args
 
 from sqlalchemy.orm import Session
 
+from okr_rollout.api.pagination import another_lists_cursor, is_list_cursor
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.catalog.service import Catalog
@@ -215,6 +216,8 @@ def decode_cursor(cursor: str | None, sort: Sort, order: Order) -> SortKey | Non
     and order."""
     if not cursor:
         return None
+    if is_list_cursor(cursor):
+        raise another_lists_cursor()
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
         value, tie = data["after"]

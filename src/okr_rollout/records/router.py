@@ -15,7 +15,7 @@ from okr_rollout.api.deps import (
     check_if_match,
     set_etag,
 )
-from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
 from okr_rollout.records import service
@@ -55,10 +55,10 @@ def record_meeting(engagement_id: int, data: MeetingCreate, session: SessionDep,
 
 @router.get("/meetings", response_model=Page[MeetingOut])
 def list_meetings(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-                  limit: Limit = 50, cursor: Cursor = None) -> Page[MeetingOut]:
+                  cursor: Cursor, limit: Limit = 50) -> Page[MeetingOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, Meeting, ctx.engagement.id, after=decode_cursor(cursor), limit=limit)
-    return page_of([MeetingOut.model_validate(m) for m in rows], [m.id for m in rows], limit)
+    rows = service.list_records(session, Meeting, ctx.engagement.id, after=cursor.after, limit=limit)
+    return cursor.page([MeetingOut.model_validate(m) for m in rows], [m.id for m in rows], limit)
 
 
 def _support_out(ctx: RecordContext, statement: CeoSupportStatement) -> CeoSupportOut:
@@ -88,11 +88,11 @@ def get_meeting(engagement_id: int, record_id: int, session: SessionDep, caller:
 
 @router.get("/ceo-support", response_model=Page[CeoSupportOut])
 def list_ceo_support(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-                     limit: Limit = 50, cursor: Cursor = None) -> Page[CeoSupportOut]:
+                     cursor: Cursor, limit: Limit = 50) -> Page[CeoSupportOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, CeoSupportStatement, ctx.engagement.id, after=decode_cursor(cursor),
+    rows = service.list_records(session, CeoSupportStatement, ctx.engagement.id, after=cursor.after,
                                 limit=limit)
-    return page_of([_support_out(ctx, s) for s in rows], [s.id for s in rows], limit)
+    return cursor.page([_support_out(ctx, s) for s in rows], [s.id for s in rows], limit)
 
 
 @router.get("/ceo-support/{record_id}", response_model=CeoSupportOut)
@@ -112,11 +112,11 @@ def record_training(engagement_id: int, data: TrainingSessionCreate, session: Se
 
 @router.get("/training-sessions", response_model=Page[TrainingSessionOut])
 def list_training(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-                  limit: Limit = 50, cursor: Cursor = None) -> Page[TrainingSessionOut]:
+                  cursor: Cursor, limit: Limit = 50) -> Page[TrainingSessionOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, TrainingSession, ctx.engagement.id, after=decode_cursor(cursor),
+    rows = service.list_records(session, TrainingSession, ctx.engagement.id, after=cursor.after,
                                 limit=limit)
-    return page_of([TrainingSessionOut.model_validate(t) for t in rows], [t.id for t in rows], limit)
+    return cursor.page([TrainingSessionOut.model_validate(t) for t in rows], [t.id for t in rows], limit)
 
 
 @router.get("/training-sessions/{record_id}", response_model=TrainingSessionOut)
@@ -144,11 +144,11 @@ def record_drafting_group(engagement_id: int, data: DraftingGroupCreate, session
 
 @router.get("/drafting-groups", response_model=Page[DraftingGroupOut])
 def list_drafting_groups(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
-                         now: NowDep, limit: Limit = 50, cursor: Cursor = None) -> Page[DraftingGroupOut]:
+                         now: NowDep, cursor: Cursor, limit: Limit = 50) -> Page[DraftingGroupOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, DraftingGroup, ctx.engagement.id, after=decode_cursor(cursor),
+    rows = service.list_records(session, DraftingGroup, ctx.engagement.id, after=cursor.after,
                                 limit=limit)
-    return page_of([_group_out(g, []) for g in rows], [g.id for g in rows], limit)
+    return cursor.page([_group_out(g, []) for g in rows], [g.id for g in rows], limit)
 
 
 @router.get("/drafting-groups/{group_id}", response_model=DraftingGroupOut)
@@ -182,10 +182,10 @@ def appoint(engagement_id: int, data: AppointmentCreate, session: SessionDep, ca
 
 @router.get("/appointments", response_model=Page[AppointmentOut])
 def list_appointments(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
-                      now: NowDep, limit: Limit = 50, cursor: Cursor = None) -> Page[AppointmentOut]:
+                      now: NowDep, cursor: Cursor, limit: Limit = 50) -> Page[AppointmentOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, Appointment, ctx.engagement.id, after=decode_cursor(cursor), limit=limit)
-    return page_of([AppointmentOut.model_validate(a) for a in rows], [a.id for a in rows], limit)
+    rows = service.list_records(session, Appointment, ctx.engagement.id, after=cursor.after, limit=limit)
+    return cursor.page([AppointmentOut.model_validate(a) for a in rows], [a.id for a in rows], limit)
 
 
 @router.get("/appointments/{appointment_id}", response_model=AppointmentOut)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from okr_rollout.api.fields import BoundedAwareDateTime, BoundedDate
+from okr_rollout.api.fields import BoundedAwareDateTime, BoundedDate, may_be_left_out
 from okr_rollout.playbooks.kinds import MeetingKind, SupportLevel
 
 PersonIds = Annotated[list[int], Field(max_length=500)]
@@ -91,7 +91,7 @@ class DraftingGroupCreate(_Input):
 
 
 class DraftingGroupUpdate(_Input):
-    member_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = None
+    member_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = may_be_left_out()
     ended_on: BoundedDate | None = None
 
 
@@ -116,9 +116,9 @@ class AppointmentCreate(_Input):
 
 
 class AppointmentUpdate(_Input):
-    trained: bool | None = None
+    trained: bool | None = may_be_left_out()
     trained_on: BoundedDate | None = None
-    ready: bool | None = None
+    ready: bool | None = may_be_left_out()
 
 
 class AppointmentOut(_Output):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
 
-from okr_rollout.api.deps import get_session
+from okr_rollout.api.deps import get_session, refuse_ids_out_of_range
 from okr_rollout.auth.caller import Caller
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import session_scope
@@ -134,6 +134,7 @@ def get_reader_web(request: Request) -> Web:
 
 
 def _web(request: Request, session: Session) -> Web:
+    refuse_ids_out_of_range(request)  # a page of an id no row can have: 404, as the API answers
     settings: Settings = request.app.state.settings
     clock: Callable[[], datetime] = request.app.state.clock
     now = clock()

@@ -18,7 +18,7 @@ from okr_rollout.api.deps import (
     set_etag,
 )
 from okr_rollout.api.middleware import carries_secret
-from okr_rollout.api.pagination import Page, decode_cursor, page_of
+from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.auth.caller import Caller
 from okr_rollout.models import WebhookSubscription
@@ -62,10 +62,10 @@ def create_subscription(data: SubscriptionCreate, session: SessionDep, caller: M
 
 
 @router.get("", response_model=Page[SubscriptionOut])
-def list_subscriptions(session: SessionDep, _caller: ManagerDep, limit: Limit = 50,
-                       cursor: Cursor = None) -> Page[SubscriptionOut]:
-    rows = service.list_subscriptions(session, after=decode_cursor(cursor), limit=limit)
-    return page_of([subscription_out(s) for s in rows], [s.id for s in rows], limit)
+def list_subscriptions(session: SessionDep, _caller: ManagerDep, cursor: Cursor,
+                       limit: Limit = 50) -> Page[SubscriptionOut]:
+    rows = service.list_subscriptions(session, after=cursor.after, limit=limit)
+    return cursor.page([subscription_out(s) for s in rows], [s.id for s in rows], limit)
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionOut)
@@ -86,13 +86,13 @@ def delete_subscription(subscription_id: int, session: SessionDep, caller: Manag
 
 
 @router.get("/{subscription_id}/attempts", response_model=Page[AttemptOut])
-def list_attempts(subscription_id: int, session: SessionDep, _caller: ManagerDep, limit: Limit = 50,
-                  cursor: Cursor = None) -> Page[AttemptOut]:
+def list_attempts(subscription_id: int, session: SessionDep, _caller: ManagerDep, cursor: Cursor,
+                  limit: Limit = 50) -> Page[AttemptOut]:
     """Delivery attempts, newest first."""
     subscription = service.get(session, subscription_id)
-    before = decode_cursor(cursor) if cursor else None
+    before = cursor.before
     rows = service.list_attempts(session, subscription, before=before, limit=limit)
-    return page_of([AttemptOut.model_validate(a) for a in rows], [a.id for a in rows], limit)
+    return cursor.page([AttemptOut.model_validate(a) for a in rows], [a.id for a in rows], limit)
 
 
 @router.post("/{subscription_id}/replay", response_model=SubscriptionOut)
