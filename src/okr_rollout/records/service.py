@@ -186,9 +186,13 @@ def update_drafting_group(ctx: RecordContext, group: DraftingGroup, data: Drafti
     changes = data.model_dump(exclude_unset=True)
     if "member_ids" in changes and changes["member_ids"] is None:
         raise invalid("body.member_ids", NOT_NULL, "null")
+    if "started_on" in changes and changes["started_on"] is None:
+        raise invalid("body.started_on", NOT_NULL, "null")
+    if "department_id" in changes:
+        require_department(ctx, changes["department_id"], "body.department_id")
     members = changes.get("member_ids", group.member_ids)
     ended_on = changes.get("ended_on", group.ended_on)
-    warnings = _drafting_checks(ctx, members, group.started_on, ended_on)
+    warnings = _drafting_checks(ctx, members, changes.get("started_on", group.started_on), ended_on)
     changed = sorted(k for k, v in changes.items() if getattr(group, k) != v)
     for name in changed:
         setattr(group, name, list(changes[name]) if name == "member_ids" else changes[name])
