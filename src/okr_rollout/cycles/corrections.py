@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from okr_rollout.cycles import queries, service
-from okr_rollout.cycles.closing import require_open, require_open_for
+from okr_rollout.cycles.closing import close_if_decided, require_open, require_open_for
 from okr_rollout.errors import Conflict, not_found
 from okr_rollout.models import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.records.context import RecordContext, invalid, require_department, require_past, require_person
@@ -153,6 +153,7 @@ def void_okr(ctx: RecordContext, okr: Okr, reason: str) -> Okr:
     cascade["okrs"] = [i for i in cascade["okrs"] if i != okr.id]
     ctx.session.flush()
     correction.voided(OKR, okr, reason, before, cascade=cascade)
+    close_if_decided(ctx, okr.quarter_id)  # the OKR voided was the last one undecided
     correction.finish()
     return okr
 

@@ -75,7 +75,7 @@ def state_ceo_support(engagement_id: int, data: CeoSupportCreate, session: Sessi
                       catalog: CatalogDep, now: NowDep, response: Response) -> CeoSupportOut:
     ctx = context(session, caller, catalog, engagement_id, now)
     statement = service.state_ceo_support(ctx, data)
-    _created(response, engagement_id, "ceo-support", statement.id, None)
+    _created(response, engagement_id, "ceo-support", statement.id, statement.version)
     return _support_out(ctx, statement)
 
 
@@ -99,9 +99,11 @@ def list_ceo_support(engagement_id: int, session: SessionDep, caller: CallerDep,
 
 @router.get("/ceo-support/{record_id}", response_model=CeoSupportOut)
 def get_ceo_support(engagement_id: int, record_id: int, session: SessionDep, caller: CallerDep,
-                    catalog: CatalogDep, now: NowDep) -> CeoSupportOut:
+                    catalog: CatalogDep, now: NowDep, response: Response) -> CeoSupportOut:
     ctx = context(session, caller, catalog, engagement_id, now)
-    return _support_out(ctx, service.get_record(session, CeoSupportStatement, ctx.engagement.id, record_id))
+    statement = service.get_record(session, CeoSupportStatement, ctx.engagement.id, record_id)
+    set_etag(response, statement.version)
+    return _support_out(ctx, statement)
 
 
 @router.post("/training-sessions", status_code=status.HTTP_201_CREATED, response_model=TrainingSessionOut)
