@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -265,11 +265,13 @@ def _appointment_payload(appointment: Appointment) -> dict[str, Any]:
             "trained_on": appointment.trained_on.isoformat() if appointment.trained_on else None}
 
 
-def appoint_or_update(ctx: RecordContext, data: AppointmentCreate) -> Appointment:
+def appoint_or_update(ctx: RecordContext, data: AppointmentCreate, given: Collection[str] | None = None
+                      ) -> Appointment:
     """Appoint, or change the existing appointment of that person in that role (trained, ready): the page's one
-    form for both."""
+    form for both. ``given`` names the fields to change on an existing appointment (all when None)."""
     existing = ctx.session.scalar(queries.appointment_of(ctx.engagement.id, data.person_id, data.role))
     if existing is None:
         return appoint(ctx, data)
-    return update_appointment(ctx, existing, AppointmentUpdate(trained=data.trained, trained_on=data.trained_on,
-                                                               ready=data.ready))
+    changes = {"trained": data.trained, "trained_on": data.trained_on, "ready": data.ready}
+    return update_appointment(ctx, existing, AppointmentUpdate.model_validate(
+        {name: value for name, value in changes.items() if given is None or name in given}))
