@@ -21,6 +21,7 @@ from okr_rollout.models import (
     KeyResult,
     Meeting,
     Okr,
+    Organization,
     Person,
     Quarter,
     TrainingSession,
@@ -141,7 +142,7 @@ def _record_everything(web: TestClient, token: str, world: World, db: Callable[[
 def _state(db: Callable[[], Session]) -> tuple[int, list[tuple[str, int, int]]]:
     with db() as session:
         events = session.scalar(select(func.count()).select_from(Event)) or 0
-        versions = [(model.__tablename__, row.id, row.version) for model in RECORD_TABLES
+        versions = [(model.__tablename__, row.id, row.version) for model in (*RECORD_TABLES, Organization)
                     for row in session.scalars(select(model))]
     return events, sorted(versions)
 
@@ -165,6 +166,13 @@ def test_every_edit_form_opens_prefilled_and_submitted_unchanged_changes_nothing
         status, location, body = post_form(web, token, url, {k: v for k, v in data.items() if k != "csrf_token"})
         assert status == 303, (slug, field_errors(body), text_of(body)[:400])
         assert f"unchanged={slug}" in location, slug
+
+    # The organization's facts (mission, vision, strategies) open prefilled too, and saved unchanged change nothing.
+    foundations = f"{_records(world)}/foundations"
+    data = submitted(web.get(foundations).text)
+    assert data["challenges"] == "Slow launches"
+    status, _, body = post_form(web, token, foundations, {k: v for k, v in data.items() if k != "csrf_token"})
+    assert status == 303, field_errors(body)
 
     assert _state(db) == before  # no event, no version moved
 
@@ -238,3 +246,17 @@ def test_a_meeting_is_corrected_and_voided_on_the_pages(web: TestClient, world: 
     assert re.search(rf'<tr class="voided" data-record="meeting-{meeting_id}"', listing)
     assert "Voided: Held with another client" in text_of(listing)
     assert f'data-correct="meeting-{meeting_id}"' not in listing  # a voided record is not corrected again
+
+
+def test_the_void_page_speaks_the_readers_language(web: TestClient, world: World, db: Callable[[], Session]) -> None:
+    token = sign_in(web, "chen@example.com")
+    post_form(web, token, "/locale", {"locale": "zh-TW", "next": "/portfolio"})
+    base = _records(world)
+    post_form(web, token, f"{base}/ceo-support", {"level": "full", "stated_on": "2026-01-05"})
+    with db() as session:
+        statement_id = session.scalars(select(CeoSupportStatement.id)).one()
+    page = web.get(f"{base}/ceo-support/{statement_id}/void").text
+    assert "作廢的原因?" in page and "作廢此記錄" in page
+    status, _, body = post_form(web, token, f"{base}/ceo-support/{statement_id}/void", {"reason": "", "version": "1"})
+    assert status == 422 and field_errors(body) == {"reason": ["請說明作廢這筆記錄的原因。"]}
+    assert "更正 CEO 支持聲明" in web.get(f"{base}/ceo-support/{statement_id}/edit").text
