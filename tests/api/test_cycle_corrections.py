@@ -189,8 +189,16 @@ def test_a_quarter_closes_with_its_last_decision_and_changes_only_after_a_record
     assert event["actor"].startswith("coach:")
     assert_problem(_post(cycle, f"/quarters/{q1['id']}/reopen", {"reason": "again"}), 409)
 
+    assert_problem(_post(cycle, f"/okrs/{keep['id']}/score/void", {"reason": "x"}), 409)  # decided: decision first
+    _ok(_post(cycle, f"/okrs/{grow['id']}/decision/void", {"reason": "Decided before the review meeting"}))
+    voided = cycle.events("record.voided")[-1]["payload"]
+    assert (voided["record"], voided["record_id"], voided["before"]["decision"]) == ("decision", grow["id"],
+                                                                                     "complete")
+    assert cycle.get(f"/okrs/{grow['id']}")["decision"] is None
     _ok(_patch(cycle, f"/okrs/{keep['id']}/decision", {"decision": "continue"}, etag_of=f"/okrs/{keep['id']}"))
     assert cycle.events("record.corrected")[-1]["payload"]["before"] == {"decision": "abandon"}
+    assert cycle.get(f"/quarters/{q1['id']}")["closed_at"] is None  # Grow is undecided again
+    cycle.decide(grow["id"], "complete")
     assert cycle.get(f"/quarters/{q1['id']}")["closed_at"] is not None  # every OKR decided again: closed
 
 
