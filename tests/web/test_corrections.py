@@ -260,3 +260,22 @@ def test_the_void_page_speaks_the_readers_language(web: TestClient, world: World
     status, _, body = post_form(web, token, f"{base}/ceo-support/{statement_id}/void", {"reason": "", "version": "1"})
     assert status == 422 and field_errors(body) == {"reason": ["請說明作廢這筆記錄的原因。"]}
     assert "更正 CEO 支持聲明" in web.get(f"{base}/ceo-support/{statement_id}/edit").text
+
+
+def test_a_closed_quarter_is_reopened_on_the_pages_with_a_reason(web: TestClient, world: World,
+                                                                  db: Callable[[], Session]) -> None:
+    token = sign_in(web, "chen@example.com")
+    _record_everything(web, token, world, db)  # its one OKR is decided: the quarter is closed
+    listing = web.get(_records(world)).text
+    found = re.search(r'data-reopen="quarter-(\d+)"', listing)
+    assert found and "closed: every OKR decided" in listing
+    url = f"{_records(world)}/quarter/{found.group(1)}/reopen"
+    status, _, page = post_form(web, token, url, {"reason": ""})
+    assert status == 422 and field_errors(page) == {"reason": ["Say why the quarter is reopened."]}
+    status, location, _ = post_form(web, token, url, {"reason": "The decision was taken before the review"})
+    assert status == 303 and "reopened=quarter" in location
+    listing = web.get(location).text
+    assert "The quarter is reopened." in text_of(listing) and "data-reopen" not in listing
+    with db() as session:
+        event = session.scalars(select(Event).where(Event.type == "quarter.reopened")).one()
+        assert event.payload["reason"] == "The decision was taken before the review"

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Response
 from pydantic import ValidationError
 
+from okr_rollout.cycles import corrections as cycle_corrections
 from okr_rollout.errors import ProblemError, not_found
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio.engagement import FormContext
@@ -22,6 +23,7 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 STALE = N_("Someone changed this record since you opened the form; the form now shows its current values. "
            "Make your change again.")
 REASON_NEEDED = N_("Say why the record is voided.")
+REOPEN_REASON_NEEDED = N_("Say why the quarter is reopened.")
 # Where each kind is listed on the records page.
 ANCHORS = {"meeting": "meetings", "ceo-support": "support", "training": "training", "drafting-group": "drafting",
            "appointment": "appointments", "check-in": "check_ins", "department": "departments"}
@@ -133,3 +135,37 @@ def save_void(web: WebDep, posted: PostedFormDep, engagement_id: int, slug: str,
         return _render_void(web, fc, edit, record, reason, forms.from_problem(problem, locale=web.locale),
                             problem.status if problem.status in (409, 422) else 422)
     return redirect(web, _records_url(fc, edit.slug, voided=edit.slug))
+
+
+def _render_reopen(web: Web, fc: FormContext, quarter: Any, reason: str, errors: forms.FormErrors,
+                   status: int = 200) -> Response:
+    return page(web, "records/void.html", status=status, fc=fc, form=EDITS["quarter"], record=quarter,
+                described=quarter.label, reason=reason, errors=errors.fields, version=str(quarter.version),
+                action=f"/engagements/{fc.ctx.engagement.id}/records/quarter/{quarter.id}/reopen", reopen=True)
+
+
+@router.get("/engagements/{engagement_id}/records/quarter/{quarter_id}/reopen")
+def reopen_page(web: WebDep, engagement_id: int, quarter_id: int) -> Response:
+    fc, quarter = _context(web, engagement_id, "quarter", quarter_id)
+    return _render_reopen(web, fc, quarter, "", forms.FormErrors())
+
+
+@router.post("/engagements/{engagement_id}/records/quarter/{quarter_id}/reopen")
+def save_reopen(web: WebDep, posted: PostedFormDep, engagement_id: int, quarter_id: int) -> Response:
+    """Reopen a closed quarter, with the reason, so that its OKRs, scores or decisions can be corrected."""
+    check_csrf(web, posted.data)
+    fc, quarter = _context(web, engagement_id, "quarter", quarter_id)
+    reason = str(posted.data.get("reason") or "").strip()
+    errors = forms.FormErrors()
+    if posted.refused is not None:
+        return _render_reopen(web, fc, quarter, reason, forms.from_problem(posted.refused, locale=web.locale), 422)
+    if not reason:
+        errors.add("reason", REOPEN_REASON_NEEDED)
+        return _render_reopen(web, fc, quarter, reason, errors, 422)
+    try:
+        cycle_corrections.reopen_quarter(fc.ctx, quarter, reason)
+    except ProblemError as problem:
+        web.session.rollback()
+        return _render_reopen(web, fc, quarter, reason, forms.from_problem(problem, locale=web.locale),
+                              problem.status if problem.status in (409, 422) else 422)
+    return redirect(web, _records_url(fc, "quarter", reopened="quarter"))

@@ -36,7 +36,8 @@ def _form(slug: str) -> RecordForm:
 
 @router.get("/engagements/{engagement_id}/records")
 def records_page(web: WebDep, engagement_id: int, saved: str | None = None, corrected: str | None = None,
-                 voided: str | None = None, unchanged: str | None = None) -> Response:
+                 voided: str | None = None, unchanged: str | None = None, reopened: str | None = None
+                 ) -> Response:
     fc = form_context(web, engagement_id)
     offsets = {kind: offset_param(web.request, f"{kind}_from") for kind in LISTS}
     recent = engagement_views.record_pages(web.session, engagement_id, offsets, RECENT)
@@ -44,7 +45,7 @@ def records_page(web: WebDep, engagement_id: int, saved: str | None = None, corr
                 saved=FORMS[saved].title if saved in FORMS else None, labels=labels,
                 corrected=EDITS[corrected].title if corrected in EDITS else None,
                 voided=EDITS[voided].title if voided in EDITS else None,
-                unchanged=EDITS[unchanged].title if unchanged in EDITS else None,
+                unchanged=EDITS[unchanged].title if unchanged in EDITS else None, reopened=reopened is not None,
                 cycle=engagement_views.cycle_records(web.session, engagement_id),
                 departments={d.id: d.name for d in fc.departments}, page_url=page_links(web.request))
 
