@@ -25,6 +25,7 @@ from tests.api._cycle import (
     week,
 )
 from tests.api._helpers import assert_problem
+from tests.api._imports import OKR_HEADER, csv_file, imported, post_import, rejected_rows
 from tests.api._records import place_in_phase
 from tests.conftest import Clock, Tokens, auth
 
@@ -253,3 +254,24 @@ def test_scoring_may_start_early_when_the_playbook_allows(app_client: TestClient
     assert_invalid(cycle.put_score(okr["id"], 0.7), "body.score", "scored_before_quarter_end")
     move_to(clock, date(2026, 1, 25))
     assert cycle.score(okr["id"], 0.7)["score"] == 0.7
+
+
+def test_an_okr_file_cannot_add_to_a_closed_quarter_but_imports_again_unchanged(
+        app_client: TestClient, tokens: Tokens, clock: Clock) -> None:
+    cycle = new_cycle(app_client, tokens)
+    _setup(cycle)
+    q1 = cycle.quarter("Q1", Q1_START, Q1_END)
+    first = csv_file(OKR_HEADER, ["Q1", "Sales", "Amy", "Grow", "Leads", "0", "10", "", ""])
+    org, engagement = cycle.journey.organization_id, cycle.journey.engagement_id
+    [okr_id] = imported(post_import(app_client, tokens.admin, org, "okrs", first, engagement_id=engagement))["ids"]
+    move_to(clock, Q1_END)
+    cycle.score(okr_id, 0.7)
+    cycle.decide(okr_id, "complete")  # Q1 is closed
+
+    again = imported(post_import(app_client, tokens.admin, org, "okrs", first, engagement_id=engagement))
+    assert again["unchanged"] == 1
+    more = csv_file(OKR_HEADER, ["Q1", "Sales", "Amy", "Grow", "Leads", "0", "12", "", ""],
+                    ["Q1", "Sales", "Amy", "Keep", "Churn", "5", "2", "", ""])
+    refused = post_import(app_client, tokens.admin, org, "okrs", more, engagement_id=engagement)
+    assert rejected_rows(refused) == [(2, "quarter", "quarter_closed"), (3, "quarter", "quarter_closed")]
+    assert [o["id"] for o in cycle.okrs(q1["id"])] == [okr_id]
