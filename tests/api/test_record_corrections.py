@@ -4,12 +4,14 @@ record stays (shown as voided) and no gate counts it, and readiness is re-evalua
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from okr_rollout.facts.queries import statements
 from tests.api._helpers import assert_problem, event_types, get_json
 from tests.api._records import (
     MODULES,
@@ -232,3 +234,14 @@ def test_a_voided_appointment_lets_the_person_be_appointed_again(app_client: Tes
     rows = listed(app_client, tokens.coach, org.engagement_id, "appointments")
     assert [(a["id"], a["void_reason"]) for a in rows] == [(appointment["id"], "Appointed the wrong Pilot"),
                                                            (again["id"], None)]
+
+
+def test_every_group_of_facts_a_gate_reads_leaves_voided_records_out() -> None:
+    """A new record group cannot forget the rule: each statement of a record table filters voided rows."""
+    record_groups = {"meetings", "ceo_support", "training_sessions", "drafting_groups", "quarters", "okrs",
+                     "key_results", "check_ins", "appointments"}
+    for selected in (True, False):
+        found = statements(selected)
+        assert record_groups <= set(found)
+        for name in record_groups:
+            assert re.search(r"\.voided_at IS NULL", str(found[name])), name
