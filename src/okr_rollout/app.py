@@ -16,6 +16,7 @@ from okr_rollout.calendar.router import router as calendar_router
 from okr_rollout.catalog.router import router as playbooks_router
 from okr_rollout.catalog.service import Catalog, check_pins
 from okr_rollout.coaches.router import router as coaches_router
+from okr_rollout.cycles.corrections_router import router as cycle_corrections_router
 from okr_rollout.cycles.router import router as cycles_router
 from okr_rollout.db import make_engine_for, make_session_factory
 from okr_rollout.engagements.router import router as engagements_router
@@ -24,6 +25,7 @@ from okr_rollout.imports.router import router as imports_router
 from okr_rollout.notifications.router import router as notifications_router
 from okr_rollout.organizations.router import router as organizations_router
 from okr_rollout.portfolio.router import router as portfolio_router
+from okr_rollout.records.corrections_router import router as record_corrections_router
 from okr_rollout.records.router import router as records_router
 from okr_rollout.settings import Settings, get_settings
 from okr_rollout.versions.router import router as versions_router
@@ -91,7 +93,9 @@ def create_app(
     app.include_router(coaches_router)
     app.include_router(playbooks_router)
     app.include_router(records_router)
+    app.include_router(record_corrections_router)
     app.include_router(cycles_router)
+    app.include_router(cycle_corrections_router)
     app.include_router(imports_router)
     app.include_router(calendar_router)
     app.include_router(webhooks_router)

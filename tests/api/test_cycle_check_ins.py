@@ -204,9 +204,10 @@ def test_a_coach_of_another_engagement_can_neither_record_nor_read_the_cycle(
 # --- scores ------------------------------------------------------------------------------------------------------
 
 
-def test_score_must_be_on_the_playbook_scale(app_client: TestClient, tokens: Tokens) -> None:
+def test_score_must_be_on_the_playbook_scale(app_client: TestClient, tokens: Tokens, clock: Clock) -> None:
     cycle = new_cycle(app_client, tokens)
     _, okr_id, _ = _one_key_result(cycle)
+    move_to(clock, Q1_END)
     for off in [0.5, 0.6, 1.2, -0.3]:
         problem = assert_invalid(cycle.put_score(okr_id, off), "body.score", "off_scale")
         assert "0.7" in problem["detail"]
@@ -222,9 +223,10 @@ def test_score_must_be_on_the_playbook_scale(app_client: TestClient, tokens: Tok
                                 "score": 0.7}
 
 
-def test_scoring_the_same_score_again_changes_nothing(app_client: TestClient, tokens: Tokens) -> None:
+def test_scoring_the_same_score_again_changes_nothing(app_client: TestClient, tokens: Tokens, clock: Clock) -> None:
     cycle = new_cycle(app_client, tokens)
     _, okr_id, _ = _one_key_result(cycle)
+    move_to(clock, Q1_END)
     version = cycle.score(okr_id, 0.3)["version"]
     assert cycle.score(okr_id, 0.3)["version"] == version
     assert len(cycle.events("okr.scored")) == 1
@@ -233,10 +235,12 @@ def test_scoring_the_same_score_again_changes_nothing(app_client: TestClient, to
 # --- decisions ---------------------------------------------------------------------------------------------------
 
 
-def test_decision_waits_until_every_okr_of_the_quarter_is_scored(app_client: TestClient, tokens: Tokens) -> None:
+def test_decision_waits_until_every_okr_of_the_quarter_is_scored(app_client: TestClient, tokens: Tokens,
+                                                                 clock: Clock) -> None:
     cycle = new_cycle(app_client, tokens)
     q1 = cycle.quarter("Q1", Q1_START, Q1_END)
     first, second = (cycle.okr(q1["id"], f"Objective {n}")["id"] for n in (1, 2))
+    move_to(clock, Q1_END)
     problem = assert_invalid(cycle.put_decision(first, "complete"), "body.decision", "quarter_not_scored")
     assert str(first) in problem["detail"] and str(second) in problem["detail"]
     cycle.score(first, 1.0)
@@ -254,25 +258,32 @@ def test_decision_waits_until_every_okr_of_the_quarter_is_scored(app_client: Tes
     assert event["payload"] == {"okr_id": first, "quarter_id": q1["id"], "decision": "complete"}
 
 
-def test_an_unscored_okr_of_another_quarter_does_not_hold_the_decision(app_client: TestClient, tokens: Tokens) -> None:
+def test_an_unscored_okr_of_another_quarter_does_not_hold_the_decision(app_client: TestClient, tokens: Tokens,
+                                                                       clock: Clock) -> None:
     cycle = new_cycle(app_client, tokens)
     q1 = cycle.quarter("Q1", Q1_START, Q1_END)
     q2 = cycle.quarter("Q2", Q2_START, Q2_END)
     done = cycle.okr(q1["id"], "Done")["id"]
     cycle.okr(q2["id"], "Not scored yet")
+    move_to(clock, Q1_END)
     cycle.score(done, 1.0)
     assert cycle.decide(done, "complete")["okr"]["decision"] == "complete"
 
 
-def test_unknown_decision_is_422(app_client: TestClient, tokens: Tokens) -> None:
+def test_unknown_decision_is_422(app_client: TestClient, tokens: Tokens, clock: Clock) -> None:
     cycle = new_cycle(app_client, tokens)
-    _, okr_id, _ = _one_key_result(cycle)
+    quarter_id, okr_id, _ = _one_key_result(cycle)
+    move_to(clock, Q1_END)
     cycle.score(okr_id, 0.7)
     problem = assert_invalid(cycle.put_decision(okr_id, "postpone"), "body.decision", "unknown_decision")
     assert "continue" in problem["detail"]
     assert cycle.get(f"/okrs/{okr_id}")["decision"] is None
-    # A decision can change (until the OKR was carried over); each change is an event.
+    # A decision can change (until the OKR was carried over), once its closed quarter is reopened; each change
+    # is an event.
     cycle.decide(okr_id, "abandon")
+    assert_problem(cycle.put_decision(okr_id, "complete"), 409)
+    reopened = cycle.post(f"/quarters/{quarter_id}/reopen", {"reason": "Leadership changed its mind"})
+    assert reopened.status_code == 200, reopened.text
     cycle.decide(okr_id, "complete")
     cycle.decide(okr_id, "complete")
     assert cycle.get(f"/okrs/{okr_id}")["decision"] == "complete"

@@ -132,9 +132,9 @@ def test_quarter_review_edges(app_client: TestClient, tokens: Tokens, clock: Clo
     assert unscored["days_until_due"] == (date(2026, 4, 19) - date(2026, 1, 5)).days
     assert _summary(unscored["overall"]) == (4, 0, None, None, [*marketing, loose], _dist(), 0)
 
+    move_to(clock, date(2026, 4, 25))
     for okr_id, score in zip([*marketing, loose], [1.0, 1.0, 0.7, 0.3], strict=True):
         cycle.score(okr_id, score)
-    move_to(clock, date(2026, 4, 25))
     review = cycle.get(f"/quarters/{q1}/review")
     assert review["days_until_due"] == -6  # 2026-04-19 passed six days ago
     first, last = review["departments"]

@@ -57,6 +57,15 @@ def test_a_method_the_path_does_not_answer_is_405_with_allow_naming_every_method
         assert method in problem["detail"]
 
 
+def test_a_key_already_used_on_the_path_does_not_hide_the_405(app_client: TestClient, tokens: Tokens) -> None:
+    headers = {**auth(tokens.admin), "Idempotency-Key": "one-key-for-everything"}
+    created = app_client.post(ORGS, json={"name": "Keyed", "headcount": 10}, headers=headers)
+    assert created.status_code == 201, created.text
+    response = app_client.put(ORGS, json={"name": "Keyed"}, headers=headers)
+    assert_problem(response, 405, slug="method-not-allowed")
+    assert response.headers["allow"] == "GET, POST"
+
+
 # --- ids no row can have -----------------------------------------------------------------------
 
 

@@ -134,13 +134,15 @@ def test_patch_trains_the_coach_with_if_match_and_a_stale_etag_is_412(
     assert (trained["trained"], trained["trained_on"], trained["version"]) == (True, "2026-02-03", 2)
     assert trained["updated_at"] == "2026-02-04T09:00:00Z"
     assert trained["created_at"] == made["created_at"]
-    assert event_types(app_client, tokens.admin, org.engagement_id) == [*before, "appointment.updated"]
+    assert event_types(app_client, tokens.admin, org.engagement_id) == [
+        *before, "appointment.updated", "record.corrected"]
     assert events(app_client, tokens.admin, org.engagement_id)[-1]["payload"]["changed"] == ["trained", "trained_on"]
 
     stale = patch(app_client, tokens.coach, path, {"trained": False}, **{"If-Match": '"v1"'})
     assert_problem(stale, 412, slug="precondition-failed")
     assert listed(app_client, tokens.coach, org.engagement_id, "appointments") == [trained]
-    assert event_types(app_client, tokens.admin, org.engagement_id) == [*before, "appointment.updated"]
+    assert event_types(app_client, tokens.admin, org.engagement_id) == [
+        *before, "appointment.updated", "record.corrected"]
 
 
 def test_patch_ready_on_the_okr_master_and_refusals_on_patch(
@@ -164,7 +166,8 @@ def test_patch_ready_on_the_okr_master_and_refusals_on_patch(
                      **{"If-Match": '"v1"'})
     assert response.status_code == 200, response.text
     assert response.json()["ready"] is True
-    assert event_types(app_client, tokens.admin, org.engagement_id) == [*before, "appointment.updated"]
+    assert event_types(app_client, tokens.admin, org.engagement_id) == [
+        *before, "appointment.updated", "record.corrected"]
     assert listed(app_client, tokens.coach, org.engagement_id, "appointments")[0] == internal
 
 

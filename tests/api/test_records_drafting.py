@@ -134,14 +134,16 @@ def test_patch_ends_the_group_with_if_match_and_a_stale_etag_is_412(
     updated = response.json()
     assert (updated["ended_on"], updated["version"]) == ("2026-01-19", 2)
     assert updated["member_ids"] == org.pilot_ids[:3]
-    assert event_types(app_client, tokens.admin, org.engagement_id) == [*before, "drafting_group.updated"]
+    assert event_types(app_client, tokens.admin, org.engagement_id) == [
+        *before, "drafting_group.updated", "record.corrected"]
     assert events(app_client, tokens.admin, org.engagement_id)[-1]["payload"]["changed"] == ["ended_on"]
 
     stale = patch(app_client, tokens.coach, path, {"member_ids": org.pilot_ids[:4]}, **{"If-Match": '"v1"'})
     assert_problem(stale, 412, slug="precondition-failed")
     [stored] = listed(app_client, tokens.coach, org.engagement_id, "drafting-groups")
     assert (stored["member_ids"], stored["version"]) == (org.pilot_ids[:3], 2)
-    assert event_types(app_client, tokens.admin, org.engagement_id) == [*before, "drafting_group.updated"]
+    assert event_types(app_client, tokens.admin, org.engagement_id) == [
+        *before, "drafting_group.updated", "record.corrected"]
 
 
 def test_patch_is_validated_like_a_new_group_and_writes_nothing_when_refused(
@@ -161,7 +163,11 @@ def test_patch_is_validated_like_a_new_group_and_writes_nothing_when_refused(
     refused(patch(app_client, tokens.coach, path, {"member_ids": [*org.pilot_ids[:2], stranger]}),
             ("body.member_ids[2]", "foreign_organization"))
     refused(patch(app_client, tokens.coach, path, {"member_ids": None}), ("body.member_ids", "null"))
-    refused(patch(app_client, tokens.coach, path, {"started_on": "2026-01-01"}), ("body.started_on", "extra_forbidden"))
+    refused(patch(app_client, tokens.coach, path, {"started_on": "2026-01-09"}), ("body.started_on", "future_date"))
+    refused(patch(app_client, tokens.coach, path, {"started_on": None}), ("body.started_on", "null"))
+    refused(patch(app_client, tokens.coach, path, {"department_id": 99999}),
+            ("body.department_id", "foreign_organization"))
+    refused(patch(app_client, tokens.coach, path, {"created_at": "2026-01-01"}), ("body.created_at", "extra_forbidden"))
 
     assert listed(app_client, tokens.coach, org.engagement_id, "drafting-groups") == [
         {**created, "warnings": []}]

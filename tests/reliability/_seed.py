@@ -114,9 +114,9 @@ def seed_engagement(client: Client, token: str, coach_id: int, today: date, mark
         "key_results": [{"metric": f"{marker} metric", "start": 0, "target": 100, "unit": "%"}]})
     seeded.ids["okr_id"] = okr["id"]
     seeded.ids["key_result_id"] = okr["key_results"][0]["id"]
-    _created(client, token, f"{base}/quarters/{quarter['id']}/check-ins", {
+    seeded.ids["check_in_id"] = _created(client, token, f"{base}/quarters/{quarter['id']}/check-ins", {
         "key_result_id": okr["key_results"][0]["id"], "week_of": (today - timedelta(days=7)).isoformat(),
-        "value": 10, "confidence": 5, "note": f"{marker} note"})
+        "value": 10, "confidence": 5, "note": f"{marker} note"})["id"]
     task = client.get(f"{base}/tasks", headers=auth(token)).json()["items"][0]
     seeded.ids["task_id"] = task["id"]
     if task["checklist"]:

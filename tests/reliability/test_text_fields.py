@@ -29,6 +29,12 @@ NOT_FREE_TEXT = {
     ("PUT /api/v1/engagements/{engagement_id}/okrs/{okr_id}/decision", "decision"): "one of the playbook's words",
     ("POST /api/v1/webhook-subscriptions", "url"): "an http(s) URL, checked as one",
     ("POST /api/v1/organizations/{organization_id}/imports", ""): "a CSV file: its cells are written below",
+    ("PATCH /api/v1/engagements/{engagement_id}/okrs/{okr_id}/decision", "decision"): "one of the playbook's words",
+    # These need a quarter that has ended (a score) or is closed (every OKR decided), which the seeded one is not;
+    # their reason is the same type as every void's written below, and test_cycle_corrections writes them.
+    ("POST /api/v1/engagements/{engagement_id}/okrs/{okr_id}/score/void", "reason"): "a void's reason (see above)",
+    ("POST /api/v1/engagements/{engagement_id}/okrs/{okr_id}/decision/void", "reason"): "a void's reason",
+    ("POST /api/v1/engagements/{engagement_id}/quarters/{quarter_id}/reopen", "reason"): "a void's reason",
 }
 
 
@@ -86,6 +92,27 @@ WRITES = [
           lambda s: {"key_result_id": s.ids["key_result_id"], "week_of": "2025-12-29", "value": 3, "note": NASTY},
           lambda s, out: f"{API}/engagements/{s.engagement_id}/key-results/{s.ids['key_result_id']}/check-ins",
           ("note",)),
+    # Corrections (PATCH) and voids (POST …/void, read back from the history); the voids come last, the quarter's
+    # last of all, as voiding it voids its OKRs.
+    Write("PATCH", E + "/meetings/{record_id}", lambda s: {"notes": NASTY + " corrected"},
+          lambda s, out: f"{API}/engagements/{s.engagement_id}/meetings/{out['id']}", ("notes",)),
+    Write("PATCH", E + "/ceo-support/{record_id}", lambda s: {"note": NASTY + " corrected"},
+          lambda s, out: f"{API}/engagements/{s.engagement_id}/ceo-support/{out['id']}", ("note",)),
+    Write("PATCH", E + "/training-sessions/{record_id}", lambda s: {"notes": NASTY + " corrected"},
+          lambda s, out: f"{API}/engagements/{s.engagement_id}/training-sessions/{out['id']}", ("notes",)),
+    Write("PATCH", E + "/quarters/{quarter_id}", lambda s: {"label": SHORT + "+"},
+          lambda s, out: f"{API}/engagements/{s.engagement_id}/quarters/{out['id']}", ("label",)),
+    Write("PATCH", E + "/okrs/{okr_id}", lambda s: {"objective": NASTY + " corrected"},
+          lambda s, out: f"{API}/engagements/{s.engagement_id}/okrs/{out['id']}", ("objective",)),
+    Write("PATCH", E + "/key-results/{key_result_id}", lambda s: {"metric": NASTY + " corrected", "unit": SHORT},
+          lambda s, out: f"{API}/engagements/{s.engagement_id}/key-results/{out['id']}", ("metric", "unit")),
+    Write("PATCH", E + "/check-ins/{check_in_id}", lambda s: {"note": NASTY + " corrected"},
+          lambda s, out: f"{API}/engagements/{s.engagement_id}/check-ins/{out['id']}", ("note",)),
+    *[Write("POST", E + path + "/void", lambda s: {"reason": NASTY},
+            lambda s, out: f"{API}/engagements/{s.engagement_id}/events?limit=500", ("reason",), read_as="payload.")
+      for path in ("/meetings/{record_id}", "/ceo-support/{record_id}", "/training-sessions/{record_id}",
+                   "/drafting-groups/{group_id}", "/appointments/{appointment_id}", "/check-ins/{check_in_id}",
+                   "/key-results/{key_result_id}", "/okrs/{okr_id}", "/quarters/{quarter_id}")],
     Write("POST", "/api/v1/coaches", lambda s: {"name": NASTY},
           lambda s, out: f"{API}/coaches/{out['id']}", ("name",)),
     Write("POST", "/api/v1/webhook-subscriptions",
@@ -144,7 +171,8 @@ def test_sql_and_html_are_stored_as_text_and_returned_as_given(app_client: TestC
         if write.method.lower() not in spec_paths.get(write.path, {}):
             continue  # an optional router that this app does not serve
         path = write.path.format(**{**seeded.ids, "engagement_id": seeded.engagement_id,
-                                    "organization_id": seeded.organization_id})
+                                    "organization_id": seeded.organization_id,
+                                    **seeded.path_parameters(write.path, ["record_id"])})
         response = app_client.request(write.method, path, json=write.body(seeded), headers=auth(tokens.admin))
         assert response.status_code in (200, 201), f"{write.method} {path}: {response.text}"
         sent = write.body(seeded)

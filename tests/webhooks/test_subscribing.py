@@ -23,9 +23,12 @@ def test_a_star_subscription_receives_every_public_event_type(outbox: Outbox, re
     scored = outbox.append("quarter.scored", quarter="2026-Q1")
     overdue = outbox.append("reminder.overdue", task_id=2)
     readiness = outbox.append("readiness.changed", ready=True)
-    assert outbox.deliver() == 7
+    corrected = outbox.append("record.corrected", record="meeting", record_id=1, before={}, after={})
+    voided = outbox.append("record.voided", record="meeting", record_id=1, reason="entered twice")
+    reopened = outbox.append("quarter.reopened", quarter_id=1, reason="a score was wrong")
+    assert outbox.deliver() == 10
     assert [r.event_id for r in receiver.received] == [created, completed, moved, refused, scored, overdue,
-                                                       readiness]
+                                                       readiness, corrected, voided, reopened]
     assert {r.verified["type"] for r in receiver.received} == set(PUBLIC_EVENT_TYPES)
 
 

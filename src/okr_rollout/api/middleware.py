@@ -41,6 +41,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import MutableHeaders
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from okr_rollout.api import queries
@@ -71,6 +72,15 @@ def carries_secret(headers: MutableHeaders) -> None:
 
 def _is_secret(headers: list[tuple[bytes, bytes]]) -> bool:
     return any(name.lower() == b"cache-control" and b"no-store" in value.lower() for name, value in headers)
+
+
+def _routable(scope: Scope) -> bool:
+    """Whether a route answers this method on this path (else the router answers 404 or 405)."""
+    app = scope.get("app")
+    routes = getattr(getattr(app, "router", None), "routes", None)
+    if routes is None:
+        return True
+    return any(route.matches(scope)[0] is Match.FULL for route in routes)
 
 
 class SecretShownOnce(Conflict):
@@ -255,6 +265,9 @@ class BodyLimitAndIdempotency:
             await _send_problem(send, unavailable(), path, _locale(scope))
             return
         if found is not None:
+            if not _routable(scope):  # a key reused on a method the path does not answer: 405, as without a key
+                await self.app(scope, _replaying(body), send)
+                return
             await self._answer(send, path, factory, request, found, _locale(scope))
             return
 

@@ -54,7 +54,7 @@ def create_quarter(engagement_id: int, data: QuarterCreate, session: SessionDep,
 def list_quarters(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep
                   ) -> list[QuarterOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    return [service.quarter_out(ctx, q) for q in service.quarters_of(session, ctx.engagement.id)]
+    return [service.quarter_out(ctx, q) for q in service.quarters_with_voided(session, ctx.engagement.id)]
 
 
 @router.get("/quarters/{quarter_id}", response_model=QuarterOut)
@@ -146,4 +146,4 @@ def list_check_ins(engagement_id: int, key_result_id: int, session: SessionDep, 
                    catalog: CatalogDep, now: NowDep) -> list[CheckInOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
     kr = service.get_key_result(session, ctx.engagement.id, key_result_id)
-    return [CheckInOut.model_validate(c) for c in service.check_ins_of(session, [kr.id]).get(kr.id, [])]
+    return [CheckInOut.model_validate(c) for c in service.check_ins_with_voided(session, kr.id)]

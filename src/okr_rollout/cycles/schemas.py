@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from okr_rollout.api.fields import BoundedDate, OneLine
+from okr_rollout.records.correction_schemas import Voided
 
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
@@ -27,12 +28,15 @@ class QuarterCreate(_Input):
     ends_on: BoundedDate
 
 
-class QuarterOut(_Output):
+class QuarterOut(_Output, Voided):
     id: int
     engagement_id: int
     label: str
     starts_on: date
     ends_on: date
+    closed_at: datetime | None = Field(
+        None, description="Set once every OKR of the quarter is decided: its OKRs, key results, scores and decisions "
+                          "no longer change until the quarter is reopened.")
     next_quarter_due_on: date | None = Field(
         description="Quarter end plus the playbook's limit: the next quarter must be prepared by then.")
     created_at: datetime
@@ -49,7 +53,7 @@ class KeyResultCreate(_Input):
     unit: Annotated[str, Field(max_length=32)] = ""
 
 
-class KeyResultOut(BaseModel):
+class KeyResultOut(Voided):
     id: int
     okr_id: int
     metric: str
@@ -68,7 +72,7 @@ class OkrCreate(_Input):
     key_results: Annotated[list[KeyResultCreate], Field(max_length=20)] = []
 
 
-class OkrOut(BaseModel):
+class OkrOut(Voided):
     id: int
     engagement_id: int
     quarter_id: int
@@ -106,7 +110,7 @@ class CheckInCreate(_Input):
     author_id: int | None = None
 
 
-class CheckInOut(_Output):
+class CheckInOut(_Output, Voided):
     id: int
     key_result_id: int
     week_of: date
@@ -115,6 +119,7 @@ class CheckInOut(_Output):
     note: str
     author_id: int | None
     created_at: datetime
+    version: int
 
 
 class ScoreDistribution(BaseModel):

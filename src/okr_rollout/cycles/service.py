@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session
 
 from okr_rollout.cycles import queries
+from okr_rollout.cycles.closing import close_if_decided, require_open, require_open_for, require_scoring_open
 from okr_rollout.cycles.schemas import (
     CheckInCreate,
     KeyResultCreate,
@@ -30,6 +31,7 @@ from okr_rollout.records.context import (
     require_past,
     require_person,
 )
+from okr_rollout.records.correction_schemas import voided_fields
 from okr_rollout.texts import NAMES_SHOWN, LocalizedText, listed
 
 # --- quarters ----------------------------------------------------------------------------------------------------
@@ -41,11 +43,20 @@ def quarter_out(ctx: RecordContext, quarter: Quarter, carried: Sequence[int] = (
         id=quarter.id, engagement_id=quarter.engagement_id, label=quarter.label, starts_on=quarter.starts_on,
         ends_on=quarter.ends_on, next_quarter_due_on=quarter.ends_on + timedelta(days=limit) if limit else None,
         created_at=quarter.created_at, version=quarter.version, carried_over_okr_ids=list(carried),
+        closed_at=quarter.closed_at, **voided_fields(quarter),
     )
 
 
 def quarters_of(session: Session, engagement_id: int) -> list[Quarter]:
     return list(session.scalars(queries.quarters_of(engagement_id)))
+
+
+def quarters_with_voided(session: Session, engagement_id: int) -> list[Quarter]:
+    return list(session.scalars(queries.quarters_with_voided(engagement_id)))
+
+
+def check_ins_with_voided(session: Session, key_result_id: int) -> list[CheckIn]:
+    return list(session.scalars(queries.check_ins_with_voided([key_result_id])))
 
 
 def get_quarter(session: Session, engagement_id: int, quarter_id: int) -> Quarter:
@@ -111,7 +122,8 @@ def okr_views(session: Session, okrs: Sequence[Okr]) -> list[OkrOut]:
         OkrOut(id=okr.id, engagement_id=okr.engagement_id, quarter_id=okr.quarter_id, objective=okr.objective,
                owner_id=okr.owner_id, department_id=okr.department_id, score=okr.score, decision=okr.decision,
                carried_from_id=okr.carried_from_id, carried_to_id=carried_to.get(okr.id),
-               key_results=key_results[okr.id], created_at=okr.created_at, version=okr.version)
+               key_results=key_results[okr.id], created_at=okr.created_at, version=okr.version,
+               **voided_fields(okr))
         for okr in okrs
     ]
 
@@ -119,7 +131,7 @@ def okr_views(session: Session, okrs: Sequence[Okr]) -> list[OkrOut]:
 def key_result_out(kr: KeyResult) -> KeyResultOut:
     return KeyResultOut(id=kr.id, okr_id=kr.okr_id, metric=kr.metric, start=kr.start_value,
                         target=kr.target_value, current=kr.current_value, unit=kr.unit,
-                        carried_from_id=kr.carried_from_id, version=kr.version)
+                        carried_from_id=kr.carried_from_id, version=kr.version, **voided_fields(kr))
 
 
 def get_okr(session: Session, engagement_id: int, okr_id: int) -> Okr:
@@ -134,6 +146,7 @@ def list_okrs(session: Session, engagement_id: int, *, quarter_id: int | None, a
 
 
 def create_okr(ctx: RecordContext, quarter: Quarter, data: OkrCreate) -> Okr:
+    require_open(ctx, quarter)
     require_person(ctx, data.owner_id, "body.owner_id")
     require_department(ctx, data.department_id, "body.department_id")
     okr = Okr(engagement_id=ctx.engagement.id, quarter_id=quarter.id, objective=data.objective.strip(),
@@ -157,6 +170,7 @@ def _new_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyR
 
 
 def add_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyResult:
+    require_open_for(ctx, okr)
     kr = _new_key_result(ctx, okr, data)
     ctx.session.flush()
     ctx.record_event("key_result.created", {"key_result_id": kr.id, "okr_id": okr.id})
@@ -186,6 +200,7 @@ def record_check_in(ctx: RecordContext, quarter: Quarter, data: CheckInCreate) -
             f"{data.week_of.isoformat()} 不在 {quarter.label}({quarter.starts_on.isoformat()} 至 "
             f"{quarter.ends_on.isoformat()})之內"), "outside_quarter")
     require_past(ctx, data.week_of, "body.week_of")
+    require_open(ctx, quarter)
     top = ctx.rules.check_in_confidence_max
     if data.confidence is not None and top is not None and data.confidence > top:
         raise invalid("body.confidence", LocalizedText(
@@ -245,7 +260,11 @@ def score_okr(ctx: RecordContext, okr: Okr, score: float) -> Okr:
     elif not 0.0 <= score <= 1.0:
         raise invalid("body.score", LocalizedText(f"{score:g} is outside 0.0-1.0", f"{score:g} 不在 0.0-1.0 之間"),
                       "off_scale")
+    quarter = ctx.session.get(Quarter, okr.quarter_id)
+    if quarter is not None:
+        require_scoring_open(ctx, quarter)
     if okr.score != score:
+        require_open(ctx, quarter)
         completes_quarter = okr.score is None
         okr.score = score
         okr.scored_at = ctx.now
@@ -294,10 +313,12 @@ def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | 
                                      f"OKR {okr.objective} 已延續到下一季,其決定無法再更改。"),
                        extra={"carried_to_id": continuation.id})
     if okr.decision != decision:
+        require_open_for(ctx, okr)
         okr.decision = decision
         okr.decided_at = ctx.now
         ctx.session.flush()
         ctx.record_event("okr.decided", {"okr_id": okr.id, "quarter_id": okr.quarter_id, "decision": decision})
+        close_if_decided(ctx, okr.quarter_id)
     if decision == ctx.rules.carry_decision and continuation is None:
         quarter = ctx.session.get(Quarter, okr.quarter_id)
         following = next_quarter_after(ctx.session, quarter) if quarter else None

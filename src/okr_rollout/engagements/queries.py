@@ -151,3 +151,7 @@ def pins_and_organizations() -> Select[int, str, int]:
 
 def readiness_snapshots() -> Select[ReadinessSnapshot]:
     return select(ReadinessSnapshot)
+
+
+def readiness_snapshot_of(engagement_id: int) -> Select[ReadinessSnapshot]:
+    return select(ReadinessSnapshot).where(ReadinessSnapshot.engagement_id == engagement_id)

@@ -11,7 +11,7 @@ from okr_rollout.events import queries
 from okr_rollout.events.queries import OUTBOX_ORDER_LOCK
 from okr_rollout.models import Event
 
-__all__ = ["OUTBOX_ORDER_LOCK", "append", "for_engagement"]
+__all__ = ["OUTBOX_ORDER_LOCK", "append", "for_engagement", "hold_order_lock"]
 _LOCKED_IN = "okr_rollout_outbox_order_lock"  # session.info: the transaction that holds the lock
 
 
@@ -28,15 +28,22 @@ def append(
     """Append one event in the session's transaction. Flushes: the change it records reaches the database first
     (and its errors surface here), then the event."""
     session.flush()
+    hold_order_lock(session)
+    values: dict[str, Any] = {"type": type, "actor": actor, "occurred_at": at, "organization_id": organization_id,
+                              "engagement_id": engagement_id, "payload": payload or {}}
+    event_id = session.connection().execute(queries.insert_event(), values).scalar_one()
+    return Event(id=event_id, **values)
+
+
+def hold_order_lock(session: Session) -> None:
+    """PostgreSQL: take the outbox's order lock for the rest of the transaction, once. ``append`` takes it before
+    its first event; a writer that may append inside a savepoint takes it before, so that rolling the savepoint
+    back cannot release it."""
     if session.get_bind().dialect.name == "postgresql":
         transaction = session.get_transaction()
         if transaction is None or session.info.get(_LOCKED_IN) is not transaction:
             session.execute(queries.take_outbox_order_lock())
             session.info[_LOCKED_IN] = session.get_transaction()
-    values: dict[str, Any] = {"type": type, "actor": actor, "occurred_at": at, "organization_id": organization_id,
-                              "engagement_id": engagement_id, "payload": payload or {}}
-    event_id = session.connection().execute(queries.insert_event(), values).scalar_one()
-    return Event(id=event_id, **values)
 
 
 def for_engagement(session: Session, engagement_id: int, *, after: int, limit: int) -> list[Event]:

@@ -106,6 +106,8 @@ class _Group:
 
     def statement(self, selected: bool) -> Select[Any]:
         statement = select(self.table.c.engagement_id, *self.columns)
+        if "voided_at" in self.table.c:  # a voided record stays, but no gate counts it
+            statement = statement.where(self.table.c.voided_at.is_(None))
         return statement.where(self.table.c.engagement_id.in_(_IDS)) if selected else statement
 
     def converters(self) -> list[Callable[[Any, str], Any] | None] | None:
@@ -131,8 +133,8 @@ class _Group:
         return {key: tuple(value) for key, value in found.items()}
 
 
-# Every record group read per engagement; the engagement (with its organization), coaches, people and
-# departments are read below.
+# Every record group read per engagement (voided records left out: see ``_Group.statement``); the engagement
+# (with its organization), coaches, people and departments are read below.
 _GROUPS = (
     _Group("meetings", _table(Meeting), MeetingFacts),
     _Group("ceo_support", _table(CeoSupportStatement), CeoSupportFacts, (("recorded", "id"),)),

@@ -173,7 +173,30 @@ def plan_okrs(session: Session, engagement: Engagement, table: Table) -> OkrPlan
             queries.key_results_for_import(engagement.id)):
         if okr_id in key_results:  # the last of a metric counts, as when they were read into a dict by metric
             key_results[okr_id][metric] = _StoredKeyResult(kr_id, start, target, unit)
+    closed = _into_closed_quarters(okrs, existing, key_results)
+    if closed:
+        raise rejected(closed)
     return OkrPlan(engagement.id, engagement.organization_id, okrs, len(table.rows), existing, key_results)
+
+
+def _into_closed_quarters(okrs: list[_OkrRow], existing: dict[tuple[int, str, int | None, int | None], int],
+                          key_results: dict[int, dict[str, _StoredKeyResult]]) -> list[RowProblem]:
+    """The rows that would add or change an OKR or a key result of a closed quarter (every OKR decided): refused
+    until the quarter is reopened. A row that changes nothing there is accepted, so the same file imports again."""
+    problems = []
+    for okr in okrs:
+        if okr.quarter.closed_at is None:
+            continue
+        stored = key_results.get(existing[okr.key], {}) if okr.key in existing else None
+        writes = stored is None or any(
+            (found := stored.get(row.metric)) is None or (found.start, found.target, found.unit) !=
+            (row.start, row.target, row.unit) for row in okr.key_results)
+        if writes:
+            label = okr.quarter.label
+            problems.append(RowProblem(
+                okr.line, "quarter", f"{label} is closed (every OKR decided); reopen it to change its OKRs",
+                "quarter_closed", f"{label} 已結案(每個 OKR 都已決定);請重新開啟後再更改其 OKR"))
+    return problems
 
 
 def import_okrs(session: Session, engagement: Engagement, content: bytes, actor: str, now: datetime

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
-from okr_rollout.models._columns import JsonType, utcnow
+from okr_rollout.models._columns import JsonType, Voidable, utcnow
 
 
-class Meeting(Base):
+class Meeting(Voidable, Base):
     __tablename__ = "meetings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,8 +32,9 @@ class Meeting(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class CeoSupportStatement(Base):
-    """A dated statement of the CEO's support; statements are appended, never edited (support can fade)."""
+class CeoSupportStatement(Voidable, Base):
+    """A dated statement of the CEO's support; a newer statement is appended when support changes (support can
+    fade), a wrong one is corrected or voided."""
 
     __tablename__ = "ceo_support_statements"
 
@@ -43,9 +44,12 @@ class CeoSupportStatement(Base):
     stated_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
-class TrainingSession(Base):
+class TrainingSession(Voidable, Base):
     __tablename__ = "training_sessions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,7 +65,7 @@ class TrainingSession(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class DraftingGroup(Base):
+class DraftingGroup(Voidable, Base):
     __tablename__ = "drafting_groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -76,11 +80,14 @@ class DraftingGroup(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class Appointment(Base):
+class Appointment(Voidable, Base):
     """An internal coach (trained or not) or the OKR Master (ready or not) at the client."""
 
     __tablename__ = "appointments"
-    __table_args__ = (UniqueConstraint("engagement_id", "person_id", "role"),)
+    # One appointment per person and role, among those not voided.
+    __table_args__ = (Index("uq_appointments_engagement_id_person_id_role", "engagement_id", "person_id", "role",
+                            unique=True, sqlite_where=text("voided_at IS NULL"),
+                            postgresql_where=text("voided_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)

@@ -12,10 +12,10 @@ from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
-from okr_rollout.models._columns import utcnow
+from okr_rollout.models._columns import Voidable, utcnow
 
 
-class Quarter(Base):
+class Quarter(Voidable, Base):
     __tablename__ = "quarters"
     __table_args__ = (UniqueConstraint("engagement_id", "label"),)
 
@@ -24,13 +24,16 @@ class Quarter(Base):
     label: Mapped[str] = mapped_column(String(32))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # Set when the last OKR of the quarter is decided: its OKRs, key results, scores and decisions no longer
+    # change until the quarter is reopened (which clears it, with a reason in the history).
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
 
 
-class Okr(Base):
+class Okr(Voidable, Base):
     __tablename__ = "okrs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,7 +54,7 @@ class Okr(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class KeyResult(Base):
+class KeyResult(Voidable, Base):
     __tablename__ = "key_results"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +72,7 @@ class KeyResult(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
-class CheckIn(Base):
+class CheckIn(Voidable, Base):
     """One weekly update of a key result; every one is kept, so the history shows the whole quarter."""
 
     __tablename__ = "check_ins"
@@ -83,3 +86,6 @@ class CheckIn(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -326,3 +326,44 @@ def _quarter_of(form: FormContext, quarter_id: int | None) -> Quarter | None:
     ended = [q for q in form.quarters if q.ends_on < form.ctx.today]
     chosen = ended or form.quarters
     return chosen[-1] if chosen else None
+
+
+# --- corrections on the pages ------------------------------------------------------------------------------------
+
+# The kinds of record the pages correct, by the slug of their form, and the table each is a row of.
+_CORRECTED: dict[str, Any] = {
+    "meeting": Meeting, "ceo-support": CeoSupportStatement, "training": TrainingSession,
+    "drafting-group": DraftingGroup, "appointment": Appointment, "quarter": Quarter, "okr": Okr,
+    "key-result": KeyResult, "check-in": CheckIn, "score": Okr, "decision": Okr,
+}
+
+
+def record_to_correct(form: FormContext, slug: str, record_id: int) -> Any:
+    """The record an edit or void form of the pages is about, if it is the engagement's (else 404); a department
+    of the organization for the department form."""
+    session = form.ctx.session
+    if slug == "department":
+        department = session.get(Department, record_id)
+        if department is None or department.organization_id != form.organization.id:
+            raise not_found(LocalizedText("department in this organization", "此組織的部門"))
+        return department
+    model = _CORRECTED.get(slug)
+    record = session.get(model, record_id) if model is not None else None
+    if record is None or record.engagement_id != form.ctx.engagement.id:
+        raise not_found(LocalizedText("record of this engagement", "此輔導專案的記錄"))
+    return record
+
+
+@dataclass(frozen=True)
+class CycleRecords:
+    """The engagement's quarters, OKRs and key results as the records page lists them to correct: voided too."""
+
+    quarters: list[Quarter]
+    okrs: list[Okr]
+    key_results: list[KeyResult]
+
+
+def cycle_records(session: Session, engagement_id: int) -> CycleRecords:
+    quarters, okrs, key_results = cycle_queries.cycle_records_of(engagement_id)
+    return CycleRecords(list(session.scalars(quarters)), list(session.scalars(okrs)),
+                        list(session.scalars(key_results)))

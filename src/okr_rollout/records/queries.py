@@ -49,8 +49,10 @@ def coaches_among(engagement_id: int, person_ids: Collection[int]) -> Select[int
 
 
 def appointment_id(engagement_id: int, person_id: int, role: str) -> Select[int]:
+    """The appointment (not voided) of a person in a role, if there is one."""
     return select(Appointment.id).where(
-        Appointment.engagement_id == engagement_id, Appointment.person_id == person_id, Appointment.role == role)
+        Appointment.engagement_id == engagement_id, Appointment.person_id == person_id, Appointment.role == role,
+        Appointment.voided_at.is_(None))
 
 
 # --- reads for the pages
@@ -73,6 +75,6 @@ def records_count(model: type[Record], engagement_id: int) -> Select[int]:
 
 
 def appointment_of(engagement_id: int, person_id: int, role: str) -> Select[Appointment]:
-    """The appointment of a person in a role, if there is one."""
+    """The appointment (not voided) of a person in a role, if there is one."""
     return select(Appointment).where(Appointment.engagement_id == engagement_id, Appointment.person_id == person_id,
-                                     Appointment.role == role)
+                                     Appointment.role == role, Appointment.voided_at.is_(None))

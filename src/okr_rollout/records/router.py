@@ -18,8 +18,9 @@ from okr_rollout.api.deps import (
 from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES
 from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
-from okr_rollout.records import service
+from okr_rollout.records import corrections, service
 from okr_rollout.records.context import RecordContext, context
+from okr_rollout.records.correction_schemas import voided_fields
 from okr_rollout.records.schemas import (
     AppointmentCreate,
     AppointmentOut,
@@ -65,7 +66,8 @@ def _support_out(ctx: RecordContext, statement: CeoSupportStatement) -> CeoSuppo
     valid_until = service.support_valid_until(ctx, statement.stated_on)
     return CeoSupportOut(id=statement.id, engagement_id=statement.engagement_id, level=statement.level,
                          stated_on=statement.stated_on, note=statement.note, valid_until=valid_until,
-                         faded=valid_until is not None and ctx.today > valid_until, created_at=statement.created_at)
+                         faded=valid_until is not None and ctx.today > valid_until, created_at=statement.created_at,
+                         version=statement.version, **voided_fields(statement))
 
 
 @router.post("/ceo-support", status_code=status.HTTP_201_CREATED, response_model=CeoSupportOut)
@@ -73,7 +75,7 @@ def state_ceo_support(engagement_id: int, data: CeoSupportCreate, session: Sessi
                       catalog: CatalogDep, now: NowDep, response: Response) -> CeoSupportOut:
     ctx = context(session, caller, catalog, engagement_id, now)
     statement = service.state_ceo_support(ctx, data)
-    _created(response, engagement_id, "ceo-support", statement.id, None)
+    _created(response, engagement_id, "ceo-support", statement.id, statement.version)
     return _support_out(ctx, statement)
 
 
@@ -97,9 +99,11 @@ def list_ceo_support(engagement_id: int, session: SessionDep, caller: CallerDep,
 
 @router.get("/ceo-support/{record_id}", response_model=CeoSupportOut)
 def get_ceo_support(engagement_id: int, record_id: int, session: SessionDep, caller: CallerDep,
-                    catalog: CatalogDep, now: NowDep) -> CeoSupportOut:
+                    catalog: CatalogDep, now: NowDep, response: Response) -> CeoSupportOut:
     ctx = context(session, caller, catalog, engagement_id, now)
-    return _support_out(ctx, service.get_record(session, CeoSupportStatement, ctx.engagement.id, record_id))
+    statement = service.get_record(session, CeoSupportStatement, ctx.engagement.id, record_id)
+    set_etag(response, statement.version)
+    return _support_out(ctx, statement)
 
 
 @router.post("/training-sessions", status_code=status.HTTP_201_CREATED, response_model=TrainingSessionOut)
@@ -167,7 +171,7 @@ def update_drafting_group(engagement_id: int, group_id: int, data: DraftingGroup
     ctx = context(session, caller, catalog, engagement_id, now)
     group = service.get_record(session, DraftingGroup, ctx.engagement.id, group_id)
     check_if_match(if_match, group.version)
-    group, warnings = service.update_drafting_group(ctx, group, data)
+    group, warnings = corrections.correct_drafting_group(ctx, group, data)
     set_etag(response, group.version)
     return _group_out(group, warnings)
 
@@ -204,6 +208,6 @@ def update_appointment(engagement_id: int, appointment_id: int, data: Appointmen
     ctx = context(session, caller, catalog, engagement_id, now)
     appointment = service.get_record(session, Appointment, ctx.engagement.id, appointment_id)
     check_if_match(if_match, appointment.version)
-    appointment = service.update_appointment(ctx, appointment, data)
+    appointment = corrections.correct_appointment(ctx, appointment, data)
     set_etag(response, appointment.version)
     return AppointmentOut.model_validate(appointment)

@@ -37,6 +37,8 @@ class RecordRules:
     decisions: tuple[str, ...] | None = None
     carry_decision: str | None = None
     next_quarter_max_days: int | None = None
+    # days before a quarter's end its OKRs may be scored (None: no such rule in the playbook)
+    scoring_early_days: int | None = None
     ceo_support_max_age_days: int | None = None
     bands: ScoreBands | None = None
     # meeting kind -> the outcomes the playbook's gates ask of it
@@ -82,6 +84,7 @@ class RecordRules:
             decisions=decisions,
             carry_decision=text("carry_over_decision"),
             next_quarter_max_days=integer("next_quarter_max_days"),
+            scoring_early_days=integer("scoring_early_days"),
             ceo_support_max_age_days=integer("ceo_support_max_age_days"),
             bands=ScoreBands(
                 yellow, green,

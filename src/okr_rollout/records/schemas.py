@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from okr_rollout.api.fields import BoundedAwareDateTime, BoundedDate, may_be_left_out
 from okr_rollout.playbooks.kinds import MeetingKind, SupportLevel
+from okr_rollout.records.correction_schemas import Voided
 
 PersonIds = Annotated[list[int], Field(max_length=500)]
 Notes = Annotated[str, Field(max_length=10_000)]
@@ -33,7 +34,7 @@ class MeetingCreate(_Input):
     notes: Notes = ""
 
 
-class MeetingOut(_Output):
+class MeetingOut(_Output, Voided):
     id: int
     engagement_id: int
     kind: str
@@ -52,7 +53,7 @@ class CeoSupportCreate(_Input):
     note: Notes = ""
 
 
-class CeoSupportOut(_Output):
+class CeoSupportOut(_Output, Voided):
     id: int
     engagement_id: int
     level: str
@@ -61,6 +62,7 @@ class CeoSupportOut(_Output):
     valid_until: date | None = Field(description="The last day this statement counts; later it has faded.")
     faded: bool
     created_at: datetime
+    version: int
 
 
 class TrainingSessionCreate(_Input):
@@ -71,7 +73,7 @@ class TrainingSessionCreate(_Input):
     notes: Notes = ""
 
 
-class TrainingSessionOut(_Output):
+class TrainingSessionOut(_Output, Voided):
     id: int
     engagement_id: int
     held_on: date
@@ -92,10 +94,12 @@ class DraftingGroupCreate(_Input):
 
 class DraftingGroupUpdate(_Input):
     member_ids: Annotated[list[int], Field(min_length=1, max_length=100)] | None = may_be_left_out()
+    department_id: int | None = None
+    started_on: BoundedDate | None = may_be_left_out()
     ended_on: BoundedDate | None = None
 
 
-class DraftingGroupOut(_Output):
+class DraftingGroupOut(_Output, Voided):
     id: int
     engagement_id: int
     department_id: int | None
@@ -121,7 +125,7 @@ class AppointmentUpdate(_Input):
     ready: bool | None = may_be_left_out()
 
 
-class AppointmentOut(_Output):
+class AppointmentOut(_Output, Voided):
     id: int
     engagement_id: int
     person_id: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, date, timedelta
 from typing import Any
 
@@ -186,9 +186,13 @@ def update_drafting_group(ctx: RecordContext, group: DraftingGroup, data: Drafti
     changes = data.model_dump(exclude_unset=True)
     if "member_ids" in changes and changes["member_ids"] is None:
         raise invalid("body.member_ids", NOT_NULL, "null")
+    if "started_on" in changes and changes["started_on"] is None:
+        raise invalid("body.started_on", NOT_NULL, "null")
+    if "department_id" in changes:
+        require_department(ctx, changes["department_id"], "body.department_id")
     members = changes.get("member_ids", group.member_ids)
     ended_on = changes.get("ended_on", group.ended_on)
-    warnings = _drafting_checks(ctx, members, group.started_on, ended_on)
+    warnings = _drafting_checks(ctx, members, changes.get("started_on", group.started_on), ended_on)
     changed = sorted(k for k, v in changes.items() if getattr(group, k) != v)
     for name in changed:
         setattr(group, name, list(changes[name]) if name == "member_ids" else changes[name])
@@ -261,11 +265,13 @@ def _appointment_payload(appointment: Appointment) -> dict[str, Any]:
             "trained_on": appointment.trained_on.isoformat() if appointment.trained_on else None}
 
 
-def appoint_or_update(ctx: RecordContext, data: AppointmentCreate) -> Appointment:
+def appoint_or_update(ctx: RecordContext, data: AppointmentCreate, given: Collection[str] | None = None
+                      ) -> Appointment:
     """Appoint, or change the existing appointment of that person in that role (trained, ready): the page's one
-    form for both."""
+    form for both. ``given`` names the fields to change on an existing appointment (all when None)."""
     existing = ctx.session.scalar(queries.appointment_of(ctx.engagement.id, data.person_id, data.role))
     if existing is None:
         return appoint(ctx, data)
-    return update_appointment(ctx, existing, AppointmentUpdate(trained=data.trained, trained_on=data.trained_on,
-                                                               ready=data.ready))
+    changes = {"trained": data.trained, "trained_on": data.trained_on, "ready": data.ready}
+    return update_appointment(ctx, existing, AppointmentUpdate.model_validate(
+        {name: value for name, value in changes.items() if given is None or name in given}))

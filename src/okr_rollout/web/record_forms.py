@@ -78,7 +78,7 @@ def _today(fc: FormContext) -> Values:
 # --- the forms ----------------------------------------------------------------------------------------------
 
 
-def _meeting_fields(fc: FormContext) -> list[Field]:
+def meeting_fields(fc: FormContext) -> list[Field]:
     known = sorted({o for outcomes in fc.ctx.rules.meeting_outcomes.values() for o in outcomes})
     return [
         Field("kind", N_("Kind of meeting"), "select", _keyed(labels.MEETING_KINDS, labels.MEETING_KINDS), True),
@@ -100,7 +100,7 @@ def _save_meeting(fc: FormContext, data: MeetingCreate, values: Values) -> None:
     records.record_meeting(fc.ctx, data)
 
 
-def _support_fields(fc: FormContext) -> list[Field]:
+def support_fields(fc: FormContext) -> list[Field]:
     return [
         Field("level", N_("Level of support"), "select", _keyed(SUPPORT_LEVELS, labels.SUPPORT_LEVELS), True),
         Field("stated_on", N_("Stated on"), "date", required=True),
@@ -108,7 +108,7 @@ def _support_fields(fc: FormContext) -> list[Field]:
     ]
 
 
-def _training_fields(fc: FormContext) -> list[Field]:
+def training_fields(fc: FormContext) -> list[Field]:
     return [
         Field("held_on", N_("Held on"), "date", required=True),
         Field("hours", N_("Hours"), "number", required=True, step="0.5"),
@@ -119,7 +119,7 @@ def _training_fields(fc: FormContext) -> list[Field]:
     ]
 
 
-def _drafting_fields(fc: FormContext) -> list[Field]:
+def drafting_fields(fc: FormContext) -> list[Field]:
     return [
         Field("member_ids", N_("Members"), "people", _people(fc)),
         Field("department_id", N_("Department"), "select", _departments(fc)),
@@ -138,7 +138,7 @@ def _appointment_fields(fc: FormContext) -> list[Field]:
     ]
 
 
-def _quarter_fields(fc: FormContext) -> list[Field]:
+def quarter_fields(fc: FormContext) -> list[Field]:
     return [
         Field("label", N_("Label (e.g. 2026-Q1)"), required=True),
         Field("starts_on", N_("Starts on"), "date", required=True),
@@ -146,7 +146,7 @@ def _quarter_fields(fc: FormContext) -> list[Field]:
     ]
 
 
-def _okr_fields(fc: FormContext) -> list[Field]:
+def okr_fields(fc: FormContext) -> list[Field]:
     return [
         Field("quarter_id", N_("Quarter"), "select", _quarters(fc), True),
         Field("objective", N_("Objective"), "textarea", required=True),
@@ -185,7 +185,7 @@ def _save_okr(fc: FormContext, data: _OkrForm, values: Values) -> None:
     cycles.create_okr(fc.ctx, quarter, data.create())
 
 
-def _check_in_fields(fc: FormContext) -> list[Field]:
+def check_in_fields(fc: FormContext) -> list[Field]:
     okrs = {o.id: o for o in fc.okrs}
     quarters = {q.id: q.label for q in fc.quarters}
     choices = tuple(
@@ -215,7 +215,7 @@ class _DecisionForm(DecisionUpdate):
     okr_id: int
 
 
-def _score_fields(fc: FormContext) -> list[Field]:
+def score_fields(fc: FormContext) -> list[Field]:
     scale = fc.ctx.rules.score_scale or ()
     return [
         Field("okr_id", N_("OKR"), "select", _okrs(fc), True),
@@ -224,7 +224,7 @@ def _score_fields(fc: FormContext) -> list[Field]:
     ]
 
 
-def _decision_fields(fc: FormContext) -> list[Field]:
+def decision_fields(fc: FormContext) -> list[Field]:
     return [
         Field("okr_id", N_("OKR"), "select", _okrs(fc), True),
         Field("decision", N_("Decision"), "select",
@@ -253,13 +253,14 @@ def _foundation_defaults(fc: FormContext) -> Values:
 
 
 def _save_foundations(fc: FormContext, data: OrganizationUpdate, values: Values) -> None:
-    # Cleared text fields are cleared on purpose: every field of the form is sent.
-    changes = {name: data.model_dump().get(name) for name in values}
+    # Only what the reader changed is sent (a field cleared on purpose is a change, and is cleared).
+    shown = _foundation_defaults(fc)
+    changes = {name: data.model_dump().get(name) for name in values if values[name] != shown.get(name, "")}
     organizations.update_organization(fc.ctx.session, fc.ctx.caller, fc.organization,
                                       OrganizationUpdate.model_validate(changes), fc.ctx.now)
 
 
-def _department_fields(fc: FormContext) -> list[Field]:
+def department_fields(fc: FormContext) -> list[Field]:
     return [
         Field("name", N_("Name"), required=True),
         Field("is_pilot", N_("Pilot department"), "checkbox"),
@@ -268,14 +269,27 @@ def _department_fields(fc: FormContext) -> list[Field]:
 
 
 def _save_department(fc: FormContext, data: DepartmentCreate, values: Values) -> None:
-    """Add a department, or change the one of that name (choose it as a pilot, change its lead)."""
+    """Add a department, or change the one of that name with what the reader set: this form opens empty, so a
+    box left unticked or a lead left unchosen says nothing of an existing department (its pilot flag and lead
+    stay). Each department's own change form, prefilled, is where a flag is taken off."""
     existing = next((d for d in fc.departments if d.name == data.name), None)
     if existing is None:
         organizations.create_department(fc.ctx.session, fc.ctx.caller, fc.organization.id, data, fc.ctx.now)
-    else:
-        organizations.update_department(fc.ctx.session, fc.ctx.caller, fc.organization.id, existing.id,
-                                        DepartmentUpdate(is_pilot=data.is_pilot, lead_id=data.lead_id), fc.ctx.now,
-                                        lambda version: None)
+        return
+    given: dict[str, object] = {}
+    if values.get("is_pilot") == "1":
+        given["is_pilot"] = True
+    if values.get("lead_id"):
+        given["lead_id"] = data.lead_id
+    organizations.update_department(fc.ctx.session, fc.ctx.caller, fc.organization.id, existing.id,
+                                    DepartmentUpdate.model_validate(given), fc.ctx.now, lambda version: None)
+
+
+def _save_appointment(fc: FormContext, data: AppointmentCreate, values: Values) -> None:
+    """Appoint, or change the existing appointment of that person in that role with what the reader set (as the
+    department form: the form opens empty, so what is left blank keeps its value)."""
+    records.appoint_or_update(fc.ctx, data, given={name for name in ("trained", "trained_on", "ready")
+                                                   if values.get(name)})
 
 
 def _person_fields(fc: FormContext) -> list[Field]:
@@ -296,30 +310,30 @@ def _save_person(fc: FormContext, data: PersonCreate, values: Values) -> None:
 
 
 FORMS = {form.slug: form for form in (
-    RecordForm("meeting", N_("Record a meeting"), _meeting_fields, MeetingCreate, _save_meeting, _meeting_defaults),
-    RecordForm("ceo-support", N_("Record the CEO's support"), _support_fields, CeoSupportCreate,
+    RecordForm("meeting", N_("Record a meeting"), meeting_fields, MeetingCreate, _save_meeting, _meeting_defaults),
+    RecordForm("ceo-support", N_("Record the CEO's support"), support_fields, CeoSupportCreate,
                lambda fc, data, values: records.state_ceo_support(fc.ctx, data), _today),
-    RecordForm("training", N_("Record a training session"), _training_fields, TrainingSessionCreate,
+    RecordForm("training", N_("Record a training session"), training_fields, TrainingSessionCreate,
                lambda fc, data, values: records.record_training(fc.ctx, data), _today),
-    RecordForm("drafting-group", N_("Record a drafting group"), _drafting_fields, DraftingGroupCreate,
+    RecordForm("drafting-group", N_("Record a drafting group"), drafting_fields, DraftingGroupCreate,
                lambda fc, data, values: records.record_drafting_group(fc.ctx, data), _today),
     RecordForm("appointment", N_("Appoint an internal coach or the OKR Master"), _appointment_fields,
-               AppointmentCreate, lambda fc, data, values: records.appoint_or_update(fc.ctx, data)),
-    RecordForm("quarter", N_("Add a quarter"), _quarter_fields, QuarterCreate,
+               AppointmentCreate, _save_appointment),
+    RecordForm("quarter", N_("Add a quarter"), quarter_fields, QuarterCreate,
                lambda fc, data, values: cycles.create_quarter(fc.ctx, data)),
-    RecordForm("okr", N_("Add an OKR"), _okr_fields, _OkrForm, _save_okr,
+    RecordForm("okr", N_("Add an OKR"), okr_fields, _OkrForm, _save_okr,
                renames={"key_results": "kr_"}),
-    RecordForm("check-in", N_("Record a check-in"), _check_in_fields, CheckInCreate, _save_check_in, _today),
-    RecordForm("score", N_("Score an OKR"), _score_fields, _ScoreForm,
+    RecordForm("check-in", N_("Record a check-in"), check_in_fields, CheckInCreate, _save_check_in, _today),
+    RecordForm("score", N_("Score an OKR"), score_fields, _ScoreForm,
                lambda fc, data, values: cycles.score_okr(
                    fc.ctx, cycles.get_okr(fc.ctx.session, fc.ctx.engagement.id, data.okr_id), data.score)),
-    RecordForm("decision", N_("Decide on an OKR"), _decision_fields, _DecisionForm,
+    RecordForm("decision", N_("Decide on an OKR"), decision_fields, _DecisionForm,
                lambda fc, data, values: cycles.decide_okr(
                    fc.ctx, cycles.get_okr(fc.ctx.session, fc.ctx.engagement.id, data.okr_id), data.decision)
               ),
     RecordForm("foundations", N_("Organization facts: mission, vision, strategies"), _foundation_fields,
                OrganizationUpdate, _save_foundations, _foundation_defaults),
-    RecordForm("department", N_("Add or change a department (pilot, lead)"), _department_fields, DepartmentCreate,
+    RecordForm("department", N_("Add or change a department (pilot, lead)"), department_fields, DepartmentCreate,
                _save_department),
     RecordForm("person", N_("Add a person of the organization"), _person_fields, PersonCreate, _save_person,
                lambda fc: {"roles": ["member"], "locale": "en"}),

@@ -14,6 +14,7 @@ from okr_rollout.texts import LocalizedText
 from okr_rollout.web import forms, labels
 from okr_rollout.web.context import PostedFormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
 from okr_rollout.web.paging import offset_param, page_links
+from okr_rollout.web.record_edits import EDITS
 from okr_rollout.web.record_forms import FORMS, RecordForm
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -34,12 +35,18 @@ def _form(slug: str) -> RecordForm:
 
 
 @router.get("/engagements/{engagement_id}/records")
-def records_page(web: WebDep, engagement_id: int, saved: str | None = None) -> Response:
+def records_page(web: WebDep, engagement_id: int, saved: str | None = None, corrected: str | None = None,
+                 voided: str | None = None, unchanged: str | None = None, reopened: str | None = None
+                 ) -> Response:
     fc = form_context(web, engagement_id)
     offsets = {kind: offset_param(web.request, f"{kind}_from") for kind in LISTS}
     recent = engagement_views.record_pages(web.session, engagement_id, offsets, RECENT)
     return page(web, "records/index.html", fc=fc, forms=FORMS, recent=recent, names=fc.names,
                 saved=FORMS[saved].title if saved in FORMS else None, labels=labels,
+                corrected=EDITS[corrected].title if corrected in EDITS else None,
+                voided=EDITS[voided].title if voided in EDITS else None,
+                unchanged=EDITS[unchanged].title if unchanged in EDITS else None, reopened=reopened is not None,
+                cycle=engagement_views.cycle_records(web.session, engagement_id),
                 departments={d.id: d.name for d in fc.departments}, page_url=page_links(web.request))
 
 

@@ -31,6 +31,7 @@ from okr_rollout.web.context import (
     safe_next,
     session_lifetime,
 )
+from okr_rollout.web.corrections import router as corrections_router
 from okr_rollout.web.documents import router as documents_router
 from okr_rollout.web.pages import router as pages_router
 from okr_rollout.web.people import router as people_router
@@ -120,6 +121,7 @@ def switch_locale(web: WebDep, form: FormDep) -> Response:
 
 router.include_router(pages_router)
 router.include_router(records_router)
+router.include_router(corrections_router)
 router.include_router(documents_router)
 router.include_router(coaching_router)
 router.include_router(people_router)

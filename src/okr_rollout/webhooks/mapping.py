@@ -14,6 +14,9 @@ PublicEventType = Literal[
     "quarter.scored",
     "reminder.overdue",
     "readiness.changed",
+    "record.corrected",
+    "record.voided",
+    "quarter.reopened",
 ]
 PUBLIC_EVENT_TYPES: tuple[str, ...] = get_args(PublicEventType)
 # A subscription listing it receives every public event type, those added later too (as Stripe's "*").
@@ -30,6 +33,9 @@ _SOURCES: dict[str, str] = {
     "quarter.scored": "quarter.scored",
     "reminder.overdue": "reminder.overdue",
     "readiness.changed": "readiness.changed",
+    "record.corrected": "record.corrected",
+    "record.voided": "record.voided",
+    "quarter.reopened": "quarter.reopened",
 }
 assert set(_SOURCES.values()) == set(PUBLIC_EVENT_TYPES), "every public type needs a source and vice versa"
 
