@@ -61,7 +61,8 @@ def test_a_write_marks_its_engagement_and_the_tick_evaluates_only_the_marked(
         raise RuntimeError("the write fails")
     assert snapshot(db, marked).stale is False
 
-    create(app_client, tokens.coach, marked, "ceo-support", {"level": "full", "stated_on": clock.now.date().isoformat()})
+    create(app_client, tokens.coach, marked, "ceo-support",
+           {"level": "full", "stated_on": clock.now.date().isoformat()})
     assert snapshot(db, marked).stale is True
     assert snapshot(db, untouched).stale is False
 

@@ -7,36 +7,101 @@ Visibility is always ``auth.visibility.engagement_visibility`` and an open task 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Float, Integer, ScalarSelect, Select, Subquery, case, cast, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
+from okr_rollout.db import UtcDateTime
 from okr_rollout.engagements.queries import is_open_task
-from okr_rollout.models import Department, Engagement, EngagementCoach, Event, Organization, Person, Task
+from okr_rollout.models import (
+    Department,
+    Engagement,
+    EngagementCoach,
+    Event,
+    Organization,
+    Person,
+    ReadinessSnapshot,
+    Task,
+)
 
 # --- the portfolio -----------------------------------------------------------------------------------------------
 
 
-def portfolio_engagements(visible: ColumnElement[bool]) -> Select[Engagement, str, str]:
-    """Every engagement ``visible`` lets through, with its organization's name and time zone."""
-    return (select(Engagement, Organization.name, Organization.timezone)
-            .join(Organization, Organization.id == Engagement.organization_id).where(visible)
-            .order_by(Organization.name, Engagement.id))
+def _overdue(now: datetime) -> ScalarSelect[int]:
+    """Per engagement (correlated): how many of its open tasks are overdue at ``now``."""
+    return (select(func.count(Task.id)).where(is_open_task(), Task.due_at < now)
+            .correlate(Engagement).scalar_subquery())
 
 
-def open_task_summary(visible: ColumnElement[bool], now: datetime) -> Select[int, Any, datetime | None]:
-    """Per engagement: how many of its open tasks are overdue at ``now``, and the soonest due date among them."""
-    return (select(Task.engagement_id, func.sum(case((Task.due_at < now, 1), else_=0)), func.min(Task.due_at))
-            .join(Engagement, is_open_task()).where(visible).group_by(Task.engagement_id))
+def _next_due() -> ScalarSelect[datetime]:
+    """Per engagement (correlated): the soonest due date of its open tasks."""
+    return select(func.min(Task.due_at)).where(is_open_task()).correlate(Engagement).scalar_subquery()
 
 
-def last_activity(visible: ColumnElement[bool]) -> Select[int | None, datetime]:
-    """Per engagement: when its latest event happened."""
-    return (select(Event.engagement_id, func.max(Event.occurred_at))
-            .join(Engagement, Engagement.id == Event.engagement_id).where(visible).group_by(Event.engagement_id))
+def _last_activity() -> ScalarSelect[datetime]:
+    """Per engagement (correlated): when its latest event happened."""
+    return (select(func.max(Event.occurred_at)).where(Event.engagement_id == Engagement.id)
+            .correlate(Engagement).scalar_subquery())
+
+
+def days_since(dialect: str, now: datetime, moment: ColumnElement[datetime] | InstrumentedAttribute[datetime]
+               ) -> ColumnElement[int]:
+    """Whole days from ``moment`` to ``now``, as ``timedelta.days`` counts them (to the millisecond)."""
+    at = literal(now, UtcDateTime())
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", at - moment) / 86400), Integer)
+    milliseconds = func.round((func.julianday(at) - func.julianday(moment)) * 86_400_000)
+    return cast(func.floor(milliseconds / 86_400_000.0), Integer)
+
+
+def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str,
+                   phase_index: ColumnElement[int]) -> Subquery:
+    """One row per engagement ``visible`` lets through, with every column the portfolio shows, filters on and
+    sorts by: the gate's share of criteria met comes from the kept readiness (1.0 when none is kept yet or in
+    a final phase), the rest from the engagement, its organization, its open tasks and its events."""
+    ratio = case((ReadinessSnapshot.gate_total > 0,
+                  cast(ReadinessSnapshot.gate_passed, Float) / ReadinessSnapshot.gate_total), else_=1.0)
+    return (select(Engagement.id.label("engagement_id"), Engagement.organization_id,
+                   Organization.name.label("organization"), Organization.timezone, Engagement.phase,
+                   Engagement.entered_phase_at, Engagement.playbook_sha256,
+                   phase_index.label("phase_index"), func.lower(Organization.name).label("organization_key"),
+                   days_since(dialect, now, Engagement.entered_phase_at).label("days_in_phase"),
+                   ratio.label("gate_ratio"), _overdue(now).label("overdue"), _next_due().label("next_due"),
+                   _last_activity().label("last_activity"))
+            .join(Organization, Organization.id == Engagement.organization_id)
+            .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id)
+            .where(visible).subquery("portfolio_rows"))
+
+
+def phase_order(pins_phases: dict[tuple[str, str], int], otherwise: int) -> ColumnElement[int]:
+    """The index of each engagement's phase in its own playbook, as a CASE over (pinned playbook, phase)."""
+    if not pins_phases:
+        return literal(otherwise, Integer)
+    return case(*(((Engagement.playbook_sha256 == sha256) & (Engagement.phase == phase), index)
+                  for (sha256, phase), index in pins_phases.items()), else_=otherwise)
+
+
+def pins_and_phases(visible: ColumnElement[bool]) -> Select[str, str]:
+    """The (pinned playbook, phase) pairs of the engagements ``visible`` lets through."""
+    return select(Engagement.playbook_sha256, Engagement.phase).where(visible).distinct()
+
+
+def pins_of(engagement_ids: Collection[int]) -> Select[int, str]:
+    """(engagement id, pinned playbook's sha256) of the given engagements."""
+    return select(Engagement.id, Engagement.playbook_sha256).where(Engagement.id.in_(list(engagement_ids)))
+
+
+def count_rows(rows: Subquery, where: Sequence[ColumnElement[bool]]) -> Select[int]:
+    return select(func.count()).select_from(rows).where(*where)
+
+
+def page_of_rows(rows: Subquery, where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]],
+                 limit: int | None) -> Select[Any]:
+    statement = select(rows).where(*where).order_by(*order_by)
+    return statement if limit is None else statement.limit(limit)
 
 
 # --- one engagement and its organization ------------------------------------------------------------------------
