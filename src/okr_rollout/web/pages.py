@@ -17,7 +17,7 @@ from okr_rollout.playbooks.vocabulary import as_words
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio import service as portfolio_service
 from okr_rollout.portfolio.engagement import EngagementView
-from okr_rollout.portfolio.service import SORTS, PortfolioQuery, Sort
+from okr_rollout.portfolio.service import SORTS, Order, PortfolioQuery, Sort
 from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
@@ -39,7 +39,7 @@ def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, so
         if known == sort:
             chosen = known
     descending = order == "desc"
-    direction = "desc" if descending else "asc"
+    direction: Order = "desc" if descending else "asc"
     filters = {name: value for name, value in (("phase", phase or ""), ("attention", "true" if attention else ""),
                                                ("sort", chosen), ("order", direction)) if value}
     try:
