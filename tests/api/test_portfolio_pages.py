@@ -79,3 +79,19 @@ def test_the_gate_sort_follows_the_kept_readiness(
     assert shares == sorted(shares) and len(rows) == 5
     assert [r["engagement_id"] for r in api_rows(client, tokens.admin, sort="gate", order="desc")["items"]] == [
         r["engagement_id"] for r in every_row(client, tokens.admin, 2, sort="gate", order="desc")]
+
+
+def test_the_readiness_page_goes_a_page_at_a_time(
+        client: TestClient, tokens: Tokens, db: Callable[[], Session], clock: Clock) -> None:
+    world = seed(client, tokens, db, clock)
+    sign_in(client, ADMIN_EMAIL)
+    section = re.compile(r'<section class="panel" data-engagement="(\d+)">')
+    shown: list[int] = []
+    for offset in (0, 2, 4):
+        response = client.get(f"/readiness?from={offset}" if offset else "/readiness")
+        assert response.status_code == 200, response.text
+        found = [int(e) for e in section.findall(response.text)]
+        assert len(found) == (2 if offset < 4 else 1)
+        assert ('rel="next"' in response.text) == (offset < 4)
+        shown += found
+    assert sorted(shown) == sorted(world.mine + world.others)

@@ -107,9 +107,16 @@ def page_of_rows(rows: Subquery, where: Sequence[ColumnElement[bool]], order_by:
 # --- one engagement and its organization ------------------------------------------------------------------------
 
 
-def visible_engagements_with_organization(visible: ColumnElement[bool]) -> Select[Engagement, Organization]:
-    return (select(Engagement, Organization).join(Organization, Organization.id == Engagement.organization_id)
-            .where(visible).order_by(Engagement.id))
+def visible_engagements_with_organization(visible: ColumnElement[bool], offset: int = 0, limit: int | None = None
+                                          ) -> Select[Engagement, Organization]:
+    """The engagements ``visible`` lets through with their organizations, by organization name, a page of them."""
+    statement = (select(Engagement, Organization).join(Organization, Organization.id == Engagement.organization_id)
+                 .where(visible).order_by(Organization.name, Engagement.id).offset(offset))
+    return statement if limit is None else statement.limit(limit)
+
+
+def count_visible_engagements(visible: ColumnElement[bool]) -> Select[int]:
+    return select(func.count()).select_from(Engagement).where(visible)
 
 
 def open_tasks_of(engagement_ids: Collection[int]) -> Select[Task]:
