@@ -16,7 +16,8 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.models import User
 from okr_rollout.scheduler import Scheduler
 from okr_rollout.settings import Settings
-from tests.api.test_portfolio import ADMIN_EMAIL, ROW, api_rows, every_row, seed
+from tests.api._records import create
+from tests.api.test_portfolio import ADMIN_EMAIL, ROW, api_rows, counting, every_row, seed
 from tests.conftest import ROOT, Clock, Tokens
 from tests.web._seed import password_hash
 from tests.web.conftest import sign_in
@@ -67,7 +68,7 @@ def test_the_portfolio_page_goes_a_page_at_a_time_in_the_api_order(
 def test_the_gate_sort_follows_the_kept_readiness(
         client: TestClient, tokens: Tokens, db: Callable[[], Session], clock: Clock, engine: Engine,
         database_url: str, catalog: Catalog) -> None:
-    seed(client, tokens, db, clock)
+    world = seed(client, tokens, db, clock)
     scheduler = Scheduler(Settings(database_url=database_url), engine, catalog, clock)
     try:
         scheduler.readiness_tick()
@@ -79,6 +80,28 @@ def test_the_gate_sort_follows_the_kept_readiness(
     assert shares == sorted(shares) and len(rows) == 5
     assert [r["engagement_id"] for r in api_rows(client, tokens.admin, sort="gate", order="desc")["items"]] == [
         r["engagement_id"] for r in every_row(client, tokens.admin, 2, sort="gate", order="desc")]
+    # Kept readiness is read, not computed again: a page reads no engagement's facts.
+    with counting(engine) as statements:
+        kept = api_rows(client, tokens.admin, limit=50)["items"]
+    assert not [s for s in statements if "ceo_support_statements" in s or "training_sessions" in s]
+
+    # A row written to since the last tick shows its gate as it is now: that row alone is evaluated on reading,
+    # until the scheduler's next tick keeps it again.
+    create(client, tokens.coach, world.mine[1], "ceo-support",
+           {"level": "full", "stated_on": clock.now.date().isoformat()})
+    with counting(engine) as statements:
+        api_rows(client, tokens.admin, limit=50)
+    facts_read = [s for s in statements if "ceo_support_statements" in s]
+    assert facts_read and all("IN" in s.upper() for s in facts_read)
+    scheduler = Scheduler(Settings(database_url=database_url), engine, catalog, clock)
+    try:
+        assert scheduler.readiness_tick().evaluated == 1
+    finally:
+        scheduler.leadership.release()
+    with counting(engine) as statements:
+        again = api_rows(client, tokens.admin, limit=50)["items"]
+    assert [r["next_step"] for r in again] == [r["next_step"] for r in kept]
+    assert not [s for s in statements if "ceo_support_statements" in s]
 
 
 def test_the_readiness_page_goes_a_page_at_a_time(

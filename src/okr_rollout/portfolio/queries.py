@@ -57,23 +57,41 @@ def days_since(dialect: str, now: datetime, moment: ColumnElement[datetime] | In
     return cast(func.floor(milliseconds / 86_400_000.0), Integer)
 
 
-def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str,
-                   phase_index: ColumnElement[int]) -> Subquery:
-    """One row per engagement ``visible`` lets through, with every column the portfolio shows, filters on and
-    sorts by: the gate's share of criteria met comes from the kept readiness (1.0 when none is kept yet or in
-    a final phase), the rest from the engagement, its organization, its open tasks and its events."""
+def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str, phase_index: ColumnElement[int], *,
+                   tasks: bool, activity: bool) -> Subquery:
+    """One row per engagement ``visible`` lets through, with what the portfolio filters on and sorts by: the
+    gate's share of criteria met comes from the kept readiness (1.0 when none is kept yet or in a final phase).
+    The task and activity summaries are read per engagement, so they are columns only when ``tasks`` or
+    ``activity`` asks (a sort or filter on them); otherwise ``page_details`` reads them for the page's rows."""
     ratio = case((ReadinessSnapshot.gate_total > 0,
                   cast(ReadinessSnapshot.gate_passed, Float) / ReadinessSnapshot.gate_total), else_=1.0)
-    return (select(Engagement.id.label("engagement_id"), Engagement.organization_id,
-                   Organization.name.label("organization"), Organization.timezone, Engagement.phase,
-                   Engagement.entered_phase_at, Engagement.playbook_sha256,
-                   phase_index.label("phase_index"), func.lower(Organization.name).label("organization_key"),
-                   days_since(dialect, now, Engagement.entered_phase_at).label("days_in_phase"),
-                   ratio.label("gate_ratio"), _overdue(now).label("overdue"), _next_due().label("next_due"),
-                   _last_activity().label("last_activity"))
+    columns: list[ColumnElement[Any]] = [
+        Engagement.id.label("engagement_id"), Engagement.organization_id.label("organization_id"),
+        Organization.name.label("organization"), Organization.timezone.label("timezone"),
+        Engagement.phase.label("phase"), Engagement.playbook_sha256.label("playbook_sha256"),
+        phase_index.label("phase_index"),
+        func.lower(Organization.name).label("organization_key"),
+        days_since(dialect, now, Engagement.entered_phase_at).label("days_in_phase"), ratio.label("gate_ratio")]
+    if tasks:
+        columns += [_overdue(now).label("overdue"), _next_due().label("next_due")]
+    if activity:
+        columns.append(_last_activity().label("last_activity"))
+    return (select(*columns)
             .join(Organization, Organization.id == Engagement.organization_id)
             .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id)
             .where(visible).subquery("portfolio_rows"))
+
+
+def page_details(engagement_ids: Collection[int], now: datetime
+                 ) -> Select[int, int, datetime, datetime, str, datetime | None, bool, bool | None, int, int]:
+    """For the rows of a page: overdue tasks, next due date, last activity, and the kept readiness of the first
+    transition (its phase, whether it was evaluated since the last write, the gate's verdict and counts)."""
+    return (select(Engagement.id.label("engagement_id"), _overdue(now).label("overdue"),
+                   _next_due().label("next_due"), _last_activity().label("last_activity"),
+                   ReadinessSnapshot.phase.label("kept_phase"), ReadinessSnapshot.evaluated_at, ReadinessSnapshot.stale,
+                   ReadinessSnapshot.gate_met, ReadinessSnapshot.gate_passed, ReadinessSnapshot.gate_total)
+            .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id)
+            .where(Engagement.id.in_(list(engagement_ids))))
 
 
 def phase_order(pins_phases: dict[tuple[str, str], int], otherwise: int) -> ColumnElement[int]:
@@ -87,11 +105,6 @@ def phase_order(pins_phases: dict[tuple[str, str], int], otherwise: int) -> Colu
 def pins_and_phases(visible: ColumnElement[bool]) -> Select[str, str]:
     """The (pinned playbook, phase) pairs of the engagements ``visible`` lets through."""
     return select(Engagement.playbook_sha256, Engagement.phase).where(visible).distinct()
-
-
-def pins_of(engagement_ids: Collection[int]) -> Select[int, str]:
-    """(engagement id, pinned playbook's sha256) of the given engagements."""
-    return select(Engagement.id, Engagement.playbook_sha256).where(Engagement.id.in_(list(engagement_ids)))
 
 
 def count_rows(rows: Subquery, where: Sequence[ColumnElement[bool]]) -> Select[int]:

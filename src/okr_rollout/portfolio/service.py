@@ -55,6 +55,23 @@ def evaluate(playbook: LoadedPlaybook, facts: EngagementFacts, source: str, trig
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """The first transition out of the engagement's phase and how far its gate is from opening."""
+
+    trigger: str
+    dest: str
+    title: LocalizedText | None
+    allowed: bool
+    passed_count: int
+    total: int
+
+    @classmethod
+    def of(cls, readiness: TransitionReadiness) -> NextStep:
+        return cls(readiness.trigger, readiness.dest, readiness.title, readiness.allowed, readiness.passed_count,
+                   len(readiness.criteria))
+
+
+@dataclass(frozen=True)
 class PortfolioRow:
     engagement_id: int
     organization_id: int
@@ -64,7 +81,7 @@ class PortfolioRow:
     phase_title: LocalizedText
     phase_index: int
     days_in_phase: int
-    next_step: TransitionReadiness | None
+    next_step: NextStep | None
     overdue: int
     next_due: datetime | None
     last_activity: datetime | None
@@ -113,8 +130,10 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
         titles[(index, phase)] = playbook.phase(phase).title
     if not order_of:
         return Portfolio([], 0, 0, [], None)
+    tasks = query.attention or query.sort in ("overdue", "due")
+    activity = query.attention or query.sort == "activity"
     rows = queries.portfolio_rows(visible, now, session.get_bind().dialect.name,
-                                  queries.phase_order(order_of, len(order_of) + 1_000))
+                                  queries.phase_order(order_of, len(order_of) + 1_000), tasks=tasks, activity=activity)
     visible_count = session.scalar(queries.count_rows(rows, [])) or 0
     where: list[ColumnElement[bool]] = []
     if query.phase:
@@ -131,40 +150,63 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     found = session.execute(statement.add_columns(*(v.label(f"sort_{i}") for i, v in enumerate(values)))).all()
     more = query.limit is not None and len(found) > query.limit
     found = found[:query.limit] if query.limit is not None else found
+    details = {d.engagement_id: d for d in session.execute(queries.page_details([r.engagement_id for r in found], now))
+               } if found else {}
     page: list[PortfolioRow] = []
+    live: list[int] = []
     for row in found:
-        last = row.last_activity
-        overdue = int(row.overdue or 0)
+        detail = details[row.engagement_id]
+        last = detail.last_activity
+        overdue = int(detail.overdue or 0)
         flags: tuple[tuple[Attention, bool], ...] = (("overdue", overdue > 0),
                                                     ("idle", last is None or now - last > idle))
+        playbook = playbooks[row.playbook_sha256]
+        kept = detail.evaluated_at is not None and not detail.stale and detail.kept_phase == row.phase
+        if not kept:
+            live.append(row.engagement_id)
         page.append(PortfolioRow(
             engagement_id=row.engagement_id, organization_id=row.organization_id, organization=row.organization,
-            timezone=row.timezone or "UTC", phase=row.phase,
-            phase_title=playbooks[row.playbook_sha256].phase(row.phase).title, phase_index=row.phase_index,
-            days_in_phase=int(row.days_in_phase), next_step=None, overdue=overdue, next_due=row.next_due,
-            last_activity=last, attention=tuple(reason for reason, flagged in flags if flagged)))
+            timezone=row.timezone or "UTC", phase=row.phase, phase_title=playbook.phase(row.phase).title,
+            phase_index=row.phase_index, days_in_phase=int(row.days_in_phase),
+            next_step=_kept_step(playbook, row.phase, detail) if kept else None, overdue=overdue,
+            next_due=detail.next_due, last_activity=last,
+            attention=tuple(reason for reason, flagged in flags if flagged)))
     cursor = None
     if more and found:
         last_row = found[-1]
         key = (tuple(_json_value(last_row._mapping[f"sort_{i}"]) for i in range(len(values))),
                (last_row.organization_key, last_row.engagement_id))
         cursor = encode_cursor(key, query.sort, query.order)
-    page = _with_next_steps(session, page, playbooks, now)
+    # A row written to since the scheduler last evaluated it (or never evaluated) shows its gate as it is now.
+    page = _with_next_steps(session, page, {r.engagement_id: playbooks[r.playbook_sha256] for r in found}, now,
+                            set(live))
     return Portfolio(page, total, visible_count, [(phase, title) for (_, phase), title in sorted(titles.items())],
                      cursor)
 
 
-def _with_next_steps(session: Session, rows: list[PortfolioRow], playbooks: dict[str, LoadedPlaybook],
-                     now: datetime) -> list[PortfolioRow]:
-    facts = facts_of(session, [r.engagement_id for r in rows], now)
-    pins = queries.pins_of([r.engagement_id for r in rows])
-    sha256_of = dict(session.execute(pins).all()) if rows else {}
+def _kept_step(playbook: LoadedPlaybook, phase: str, detail: Any) -> NextStep | None:
+    transitions = playbook.spec.transitions_from(phase)
+    if not transitions:
+        return None
+    first = transitions[0]
+    return NextStep(first.trigger, first.dest, first.title, bool(detail.gate_met), int(detail.gate_passed),
+                    int(detail.gate_total))
+
+
+def _with_next_steps(session: Session, rows: list[PortfolioRow], playbooks: dict[int, LoadedPlaybook],
+                     now: datetime, which: set[int]) -> list[PortfolioRow]:
+    if not which:
+        return rows
+    facts = facts_of(session, sorted(which), now)
     result = []
     for row in rows:
-        readiness = readiness_of(playbooks[sha256_of[row.engagement_id]], facts[row.engagement_id]
+        if row.engagement_id not in which:
+            result.append(row)
+            continue
+        readiness = readiness_of(playbooks[row.engagement_id], facts[row.engagement_id]
                                  ) if row.engagement_id in facts else None
         step = readiness.transitions[0] if readiness and readiness.transitions else None
-        result.append(replace(row, next_step=step))
+        result.append(replace(row, next_step=NextStep.of(step) if step else None))
     return result
 
 
