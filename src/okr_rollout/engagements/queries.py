@@ -167,7 +167,7 @@ def pins_and_organizations(engagement_ids: Sequence[int] | None = None) -> Selec
 
 def readiness_snapshots(engagement_ids: Sequence[int] | None = None, *,
                         for_update: bool = False) -> Select[ReadinessSnapshot]:
-    statement = select(ReadinessSnapshot)
+    statement = select(ReadinessSnapshot).order_by(ReadinessSnapshot.engagement_id)  # locks taken in one order
     if engagement_ids is not None:
         statement = statement.where(ReadinessSnapshot.engagement_id.in_(list(engagement_ids)))
     return statement.with_for_update() if for_update else statement
