@@ -57,8 +57,8 @@ def days_since(dialect: str, now: datetime, moment: ColumnElement[datetime] | In
     return cast(func.floor(milliseconds / 86_400_000.0), Integer)
 
 
-def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str, phase_index: ColumnElement[int], *,
-                   tasks: bool, activity: bool) -> Subquery:
+def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str,
+                   phase_index: ColumnElement[int] | None, *, tasks: bool, activity: bool) -> Subquery:
     """One row per engagement ``visible`` lets through, with what the portfolio filters on and sorts by: the
     gate's share of criteria met comes from the kept readiness (1.0 when none is kept yet or in a final phase).
     The task and activity summaries are read per engagement, so they are columns only when ``tasks`` or
@@ -69,9 +69,10 @@ def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str, ph
         Engagement.id.label("engagement_id"), Engagement.organization_id.label("organization_id"),
         Organization.name.label("organization"), Organization.timezone.label("timezone"),
         Engagement.phase.label("phase"), Engagement.playbook_sha256.label("playbook_sha256"),
-        phase_index.label("phase_index"),
         func.lower(Organization.name).label("organization_key"),
         days_since(dialect, now, Engagement.entered_phase_at).label("days_in_phase"), ratio.label("gate_ratio")]
+    if phase_index is not None:  # a sort by phase: the phase's place in the journey
+        columns.append(phase_index.label("phase_index"))
     if tasks:
         columns += [_overdue(now).label("overdue"), _next_due().label("next_due")]
     if activity:
@@ -98,6 +99,11 @@ def phase_order(pins_phases: dict[tuple[str, str], int], otherwise: int) -> Colu
     """The index of each engagement's phase in its own playbook, as a CASE over (pinned playbook, phase)."""
     if not pins_phases:
         return literal(otherwise, Integer)
+    by_phase: dict[str, int] = {}
+    for (_, phase), index in pins_phases.items():
+        by_phase.setdefault(phase, index)
+    if all(by_phase[phase] == index for (_, phase), index in pins_phases.items()):
+        return case(by_phase, value=Engagement.phase, else_=otherwise)  # every pinned playbook agrees
     return case(*(((Engagement.playbook_sha256 == sha256) & (Engagement.phase == phase), index)
                   for (sha256, phase), index in pins_phases.items()), else_=otherwise)
 

@@ -133,7 +133,8 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     tasks = query.attention or query.sort in ("overdue", "due")
     activity = query.attention or query.sort == "activity"
     rows = queries.portfolio_rows(visible, now, session.get_bind().dialect.name,
-                                  queries.phase_order(order_of, len(order_of) + 1_000), tasks=tasks, activity=activity)
+                                  queries.phase_order(order_of, len(order_of) + 1_000) if query.sort == "phase"
+                                  else None, tasks=tasks, activity=activity)
     visible_count = session.scalar(queries.count_rows(rows, [])) or 0
     where: list[ColumnElement[bool]] = []
     if query.phase:
@@ -167,7 +168,7 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
         page.append(PortfolioRow(
             engagement_id=row.engagement_id, organization_id=row.organization_id, organization=row.organization,
             timezone=row.timezone or "UTC", phase=row.phase, phase_title=playbook.phase(row.phase).title,
-            phase_index=row.phase_index, days_in_phase=int(row.days_in_phase),
+            phase_index=order_of[(row.playbook_sha256, row.phase)], days_in_phase=int(row.days_in_phase),
             next_step=_kept_step(playbook, row.phase, detail) if kept else None, overdue=overdue,
             next_due=detail.next_due, last_activity=last,
             attention=tuple(reason for reason, flagged in flags if flagged)))
