@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -145,6 +146,28 @@ def _engagement_json(connection: Any, row: tuple[Any, ...]) -> dict[str, Any]:
 
 def _problem(status: int) -> Response:
     return Response(json.dumps({"status": status}), status_code=status, media_type="application/problem+json")
+
+
+# ``GET /portfolio``: the statements the API ran for page 1 of the portfolio, captured from its driver with their
+# parameters (``benchmarks/scale.py``), run again here one after the other on the raw connection.
+_PORTFOLIO = os.environ.get("OKR_BENCH_PORTFOLIO")
+PORTFOLIO_STATEMENTS: list[tuple[str, Any]] = pickle.loads(Path(_PORTFOLIO).read_bytes()) if _PORTFOLIO else []
+
+
+@app.get("/portfolio")
+def portfolio_page() -> Response:
+    connection = _connection()
+    if not POSTGRESQL:
+        connection.execute("BEGIN")
+    try:
+        results = [connection.execute(statement, parameters).fetchall()
+                   for statement, parameters in PORTFOLIO_STATEMENTS]
+    finally:
+        if not POSTGRESQL:
+            connection.execute("COMMIT")
+    # The page's rows are the widest result: answered as JSON, values as text where JSON has no type for them.
+    page = max(results, key=lambda rows: len(rows[0]) if rows else 0, default=[])
+    return Response(json.dumps({"items": [list(row) for row in page]}, default=str), media_type="application/json")
 
 
 @app.get("/healthz")

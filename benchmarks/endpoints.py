@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ class _Side:
     shown: int = 0  # the engagement both sides GET: one moved by a transition, with open tasks
     seconds: float = 0.0
     requests: int = 0
+    latencies: list[float] = field(default_factory=list)  # of the last requests sent
 
     def take(self, count: int) -> list[int]:
         taken, self.engagements = self.engagements[:count], self.engagements[count:]
@@ -98,6 +99,7 @@ def _send(side: _Side, token: str, requests: list[tuple[str, str, str | None]], 
     summary = json.loads(run.stdout.strip().splitlines()[-1])
     if summary["bad"]:
         raise RuntimeError(f"{summary['bad']} failed requests on {side.base}: {summary['first_bad']}")
+    side.latencies = summary["latencies"]
     if timed:
         side.requests += summary["requests"]
         side.seconds += summary["seconds"]

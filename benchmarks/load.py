@@ -4,7 +4,8 @@
 
 SPEC: {"host", "port", "headers": {...}, "requests": [[method, path, body or null], ...]}. Prints one JSON line:
 {"requests": answered, "seconds": wall time from the first request sent to the last response read, "bad":
-answers that were not 2xx, "first_bad": the first such answer}. Python's own ``http.client``: a few tens of
+answers that were not 2xx, "first_bad": the first such answer, "latencies": seconds of each request}.
+Python's own ``http.client``: a few tens of
 microseconds per request on this side, the same for both servers measured.
 """
 
@@ -22,17 +23,21 @@ def main() -> None:
     connection = http.client.HTTPConnection(spec["host"], spec["port"], timeout=30)
     headers = spec["headers"]
     bad, first_bad = 0, None
+    latencies = []
     started = time.perf_counter()
     for method, path, body in spec["requests"]:
+        sent = time.perf_counter()
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         content = response.read()
+        latencies.append(time.perf_counter() - sent)
         if not 200 <= response.status < 300:
             bad += 1
             first_bad = first_bad or f"{method} {path}: {response.status} {content[:300]!r}"
     seconds = time.perf_counter() - started
     connection.close()
-    print(json.dumps({"requests": len(spec["requests"]), "seconds": seconds, "bad": bad, "first_bad": first_bad}))
+    print(json.dumps({"requests": len(spec["requests"]), "seconds": seconds, "bad": bad, "first_bad": first_bad,
+                      "latencies": latencies}))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine
 
-from benchmarks import cases, contention, endpoints, people, webhooks
+from benchmarks import cases, contention, endpoints, people, scale, webhooks
 from benchmarks.seed import Seeder
 from okr_rollout.db import make_engine
 
@@ -72,6 +72,9 @@ def main() -> None:
         "portfolio_readiness": lambda: cases.portfolio_readiness(engine, seeder.catalog),
         "transition": lambda: cases.transition(engine, seeder.catalog),
         "scheduler_tick": lambda: cases.scheduler_tick(engine, seeder.catalog, url),
+        "scheduler_tick_steady": lambda: scale.scheduler_tick_steady(engine, seeder.catalog, url),
+        "scheduler_tick_scaling": lambda: scale.scheduler_tick_scaling(engine, seeder.catalog, url, workdir),
+        "portfolio_page": lambda: scale.portfolio_page(engine, seeder.catalog, url, workdir),
         "memory_transitions": lambda: cases.memory_transitions(seeder.catalog),
         "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
         "transition_http": lambda: over_http(engine, url, workdir)["transition_http"],

@@ -32,6 +32,7 @@ from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.settings import Settings
 
 if TYPE_CHECKING:
+    from okr_rollout.engagements.readiness_watch import WatchRun
     from okr_rollout.webhooks.delivery import Deliveries
 
 logger = logging.getLogger(__name__)
@@ -146,14 +147,40 @@ class Scheduler:
     def reminders_tick(self) -> None:
         if not self.leadership.hold():
             return
-        from okr_rollout.engagements.readiness_watch import note_readiness_changes
         from okr_rollout.notifications.service import run_reminders
 
         now = self.clock()
         with session_scope(self.factory) as session:
             run_reminders(session, self.catalog, self.settings, now)
-        with session_scope(self.factory) as session:
-            note_readiness_changes(session, self.catalog, now)
+        self.readiness_tick(now)
+
+    def readiness_tick(self, now: datetime | None = None) -> WatchRun:
+        """Evaluate again the engagements marked stale or due to change with the clock, a batch at a time: each
+        batch is read and evaluated outside the write lock, then stored in one short write transaction."""
+        from okr_rollout.engagements import readiness_watch as watch
+
+        now = now or self.clock()
+        total = watch.WatchRun()
+        after = 0
+        size = self.settings.readiness_batch_size
+        while True:
+            with session_scope(self.factory, write=False) as session:
+                batch = watch.due(session, now, size, after)
+                evaluations = watch.evaluate(session, self.catalog, now, batch,
+                                             self.settings.readiness_lookahead_days)
+            if not batch:
+                break
+            with session_scope(self.factory) as session:
+                stored = watch.store(session, evaluations, now)
+            total.batches += 1
+            total.evaluated += len(evaluations)
+            total.stored += stored.stored
+            total.changes += stored.changes
+            if len(batch) < size:
+                break
+            # Ids only go up within a tick: one marked again meanwhile waits for the next tick.
+            after = batch[-1].engagement_id
+        return total
 
     def delivery_tick(self) -> None:
         """One pass of webhook delivery (waited for), then the e-mail due."""

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     reminder_catch_up_hours: int = Field(default=48, ge=0, description="After downtime, occurrences missed within "
                                                                        "this window are still sent; older ones "
                                                                        "are recorded as skipped.")
+    readiness_batch_size: int = Field(default=200, ge=1, description="Engagements whose readiness the "
+                                                                     "scheduler re-evaluates per write "
+                                                                     "transaction (each one short).")
+    readiness_lookahead_days: int = Field(default=7, ge=1, description="How far ahead an evaluation looks for "
+                                                                       "the next change the clock alone brings "
+                                                                       "(a deadline, a day a gate counts); "
+                                                                       "without one it looks again then.")
+    reminder_lookahead_days: int = Field(default=7, ge=1, description="How far ahead a reminder run looks for an "
+                                                                      "engagement's next reminder; without one "
+                                                                      "it looks again then.")
     scheduler_lock_key: int = Field(default=7_202_611, description="PostgreSQL advisory lock id of the active "
                                                                    "scheduler.")
 

@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, Table, Update, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from okr_rollout.auth.caller import Caller
@@ -144,14 +159,46 @@ def take_readiness_watch_lock() -> Select[Any]:
     return select(func.pg_advisory_xact_lock(READINESS_WATCH_LOCK))
 
 
-def pins_and_organizations() -> Select[int, str, int]:
-    """(engagement id, pinned playbook's sha256, organization id) of every engagement."""
-    return select(Engagement.id, Engagement.playbook_sha256, Engagement.organization_id)
-
-
-def readiness_snapshots() -> Select[ReadinessSnapshot]:
-    return select(ReadinessSnapshot)
+def pins_and_organizations(engagement_ids: Sequence[int] | None = None) -> Select[int, str, int]:
+    """(engagement id, pinned playbook's sha256, organization id) of the given engagements (None: of all)."""
+    statement = select(Engagement.id, Engagement.playbook_sha256, Engagement.organization_id)
+    return statement if engagement_ids is None else statement.where(Engagement.id.in_(list(engagement_ids)))
 
 
 def readiness_snapshot_of(engagement_id: int) -> Select[ReadinessSnapshot]:
     return select(ReadinessSnapshot).where(ReadinessSnapshot.engagement_id == engagement_id)
+
+
+def readiness_snapshots(engagement_ids: Sequence[int] | None = None, *,
+                        for_update: bool = False) -> Select[ReadinessSnapshot]:
+    statement = select(ReadinessSnapshot).order_by(ReadinessSnapshot.engagement_id)  # locks taken in one order
+    if engagement_ids is not None:
+        statement = statement.where(ReadinessSnapshot.engagement_id.in_(list(engagement_ids)))
+    return statement.with_for_update() if for_update else statement
+
+
+def readiness_due(now: datetime, limit: int, after: int) -> Select[int, int, datetime | None]:
+    """(engagement id, marks, evaluated at) of up to ``limit`` engagements with ids above ``after`` whose readiness
+    must be evaluated again: marked stale by a write, or due to change with the clock by ``now``. Each condition
+    reads its index."""
+    columns = (ReadinessSnapshot.engagement_id, ReadinessSnapshot.marks, ReadinessSnapshot.evaluated_at)
+    later = ReadinessSnapshot.engagement_id > after
+    stale = select(*columns).where(ReadinessSnapshot.stale.is_(True), later)
+    timed = select(*columns).where(ReadinessSnapshot.next_change_at <= now, later)
+    both = union(stale, timed).subquery()
+    return select(both.c.engagement_id, both.c.marks, both.c.evaluated_at).order_by(both.c.engagement_id).limit(limit)
+
+
+def store_readiness() -> Update:
+    """Store one evaluation (values bound at execution) unless a write marked the engagement again meanwhile."""
+    return _STORE_READINESS
+
+
+_SNAPSHOTS: Table = ReadinessSnapshot.__table__  # type: ignore[assignment]
+_STORE_READINESS = (
+    update(_SNAPSHOTS)
+    .where(_SNAPSHOTS.c.engagement_id == bindparam("id"), _SNAPSHOTS.c.marks == bindparam("read_marks"))
+    .values(phase=bindparam("phase"), digest=bindparam("digest"), summary=bindparam("summary"),
+            updated_at=bindparam("at"), evaluated_at=bindparam("at"), gate_met=bindparam("gate_met"),
+            failed_criteria=bindparam("failed_criteria"), gate_passed=bindparam("gate_passed"),
+            gate_total=bindparam("gate_total"), next_change_at=bindparam("next_change_at"), stale=False))

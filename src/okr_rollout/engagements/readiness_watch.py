@@ -1,16 +1,27 @@
-"""Notice when an engagement's readiness changes (a criterion passes or fails) and record it as an event.
+"""Each engagement's readiness, kept current: evaluated again when a write marked it stale or when the clock
+alone may change it, and a change (a criterion passes or fails) recorded as a ``readiness.changed`` event.
 
-Run by the scheduler over every engagement at once: one facts load, one readiness evaluation each. Only the
-verdicts count (which criteria pass, whether each transition is allowed), not evidence such as days left, so a
-change means something a coach or the CRM would act on.
+Nothing here reads every engagement. ``events.append`` marks the engagements a write may change, in the write's
+transaction; ``due`` reads the marked ones and those whose ``next_change_at`` has passed, by index, a batch at a
+time. ``evaluate`` needs only a reader; ``store`` writes a batch in one short transaction, and skips an
+engagement marked again since it was read (it stays stale for the next batch). Only verdicts count (which
+criteria pass, whether each transition is allowed), not evidence such as days left, so a change means something
+a coach or the CRM would act on.
+
+The next change the clock brings is found by evaluating the same facts at the coming local midnights (gates
+count days in the organization's time zone) and at the moments meetings on record take place (a meeting counts
+once held), up to ``lookahead_days`` ahead; when none changes a verdict, the engagement is looked at again then.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -18,9 +29,11 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.engagements import queries
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
-from okr_rollout.journey.machine import ReadinessReport, machine_for
-from okr_rollout.models import ReadinessSnapshot
+from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.machine import JourneyMachine, ReadinessReport, machine_for
 from okr_rollout.playbooks import LoadedPlaybook
+
+ACTOR = "system:scheduler"
 
 
 def summarize(report: ReadinessReport) -> dict[str, Any]:
@@ -33,26 +46,121 @@ def summarize(report: ReadinessReport) -> dict[str, Any]:
     }
 
 
-def note_readiness_changes(session: Session, catalog: Catalog, now: datetime) -> int:
-    """Compare every engagement's readiness with the last one seen; returns the number of changes recorded.
+@dataclass(frozen=True, slots=True)
+class Due:
+    """An engagement to evaluate, as it was when read: a store checks nobody marked it since."""
 
-    Two runs never overlap: the second waits for the first to commit and then finds its snapshots, so a change
-    is recorded once even if two schedulers ever tick together (SQLite's writers are serialized already)."""
-    take_watch_lock(session)
-    facts = load_facts(session, None, now)
-    pins: dict[int, str] = {}
-    organizations: dict[int, int] = {}
-    for engagement_id, sha256, organization_id in session.execute(queries.pins_and_organizations()):
-        pins[engagement_id], organizations[engagement_id] = sha256, organization_id
-    snapshots = {s.engagement_id: s for s in session.scalars(queries.readiness_snapshots())}
-    changes = 0
-    for engagement_id, engagement_facts in facts.items():
-        summary = summarize(machine_for(catalog.pinned(session, pins[engagement_id])).readiness(engagement_facts))
-        if _note(session, engagement_id, organizations[engagement_id], snapshots.get(engagement_id), summary, now,
-                 "system:scheduler"):
-            changes += 1
-    session.flush()
-    return changes
+    engagement_id: int
+    marks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    engagement_id: int
+    organization_id: int
+    read_marks: int
+    summary: dict[str, Any]
+    digest: str
+    gate_met: bool | None  # the first transition out of the phase; None in a final phase
+    failed_criteria: list[str]
+    gate_passed: int
+    gate_total: int
+    next_change_at: datetime
+
+
+@dataclass
+class WatchRun:
+    """What the watch did, for logs and tests."""
+
+    evaluated: int = 0  # engagements evaluated
+    stored: int = 0  # evaluations stored (the others were marked again meanwhile)
+    changes: int = 0  # readiness.changed events recorded
+    batches: int = 0
+
+
+def due(session: Session, now: datetime, limit: int, after: int = 0) -> list[Due]:
+    """Up to ``limit`` engagements with ids above ``after`` marked stale or whose next change by the clock has
+    come, lowest ids first."""
+    return [Due(engagement_id, marks)
+            for engagement_id, marks, _ in session.execute(queries.readiness_due(now, limit, after))]
+
+
+def evaluate(session: Session, catalog: Catalog, now: datetime, engagements: Sequence[Due],
+             lookahead_days: int) -> list[Evaluation]:
+    """The readiness of ``engagements`` at ``now`` and when the clock alone would next change it (reads only)."""
+    if not engagements:
+        return []
+    ids = [d.engagement_id for d in engagements]
+    facts = load_facts(session.connection(), ids, now)
+    pins = {engagement_id: (sha256, organization_id)
+            for engagement_id, sha256, organization_id in session.execute(queries.pins_and_organizations(ids))}
+    found: list[Evaluation] = []
+    for item in engagements:
+        engagement_facts = facts.get(item.engagement_id)
+        if engagement_facts is None:
+            continue  # deleted meanwhile
+        sha256, organization_id = pins[item.engagement_id]
+        machine = machine_for(catalog.pinned(session, sha256))
+        found.append(_evaluation(item, organization_id, machine, engagement_facts, lookahead_days))
+    return found
+
+
+def _evaluation(item: Due, organization_id: int, machine: JourneyMachine, facts: EngagementFacts,
+                lookahead_days: int) -> Evaluation:
+    report = machine.readiness(facts)
+    summary = summarize(report)
+    first = report.transitions[0] if report.transitions else None
+    return Evaluation(
+        engagement_id=item.engagement_id, organization_id=organization_id, read_marks=item.marks,
+        summary=summary, digest=_digest(summary), gate_met=first.allowed if first else None,
+        failed_criteria=sorted(c.id for c in first.criteria if not c.passed) if first else [],
+        gate_passed=first.passed_count if first else 0, gate_total=len(first.criteria) if first else 0,
+        next_change_at=next_change(machine, facts, summary, lookahead_days))
+
+
+def store(session: Session, evaluations: Sequence[Evaluation], now: datetime, actor: str = ACTOR) -> WatchRun:
+    """Store evaluations, recording ``readiness.changed`` for each verdict that changed within a phase (a phase
+    change is already ``engagement.transitioned``). The first evaluation of an engagement is its baseline."""
+    run = WatchRun()
+    if not evaluations:
+        return run
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(queries.take_readiness_watch_lock())
+    current = {s.engagement_id: s for s in session.scalars(
+        queries.readiness_snapshots([e.engagement_id for e in evaluations], for_update=True))}
+    rows: list[dict[str, Any]] = []
+    for evaluation in evaluations:
+        snapshot = current.get(evaluation.engagement_id)
+        if snapshot is None or snapshot.marks != evaluation.read_marks:
+            continue  # marked again since it was read: evaluated again in a later batch
+        if snapshot.evaluated_at is not None and snapshot.evaluated_at >= now and not snapshot.stale:
+            continue  # a concurrent watch stored it already
+        if snapshot.digest and snapshot.digest != evaluation.digest and snapshot.phase == evaluation.summary["phase"]:
+            events.append(session, type="readiness.changed", actor=actor, at=now,
+                          organization_id=evaluation.organization_id, engagement_id=evaluation.engagement_id,
+                          payload={"phase": evaluation.summary["phase"], "before": snapshot.summary["transitions"],
+                                   "after": evaluation.summary["transitions"]})
+            run.changes += 1
+        rows.append({"id": evaluation.engagement_id, "read_marks": evaluation.read_marks,
+                     "phase": evaluation.summary["phase"], "digest": evaluation.digest, "summary": evaluation.summary,
+                     "at": now, "gate_met": evaluation.gate_met, "failed_criteria": evaluation.failed_criteria,
+                     "gate_passed": evaluation.gate_passed, "gate_total": evaluation.gate_total,
+                     "next_change_at": evaluation.next_change_at})
+    if rows:
+        session.connection().execute(queries.store_readiness(), rows)
+    session.expire_all()
+    run.stored = len(rows)
+    return run
+
+
+def note_readiness_changes(session: Session, catalog: Catalog, now: datetime, *, limit: int = 200,
+                           lookahead_days: int = 7) -> int:
+    """One batch in one unit of work (read, evaluate, store): the engagements due, up to ``limit`` of them;
+    returns the number of changes recorded. The scheduler runs ``due``/``evaluate`` and ``store`` in separate
+    transactions instead, so that the write lock is held only while storing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(queries.take_readiness_watch_lock())
+    return store(session, evaluate(session, catalog, now, due(session, now, limit), lookahead_days), now).changes
 
 
 def take_watch_lock(session: Session) -> None:
@@ -69,48 +177,56 @@ def readiness_summary(session: Session, engagement_id: int, playbook: LoadedPlay
     return summarize(machine_for(playbook).readiness(facts))
 
 
-def note_readiness_change(session: Session, engagement_id: int, organization_id: int, playbook: LoadedPlaybook,
-                          now: datetime, actor: str, before: dict[str, Any] | None = None) -> bool:
-    """Re-evaluate one engagement's readiness right after a record of it was corrected or voided, and record a
-    change as the scheduler's watch would (``readiness.changed``, delivered by webhook). ``before`` is the summary
-    before the correction, for an engagement the watch has not looked at yet. Returns whether it changed."""
-    take_watch_lock(session)
-    session.flush()
+def has_snapshot(session: Session, engagement_id: int) -> bool:
+    """Whether the watch has evaluated this engagement already (its snapshot is the readiness before a change)."""
     snapshot = session.scalar(queries.readiness_snapshot_of(engagement_id))
-    summary = readiness_summary(session, engagement_id, playbook, now)
-    if snapshot is None and before is not None:
-        snapshot = ReadinessSnapshot(engagement_id=engagement_id, phase=before["phase"],
-                                     digest=_digest(before), summary=before, updated_at=now)
-        session.add(snapshot)
-    changed = _note(session, engagement_id, organization_id, snapshot, summary, now, actor)
-    session.flush()
-    return changed
+    return snapshot is not None and bool(snapshot.digest)
+
+
+def note_readiness_change(session: Session, engagement_id: int, organization_id: int, playbook: LoadedPlaybook,
+                          now: datetime, actor: str, before: dict[str, Any] | None = None,
+                          lookahead_days: int = 7) -> bool:
+    """Re-evaluate one engagement's readiness right after a record of it was corrected or voided, and record a
+    change as the watch would (``readiness.changed``, delivered by webhook), in the correction's transaction.
+    ``before`` is the summary before the correction, for an engagement the watch has not evaluated yet. Returns
+    whether it changed."""
+    take_watch_lock(session)
+    session.flush()  # the correction's events have marked the snapshot: read its marks as they now are
+    snapshot = session.scalar(queries.readiness_snapshot_of(engagement_id))
+    if snapshot is None:
+        return False
+    if before is not None and not snapshot.digest:
+        snapshot.phase, snapshot.digest, snapshot.summary = before["phase"], _digest(before), before
+        session.flush()
+    facts = load_facts(session, [engagement_id], now)[engagement_id]
+    evaluation = _evaluation(Due(engagement_id, snapshot.marks), organization_id, machine_for(playbook), facts,
+                             lookahead_days)
+    return store(session, [evaluation], now, actor).changes > 0
+
+
+def next_change(machine: JourneyMachine, facts: EngagementFacts, summary: dict[str, Any],
+                lookahead_days: int) -> datetime:
+    """The first moment within ``lookahead_days`` at which the same facts give other verdicts; else the end of
+    that window (look again then)."""
+    zone = _zone(facts.organization.timezone)
+    now = facts.now
+    today = now.astimezone(zone).date()
+    moments = {datetime.combine(today + timedelta(days=k), time(), tzinfo=zone).astimezone(now.tzinfo)
+               for k in range(1, lookahead_days + 1)}
+    horizon = max(moments)
+    moments.update(m.held_at for m in facts.meetings if now < m.held_at < horizon)
+    for moment in sorted(moments):
+        if summarize(machine.readiness(replace(facts, now=moment))) != summary:
+            return moment
+    return horizon
 
 
 def _digest(summary: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(summary, sort_keys=True).encode()).hexdigest()
 
 
-def _note(session: Session, engagement_id: int, organization_id: int, snapshot: ReadinessSnapshot | None,
-          summary: dict[str, Any], now: datetime, actor: str) -> bool:
-    """Compare with the last snapshot (the first look is the baseline); record a change, keep the new snapshot."""
-    digest = _digest(summary)
-    if snapshot is None:
-        session.add(ReadinessSnapshot(engagement_id=engagement_id, phase=summary["phase"], digest=digest,
-                                      summary=summary, updated_at=now))
-        return False
-    if snapshot.digest == digest:
-        return False
-    changed: bool = snapshot.phase == summary["phase"]  # a phase change is already engagement.transitioned
-    if changed:
-        events.append(session, type="readiness.changed", actor=actor, at=now, organization_id=organization_id,
-                      engagement_id=engagement_id, payload={"phase": summary["phase"],
-                                                            "before": snapshot.summary["transitions"],
-                                                            "after": summary["transitions"]})
-    snapshot.phase, snapshot.digest, snapshot.summary, snapshot.updated_at = (summary["phase"], digest, summary, now)
-    return changed
-
-
-def has_snapshot(session: Session, engagement_id: int) -> bool:
-    """Whether the watch has looked at this engagement already (its snapshot is the readiness before a change)."""
-    return session.scalar(queries.readiness_snapshot_of(engagement_id)) is not None
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")

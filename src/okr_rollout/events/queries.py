@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table, func, insert, select
+from sqlalchemy import Insert, Select, Table, Update, func, insert, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
 
-from okr_rollout.models import Event
+from okr_rollout.models import Engagement, Event, ReadinessSnapshot
 
 # Transactions that append events take this lock before their first event and hold it until they end. So
 # event ids become visible in the order they were assigned: a webhook reader that takes "id > cursor" can
@@ -31,3 +34,28 @@ _INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
 
 def for_engagement(engagement_id: int, *, after: int, limit: int) -> Select[Event]:
     return select(Event).where(Event.engagement_id == engagement_id, Event.id > after).order_by(Event.id).limit(limit)
+
+
+# --- what an event marks: the readiness (and next reminder) of the engagements whose facts it may change ------
+
+_SNAPSHOTS: Table = ReadinessSnapshot.__table__  # type: ignore[assignment]
+_MARKED = {"stale": True, "next_reminder_at": None}
+
+
+def mark_engagement(dialect: str, engagement_id: int, at: datetime) -> Executable:
+    """Mark one engagement's readiness stale and its next reminder unknown (a row for a new engagement)."""
+    values = {"engagement_id": engagement_id, "phase": "", "digest": "", "summary": {}, "failed_criteria": [],
+              "gate_passed": 0, "gate_total": 0, "stale": True, "marks": 1, "updated_at": at}
+    on_conflict = {**_MARKED, "marks": _SNAPSHOTS.c.marks + 1}
+    if dialect == "postgresql":
+        return postgresql.insert(_SNAPSHOTS).values(values).on_conflict_do_update(
+            index_elements=["engagement_id"], set_=on_conflict)
+    return sqlite.insert(_SNAPSHOTS).values(values).on_conflict_do_update(
+        index_elements=["engagement_id"], set_=on_conflict)
+
+
+def mark_organization(organization_id: int) -> Update:
+    """Mark every engagement of the organization (its people, departments or profile changed)."""
+    of_organization = select(Engagement.id).where(Engagement.organization_id == organization_id)
+    return (update(_SNAPSHOTS).where(_SNAPSHOTS.c.engagement_id.in_(of_organization))
+            .values(stale=true(), marks=_SNAPSHOTS.c.marks + 1, next_reminder_at=None))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +14,11 @@ from okr_rollout.models import Event
 
 __all__ = ["OUTBOX_ORDER_LOCK", "append", "for_engagement", "hold_order_lock"]
 _LOCKED_IN = "okr_rollout_outbox_order_lock"  # session.info: the transaction that holds the lock
+# Events that record no change of an engagement's facts: what the readiness watch and the reminders themselves
+# append, a refused transition, webhook subscriptions, calendar feeds, a new organization (no engagement yet).
+_CHANGES_NO_FACTS = re.compile(
+    r"^(readiness\.changed|reminder\.overdue|gate\.refused|organization\.created|webhook\..*|"
+    r"person\.calendar_feed_.*)$")
 
 
 def append(
@@ -31,7 +37,15 @@ def append(
     hold_order_lock(session)
     values: dict[str, Any] = {"type": type, "actor": actor, "occurred_at": at, "organization_id": organization_id,
                               "engagement_id": engagement_id, "payload": payload or {}}
-    event_id = session.connection().execute(queries.insert_event(), values).scalar_one()
+    connection = session.connection()
+    event_id = connection.execute(queries.insert_event(), values).scalar_one()
+    if not _CHANGES_NO_FACTS.match(type):
+        # Every change of an engagement's facts is recorded here, in its transaction: so it is marked here too,
+        # and its readiness is re-evaluated (and its next reminder found again) once it commits.
+        if engagement_id is not None:
+            connection.execute(queries.mark_engagement(connection.dialect.name, engagement_id, at))
+        elif organization_id is not None:
+            connection.execute(queries.mark_organization(organization_id))
     return Event(id=event_id, **values)
 
 

@@ -10,19 +10,47 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Insert, Select, Table, Update, bindparam, func, insert, or_, select, union, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 
-from okr_rollout.models import Engagement, Notification, Organization, Person, Reminder
+from okr_rollout.models import Engagement, Notification, Organization, Person, ReadinessSnapshot, Reminder
 from okr_rollout.models.notification import SchedulerState
 
 # --- reminders ---------------------------------------------------------------------------------------------------
 
 
-def engagement_pins() -> Select[int, str]:
-    """(id, playbook sha256) of every engagement."""
-    return select(Engagement.id, Engagement.playbook_sha256)
+def engagement_pins() -> Select[int, str, int | None]:
+    """(id, playbook sha256, marks of its readiness row) of every engagement."""
+    return (select(Engagement.id, Engagement.playbook_sha256, ReadinessSnapshot.marks)
+            .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id))
+
+
+def engagements_due(now: datetime) -> Select[int, str, int | None]:
+    """(id, playbook sha256, marks) of the engagements whose next reminder has come by ``now`` or is unknown (their
+    facts changed): each condition reads the index of the next reminder times."""
+    columns = (ReadinessSnapshot.engagement_id, ReadinessSnapshot.marks)
+    unknown = select(*columns).where(ReadinessSnapshot.next_reminder_at.is_(None))
+    come = select(*columns).where(ReadinessSnapshot.next_reminder_at <= now)
+    due = union(unknown, come).subquery()
+    return (select(Engagement.id, Engagement.playbook_sha256, due.c.marks)
+            .join(due, due.c.engagement_id == Engagement.id))
+
+
+def plan_next_reminder() -> Update:
+    """Store an engagement's next reminder time (bound at execution) unless a write marked it meanwhile."""
+    return _PLAN_NEXT_REMINDER
+
+
+_SNAPSHOTS: Table = ReadinessSnapshot.__table__  # type: ignore[assignment]
+_PLAN_NEXT_REMINDER = (update(_SNAPSHOTS)
+                       .where(_SNAPSHOTS.c.engagement_id == bindparam("id"),
+                              _SNAPSHOTS.c.marks == bindparam("read_marks"))
+                       .values(next_reminder_at=bindparam("next_reminder_at")))
+
+
+def snapshots_table() -> Table:
+    return _SNAPSHOTS
 
 
 def people_by_ids() -> Select[int, str, str | None, str]:

@@ -76,7 +76,12 @@ class _Person:
 
 
 def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: datetime) -> ReminderRun:
-    """Record and fan out every reminder that became due since the last run, up to ``now``."""
+    """Record and fan out every reminder that became due since the last run, up to ``now``.
+
+    Each engagement keeps the time its next reminder may fall due (``next_reminder_at``, found by looking
+    ``reminder_lookahead_days`` ahead; unknown once a write changed its facts): a run reads only the engagements
+    whose time has come or is unknown. A first run (or one after the last run time was forgotten) has no such
+    times to go by and looks at every engagement."""
     catch_up = timedelta(hours=settings.reminder_catch_up_hours)
     last = last_run(session)
     # A first run has missed nothing: it looks back no further than the catch-up window.
@@ -84,7 +89,8 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
     run = ReminderRun(since=since, until=now)
     if since >= now:
         return run
-    plans = _due(session, catalog, now, since)
+    plans, upcoming = _due(session, catalog, now, since, every=last is None,
+                           lookahead=timedelta(days=settings.reminder_lookahead_days))
     run.due = len(plans)
     if plans:
         people = _people(session, plans)
@@ -92,25 +98,56 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
         for plan in plans:
             _fan_out(plan, people, nudges, settings, now, catch_up)
         _record(session, plans, now, run)
+    _plan_next(session, upcoming, now)
     run.digests = _send_digests(session, settings, now)
     _remember(session, now)
     session.flush()
     return run
 
 
-def _due(session: Session, catalog: Catalog, now: datetime, since: datetime) -> list[_Plan]:
-    rows = session.execute(queries.engagement_pins()).all()
-    facts = load_facts(session.connection(), None, now)
+@dataclass(frozen=True, slots=True)
+class _Upcoming:
+    engagement_id: int
+    read_marks: int | None  # None: the engagement has no readiness row yet
+    at: datetime
+
+
+def _due(session: Session, catalog: Catalog, now: datetime, since: datetime, *, every: bool,
+         lookahead: timedelta) -> tuple[list[_Plan], list[_Upcoming]]:
+    """What fell due in (since, now] for the engagements to look at, and when each one's next reminder may."""
+    rows = session.execute(queries.engagement_pins() if every else queries.engagements_due(now)).all()
+    if not rows:
+        return [], []
+    facts = load_facts(session.connection(), None if every else [row[0] for row in rows], now)
     plans: list[_Plan] = []
-    for engagement_id, sha256 in rows:
+    upcoming: list[_Upcoming] = []
+    horizon = now + lookahead
+    for engagement_id, sha256, marks in rows:
         engagement = facts.get(engagement_id)
         if engagement is not None:
             playbook = catalog.pinned(session, sha256)
             plans.extend(_Plan(r, engagement, playbook) for r in due_reminders(playbook, engagement, now, since))
+            # The same facts give the same reminders whenever asked: until they change (a write marks them), none
+            # falls due before the first one found ahead.
+            ahead = due_reminders(playbook, engagement, horizon, now)
+            upcoming.append(_Upcoming(engagement_id, marks, ahead[0].due_at if ahead else horizon))
     # Earlier reminders first, so that the weekly cap keeps a person's earliest reminders.
     # A total order also makes concurrent schedulers insert keys in the same order (no deadlock between them).
     plans.sort(key=lambda p: (p.reminder.due_at, p.reminder.key))
-    return plans
+    return plans, upcoming
+
+
+def _plan_next(session: Session, upcoming: Sequence[_Upcoming], now: datetime) -> None:
+    """Keep each engagement's next reminder time; an engagement marked since it was read keeps its mark."""
+    known = [{"id": u.engagement_id, "read_marks": u.read_marks, "next_reminder_at": u.at}
+             for u in upcoming if u.read_marks is not None]
+    if known:
+        session.connection().execute(queries.plan_next_reminder(), known)
+    new = [{"engagement_id": u.engagement_id, "phase": "", "digest": "", "summary": {}, "updated_at": now,
+            "failed_criteria": [], "gate_passed": 0, "gate_total": 0, "stale": True, "marks": 0,
+            "next_reminder_at": u.at} for u in upcoming if u.read_marks is None]
+    if new:
+        _insert_new(session, queries.snapshots_table(), new, ["engagement_id"], [])
 
 
 def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, _Person]:

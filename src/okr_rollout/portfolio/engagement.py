@@ -167,9 +167,15 @@ class ReadinessItem:
     tasks: list[Task]  # open tasks, without their checklists
 
 
-def readiness_overview(session: Session, caller: Caller, catalog: Catalog, now: datetime) -> list[ReadinessItem]:
-    """Every engagement the caller sees and how ready it is to expand, in a fixed number of statements."""
-    rows = session.execute(queries.visible_engagements_with_organization(engagement_visibility(caller))).all()
+def readiness_overview(session: Session, caller: Caller, catalog: Catalog, now: datetime, offset: int = 0,
+                       limit: int | None = None) -> ListPage[ReadinessItem]:
+    """A page of the engagements the caller sees, by organization, and how ready each is to expand: the page is
+    cut by the database, and only its engagements are evaluated. A fixed number of statements."""
+    visible = engagement_visibility(caller)
+    total = session.scalar(queries.count_visible_engagements(visible)) or 0
+    size = limit or max(total, 1)
+    offset = clamp_offset(offset, total, size)
+    rows = session.execute(queries.visible_engagements_with_organization(visible, offset, limit)).all()
     ids = [engagement.id for engagement, _ in rows]
     facts = facts_of(session, ids, now)
     tasks: dict[int, list[Task]] = {engagement_id: [] for engagement_id in ids}
@@ -181,7 +187,7 @@ def readiness_overview(session: Session, caller: Caller, catalog: Catalog, now: 
         playbook = catalog.pinned(session, engagement.playbook_sha256)
         items.append(ReadinessItem(engagement, organization, playbook, playbook.phase(engagement.phase),
                                    expansion(playbook, facts[engagement.id]), tasks[engagement.id]))
-    return items
+    return ListPage(items, offset, size, total)
 
 
 # --- the record forms and the documents ---------------------------------------------------------------------------

@@ -7,44 +7,135 @@ Visibility is always ``auth.visibility.engagement_visibility`` and an open task 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Float, Integer, ScalarSelect, Select, Subquery, case, cast, func, literal, select
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
+from okr_rollout.db import UtcDateTime
 from okr_rollout.engagements.queries import is_open_task
-from okr_rollout.models import Department, Engagement, EngagementCoach, Event, Organization, Person, Task
+from okr_rollout.models import (
+    Department,
+    Engagement,
+    EngagementCoach,
+    Event,
+    Organization,
+    Person,
+    ReadinessSnapshot,
+    Task,
+)
 
 # --- the portfolio -----------------------------------------------------------------------------------------------
 
 
-def portfolio_engagements(visible: ColumnElement[bool]) -> Select[Engagement, str, str]:
-    """Every engagement ``visible`` lets through, with its organization's name and time zone."""
-    return (select(Engagement, Organization.name, Organization.timezone)
-            .join(Organization, Organization.id == Engagement.organization_id).where(visible)
-            .order_by(Organization.name, Engagement.id))
+def _overdue(now: datetime) -> ScalarSelect[int]:
+    """Per engagement (correlated): how many of its open tasks are overdue at ``now``."""
+    return (select(func.count(Task.id)).where(is_open_task(), Task.due_at < now)
+            .correlate(Engagement).scalar_subquery())
 
 
-def open_task_summary(visible: ColumnElement[bool], now: datetime) -> Select[int, Any, datetime | None]:
-    """Per engagement: how many of its open tasks are overdue at ``now``, and the soonest due date among them."""
-    return (select(Task.engagement_id, func.sum(case((Task.due_at < now, 1), else_=0)), func.min(Task.due_at))
-            .join(Engagement, is_open_task()).where(visible).group_by(Task.engagement_id))
+def _next_due() -> ScalarSelect[datetime]:
+    """Per engagement (correlated): the soonest due date of its open tasks."""
+    return select(func.min(Task.due_at)).where(is_open_task()).correlate(Engagement).scalar_subquery()
 
 
-def last_activity(visible: ColumnElement[bool]) -> Select[int | None, datetime]:
-    """Per engagement: when its latest event happened."""
-    return (select(Event.engagement_id, func.max(Event.occurred_at))
-            .join(Engagement, Engagement.id == Event.engagement_id).where(visible).group_by(Event.engagement_id))
+def _last_activity() -> ScalarSelect[datetime]:
+    """Per engagement (correlated): when its latest event happened."""
+    return (select(func.max(Event.occurred_at)).where(Event.engagement_id == Engagement.id)
+            .correlate(Engagement).scalar_subquery())
+
+
+def days_since(dialect: str, now: datetime, moment: ColumnElement[datetime] | InstrumentedAttribute[datetime]
+               ) -> ColumnElement[int]:
+    """Whole days from ``moment`` to ``now``, as ``timedelta.days`` counts them (to the millisecond)."""
+    at = literal(now, UtcDateTime())
+    if dialect == "postgresql":
+        return cast(func.floor(func.extract("epoch", at - moment) / 86400), Integer)
+    milliseconds = func.round((func.julianday(at) - func.julianday(moment)) * 86_400_000)
+    return cast(func.floor(milliseconds / 86_400_000.0), Integer)
+
+
+def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str,
+                   phase_index: ColumnElement[int] | None, *, tasks: bool, activity: bool) -> Subquery:
+    """One row per engagement ``visible`` lets through, with what the portfolio filters on and sorts by: the
+    gate's share of criteria met comes from the kept readiness (1.0 when none is kept yet or in a final phase).
+    The task and activity summaries are read per engagement, so they are columns only when ``tasks`` or
+    ``activity`` asks (a sort or filter on them); otherwise ``page_details`` reads them for the page's rows."""
+    ratio = case((ReadinessSnapshot.gate_total > 0,
+                  cast(ReadinessSnapshot.gate_passed, Float) / ReadinessSnapshot.gate_total), else_=1.0)
+    columns: list[ColumnElement[Any]] = [
+        Engagement.id.label("engagement_id"), Engagement.organization_id.label("organization_id"),
+        Organization.name.label("organization"), Organization.timezone.label("timezone"),
+        Engagement.phase.label("phase"), Engagement.playbook_sha256.label("playbook_sha256"),
+        func.lower(Organization.name).label("organization_key"),
+        days_since(dialect, now, Engagement.entered_phase_at).label("days_in_phase"), ratio.label("gate_ratio")]
+    if phase_index is not None:  # a sort by phase: the phase's place in the journey
+        columns.append(phase_index.label("phase_index"))
+    if tasks:
+        columns += [_overdue(now).label("overdue"), _next_due().label("next_due")]
+    if activity:
+        columns.append(_last_activity().label("last_activity"))
+    return (select(*columns)
+            .join(Organization, Organization.id == Engagement.organization_id)
+            .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id)
+            .where(visible).subquery("portfolio_rows"))
+
+
+def page_details(engagement_ids: Collection[int], now: datetime
+                 ) -> Select[int, int, datetime, datetime, str, datetime | None, bool, bool | None, int, int]:
+    """For the rows of a page: overdue tasks, next due date, last activity, and the kept readiness of the first
+    transition (its phase, whether it was evaluated since the last write, the gate's verdict and counts)."""
+    return (select(Engagement.id.label("engagement_id"), _overdue(now).label("overdue"),
+                   _next_due().label("next_due"), _last_activity().label("last_activity"),
+                   ReadinessSnapshot.phase.label("kept_phase"), ReadinessSnapshot.evaluated_at, ReadinessSnapshot.stale,
+                   ReadinessSnapshot.gate_met, ReadinessSnapshot.gate_passed, ReadinessSnapshot.gate_total)
+            .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id)
+            .where(Engagement.id.in_(list(engagement_ids))))
+
+
+def phase_order(pins_phases: dict[tuple[str, str], int], otherwise: int) -> ColumnElement[int]:
+    """The index of each engagement's phase in its own playbook, as a CASE over (pinned playbook, phase)."""
+    if not pins_phases:
+        return literal(otherwise, Integer)
+    by_phase: dict[str, int] = {}
+    for (_, phase), index in pins_phases.items():
+        by_phase.setdefault(phase, index)
+    if all(by_phase[phase] == index for (_, phase), index in pins_phases.items()):
+        return case(by_phase, value=Engagement.phase, else_=otherwise)  # every pinned playbook agrees
+    return case(*(((Engagement.playbook_sha256 == sha256) & (Engagement.phase == phase), index)
+                  for (sha256, phase), index in pins_phases.items()), else_=otherwise)
+
+
+def pins_and_phases(visible: ColumnElement[bool]) -> Select[str, str]:
+    """The (pinned playbook, phase) pairs of the engagements ``visible`` lets through."""
+    return select(Engagement.playbook_sha256, Engagement.phase).where(visible).distinct()
+
+
+def count_rows(rows: Subquery, where: Sequence[ColumnElement[bool]]) -> Select[int]:
+    return select(func.count()).select_from(rows).where(*where)
+
+
+def page_of_rows(rows: Subquery, where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]],
+                 limit: int | None) -> Select[Any]:
+    statement = select(rows).where(*where).order_by(*order_by)
+    return statement if limit is None else statement.limit(limit)
 
 
 # --- one engagement and its organization ------------------------------------------------------------------------
 
 
-def visible_engagements_with_organization(visible: ColumnElement[bool]) -> Select[Engagement, Organization]:
-    return (select(Engagement, Organization).join(Organization, Organization.id == Engagement.organization_id)
-            .where(visible).order_by(Engagement.id))
+def visible_engagements_with_organization(visible: ColumnElement[bool], offset: int = 0, limit: int | None = None
+                                          ) -> Select[Engagement, Organization]:
+    """The engagements ``visible`` lets through with their organizations, by organization name, a page of them."""
+    statement = (select(Engagement, Organization).join(Organization, Organization.id == Engagement.organization_id)
+                 .where(visible).order_by(Organization.name, Engagement.id).offset(offset))
+    return statement if limit is None else statement.limit(limit)
+
+
+def count_visible_engagements(visible: ColumnElement[bool]) -> Select[int]:
+    return select(func.count()).select_from(Engagement).where(visible)
 
 
 def open_tasks_of(engagement_ids: Collection[int]) -> Select[Task]:

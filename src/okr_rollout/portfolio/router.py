@@ -27,7 +27,7 @@ def row_out(row: PortfolioRow) -> PortfolioRowOut:
         next_step=NextStepOut(
             trigger=step.trigger, destination=step.dest,
             title=LocalizedText(en=step.title.en, zh_tw=step.title.zh_tw) if step.title else None,
-            allowed=step.allowed, passed=step.passed_count, total=len(step.criteria)) if step else None,
+            allowed=step.allowed, passed=step.passed_count, total=step.total) if step else None,
         overdue_tasks=row.overdue, next_due_at=row.next_due, last_activity_at=row.last_activity,
         attention=list(row.attention))
 

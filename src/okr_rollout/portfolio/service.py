@@ -16,14 +16,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
+from sqlalchemy import ColumnElement, Subquery, and_, func, literal, or_
 from sqlalchemy.orm import Session
 
 from okr_rollout.api.pagination import another_lists_cursor, is_list_cursor
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.db import UtcDateTime
 from okr_rollout.errors import BadRequest
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
@@ -54,6 +56,23 @@ def evaluate(playbook: LoadedPlaybook, facts: EngagementFacts, source: str, trig
 
 
 @dataclass(frozen=True)
+class NextStep:
+    """The first transition out of the engagement's phase and how far its gate is from opening."""
+
+    trigger: str
+    dest: str
+    title: LocalizedText | None
+    allowed: bool
+    passed_count: int
+    total: int
+
+    @classmethod
+    def of(cls, readiness: TransitionReadiness) -> NextStep:
+        return cls(readiness.trigger, readiness.dest, readiness.title, readiness.allowed, readiness.passed_count,
+                   len(readiness.criteria))
+
+
+@dataclass(frozen=True)
 class PortfolioRow:
     engagement_id: int
     organization_id: int
@@ -63,7 +82,7 @@ class PortfolioRow:
     phase_title: LocalizedText
     phase_index: int
     days_in_phase: int
-    next_step: TransitionReadiness | None
+    next_step: NextStep | None
     overdue: int
     next_due: datetime | None
     last_activity: datetime | None
@@ -98,56 +117,98 @@ class Portfolio:
 
 def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime, idle: timedelta,
               query: PortfolioQuery = PortfolioQuery()) -> Portfolio:
-    """The caller's portfolio in a fixed number of statements whatever the number of engagements. Gates are
-    evaluated for the rows of the page only, unless the sort is by gate."""
+    """The caller's portfolio, filtered, sorted and cut into pages by the database over the kept readiness (the
+    gate's share of criteria met is the one the scheduler last stored); gates are evaluated for the rows of the
+    page only. A fixed number of statements whatever the number of engagements."""
     after = decode_cursor(query.cursor, query.sort, query.order)
     visible = engagement_visibility(caller)
-    engagements = session.execute(queries.portfolio_engagements(visible)).all()
-    if not engagements:
+    playbooks: dict[str, LoadedPlaybook] = {}
+    order_of: dict[tuple[str, str], int] = {}
+    titles: dict[tuple[int, str], LocalizedText] = {}
+    for sha256, phase in session.execute(queries.pins_and_phases(visible)):
+        playbook = playbooks.get(sha256) or playbooks.setdefault(sha256, catalog.pinned(session, sha256))
+        index = order_of[(sha256, phase)] = _phase_index(playbook, phase)
+        titles[(index, phase)] = playbook.phase(phase).title
+    if not order_of:
         return Portfolio([], 0, 0, [], None)
-    tasks = {engagement_id: (int(overdue or 0), next_due)
-             for engagement_id, overdue, next_due in session.execute(queries.open_task_summary(visible, now))}
-    activity = dict(session.execute(queries.last_activity(visible)).all())
-    playbooks: dict[int, LoadedPlaybook] = {}
-    rows: list[PortfolioRow] = []
-    for engagement, name, timezone in engagements:
-        playbook = playbooks[engagement.id] = catalog.pinned(session, engagement.playbook_sha256)
-        overdue, next_due = tasks.get(engagement.id, (0, None))
-        last = activity.get(engagement.id)
+    tasks = query.attention or query.sort in ("overdue", "due")
+    activity = query.attention or query.sort == "activity"
+    rows = queries.portfolio_rows(visible, now, session.get_bind().dialect.name,
+                                  queries.phase_order(order_of, len(order_of) + 1_000) if query.sort == "phase"
+                                  else None, tasks=tasks, activity=activity)
+    visible_count = session.scalar(queries.count_rows(rows, [])) or 0
+    where: list[ColumnElement[bool]] = []
+    if query.phase:
+        where.append(rows.c.phase == query.phase)
+    if query.attention:
+        where.append(or_(rows.c.overdue > 0, rows.c.last_activity.is_(None), rows.c.last_activity < now - idle))
+    total = session.scalar(queries.count_rows(rows, where)) or 0
+    values, ties = _sort_columns(rows, query.sort)
+    descending = query.order == "desc"
+    if after is not None:
+        where.append(_after(values, ties, _cursor_values(after, query.sort), descending))
+    order_by = [*(v.desc() if descending else v.asc() for v in values), *(t.asc() for t in ties)]
+    statement = queries.page_of_rows(rows, where, order_by, None if query.limit is None else query.limit + 1)
+    found = session.execute(statement.add_columns(*(v.label(f"sort_{i}") for i, v in enumerate(values)))).all()
+    more = query.limit is not None and len(found) > query.limit
+    found = found[:query.limit] if query.limit is not None else found
+    details = {d.engagement_id: d for d in session.execute(queries.page_details([r.engagement_id for r in found], now))
+               } if found else {}
+    page: list[PortfolioRow] = []
+    live: list[int] = []
+    for row in found:
+        detail = details[row.engagement_id]
+        last = detail.last_activity
+        overdue = int(detail.overdue or 0)
         flags: tuple[tuple[Attention, bool], ...] = (("overdue", overdue > 0),
                                                     ("idle", last is None or now - last > idle))
-        rows.append(PortfolioRow(
-            engagement_id=engagement.id, organization_id=engagement.organization_id, organization=name,
-            timezone=timezone or "UTC", phase=engagement.phase, phase_title=playbook.phase(engagement.phase).title,
-            phase_index=_phase_index(playbook, engagement.phase),
-            days_in_phase=(now - engagement.entered_phase_at).days, next_step=None, overdue=overdue,
-            next_due=next_due, last_activity=last, attention=tuple(reason for reason, flagged in flags if flagged)))
-    phases = sorted({(r.phase_index, r.phase): r.phase_title for r in rows}.items())
-    shown = [r for r in rows if (not query.phase or r.phase == query.phase)
-             and (not query.attention or r.needs_attention)]
-    total = len(shown)
-    if query.sort == "gate":  # the order depends on every gate: evaluate them all first
-        shown = _with_next_steps(session, shown, playbooks, now)
-    shown = _sorted(shown, query.sort, query.order == "desc")
-    if after is not None:
-        shown = [r for r in shown if _comes_after(_key(r, query.sort), after, query.order == "desc")]
-    page = shown if query.limit is None else shown[:query.limit]
-    more = query.limit is not None and len(shown) > query.limit
-    if query.sort != "gate":
-        page = _with_next_steps(session, page, playbooks, now)
-    return Portfolio(page, total, len(rows), [(phase, title) for (_, phase), title in phases],
-                     encode_cursor(_key(page[-1], query.sort), query.sort, query.order) if more else None)
+        playbook = playbooks[row.playbook_sha256]
+        kept = detail.evaluated_at is not None and not detail.stale and detail.kept_phase == row.phase
+        if not kept:
+            live.append(row.engagement_id)
+        page.append(PortfolioRow(
+            engagement_id=row.engagement_id, organization_id=row.organization_id, organization=row.organization,
+            timezone=row.timezone or "UTC", phase=row.phase, phase_title=playbook.phase(row.phase).title,
+            phase_index=order_of[(row.playbook_sha256, row.phase)], days_in_phase=int(row.days_in_phase),
+            next_step=_kept_step(playbook, row.phase, detail) if kept else None, overdue=overdue,
+            next_due=detail.next_due, last_activity=last,
+            attention=tuple(reason for reason, flagged in flags if flagged)))
+    cursor = None
+    if more and found:
+        last_row = found[-1]
+        key = (tuple(_json_value(last_row._mapping[f"sort_{i}"]) for i in range(len(values))),
+               (last_row.organization_key, last_row.engagement_id))
+        cursor = encode_cursor(key, query.sort, query.order)
+    # A row written to since the scheduler last evaluated it (or never evaluated) shows its gate as it is now.
+    page = _with_next_steps(session, page, {r.engagement_id: playbooks[r.playbook_sha256] for r in found}, now,
+                            set(live))
+    return Portfolio(page, total, visible_count, [(phase, title) for (_, phase), title in sorted(titles.items())],
+                     cursor)
+
+
+def _kept_step(playbook: LoadedPlaybook, phase: str, detail: Any) -> NextStep | None:
+    transitions = playbook.spec.transitions_from(phase)
+    if not transitions:
+        return None
+    first = transitions[0]
+    return NextStep(first.trigger, first.dest, first.title, bool(detail.gate_met), int(detail.gate_passed),
+                    int(detail.gate_total))
 
 
 def _with_next_steps(session: Session, rows: list[PortfolioRow], playbooks: dict[int, LoadedPlaybook],
-                     now: datetime) -> list[PortfolioRow]:
-    facts = facts_of(session, [r.engagement_id for r in rows], now)
+                     now: datetime, which: set[int]) -> list[PortfolioRow]:
+    if not which:
+        return rows
+    facts = facts_of(session, sorted(which), now)
     result = []
     for row in rows:
+        if row.engagement_id not in which:
+            result.append(row)
+            continue
         readiness = readiness_of(playbooks[row.engagement_id], facts[row.engagement_id]
                                  ) if row.engagement_id in facts else None
         step = readiness.transitions[0] if readiness and readiness.transitions else None
-        result.append(replace(row, next_step=step))
+        result.append(replace(row, next_step=NextStep.of(step) if step else None))
     return result
 
 
@@ -157,52 +218,70 @@ def _phase_index(playbook: LoadedPlaybook, phase: str) -> int:
 
 # --- order and cursor --------------------------------------------------------------------------------------------
 
-# A missing date sorts after every date (next due) or before every date (last activity), as a number a cursor
-# can carry in JSON.
-_LATEST, _EARLIEST = 1e18, -1e18
+# A missing date sorts after every date (next due) or before every date (last activity).
+_LATEST, _EARLIEST = datetime(9999, 12, 31, tzinfo=UTC), datetime(1, 1, 1, tzinfo=UTC)
 SortValue = float | int | str
 SortKey = tuple[tuple[SortValue, ...], tuple[SortValue, ...]]
 
 
-def _timestamp(moment: datetime | None, missing: float) -> float:
-    if moment is None:
-        return missing
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def _key(row: PortfolioRow, sort: Sort) -> SortKey:
+def _sort_columns(rows: Subquery, sort: Sort) -> tuple[list[ColumnElement[Any]], list[ColumnElement[Any]]]:
     """(what the sort compares, what breaks its ties): rows equal on the first keep the organizations' order."""
-    value: tuple[SortValue, ...]
+    c = rows.c
+    values: list[ColumnElement[Any]]
     if sort == "phase":
-        value = (row.phase_index, row.organization.lower())
+        values = [c.phase_index, c.organization_key]
     elif sort == "days":
-        value = (row.days_in_phase,)
+        values = [c.days_in_phase]
     elif sort == "gate":
-        step = row.next_step
-        value = ((step.passed_count / len(step.criteria)) if step and step.criteria else 1.0,)
+        values = [c.gate_ratio]
     elif sort == "overdue":
-        value = (row.overdue,)
+        values = [c.overdue]
     elif sort == "due":
-        value = (_timestamp(row.next_due, _LATEST),)
+        values = [func.coalesce(c.next_due, literal(_LATEST, UtcDateTime()), type_=UtcDateTime())]
     elif sort == "activity":
-        value = (_timestamp(row.last_activity, _EARLIEST),)
+        values = [func.coalesce(c.last_activity, literal(_EARLIEST, UtcDateTime()), type_=UtcDateTime())]
     else:
-        value = (row.organization.lower(), row.engagement_id)
-    return value, (row.organization.lower(), row.engagement_id)
+        values = [c.organization_key, c.engagement_id]
+    return values, [c.organization_key, c.engagement_id]
 
 
-def _sorted(rows: list[PortfolioRow], sort: Sort, descending: bool) -> list[PortfolioRow]:
-    # Ties stay in the organizations' order, ascending, in either direction (a stable sort keeps them).
-    by_tie = sorted(rows, key=lambda row: _key(row, sort)[1])
-    return sorted(by_tie, key=lambda row: _key(row, sort)[0], reverse=descending)
+def _after(values: Sequence[ColumnElement[Any]], ties: Sequence[ColumnElement[Any]],
+           cursor: tuple[tuple[Any, ...], tuple[Any, ...]], descending: bool) -> ColumnElement[bool]:
+    """Rows after the cursor's in the order: further on the sort's value, or equal on it and later on the tie."""
+    last_values, last_ties = cursor
+
+    def beyond(columns: Sequence[ColumnElement[Any]], bounds: Sequence[Any], down: bool) -> ColumnElement[bool]:
+        column, bound = columns[0], bounds[0]
+        further: ColumnElement[bool] = column < bound if down else column > bound
+        if len(columns) == 1:
+            return further
+        return or_(further, and_(column == bound, beyond(columns[1:], bounds[1:], down)))
+
+    def equal(columns: Sequence[ColumnElement[Any]], bounds: Sequence[Any]) -> ColumnElement[bool]:
+        return and_(*(column == bound for column, bound in zip(columns, bounds, strict=True)))
+
+    return or_(beyond(values, last_values, descending),
+               and_(equal(values, last_values), beyond(ties, last_ties, False)))
 
 
-def _comes_after(key: SortKey, cursor: SortKey, descending: bool) -> bool:
-    value, tie = key
-    last_value, last_tie = cursor
-    if value == last_value:
-        return tie > last_tie
-    return value < last_value if descending else value > last_value
+def _cursor_values(cursor: SortKey, sort: Sort) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """The cursor's values as the columns compare them (a date for the date sorts)."""
+    values, ties = cursor
+    if len(ties) != 2 or len(values) != (2 if sort in ("phase", "organization") else 1):
+        raise ValueError("cursor of another shape")
+    if sort in ("due", "activity"):
+        if not isinstance(values[0], str):
+            raise ValueError("cursor date")
+        return (datetime.fromisoformat(values[0]),), ties
+    return values, ties
+
+
+def _json_value(value: Any) -> SortValue:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    if isinstance(value, int | float | str):
+        return value
+    raise TypeError(f"unexpected sort value {value!r}")
 
 
 def encode_cursor(key: SortKey, sort: Sort, order: Order) -> str:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.web import labels
 from okr_rollout.web.context import WebDep, WebRoute, page
+from okr_rollout.web.paging import offset_param, page_links
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 
@@ -18,8 +19,10 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 @router.get("/readiness")
 def readiness_page(web: WebDep) -> Response:
     """An internal coach's home: their organization's readiness to expand, and what is left to do."""
-    items = engagement_views.readiness_overview(web.session, web.caller, web.catalog, web.now)
-    return page(web, "readiness.html", items=items, labels=labels)
+    listed = engagement_views.readiness_overview(web.session, web.caller, web.catalog, web.now,
+                                                 offset_param(web.request, "from"), web.settings.page_size_default)
+    return page(web, "readiness.html", items=listed.items, listed=listed, labels=labels,
+                page_url=page_links(web.request))
 
 
 @router.get("/engagements/{engagement_id}/documents/{document_id}")

@@ -10,14 +10,14 @@ from fastapi import APIRouter, Response
 from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
-from okr_rollout.errors import Conflict, GateRefused, not_found
+from okr_rollout.errors import BadRequest, Conflict, GateRefused, not_found
 from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.playbooks.diagram import mermaid
 from okr_rollout.playbooks.vocabulary import as_words
 from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio import service as portfolio_service
 from okr_rollout.portfolio.engagement import EngagementView
-from okr_rollout.portfolio.service import SORTS, PortfolioQuery, Sort
+from okr_rollout.portfolio.service import SORTS, Order, PortfolioQuery, Sort
 from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
@@ -33,18 +33,28 @@ HISTORY_LENGTH = 40
 
 @router.get("/portfolio")
 def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, sort: str = "organization",
-              order: str = "asc") -> Response:
+              order: str = "asc", cursor: str | None = None) -> Response:
     chosen: Sort = "organization"
     for known in SORTS:
         if known == sort:
             chosen = known
     descending = order == "desc"
-    result = portfolio_service.portfolio(
-        web.session, web.caller, web.catalog, web.now, timedelta(days=web.settings.web_idle_days),
-        PortfolioQuery(phase=phase or None, attention=attention, sort=chosen, order="desc" if descending else "asc"))
-    return page(web, "portfolio.html", rows=result.rows, total=result.visible, phases=result.phases,
-                phase=phase or "", attention=attention, sort=chosen, order="desc" if descending else "asc",
-                sorts=SORTS, attention_labels=labels.ATTENTION)
+    direction: Order = "desc" if descending else "asc"
+    filters = {name: value for name, value in (("phase", phase or ""), ("attention", "true" if attention else ""),
+                                               ("sort", chosen), ("order", direction)) if value}
+    try:
+        result = portfolio_service.portfolio(
+            web.session, web.caller, web.catalog, web.now, timedelta(days=web.settings.web_idle_days),
+            PortfolioQuery(phase=phase or None, attention=attention, sort=chosen, order=direction, cursor=cursor,
+                           limit=web.settings.page_size_default))
+    except BadRequest:  # a cursor of another sort, or none this page gave out: start again from the first page
+        return redirect(web, f"/portfolio?{urlencode(filters)}")
+    next_url = (f"/portfolio?{urlencode({**filters, 'cursor': result.next_cursor})}"
+                if result.next_cursor else None)
+    return page(web, "portfolio.html", rows=result.rows, total=result.visible, matching=result.total,
+                phases=result.phases, phase=phase or "", attention=attention, sort=chosen, order=direction,
+                sorts=SORTS, attention_labels=labels.ATTENTION, next_url=next_url,
+                first_url=f"/portfolio?{urlencode(filters)}" if cursor else None)
 
 
 def engagement_view(web: Web, engagement_id: int) -> EngagementView:
