@@ -131,7 +131,7 @@ REFUSING_NULL = {
     "PersonUpdate": {"name", "roles", "department_ids", "locale"},
     "DepartmentUpdate": {"name", "is_pilot"},
     "TaskUpdate": {"done", "due_at"},
-    "DraftingGroupUpdate": {"member_ids"},
+    "DraftingGroupUpdate": {"member_ids", "started_on"},
     "AppointmentUpdate": {"trained", "ready"},
 }
 
