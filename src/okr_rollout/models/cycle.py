@@ -24,6 +24,8 @@ class Quarter(Base):
     label: Mapped[str] = mapped_column(String(32))
     starts_on: Mapped[date] = mapped_column(Date)
     ends_on: Mapped[date] = mapped_column(Date)
+    # The day the quarter was set up, as the client says (a client taken on mid-journey); None: created_at's day.
+    recorded_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -43,6 +45,9 @@ class Okr(Base):
     scored_at: Mapped[datetime | None] = mapped_column()
     decision: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column()
+    # The days the OKR was prepared and decided on, as the client says; None: created_at's and decided_at's day.
+    prepared_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
     # One OKR is carried at most once: a second "continue" cannot fork it.
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("okrs.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,11 +11,13 @@ from sqlalchemy import Select, func, select
 from okr_rollout.models import (
     Appointment,
     CeoSupportStatement,
+    Department,
     DraftingGroup,
     EngagementCoach,
     Meeting,
     Organization,
     Person,
+    PersonDepartment,
     TrainingSession,
 )
 
@@ -76,3 +78,39 @@ def appointment_of(engagement_id: int, person_id: int, role: str) -> Select[Appo
     """The appointment of a person in a role, if there is one."""
     return select(Appointment).where(Appointment.engagement_id == engagement_id, Appointment.person_id == person_id,
                                      Appointment.role == role)
+
+
+# --- who attends: what the attendee rule of a meeting kind reads ----------------------------------------------
+
+
+def roles_among(organization_id: int, person_ids: Collection[int]) -> Select[int, list[str]]:
+    """The roles of those of ``person_ids`` who are people of the organization."""
+    return select(Person.id, Person.roles).where(Person.id.in_(list(person_ids)),
+                                                 Person.organization_id == organization_id)
+
+
+def departments_led_by(organization_id: int, person_ids: Collection[int]) -> Select[int | None, int]:
+    return select(Department.lead_id, Department.id).where(Department.organization_id == organization_id,
+                                                           Department.lead_id.in_(list(person_ids)))
+
+
+def memberships_of(person_ids: Collection[int]) -> Select[int, int]:
+    return select(PersonDepartment.person_id, PersonDepartment.department_id).where(
+        PersonDepartment.person_id.in_(list(person_ids)))
+
+
+def appointed_among(engagement_id: int, person_ids: Collection[int]) -> Select[int, str]:
+    return select(Appointment.person_id, Appointment.role).where(
+        Appointment.engagement_id == engagement_id, Appointment.person_id.in_(list(person_ids)))
+
+
+def planned_meetings(engagement_id: int, limit: int) -> Select[Meeting]:
+    """The engagement's planned meetings, soonest first (what is coming up)."""
+    return (select(Meeting).where(Meeting.engagement_id == engagement_id, Meeting.status == "planned")
+            .order_by(Meeting.held_at, Meeting.id).limit(limit))
+
+
+def planned_training(engagement_id: int, limit: int) -> Select[TrainingSession]:
+    return (select(TrainingSession).where(TrainingSession.engagement_id == engagement_id,
+                                          TrainingSession.status == "planned")
+            .order_by(TrainingSession.held_on, TrainingSession.id).limit(limit))

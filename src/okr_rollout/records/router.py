@@ -31,6 +31,7 @@ from okr_rollout.records.schemas import (
     DraftingGroupUpdate,
     MeetingCreate,
     MeetingOut,
+    StatusUpdate,
     TrainingSessionCreate,
     TrainingSessionOut,
 )
@@ -86,6 +87,19 @@ def get_meeting(engagement_id: int, record_id: int, session: SessionDep, caller:
     return MeetingOut.model_validate(meeting)
 
 
+@router.put("/meetings/{record_id}/status", response_model=MeetingOut)
+def set_meeting_status(engagement_id: int, record_id: int, data: StatusUpdate, session: SessionDep,
+                       caller: CallerDep, catalog: CatalogDep, now: NowDep, response: Response,
+                       if_match: IfMatch = None) -> MeetingOut:
+    """A planned meeting was held (it counts for the gates from now on) or was cancelled."""
+    ctx = context(session, caller, catalog, engagement_id, now)
+    meeting = service.get_record(session, Meeting, ctx.engagement.id, record_id)
+    check_if_match(if_match, meeting.version)
+    meeting = service.set_meeting_status(ctx, meeting, data.status)
+    set_etag(response, meeting.version)
+    return MeetingOut.model_validate(meeting)
+
+
 @router.get("/ceo-support", response_model=Page[CeoSupportOut])
 def list_ceo_support(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
                      limit: Limit = 50, cursor: Cursor = None) -> Page[CeoSupportOut]:
@@ -124,6 +138,19 @@ def get_training(engagement_id: int, record_id: int, session: SessionDep, caller
                  now: NowDep, response: Response) -> TrainingSessionOut:
     ctx = context(session, caller, catalog, engagement_id, now)
     training = service.get_record(session, TrainingSession, ctx.engagement.id, record_id)
+    set_etag(response, training.version)
+    return TrainingSessionOut.model_validate(training)
+
+
+@router.put("/training-sessions/{record_id}/status", response_model=TrainingSessionOut)
+def set_training_status(engagement_id: int, record_id: int, data: StatusUpdate, session: SessionDep,
+                        caller: CallerDep, catalog: CatalogDep, now: NowDep, response: Response,
+                        if_match: IfMatch = None) -> TrainingSessionOut:
+    """A planned training session was held (it counts for the gates from now on) or was cancelled."""
+    ctx = context(session, caller, catalog, engagement_id, now)
+    training = service.get_record(session, TrainingSession, ctx.engagement.id, record_id)
+    check_if_match(if_match, training.version)
+    training = service.set_training_status(ctx, training, data.status)
     set_etag(response, training.version)
     return TrainingSessionOut.model_validate(training)
 
