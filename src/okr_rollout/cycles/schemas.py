@@ -25,6 +25,9 @@ class QuarterCreate(_Input):
     label: Annotated[OneLine, Field(min_length=1, max_length=32)]
     starts_on: BoundedDate
     ends_on: BoundedDate
+    recorded_on: BoundedDate | None = Field(
+        None, description="The day the quarter was set up, when not today (a client taken on mid-journey); not in "
+                          "the future. OKRs carried into it count as prepared on that day.")
 
 
 class QuarterOut(_Output):
@@ -35,6 +38,7 @@ class QuarterOut(_Output):
     ends_on: date
     next_quarter_due_on: date | None = Field(
         description="Quarter end plus the playbook's limit: the next quarter must be prepared by then.")
+    recorded_on: date | None = Field(None, description="The day the quarter was set up, as recorded; null: created_at.")
     created_at: datetime
     version: int
     carried_over_okr_ids: list[int] = Field(
@@ -66,6 +70,9 @@ class OkrCreate(_Input):
     owner_id: int | None = None
     department_id: int | None = None
     key_results: Annotated[list[KeyResultCreate], Field(max_length=20)] = []
+    prepared_on: BoundedDate | None = Field(
+        None, description="The day the OKR was prepared, when not today (a client taken on mid-journey); not in the "
+                          "future. The next-quarter deadline is judged on it.")
 
 
 class OkrOut(BaseModel):
@@ -80,8 +87,11 @@ class OkrOut(BaseModel):
     carried_from_id: int | None
     carried_to_id: int | None
     key_results: list[KeyResultOut]
+    prepared_on: date | None = Field(None, description="The day it was prepared, as recorded; null: created_at.")
+    decided_on: date | None = Field(None, description="The day of its decision, as recorded; null: decided then.")
     created_at: datetime
     version: int
+    warnings: list[str] = Field(default=[], description="Rules the playbook only warns about (POST only).")
 
 
 class ScoreUpdate(_Input):
@@ -90,6 +100,9 @@ class ScoreUpdate(_Input):
 
 class DecisionUpdate(_Input):
     decision: Annotated[str, Field(min_length=1, max_length=32)]
+    recorded_on: BoundedDate | None = Field(
+        None, description="The day leadership decided, when not today; not in the future. An OKR carried on by "
+                          "this decision counts as prepared on that day.")
 
 
 class DecisionOut(BaseModel):
