@@ -102,15 +102,3 @@ def memberships_of(person_ids: Collection[int]) -> Select[int, int]:
 def appointed_among(engagement_id: int, person_ids: Collection[int]) -> Select[int, str]:
     return select(Appointment.person_id, Appointment.role).where(
         Appointment.engagement_id == engagement_id, Appointment.person_id.in_(list(person_ids)))
-
-
-def planned_meetings(engagement_id: int, limit: int) -> Select[Meeting]:
-    """The engagement's planned meetings, soonest first (what is coming up)."""
-    return (select(Meeting).where(Meeting.engagement_id == engagement_id, Meeting.status == "planned")
-            .order_by(Meeting.held_at, Meeting.id).limit(limit))
-
-
-def planned_training(engagement_id: int, limit: int) -> Select[TrainingSession]:
-    return (select(TrainingSession).where(TrainingSession.engagement_id == engagement_id,
-                                          TrainingSession.status == "planned")
-            .order_by(TrainingSession.held_on, TrainingSession.id).limit(limit))

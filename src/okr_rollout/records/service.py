@@ -205,12 +205,6 @@ def set_training_status(ctx: RecordContext, training: TrainingSession, status: s
     return training
 
 
-def coming_up(session: Session, engagement_id: int, limit: int) -> tuple[list[Meeting], list[TrainingSession]]:
-    """The engagement's planned meetings and training sessions, soonest first."""
-    return (list(session.scalars(queries.planned_meetings(engagement_id, limit))),
-            list(session.scalars(queries.planned_training(engagement_id, limit))))
-
-
 # --- drafting groups ---------------------------------------------------------------------------------------------
 
 
