@@ -137,7 +137,7 @@ def _status_change(ctx: RecordContext, current: str, wanted: str, what: Localize
         now, then = rules.STATUS_TITLES[current], rules.STATUS_TITLES[wanted]
         raise Conflict(LocalizedText(f"This {what.en} is already {now.en}; only a planned one becomes {then.en}.",
                                      f"此{what.zh_tw}已是「{now.zh_tw}」;只有已排定的才能改為「{then.zh_tw}」。"),
-                       extra={"status": current})
+                       extra={"record_status": current})
     if wanted == rules.HELD and still_ahead:
         raise invalid("body.status", LocalizedText(
             f"planned for {when}, still ahead; mark it held once it has happened",

@@ -1,0 +1,51 @@
+"""The engagement page's "Coming up": planned meetings and training sessions, soonest first, by names and titles,
+in the reader's language; a cancelled one leaves the list, a held one too."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from okr_rollout.models import Meeting, TrainingSession
+from tests.web._pages import post_form, text_of
+from tests.web._seed import World
+from tests.web.conftest import sign_in
+
+
+def coming_up(html: str) -> str:
+    return html.split('id="coming-up"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_engagement_page_lists_what_is_coming_up(web: TestClient, world: World,
+                                                     db: Callable[[], Session]) -> None:
+    with db() as session:
+        later = Meeting(engagement_id=world.formosa, kind="executive", status="planned",
+                        held_at=datetime(2026, 1, 20, 2, 0, tzinfo=UTC), attendee_ids=[world.ceo_id])
+        sooner = TrainingSession(engagement_id=world.formosa, status="planned", held_on=date(2026, 1, 12), hours=6,
+                                 modules=["basic_concepts"], attendee_ids=[world.member_id])
+        held = Meeting(engagement_id=world.formosa, kind="kickoff", held_at=datetime(2026, 1, 2, 2, 0, tzinfo=UTC),
+                       attendee_ids=[world.ceo_id])
+        dropped = Meeting(engagement_id=world.formosa, kind="culture", status="cancelled",
+                          held_at=datetime(2026, 1, 15, 2, 0, tzinfo=UTC), attendee_ids=[world.ceo_id])
+        session.add_all([later, sooner, held, dropped])
+        session.flush()
+        ids = {"later": later.id, "sooner": sooner.id, "held": held.id, "dropped": dropped.id}
+
+    token = sign_in(web, "chen@example.com")
+    page = web.get(f"/engagements/{world.formosa}")
+    assert page.status_code == 200, page.text
+    section = coming_up(page.text)
+    assert "Coming up" in page.text
+    assert section.index(f'data-record="training-{ids["sooner"]}"') < section.index(
+        f'data-record="meeting-{ids["later"]}"')
+    assert f'meeting-{ids["held"]}"' not in section and f'meeting-{ids["dropped"]}"' not in section
+    said = text_of(section)
+    assert "OKR training, 6 hours" in said and "Wang Internal" in said
+    assert "Executive meeting" in said and "Lee Ceo" in said
+
+    post_form(web, token, "/locale", {"locale": "zh-TW", "next": f"/engagements/{world.formosa}"})
+    chinese = text_of(coming_up(web.get(f"/engagements/{world.formosa}").text))
+    assert "即將舉行" in chinese and "OKR 培訓,6 小時" in chinese and "初步高管會議" in chinese
