@@ -144,6 +144,7 @@ def test_quarter_review_edges(app_client: TestClient, tokens: Tokens, clock: Clo
     assert first["in_stretch_sweet_spot"] == 1
     assert (last["department_id"], last["name"], last["okrs"], last["average_score"]) == (None, None, 1, 0.3)
     assert last["possibly_sandbagging"] is False
-    assert [(p["person_id"], p["okrs"]) for p in review["people"]] == [(cycle.people["Eve"], 3), (cycle.people["Ann"], 1)]
+    assert [(p["person_id"], p["okrs"]) for p in review["people"]] == [
+        (cycle.people["Eve"], 3), (cycle.people["Ann"], 1)]
     assert review["overall"]["check_in_rate"] is None  # no key results to check in on
     assert review["key_results"] == []

@@ -48,7 +48,8 @@ def test_a_one_on_one_has_one_lead_and_exactly_one_other_person(app_client: Test
         "attendee; 6 are listed")
     chinese = app_client.post(f"{org.base}/meetings", json=one_on_one([lead, *org.pilot_ids]),
                               headers=auth(tokens.coach, **ZH)).json()
-    assert chinese["errors"][0]["message"] == "一對一會議應由一人主持(OKR 教練或部門主管),另有恰好 1 位與會者;目前列出 6 人"
+    assert chinese["errors"][0]["message"] == (
+        "一對一會議應由一人主持(OKR 教練或部門主管),另有恰好 1 位與會者;目前列出 6 人")
     refused(post(app_client, tokens.coach, org.engagement_id, "meetings", one_on_one([member, other])),
             ("body.attendee_ids", "attendee_leader"))
 
@@ -90,7 +91,8 @@ def test_a_key_result_moves_from_its_start(app_client: TestClient, tokens: Token
     quarter = create(app_client, tokens.coach, org.engagement_id, "quarters",
                      {"label": "Q1", "starts_on": "2026-02-02", "ends_on": "2026-04-26"})
     body = {"objective": "Grow", "department_id": org.pilot_department_id,
-            "key_results": [{"metric": "Leads", "start": 0, "target": 10}, {"metric": "Churn", "start": 5, "target": 5}]}
+            "key_results": [{"metric": "Leads", "start": 0, "target": 10},
+                            {"metric": "Churn", "start": 5, "target": 5}]}
     path = f"quarters/{quarter['id']}/okrs"
     problem = refused(post(app_client, tokens.coach, org.engagement_id, path, body),
                       ("body.key_results[1].target", "target_equals_start"))

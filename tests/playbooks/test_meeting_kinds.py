@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from okr_rollout.playbooks import load, validate_text
+from okr_rollout.playbooks import load, load_text, validate_text
 from okr_rollout.records.rules import RecordRules
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +57,8 @@ def test_a_gate_on_an_undeclared_kind_and_unknown_keys_are_errors() -> None:
     assert "'boss'" in messages["meeting_kinds.one_on_one.attendees.led_by[1]"]
     assert messages["meeting_kinds.quarter_review.outcomes[1]"] == "outcome 'scored' is listed twice"
     undeclared = [m for p, m in messages.items() if p.endswith(".params.meeting_kind")]
-    assert undeclared and all(m.startswith("meeting kind 'weekly_team' is not declared in meeting_kinds") for m in undeclared)
+    assert undeclared
+    assert all(m.startswith("meeting kind 'weekly_team' is not declared in meeting_kinds") for m in undeclared)
 
 
 def test_a_playbook_declaring_no_kinds_keeps_the_outcomes_its_gates_ask_for() -> None:
@@ -65,8 +66,6 @@ def test_a_playbook_declaring_no_kinds_keeps_the_outcomes_its_gates_ask_for() ->
     end = STANDARD.index("\nphases:\n")
     text = STANDARD[:start] + STANDARD[end + 1:]
     assert _errors(text) == []
-    from okr_rollout.playbooks import load_text
-
     rules = RecordRules.of(load_text(text))
     assert rules.meeting_kinds is None and rules.attendee_rules == {}
     assert rules.meeting_outcomes["executive"] == {"ceo_support", "okrs_introduced", "expectations_set"}

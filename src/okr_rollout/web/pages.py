@@ -81,7 +81,8 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
                 may_fire=web.caller.may_fire_transitions, back=back,
                 migrated=migrated if migrated == view.engagement.playbook_version else None,
-                event_labels=labels.EVENTS, meeting_kinds=labels.MEETING_KINDS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
+                event_labels=labels.EVENTS, meeting_kinds=labels.MEETING_KINDS,
+                task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
                 phase_title=phase_title, refused_criteria=refused_criteria, newer_versions=newer_versions(web, view),
                 page_url=page_links(web.request), **coaches_panel(web, engagement_id))
 
