@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 
 from okr_rollout.app import create_app
 from okr_rollout.settings import Settings
+from tests.api._imports import OKR_HEADER, csv_file, org_with_quarter, post_import, rejected_rows
 from tests.api._records import Client, add_person, client_organization, create, place_in_phase, post, refused
 from tests.conftest import ROOT, Clock, Tokens, auth
 
@@ -166,3 +167,12 @@ def test_a_playbook_may_refuse_an_okr_without_key_results_once_its_quarter_start
     before = (datetime(2026, 1, 5, tzinfo=UTC) - timedelta(days=7)).date().isoformat()
     okr = create(strict_client, tokens.coach, org.engagement_id, path, {**bare, "prepared_on": before})
     assert (okr["prepared_on"], okr["warnings"]) == (before, [])
+
+
+def test_an_imported_key_result_obeys_the_same_rule(app_client: TestClient, tokens: Tokens) -> None:
+    org = org_with_quarter(app_client, tokens)
+    content = csv_file(OKR_HEADER, ["2026-Q1", "Sales", "Bob Lee", "Grow", "Demos", "0", "12", "", ""],
+                       ["2026-Q1", "Sales", "Bob Lee", "Grow", "Flat", "7", "7", "", ""])
+    response = post_import(app_client, tokens.coach, org.organization_id, "okrs", content)
+    assert rejected_rows(response) == [(3, "target", "target_equals_start")]
+    assert response.json()["errors"][0]["messages"]["zh-TW"] == "目標 7 與起始值 7 相同;關鍵結果衡量的是變化"
