@@ -75,7 +75,7 @@ WRITES = [
     Write("POST", E + "/quarters", lambda s: {"label": SHORT, "starts_on": "2026-04-06", "ends_on": "2026-06-28"},
           lambda s, out: f"{API}/engagements/{s.engagement_id}/quarters/{out['id']}", ("label",)),
     Write("POST", E + "/quarters/{quarter_id}/okrs",
-          lambda s: {"objective": NASTY, "owner_id": s.ids["member_id"],
+          lambda s: {"objective": NASTY, "department_id": s.ids["department_id"],
                      "key_results": [{"metric": NASTY, "start": 0, "target": 1, "unit": SHORT}]},
           lambda s, out: f"{API}/engagements/{s.engagement_id}/okrs/{out['id']}",
           ("objective", "key_results[].metric", "key_results[].unit")),
