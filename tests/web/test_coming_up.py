@@ -49,3 +49,23 @@ def test_the_engagement_page_lists_what_is_coming_up(web: TestClient, world: Wor
     post_form(web, token, "/locale", {"locale": "zh-TW", "next": f"/engagements/{world.formosa}"})
     chinese = text_of(coming_up(web.get(f"/engagements/{world.formosa}").text))
     assert "即將舉行" in chinese and "OKR 培訓,6 小時" in chinese and "初步高管會議" in chinese
+
+
+def test_the_records_page_marks_planned_and_cancelled_meetings(web: TestClient, world: World,
+                                                               db: Callable[[], Session]) -> None:
+    with db() as session:
+        session.add_all([
+            Meeting(engagement_id=world.formosa, kind="executive", status="planned",
+                    held_at=datetime(2026, 1, 20, 2, 0, tzinfo=UTC), attendee_ids=[world.ceo_id]),
+            Meeting(engagement_id=world.formosa, kind="culture", status="cancelled",
+                    held_at=datetime(2026, 1, 15, 2, 0, tzinfo=UTC), attendee_ids=[world.ceo_id]),
+            Meeting(engagement_id=world.formosa, kind="kickoff", held_at=datetime(2026, 1, 2, 2, 0, tzinfo=UTC),
+                    attendee_ids=[world.ceo_id])])
+    sign_in(web, "chen@example.com")
+    page = web.get(f"/engagements/{world.formosa}/records")
+    assert page.status_code == 200, page.text
+    meetings = page.text.split('id="meetings"', 1)[1].split("</section>", 1)[0]
+    rows = {status: text_of(row) for status, row in
+            (part.split('">', 1) for part in meetings.split('<tr data-status="')[1:])}
+    assert "planned" in rows["planned"] and "cancelled" in rows["cancelled"]
+    assert "planned" not in rows["held"] and "cancelled" not in rows["held"]
