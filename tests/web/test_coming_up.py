@@ -4,12 +4,13 @@ in the reader's language; a cancelled one leaves the list, a held one too."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from okr_rollout.models import Meeting, TrainingSession
+from tests.conftest import Clock
 from tests.web._pages import post_form, text_of
 from tests.web._seed import World
 from tests.web.conftest import sign_in
@@ -69,3 +70,35 @@ def test_the_records_page_marks_planned_and_cancelled_meetings(web: TestClient, 
             (part.split('">', 1) for part in meetings.split('<tr data-status="')[1:])}
     assert "planned" in rows["planned"] and "cancelled" in rows["cancelled"]
     assert "planned" not in rows["held"] and "cancelled" not in rows["held"]
+
+
+def test_a_planned_meeting_is_marked_held_or_cancelled_from_the_page(
+    web: TestClient, world: World, clock: Clock, db: Callable[[], Session]
+) -> None:
+    with db() as session:
+        soon = Meeting(engagement_id=world.formosa, kind="executive", status="planned",
+                       held_at=clock.now + timedelta(hours=2), attendee_ids=[world.ceo_id],
+                       outcomes=["ceo_support", "okrs_introduced", "expectations_set"])
+        later = TrainingSession(engagement_id=world.formosa, status="planned", held_on=date(2026, 2, 2), hours=6,
+                                modules=["basic_concepts"], attendee_ids=[world.member_id])
+        session.add_all([soon, later])
+        session.flush()
+        soon_id, later_id = soon.id, later.id
+    token = sign_in(web, "chen@example.com")
+    here = f"/engagements/{world.formosa}"
+    section = coming_up(web.get(here).text)
+    assert 'value="held"' not in section  # nothing has happened yet: only cancelling is offered
+
+    clock.advance(hours=3)
+    section = coming_up(web.get(here).text)
+    assert section.count('value="held"') == 1  # the meeting's time has come, not the training's
+    status, location, _ = post_form(web, token, f"{here}/planned/meeting/{soon_id}", {"status": "held"})
+    assert (status, location) == (303, f"{here}#coming-up")
+    status, _, _ = post_form(web, token, f"{here}/planned/training/{later_id}", {"status": "cancelled"})
+    assert status == 303
+    page = web.get(here).text
+    assert f"meeting-{soon_id}" not in coming_up(page) and f"training-{later_id}" not in coming_up(page)
+    assert 'data-criterion="executive_outcomes"' in page
+    with db() as session:
+        assert (session.get(Meeting, soon_id).status, session.get(TrainingSession, later_id).status) == (
+            "held", "cancelled")

@@ -79,6 +79,7 @@ class ComingUp:
     department: str | None
     attendees: list[str]
     hours: float | None = None
+    due: bool = False  # its time has come: it may be marked held
 
 
 @dataclass(frozen=True)
@@ -131,9 +132,11 @@ def coming_up(facts: EngagementFacts) -> list[ComingUp]:
         return sorted(names[i] for i in ids if i in names)
 
     found = [ComingUp("meeting", m.id, m.kind, m.held_at, facts.local_date(m.held_at),
-                      departments.get(m.department_id) if m.department_id is not None else None, who(m.attendee_ids))
+                      departments.get(m.department_id) if m.department_id is not None else None, who(m.attendee_ids),
+                      due=m.held_at <= facts.now)
              for m in facts.meetings if m.status == PLANNED]
-    found += [ComingUp("training", t.id, "training", None, t.held_on, None, who(t.attendee_ids), t.hours)
+    found += [ComingUp("training", t.id, "training", None, t.held_on, None, who(t.attendee_ids), t.hours,
+                       due=t.held_on <= facts.today)
               for t in facts.training_sessions if t.status == PLANNED]
     return sorted(found, key=lambda c: (c.on, c.at or datetime.combine(c.on, time.min, tzinfo=UTC), c.record, c.id))
 

@@ -128,6 +128,17 @@ def set_meeting_status(ctx: RecordContext, meeting: Meeting, status: str) -> Mee
     return meeting
 
 
+def set_planned_status(ctx: RecordContext, record: str, record_id: int, status: str) -> None:
+    """A planned meeting (``record`` "meeting") or training session ("training") was held or cancelled: what the
+    engagement page's "Coming up" does."""
+    if record == "meeting":
+        set_meeting_status(ctx, get_record(ctx.session, Meeting, ctx.engagement.id, record_id), status)
+    elif record == "training":
+        set_training_status(ctx, get_record(ctx.session, TrainingSession, ctx.engagement.id, record_id), status)
+    else:
+        raise not_found(LocalizedText("record", "記錄"))
+
+
 def _status_change(ctx: RecordContext, current: str, wanted: str, what: LocalizedText, still_ahead: bool,
                    when: str) -> bool:
     """Whether ``current`` becomes ``wanted`` (False: it already is); refuses what cannot happen."""
