@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from fastapi.testclient import TestClient
 from icalendar import Calendar
 
-from tests.api._helpers import assert_problem, event_types, fire
+from tests.api._helpers import assert_problem, collect_pages, event_types, fire
 from tests.api._records import Client, client_organization, create, criterion, post, refused
 from tests.conftest import Clock, Tokens, auth
 
@@ -98,6 +98,12 @@ def test_planned_records_are_in_the_feeds_and_cancelled_ones_marked(
     dropped = create(app_client, tokens.coach, org.engagement_id, "meetings",
                      {**planned_executive(org, "2026-01-13T08:00:00Z"), "outcomes": []})
     assert set_status(app_client, tokens.coach, org, "meetings", dropped["id"], "cancelled").status_code == 200
+
+    held = create(app_client, tokens.coach, org.engagement_id, "meetings",
+                  {**planned_executive(org, "2026-01-02T08:00:00Z"), "status": "held", "outcomes": []})
+    listed = {s: [m["id"] for m in collect_pages(app_client, tokens.coach, f"{org.base}/meetings?status={s}")]
+              for s in ("planned", "held", "cancelled")}
+    assert listed == {"planned": [planned["id"]], "held": [held["id"]], "cancelled": [dropped["id"]]}
 
     events = feed(app_client, tokens.coach, f"{org.base}/calendar.ics")
     coming = events[f"meeting-{planned['id']}"]

@@ -22,6 +22,8 @@ from okr_rollout.models import (
 )
 
 Record = TypeVar("Record", Meeting, CeoSupportStatement, TrainingSession, DraftingGroup, Appointment)
+# The records that are planned, held or cancelled.
+Scheduled = TypeVar("Scheduled", Meeting, TrainingSession)
 
 
 def records_page(model: type[Record], engagement_id: int, *, after: int, limit: int) -> Select[Record]:
@@ -29,6 +31,12 @@ def records_page(model: type[Record], engagement_id: int, *, after: int, limit: 
     whether another page follows."""
     return (select(model).where(model.engagement_id == engagement_id, model.id > after)
             .order_by(model.id).limit(limit + 1))
+
+
+def records_page_in_status(model: type[Scheduled], engagement_id: int, status: str, *, after: int, limit: int
+                           ) -> Select[Scheduled]:
+    """``records_page`` of the meetings or training sessions in one status (planned, held, cancelled)."""
+    return records_page(model, engagement_id, after=after, limit=limit).where(model.status == status)
 
 
 def organization_timezone(organization_id: int) -> Select[str]:

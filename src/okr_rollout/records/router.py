@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
 
 from okr_rollout.api.deps import (
     CallerDep,
@@ -36,6 +38,10 @@ from okr_rollout.records.schemas import (
     TrainingSessionOut,
 )
 
+# ?status=planned lists what is coming up (held, cancelled: the others).
+StatusFilter = Annotated[Literal["planned", "held", "cancelled"] | None,
+                         Query(description="Only the records in this status (planned: what is coming up).")]
+
 router = APIRouter(prefix="/api/v1/engagements/{engagement_id}", tags=["records"],
                    responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
 
@@ -56,9 +62,10 @@ def record_meeting(engagement_id: int, data: MeetingCreate, session: SessionDep,
 
 @router.get("/meetings", response_model=Page[MeetingOut])
 def list_meetings(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-                  limit: Limit = 50, cursor: Cursor = None) -> Page[MeetingOut]:
+                  limit: Limit = 50, cursor: Cursor = None, status: StatusFilter = None) -> Page[MeetingOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, Meeting, ctx.engagement.id, after=decode_cursor(cursor), limit=limit)
+    rows = service.list_scheduled(session, Meeting, ctx.engagement.id, status, after=decode_cursor(cursor),
+                                  limit=limit)
     return page_of([MeetingOut.model_validate(m) for m in rows], [m.id for m in rows], limit)
 
 
@@ -126,10 +133,10 @@ def record_training(engagement_id: int, data: TrainingSessionCreate, session: Se
 
 @router.get("/training-sessions", response_model=Page[TrainingSessionOut])
 def list_training(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-                  limit: Limit = 50, cursor: Cursor = None) -> Page[TrainingSessionOut]:
+                  limit: Limit = 50, cursor: Cursor = None, status: StatusFilter = None) -> Page[TrainingSessionOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, TrainingSession, ctx.engagement.id, after=decode_cursor(cursor),
-                                limit=limit)
+    rows = service.list_scheduled(session, TrainingSession, ctx.engagement.id, status, after=decode_cursor(cursor),
+                                  limit=limit)
     return page_of([TrainingSessionOut.model_validate(t) for t in rows], [t.id for t in rows], limit)
 
 

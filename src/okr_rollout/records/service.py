@@ -52,6 +52,15 @@ def list_records(session: Session, model: type[Record], engagement_id: int, *, a
     return list(session.scalars(queries.records_page(model, engagement_id, after=after, limit=limit)))
 
 
+def list_scheduled(session: Session, model: type[queries.Scheduled], engagement_id: int, status: str | None, *,
+                   after: int, limit: int) -> list[queries.Scheduled]:
+    """Meetings or training sessions, of one status when ``status`` is given (``planned``: what is coming up)."""
+    if status is None:
+        return list_records(session, model, engagement_id, after=after, limit=limit)
+    return list(session.scalars(queries.records_page_in_status(model, engagement_id, status, after=after,
+                                                               limit=limit)))
+
+
 def get_record(session: Session, model: type[Record], engagement_id: int, record_id: int) -> Record:
     record = session.get(model, record_id)
     if record is None or record.engagement_id != engagement_id:
