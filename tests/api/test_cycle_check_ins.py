@@ -190,7 +190,7 @@ def test_a_coach_of_another_engagement_can_neither_record_nor_read_the_cycle(
     cycle = new_cycle(app_client, tokens)
     q1, okr_id, kr_id = _one_key_result(cycle)
     move_to(clock, week(Q1_START, 2))
-    stranger = Cycle(app_client, tokens.other_coach, cycle.journey, tokens.admin)
+    stranger = Cycle(app_client, tokens.other_coach, cycle.journey, tokens.admin, departments=cycle.departments)
     assert_problem(stranger.post_check_in(q1, kr_id, Q1_START, 12), 404)
     assert_problem(stranger.put_score(okr_id, 0.7), 404)
     assert_problem(stranger.post_okr(q1, "Sneak in"), 404)

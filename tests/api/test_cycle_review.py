@@ -119,14 +119,15 @@ def test_quarter_review_shows_every_check_in_of_every_key_result(
 
 
 def test_quarter_review_edges(app_client: TestClient, tokens: Tokens, clock: Clock) -> None:
-    """An average of exactly 0.9 is not sandbagging; OKRs without department or owner form their own group;
+    """An average of exactly 0.9 is not sandbagging; OKRs without a department form their own group;
     groups with nothing scored or no key results have no average or rate; the deadline can be past."""
     cycle = new_cycle(app_client, tokens)
     cycle.department("Marketing")
     cycle.person("Eve", "Marketing")
+    cycle.person("Ann")
     q1 = cycle.quarter("Q1", Q1_START, Q1_END)["id"]
     marketing = [cycle.okr(q1, f"Campaign {n}", owner="Eve", department="Marketing")["id"] for n in range(3)]
-    loose = cycle.okr(q1, "Tidy the wiki")["id"]
+    loose = cycle.okr(q1, "Tidy the wiki", owner="Ann")["id"]
 
     unscored = cycle.get(f"/quarters/{q1}/review")
     assert unscored["days_until_due"] == (date(2026, 4, 19) - date(2026, 1, 5)).days
@@ -143,6 +144,7 @@ def test_quarter_review_edges(app_client: TestClient, tokens: Tokens, clock: Clo
     assert first["in_stretch_sweet_spot"] == 1
     assert (last["department_id"], last["name"], last["okrs"], last["average_score"]) == (None, None, 1, 0.3)
     assert last["possibly_sandbagging"] is False
-    assert [(p["person_id"], p["okrs"]) for p in review["people"]] == [(cycle.people["Eve"], 3), (None, 1)]
+    assert [(p["person_id"], p["okrs"]) for p in review["people"]] == [
+        (cycle.people["Eve"], 3), (cycle.people["Ann"], 1)]
     assert review["overall"]["check_in_rate"] is None  # no key results to check in on
     assert review["key_results"] == []

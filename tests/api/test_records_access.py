@@ -109,7 +109,7 @@ def test_records_of_one_engagement_are_not_listed_on_another(app_client: TestCli
 def test_records_list_in_pages(app_client: TestClient, tokens: Tokens) -> None:
     org = client_organization(app_client, tokens)
     ids = [create(app_client, tokens.coach, org.engagement_id, "meetings",
-                  {"kind": "one_on_one", "held_at": f"2026-01-0{day}T08:00:00Z",
+                  {"kind": "weekly_team", "held_at": f"2026-01-0{day}T08:00:00Z",
                    "attendee_ids": [org.pilot_ids[0]]})["id"]
            for day in (1, 2, 3, 4, 5)]
     page = app_client.get(f"{org.base}/meetings", params={"limit": 2}, headers=auth(tokens.coach)).json()

@@ -18,7 +18,7 @@ from tests.api._records import (
     post,
     refused,
 )
-from tests.conftest import Clock, Tokens
+from tests.conftest import Clock, Tokens, auth
 
 EXECUTIVE_OUTCOMES = ["ceo_support", "okrs_introduced", "expectations_set"]
 
@@ -98,14 +98,23 @@ def test_meeting_outcomes_must_be_keys(app_client: TestClient, tokens: Tokens) -
     assert listed(app_client, tokens.coach, org.engagement_id, "meetings") == []
 
 
-def test_meeting_kind_without_gate_outcomes_takes_free_outcomes(app_client: TestClient, tokens: Tokens) -> None:
+def test_every_meeting_kind_checks_its_own_outcomes(app_client: TestClient, tokens: Tokens) -> None:
+    """A weekly team meeting declares no outcomes in the playbook: "CEO support obtained" is the executive
+    meeting's, and is refused here, in both languages."""
     org = client_organization(app_client, tokens)
-    meeting = create(app_client, tokens.coach, org.engagement_id, "meetings",
-                     {"kind": "weekly_team", "held_at": "2026-01-05T08:00:00Z",
-                      "department_id": org.pilot_department_id, "attendee_ids": org.pilot_ids,
-                      "outcomes": ["blockers_cleared"]})
-    assert meeting["outcomes"] == ["blockers_cleared"]
-    assert meeting["department_id"] == org.pilot_department_id
+    before = event_types(app_client, tokens.admin, org.engagement_id)
+    body = {"kind": "weekly_team", "held_at": "2026-01-05T08:00:00Z", "department_id": org.pilot_department_id,
+            "attendee_ids": org.pilot_ids, "outcomes": ["ceo_support"]}
+    problem = refused(post(app_client, tokens.coach, org.engagement_id, "meetings", body),
+                      ("body.outcomes[0]", "unknown_outcome"))
+    assert problem["errors"][0]["message"] == "the weekly team meeting records no outcomes"
+    chinese = app_client.post(f"{org.base}/meetings", json=body,
+                              headers=auth(tokens.coach, **{"Accept-Language": "zh-TW"})).json()
+    assert chinese["errors"][0]["message"] == "每週團隊會議不記錄成果"
+    assert_nothing_written(app_client, tokens, org, before)
+
+    meeting = create(app_client, tokens.coach, org.engagement_id, "meetings", {**body, "outcomes": []})
+    assert (meeting["outcomes"], meeting["department_id"]) == ([], org.pilot_department_id)
 
 
 def test_unknown_meeting_kind_is_refused(app_client: TestClient, tokens: Tokens) -> None:

@@ -97,7 +97,8 @@ def seed(client: httpx2.Client, tokens: Tokens, today: Any) -> Target:
             "label": "Q1", "starts_on": (today - timedelta(days=14)).isoformat(),
             "ends_on": (today + timedelta(days=69)).isoformat()}).json()
         okr = client.post(f"{base}/quarters/{quarter['id']}/okrs", headers=auth(tokens.admin), json={
-            "objective": "Grow", "key_results": [{"metric": "NPS", "start": 0, "target": 50}]}).json()
+            "objective": "Grow", "owner_id": people["member_id"],
+            "key_results": [{"metric": "NPS", "start": 0, "target": 50}]}).json()
         engagements[engagement_id] = okr["key_results"][0]["id"]
         quarters[engagement_id] = quarter["id"]
     return Target(organization_id, engagements, quarters, [people["ceo_id"], people["member_id"]])

@@ -31,7 +31,7 @@ from okr_rollout.journey.facts import DepartmentFacts, EngagementFacts, PersonFa
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.playbooks.kinds import WEEKDAYS, MeetingCadence
 from okr_rollout.playbooks.schema import ParameterValue
-from okr_rollout.records.rules import RecordRules
+from okr_rollout.records.rules import CANCELLED, PLANNED, RecordRules
 
 UID_DOMAIN = "okr-rollout"
 # The playbook parameter giving each meeting kind's planned length in minutes.
@@ -48,6 +48,7 @@ MEETING_MINUTES_PARAMETERS: dict[str, str] = {
 # current version (``defaults``); were that gone too, from this: the shipped playbooks' team meeting length.
 _LAST_RESORT_MEETING_MINUTES = 60
 PRODID = "-//okr-rollout//calendar feed//EN"
+_ICAL_STATUS = {PLANNED: "CONFIRMED", CANCELLED: "CANCELLED"}
 _DAYS_PER_WEEK = 7  # calendar arithmetic, not a rule of the domain
 _ONE_DAY = timedelta(days=1)  # an all-day event ends (exclusively) on the next day
 # Dates the API refuses today may have been stored before: an event is shown only if its dates, the days added to
@@ -143,6 +144,20 @@ class _Builder:
                 return timedelta(minutes=minutes)
         return timedelta(minutes=_LAST_RESORT_MEETING_MINUTES)
 
+    # A planned meeting or training session is in the feed ahead of its day (STATUS:CONFIRMED, "planned" in its
+    # description); a cancelled one stays, marked STATUS:CANCELLED, so a calendar that showed it removes it.
+    def titled(self, status: str, title: str) -> str:
+        return self.t("status.cancelled", title=title) if status == CANCELLED else title
+
+    def status_lines(self, status: str, lines: list[str]) -> list[str]:
+        return [self.t("status.planned"), *lines] if status == PLANNED else lines
+
+    @staticmethod
+    def with_status(status: str, entry: Entry) -> Entry:
+        if status in _ICAL_STATUS:
+            entry.event.add("status", _ICAL_STATUS[status])
+        return entry
+
     # --- records ---------------------------------------------------------------------------------------
 
     def meetings(self) -> Iterator[Entry]:
@@ -157,8 +172,9 @@ class _Builder:
                 lines.append(self.t("line.outcomes", value=texts.join(self.locale, sorted(meeting.outcomes))))
             # Shown at the local time it was held, lasting its kind's planned length (the record has none).
             start = meeting.held_at.astimezone(self.zone)
-            yield self.entry(f"meeting-{meeting.id}", title + self.suffix(meeting.department_id), lines,
-                             start, start + self.meeting_length(meeting.kind))
+            yield self.with_status(meeting.status, self.entry(
+                f"meeting-{meeting.id}", self.titled(meeting.status, title + self.suffix(meeting.department_id)),
+                self.status_lines(meeting.status, lines), start, start + self.meeting_length(meeting.kind)))
 
     def training(self) -> Iterator[Entry]:
         for session in sorted(self.facts.training_sessions, key=lambda s: s.id):
@@ -168,8 +184,9 @@ class _Builder:
             lines = [self.t("line.hours", value=hours),
                      self.t("line.modules", value=texts.join(self.locale, sorted(session.modules))),
                      *self.people_line("line.attendees", session.attendee_ids)]
-            yield self.entry(f"training-{session.id}", self.t("training", hours=hours), lines,
-                             session.held_on, session.held_on + _ONE_DAY)
+            yield self.with_status(session.status, self.entry(
+                f"training-{session.id}", self.titled(session.status, self.t("training", hours=hours)),
+                self.status_lines(session.status, lines), session.held_on, session.held_on + _ONE_DAY))
 
     def drafting(self) -> Iterator[Entry]:
         max_weeks = self.int_parameter("drafting_max_weeks")

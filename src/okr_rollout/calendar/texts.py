@@ -22,6 +22,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "meeting.culture": ("OKR culture meeting", "OKR 文化會議"),
     "meeting.other": ("Meeting ({kind})", "會議({kind})"),
     "training": ("OKR training ({hours} h)", "OKR 培訓({hours} 小時)"),
+    "status.planned": ("Planned; not yet held.", "已排定,尚未舉行。"),
+    "status.cancelled": ("Cancelled: {title}", "已取消:{title}"),
     "drafting": ("OKR drafting window", "OKR 制定期"),
     "quarter_end": ("{quarter} ends: score your OKRs", "{quarter} 結束:為 OKR 評分"),
     "next_quarter_deadline": ("Deadline: next quarter prepared ({days} days after {quarter})",

@@ -77,10 +77,10 @@ def review_quarter(engagement_id: int, quarter_id: int, session: SessionDep, cal
 def create_okr(engagement_id: int, quarter_id: int, data: OkrCreate, session: SessionDep, caller: CallerDep,
                catalog: CatalogDep, now: NowDep, response: Response) -> OkrOut:
     ctx = context(session, caller, catalog, engagement_id, now)
-    okr = service.create_okr(ctx, service.get_quarter(session, ctx.engagement.id, quarter_id), data)
+    okr, warnings = service.create_okr_warned(ctx, service.get_quarter(session, ctx.engagement.id, quarter_id), data)
     response.headers["Location"] = f"/api/v1/engagements/{engagement_id}/okrs/{okr.id}"
     set_etag(response, okr.version)
-    return service.okr_views(session, [okr])[0]
+    return service.okr_views(session, [okr])[0].model_copy(update={"warnings": warnings})
 
 
 @router.get("/okrs", response_model=Page[OkrOut])
@@ -127,7 +127,7 @@ def decide_okr(engagement_id: int, okr_id: int, data: DecisionUpdate, session: S
     ctx = context(session, caller, catalog, engagement_id, now)
     okr = service.get_okr(session, ctx.engagement.id, okr_id)
     check_if_match(if_match, okr.version)
-    okr, continuation = service.decide_okr(ctx, okr, data.decision)
+    okr, continuation = service.decide_okr(ctx, okr, data.decision, data.recorded_on)
     set_etag(response, okr.version)
     views = service.okr_views(session, [okr] + ([continuation] if continuation else []))
     return DecisionOut(okr=views[0], carried_to=views[1] if continuation else None)

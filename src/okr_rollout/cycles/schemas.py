@@ -26,6 +26,9 @@ class QuarterCreate(_Input):
     label: Annotated[OneLine, Field(min_length=1, max_length=32)]
     starts_on: BoundedDate
     ends_on: BoundedDate
+    recorded_on: BoundedDate | None = Field(
+        None, description="The day the quarter was set up, when not today (a client taken on mid-journey); not in "
+                          "the future. OKRs carried into it count as prepared on that day.")
 
 
 class QuarterOut(_Output, Voided):
@@ -39,6 +42,7 @@ class QuarterOut(_Output, Voided):
                           "no longer change until the quarter is reopened.")
     next_quarter_due_on: date | None = Field(
         description="Quarter end plus the playbook's limit: the next quarter must be prepared by then.")
+    recorded_on: date | None = Field(None, description="The day the quarter was set up, as recorded; null: created_at.")
     created_at: datetime
     version: int
     carried_over_okr_ids: list[int] = Field(
@@ -70,6 +74,9 @@ class OkrCreate(_Input):
     owner_id: int | None = None
     department_id: int | None = None
     key_results: Annotated[list[KeyResultCreate], Field(max_length=20)] = []
+    prepared_on: BoundedDate | None = Field(
+        None, description="The day the OKR was prepared, when not today (a client taken on mid-journey); not in the "
+                          "future. The next-quarter deadline is judged on it.")
 
 
 class OkrOut(Voided):
@@ -84,8 +91,11 @@ class OkrOut(Voided):
     carried_from_id: int | None
     carried_to_id: int | None
     key_results: list[KeyResultOut]
+    prepared_on: date | None = Field(None, description="The day it was prepared, as recorded; null: created_at.")
+    decided_on: date | None = Field(None, description="The day of its decision, as recorded; null: decided then.")
     created_at: datetime
     version: int
+    warnings: list[str] = Field(default=[], description="Rules the playbook only warns about (POST only).")
 
 
 class ScoreUpdate(_Input):
@@ -94,6 +104,9 @@ class ScoreUpdate(_Input):
 
 class DecisionUpdate(_Input):
     decision: Annotated[str, Field(min_length=1, max_length=32)]
+    recorded_on: BoundedDate | None = Field(
+        None, description="The day leadership decided, when not today; not in the future. An OKR carried on by "
+                          "this decision counts as prepared on that day.")
 
 
 class DecisionOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -24,9 +24,11 @@ from okr_rollout.journey.scoring import SCORE_TOLERANCE
 from okr_rollout.journey.wording import names
 from okr_rollout.models import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.playbooks import vocabulary
+from okr_rollout.records import rules
 from okr_rollout.records.context import (
     RecordContext,
     invalid,
+    refuse,
     require_department,
     require_past,
     require_person,
@@ -42,8 +44,8 @@ def quarter_out(ctx: RecordContext, quarter: Quarter, carried: Sequence[int] = (
     return QuarterOut(
         id=quarter.id, engagement_id=quarter.engagement_id, label=quarter.label, starts_on=quarter.starts_on,
         ends_on=quarter.ends_on, next_quarter_due_on=quarter.ends_on + timedelta(days=limit) if limit else None,
-        created_at=quarter.created_at, version=quarter.version, carried_over_okr_ids=list(carried),
-        closed_at=quarter.closed_at, **voided_fields(quarter),
+        recorded_on=quarter.recorded_on, created_at=quarter.created_at, version=quarter.version,
+        carried_over_okr_ids=list(carried), closed_at=quarter.closed_at, **voided_fields(quarter),
     )
 
 
@@ -72,6 +74,8 @@ def create_quarter(ctx: RecordContext, data: QuarterCreate) -> tuple[Quarter, li
         raise invalid("body.ends_on", LocalizedText(
             f"ends on {data.ends_on.isoformat()}, not after it starts on {data.starts_on.isoformat()}",
             f"結束日 {data.ends_on.isoformat()} 不晚於開始日 {data.starts_on.isoformat()}"), "ends_before_start")
+    if data.recorded_on is not None:
+        require_past(ctx, data.recorded_on, "body.recorded_on")
     existing = quarters_of(ctx.session, ctx.engagement.id)
     for other in existing:
         if other.label == data.label:
@@ -83,7 +87,7 @@ def create_quarter(ctx: RecordContext, data: QuarterCreate) -> tuple[Quarter, li
                 f"與 {other.label}({other.starts_on.isoformat()} 至 {other.ends_on.isoformat()})重疊"),
                 "overlapping_quarter")
     quarter = Quarter(engagement_id=ctx.engagement.id, label=data.label, starts_on=data.starts_on,
-                      ends_on=data.ends_on, created_at=ctx.now)
+                      ends_on=data.ends_on, recorded_on=data.recorded_on, created_at=ctx.now)
     ctx.session.add(quarter)
     ctx.session.flush()
     ctx.record_event("quarter.created", {"quarter_id": quarter.id, "label": quarter.label,
@@ -94,7 +98,7 @@ def create_quarter(ctx: RecordContext, data: QuarterCreate) -> tuple[Quarter, li
     if before and ctx.rules.carry_decision is not None:
         previous = before[-1]
         for okr in ctx.session.scalars(queries.okrs_decided(previous.id, ctx.rules.carry_decision)):
-            continuation = carry_over(ctx, okr, quarter)
+            continuation = carry_over(ctx, okr, quarter, prepared_on=data.recorded_on)
             if continuation is not None:
                 carried.append(continuation.id)
     return quarter, carried
@@ -122,8 +126,8 @@ def okr_views(session: Session, okrs: Sequence[Okr]) -> list[OkrOut]:
         OkrOut(id=okr.id, engagement_id=okr.engagement_id, quarter_id=okr.quarter_id, objective=okr.objective,
                owner_id=okr.owner_id, department_id=okr.department_id, score=okr.score, decision=okr.decision,
                carried_from_id=okr.carried_from_id, carried_to_id=carried_to.get(okr.id),
-               key_results=key_results[okr.id], created_at=okr.created_at, version=okr.version,
-               **voided_fields(okr))
+               key_results=key_results[okr.id], prepared_on=okr.prepared_on, decided_on=okr.decided_on,
+               created_at=okr.created_at, version=okr.version, **voided_fields(okr))
         for okr in okrs
     ]
 
@@ -146,18 +150,39 @@ def list_okrs(session: Session, engagement_id: int, *, quarter_id: int | None, a
 
 
 def create_okr(ctx: RecordContext, quarter: Quarter, data: OkrCreate) -> Okr:
+    return create_okr_warned(ctx, quarter, data)[0]
+
+
+def create_okr_warned(ctx: RecordContext, quarter: Quarter, data: OkrCreate) -> tuple[Okr, list[str]]:
+    """A new OKR and the warnings of the rules its playbook only warns about."""
     require_open(ctx, quarter)
     require_person(ctx, data.owner_id, "body.owner_id")
     require_department(ctx, data.department_id, "body.department_id")
+    if data.prepared_on is not None:
+        require_past(ctx, data.prepared_on, "body.prepared_on")
+    refuse([rules.okr_owner_breach(data.owner_id, data.department_id),
+            *rules.key_result_breaches([(kr.start, kr.target) for kr in data.key_results],
+                                       "body.key_results[{}].target")])
+    warnings: list[str] = []
+    # Judged on the day the OKR was prepared: one prepared before its quarter began needed no key result yet.
+    without = rules.okr_key_result_breach(len(data.key_results), quarter.label, quarter.starts_on,
+                                          data.prepared_on or ctx.today)
+    if without is not None:
+        if not ctx.rules.okr_key_results_warn_only:
+            refuse([without])
+        warnings.append(without.message.en)
     okr = Okr(engagement_id=ctx.engagement.id, quarter_id=quarter.id, objective=data.objective.strip(),
-              owner_id=data.owner_id, department_id=data.department_id, created_at=ctx.now)
+              owner_id=data.owner_id, department_id=data.department_id, prepared_on=data.prepared_on,
+              created_at=ctx.now)
     ctx.session.add(okr)
     ctx.session.flush()
     krs = [_new_key_result(ctx, okr, kr) for kr in data.key_results]
     ctx.session.flush()
     ctx.record_event("okr.created", {"okr_id": okr.id, "quarter_id": quarter.id, "owner_id": okr.owner_id,
-                                     "department_id": okr.department_id, "key_result_ids": [k.id for k in krs]})
-    return okr
+                                     "department_id": okr.department_id, "key_result_ids": [k.id for k in krs],
+                                     **({"prepared_on": okr.prepared_on.isoformat()} if okr.prepared_on else {}),
+                                     **({"warnings": warnings} if warnings else {})})
+    return okr, warnings
 
 
 def _new_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyResult:
@@ -171,6 +196,7 @@ def _new_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyR
 
 def add_key_result(ctx: RecordContext, okr: Okr, data: KeyResultCreate) -> KeyResult:
     require_open_for(ctx, okr)
+    refuse(rules.key_result_breaches([(data.start, data.target)], "body.target"))
     kr = _new_key_result(ctx, okr, data)
     ctx.session.flush()
     ctx.record_event("key_result.created", {"key_result_id": kr.id, "okr_id": okr.id})
@@ -286,8 +312,12 @@ def _note_quarter_scored(ctx: RecordContext, quarter_id: int) -> None:
         })
 
 
-def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | None]:
-    """Record leadership's decision; 'continue' carries the OKR into the next quarter when it exists."""
+def decide_okr(ctx: RecordContext, okr: Okr, decision: str, recorded_on: date | None = None
+               ) -> tuple[Okr, Okr | None]:
+    """Record leadership's decision (taken on ``recorded_on``, today when None); 'continue' carries the OKR into
+    the next quarter when it exists."""
+    if recorded_on is not None:
+        require_past(ctx, recorded_on, "body.recorded_on")
     decisions = ctx.rules.decisions
     if decisions is not None and decision not in decisions:
         choices = listed([vocabulary.decision(d) for d in decisions], limit=len(decisions))
@@ -312,10 +342,11 @@ def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | 
                                      "can no longer change.",
                                      f"OKR {okr.objective} 已延續到下一季,其決定無法再更改。"),
                        extra={"carried_to_id": continuation.id})
-    if okr.decision != decision:
+    if okr.decision != decision or (recorded_on is not None and okr.decided_on != recorded_on):
         require_open_for(ctx, okr)
         okr.decision = decision
         okr.decided_at = ctx.now
+        okr.decided_on = recorded_on
         ctx.session.flush()
         ctx.record_event("okr.decided", {"okr_id": okr.id, "quarter_id": okr.quarter_id, "decision": decision})
         close_if_decided(ctx, okr.quarter_id)
@@ -323,17 +354,18 @@ def decide_okr(ctx: RecordContext, okr: Okr, decision: str) -> tuple[Okr, Okr | 
         quarter = ctx.session.get(Quarter, okr.quarter_id)
         following = next_quarter_after(ctx.session, quarter) if quarter else None
         if following is not None:
-            continuation = carry_over(ctx, okr, following)
+            continuation = carry_over(ctx, okr, following, prepared_on=recorded_on)
     return okr, continuation
 
 
-def carry_over(ctx: RecordContext, okr: Okr, into: Quarter) -> Okr | None:
-    """Copy an OKR and its key results into ``into``; each key result restarts from its last check-in value."""
+def carry_over(ctx: RecordContext, okr: Okr, into: Quarter, *, prepared_on: date | None = None) -> Okr | None:
+    """Copy an OKR and its key results into ``into``; each key result restarts from its last check-in value. The
+    copy counts as prepared on ``prepared_on`` (the quarter's or the decision's recorded day; None: today)."""
     if ctx.session.scalar(queries.continuation_id(okr.id)) is not None:
         return None
     continuation = Okr(engagement_id=okr.engagement_id, quarter_id=into.id, objective=okr.objective,
                        owner_id=okr.owner_id, department_id=okr.department_id, carried_from_id=okr.id,
-                       created_at=ctx.now)
+                       prepared_on=prepared_on, created_at=ctx.now)
     ctx.session.add(continuation)
     ctx.session.flush()
     origins = list(ctx.session.scalars(queries.key_results_of([okr.id])))

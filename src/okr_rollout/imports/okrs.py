@@ -21,6 +21,7 @@ from okr_rollout.imports.service import TEXT_MAX, ImportKind, ImportResult, read
 from okr_rollout.imports.table import RowProblem, Table
 from okr_rollout.models import Engagement, Quarter
 from okr_rollout.organizations import queries as organization_queries
+from okr_rollout.records import rules
 from okr_rollout.texts import LocalizedText
 
 
@@ -244,6 +245,10 @@ def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_O
                                        "missing"))
         if len(cells.get("unit", "")) > 32:
             problems.append(RowProblem(line, "unit", "longer than 32 characters", "too_long"))
+        # The same rule as a key result entered one by one (records.rules).
+        if numbers["start"] is not None and numbers["target"] is not None:
+            for breach in rules.key_result_breaches([(numbers["start"], numbers["target"])], "target"):
+                problems.append(RowProblem(line, "target", breach.message.en, breach.rule, breach.message.zh_tw))
         if quarter is None or not objective:
             continue
         key = (quarter.id, objective, owner_id, department_id)

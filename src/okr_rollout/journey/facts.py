@@ -91,6 +91,10 @@ class DepartmentFacts:
     lead_id: int | None = None
 
 
+# A meeting or training session counts for a gate once held; a planned or cancelled one does not.
+HELD = "held"
+
+
 @dataclass(frozen=True, slots=True)
 class MeetingFacts:
     id: int
@@ -99,6 +103,16 @@ class MeetingFacts:
     attendee_ids: frozenset[int] = frozenset()
     outcomes: frozenset[str] = frozenset()
     department_id: int | None = None
+    status: str = HELD
+    # Whom it counts for when its kind's attendee rule said (a 1:1: the person, not the lead); empty: every attendee
+    counts_for_ids: frozenset[int] = frozenset()
+
+    @property
+    def held(self) -> bool:
+        return self.status == HELD
+
+    def counts_for(self, person_id: int) -> bool:
+        return person_id in (self.counts_for_ids or self.attendee_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +130,11 @@ class TrainingSessionFacts:
     hours: float
     modules: frozenset[str]
     attendee_ids: frozenset[int] = frozenset()
+    status: str = HELD
+
+    @property
+    def held(self) -> bool:
+        return self.status == HELD
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +165,12 @@ class OkrFacts:
     decision: str | None = None
     created_on: date | None = None
     carried_from_id: int | None = None
+    # The day it was prepared as the client recorded it (a client taken on mid-journey); None: ``created_on``.
+    prepared_on: date | None = None
+
+    @property
+    def prepared(self) -> date | None:
+        return self.prepared_on or self.created_on
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,11 @@ class Meeting(Voidable, Base):
     attendee_ids: Mapped[list[int]] = mapped_column(JsonType, default=list)
     outcomes: Mapped[list[str]] = mapped_column(JsonType, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # planned, held or cancelled (MEETING_STATUSES); only a held meeting counts for a gate.
+    status: Mapped[str] = mapped_column(String(16), default="held", server_default="held")
+    # Whom the meeting counts for when its kind's attendee rule says (a 1:1: the person, not the lead); None: every
+    # attendee.
+    counts_for_ids: Mapped[list[int] | None] = mapped_column(JsonType, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -59,6 +64,7 @@ class TrainingSession(Voidable, Base):
     modules: Mapped[list[str]] = mapped_column(JsonType, default=list)
     attendee_ids: Mapped[list[int]] = mapped_column(JsonType, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="held", server_default="held")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

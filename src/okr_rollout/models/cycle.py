@@ -27,6 +27,8 @@ class Quarter(Voidable, Base):
     # Set when the last OKR of the quarter is decided: its OKRs, key results, scores and decisions no longer
     # change until the quarter is reopened (which clears it, with a reason in the history).
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The day the quarter was set up, as the client says (a client taken on mid-journey); None: created_at's day.
+    recorded_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -46,6 +48,9 @@ class Okr(Voidable, Base):
     scored_at: Mapped[datetime | None] = mapped_column()
     decision: Mapped[str | None] = mapped_column(String(32))
     decided_at: Mapped[datetime | None] = mapped_column()
+    # The days the OKR was prepared and decided on, as the client says; None: created_at's and decided_at's day.
+    prepared_on: Mapped[date | None] = mapped_column(Date)
+    decided_on: Mapped[date | None] = mapped_column(Date)
     # One OKR is carried at most once: a second "continue" cannot fork it.
     carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("okrs.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from okr_rollout.playbooks.kinds import MeetingKind
 from okr_rollout.texts import LocalizedText
 
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
@@ -106,6 +107,26 @@ class Cadence(_Strict):
     params: dict[StrictStr, Referable] = Field(default_factory=dict)
 
 
+# Who may lead a meeting whose kind has an attendee rule: the engagement's external coach, or a person of the
+# organization in that role (a department lead: one with the role, or one who leads a department).
+LeaderRole = Literal["coach", "ceo", "executive", "department_lead", "internal_coach", "okr_master"]
+
+
+class AttendeeRule(_Strict):
+    """One attendee leads (one of ``led_by``) and exactly ``others`` more attend; the meeting counts only for
+    them (a 1:1 counts for the person, not for the lead)."""
+
+    led_by: Annotated[list[LeaderRole], Field(min_length=1)]
+    others: Annotated[StrictInt, Field(ge=1)]
+
+
+class MeetingKindRules(_Strict):
+    """What a meeting of one kind must obey: the outcomes it may record, and who attends."""
+
+    outcomes: list[Identifier] = Field(default_factory=list)
+    attendees: AttendeeRule | None = None
+
+
 class Playbook(_Strict):
     id: Identifier
     version: Annotated[StrictInt, Field(ge=1)]
@@ -118,6 +139,9 @@ class Playbook(_Strict):
     phases: Annotated[list[Phase], Field(min_length=1)]
     transitions: list[Transition] = Field(default_factory=list)
     cadences: list[Cadence] = Field(default_factory=list)
+    meeting_kinds: dict[MeetingKind, MeetingKindRules] | None = Field(
+        default=None, description="Each meeting kind's outcomes and attendee rule; a kind left out is not recorded "
+                                  "under this playbook. Absent: outcomes are those the gates ask for, attendees free.")
 
     @property
     def start_phase(self) -> str:

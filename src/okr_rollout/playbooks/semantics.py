@@ -33,6 +33,7 @@ def check(doc: dict[str, Any]) -> Iterator[Problem]:
     yield from _transitions(doc, phase_ids)
     yield from _cadences(doc, phase_ids)
     yield from _journey_shape(doc, phase_ids)
+    yield from _meeting_kinds(doc)
 
 
 def _items(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -176,3 +177,44 @@ def _closure(start: set[str], edges: dict[str, set[str]]) -> set[str]:
 
 def _known(phase_ids: set[str]) -> str:
     return "known phases: " + ", ".join(sorted(phase_ids)) if phase_ids else "no phases defined"
+
+
+def _meeting_kinds(doc: dict[str, Any]) -> Iterator[Problem]:
+    """A gate may only ask for a meeting kind the playbook declares, and for outcomes that kind declares: the
+    records refuse anything else, so such a gate could never pass."""
+    declared = doc.get("meeting_kinds")
+    if not isinstance(declared, dict):
+        return
+    for kind, rules in declared.items():
+        outcomes = rules.get("outcomes") if isinstance(rules, dict) else None
+        if isinstance(outcomes, list):
+            seen: set[str] = set()
+            for index, outcome in enumerate(outcomes):
+                if outcome in seen:
+                    yield ["meeting_kinds", kind, "outcomes", index], f"outcome '{outcome}' is listed twice"
+                if isinstance(outcome, str):
+                    seen.add(outcome)
+    for t_index, transition in _items(doc.get("transitions")):
+        for c_index, criterion in _items(transition.get("gate")):
+            params = criterion.get("params")
+            if criterion.get("kind") not in ("meeting_outcomes", "meeting_cadence") or not isinstance(params, dict):
+                continue
+            base: list[int | str] = ["transitions", t_index, "gate", c_index, "params"]
+            kind = params.get("meeting_kind")
+            if not isinstance(kind, str) or kind.startswith("$"):
+                continue
+            if kind not in declared:
+                yield [*base, "meeting_kind"], (
+                    f"meeting kind '{kind}' is not declared in meeting_kinds "
+                    f"(declared: {', '.join(sorted(str(k) for k in declared)) or 'none'})")
+                continue
+            rules = declared[kind]
+            allowed = rules.get("outcomes") if isinstance(rules, dict) else None
+            allowed = allowed if isinstance(allowed, list) else []
+            asked = params.get("outcomes")
+            if criterion.get("kind") == "meeting_outcomes" and isinstance(asked, list):
+                for index, outcome in enumerate(asked):
+                    if isinstance(outcome, str) and outcome not in allowed:
+                        yield [*base, "outcomes", index], (
+                            f"outcome '{outcome}' is not an outcome meeting_kinds.{kind} declares "
+                            f"(its outcomes: {', '.join(str(o) for o in allowed) or 'none'})")

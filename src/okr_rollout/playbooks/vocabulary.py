@@ -63,6 +63,16 @@ APPOINTMENT_ROLES: Mapping[str, LocalizedText] = {
     "okr_master": LocalizedText("OKR Master", "OKR 主管"),
 }
 
+# Who may lead a meeting of a kind with an attendee rule (``meeting_kinds.<kind>.attendees.led_by``).
+LEADER_ROLES: Mapping[str, LocalizedText] = {
+    "coach": LocalizedText("the OKR coach", "OKR 教練"),
+    "ceo": LocalizedText("the CEO", "CEO"),
+    "executive": LocalizedText("an executive", "高階主管"),
+    "department_lead": LocalizedText("a department lead", "部門主管"),
+    "internal_coach": LocalizedText("an internal OKR coach", "內部 OKR 教練"),
+    "okr_master": LocalizedText("the OKR Master", "OKR 主管"),
+}
+
 
 def as_words(key: str) -> str:
     """A key no vocabulary names, written as words: ``team_retro`` -> ``Team retro``."""
@@ -105,3 +115,7 @@ def organization_field(key: str) -> LocalizedText:
 
 def appointment_role(key: str) -> LocalizedText:
     return title(APPOINTMENT_ROLES, key)
+
+
+def leader_role(key: str) -> LocalizedText:
+    return title(LEADER_ROLES, key)

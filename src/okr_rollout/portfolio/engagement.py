@@ -12,8 +12,8 @@ their own ``queries.py``. Facts and gates come through ``portfolio.service`` (``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -52,6 +52,7 @@ from okr_rollout.portfolio.paging import ListPage, clamp_offset
 from okr_rollout.portfolio.service import evaluate, facts_of, readiness_of
 from okr_rollout.records import queries as record_queries
 from okr_rollout.records.context import RecordContext, context
+from okr_rollout.records.rules import PLANNED
 from okr_rollout.texts import LocalizedText
 
 # --- the engagement page ---------------------------------------------------------------------------------------
@@ -67,6 +68,21 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class ComingUp:
+    """A planned meeting or training session: what, when, where and who (names, never ids)."""
+
+    record: str  # "meeting" or "training"
+    id: int
+    kind: str  # the meeting kind; "training" for a training session
+    at: datetime | None  # a meeting's time
+    on: date  # its day, in the organization's time zone
+    department: str | None
+    attendees: list[str]
+    hours: float | None = None
+    due: bool = False  # its time has come: it may be marked held
+
+
+@dataclass(frozen=True)
 class EngagementView:
     engagement: Engagement
     organization: Organization
@@ -79,6 +95,7 @@ class EngagementView:
     people: dict[int, str]
     documents: list[tuple[str, LocalizedText, LocalizedText]]  # (document id, its title, its phase's title)
     history_page: ListPage[EventView] | None = None  # where ``history`` stands in the whole history
+    coming_up: list[ComingUp] = field(default_factory=list)  # planned meetings and training, soonest first
 
 
 def engagement_with_organization(session: Session, caller: Caller, catalog: Catalog, engagement_id: int
@@ -103,7 +120,25 @@ def engagement_view(session: Session, caller: Caller, catalog: Catalog, engageme
         history=list(history.items),
         departments=list(session.scalars(queries.departments_of(organization.id))),
         people=dict(session.execute(queries.names_of_people(organization.id, facts.coach_ids)).all()),
-        documents=documents_of(playbook), history_page=history)
+        documents=documents_of(playbook), history_page=history, coming_up=coming_up(facts))
+
+
+def coming_up(facts: EngagementFacts) -> list[ComingUp]:
+    """The planned meetings and training sessions of an engagement (not yet held, not cancelled), soonest first."""
+    names = {person.id: person.name for person in facts.people}
+    departments = {department.id: department.name for department in facts.departments}
+
+    def who(ids: frozenset[int]) -> list[str]:
+        return sorted(names[i] for i in ids if i in names)
+
+    found = [ComingUp("meeting", m.id, m.kind, m.held_at, facts.local_date(m.held_at),
+                      departments.get(m.department_id) if m.department_id is not None else None, who(m.attendee_ids),
+                      due=m.held_at <= facts.now)
+             for m in facts.meetings if m.status == PLANNED]
+    found += [ComingUp("training", t.id, "training", None, t.held_on, None, who(t.attendee_ids), t.hours,
+                       due=t.held_on <= facts.today)
+              for t in facts.training_sessions if t.status == PLANNED]
+    return sorted(found, key=lambda c: (c.on, c.at or datetime.combine(c.on, time.min, tzinfo=UTC), c.record, c.id))
 
 
 def history_page(session: Session, engagement_id: int, offset: int, limit: int) -> ListPage[EventView]:

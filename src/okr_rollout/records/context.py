@@ -19,7 +19,7 @@ from okr_rollout.events import service as events
 from okr_rollout.models import Department, Engagement
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.records import queries
-from okr_rollout.records.rules import RecordRules
+from okr_rollout.records.rules import Breach, RecordRules
 from okr_rollout.texts import LocalizedText
 
 
@@ -65,6 +65,13 @@ def invalid_many(problems: Sequence[tuple[str, LocalizedText | str, str]]) -> Un
                       ";".join(f"{field}:{message.zh_tw}" for field, message, _ in said)),
         errors=[{"field": field, "message": message, "type": rule} for field, message, rule in said],
     )
+
+
+def refuse(breaches: Sequence[Breach | None]) -> None:
+    """Raise one 422 naming every rule broken (``records.rules`` says which), or nothing when none is."""
+    found = [breach for breach in breaches if breach is not None]
+    if found:
+        raise invalid_many([(breach.field, breach.message, breach.rule) for breach in found])
 
 
 def require_distinct(ids: Sequence[int], field: str) -> None:

@@ -11,15 +11,19 @@ from sqlalchemy import Select, func, select
 from okr_rollout.models import (
     Appointment,
     CeoSupportStatement,
+    Department,
     DraftingGroup,
     EngagementCoach,
     Meeting,
     Organization,
     Person,
+    PersonDepartment,
     TrainingSession,
 )
 
 Record = TypeVar("Record", Meeting, CeoSupportStatement, TrainingSession, DraftingGroup, Appointment)
+# The records that are planned, held or cancelled.
+Scheduled = TypeVar("Scheduled", Meeting, TrainingSession)
 
 
 def records_page(model: type[Record], engagement_id: int, *, after: int, limit: int) -> Select[Record]:
@@ -27,6 +31,12 @@ def records_page(model: type[Record], engagement_id: int, *, after: int, limit: 
     whether another page follows."""
     return (select(model).where(model.engagement_id == engagement_id, model.id > after)
             .order_by(model.id).limit(limit + 1))
+
+
+def records_page_in_status(model: type[Scheduled], engagement_id: int, status: str, *, after: int, limit: int
+                           ) -> Select[Scheduled]:
+    """``records_page`` of the meetings or training sessions in one status (planned, held, cancelled)."""
+    return records_page(model, engagement_id, after=after, limit=limit).where(model.status == status)
 
 
 def organization_timezone(organization_id: int) -> Select[str]:
@@ -78,3 +88,28 @@ def appointment_of(engagement_id: int, person_id: int, role: str) -> Select[Appo
     """The appointment (not voided) of a person in a role, if there is one."""
     return select(Appointment).where(Appointment.engagement_id == engagement_id, Appointment.person_id == person_id,
                                      Appointment.role == role, Appointment.voided_at.is_(None))
+
+
+# --- who attends: what the attendee rule of a meeting kind reads ----------------------------------------------
+
+
+def roles_among(organization_id: int, person_ids: Collection[int]) -> Select[int, list[str]]:
+    """The roles of those of ``person_ids`` who are people of the organization."""
+    return select(Person.id, Person.roles).where(Person.id.in_(list(person_ids)),
+                                                 Person.organization_id == organization_id)
+
+
+def departments_led_by(organization_id: int, person_ids: Collection[int]) -> Select[int | None, int]:
+    return select(Department.lead_id, Department.id).where(Department.organization_id == organization_id,
+                                                           Department.lead_id.in_(list(person_ids)))
+
+
+def memberships_of(person_ids: Collection[int]) -> Select[int, int]:
+    return select(PersonDepartment.person_id, PersonDepartment.department_id).where(
+        PersonDepartment.person_id.in_(list(person_ids)))
+
+
+def appointed_among(engagement_id: int, person_ids: Collection[int]) -> Select[int, str]:
+    return select(Appointment.person_id, Appointment.role).where(
+        Appointment.engagement_id == engagement_id, Appointment.person_id.in_(list(person_ids)),
+        Appointment.voided_at.is_(None))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
 
 from okr_rollout.api.deps import (
     CallerDep,
@@ -32,9 +34,14 @@ from okr_rollout.records.schemas import (
     DraftingGroupUpdate,
     MeetingCreate,
     MeetingOut,
+    StatusUpdate,
     TrainingSessionCreate,
     TrainingSessionOut,
 )
+
+# ?status=planned lists what is coming up (held, cancelled: the others).
+StatusFilter = Annotated[Literal["planned", "held", "cancelled"] | None,
+                         Query(description="Only the records in this status (planned: what is coming up).")]
 
 router = APIRouter(prefix="/api/v1/engagements/{engagement_id}", tags=["records"],
                    responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
@@ -56,9 +63,9 @@ def record_meeting(engagement_id: int, data: MeetingCreate, session: SessionDep,
 
 @router.get("/meetings", response_model=Page[MeetingOut])
 def list_meetings(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-                  cursor: Cursor, limit: Limit = 50) -> Page[MeetingOut]:
+                  cursor: Cursor, limit: Limit = 50, status: StatusFilter = None) -> Page[MeetingOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, Meeting, ctx.engagement.id, after=cursor.after, limit=limit)
+    rows = service.list_scheduled(session, Meeting, ctx.engagement.id, status, after=cursor.after, limit=limit)
     return cursor.page([MeetingOut.model_validate(m) for m in rows], [m.id for m in rows], limit)
 
 
@@ -84,6 +91,19 @@ def get_meeting(engagement_id: int, record_id: int, session: SessionDep, caller:
                 now: NowDep, response: Response) -> MeetingOut:
     ctx = context(session, caller, catalog, engagement_id, now)
     meeting = service.get_record(session, Meeting, ctx.engagement.id, record_id)
+    set_etag(response, meeting.version)
+    return MeetingOut.model_validate(meeting)
+
+
+@router.put("/meetings/{record_id}/status", response_model=MeetingOut)
+def set_meeting_status(engagement_id: int, record_id: int, data: StatusUpdate, session: SessionDep,
+                       caller: CallerDep, catalog: CatalogDep, now: NowDep, response: Response,
+                       if_match: IfMatch = None) -> MeetingOut:
+    """A planned meeting was held (it counts for the gates from now on) or was cancelled."""
+    ctx = context(session, caller, catalog, engagement_id, now)
+    meeting = service.get_record(session, Meeting, ctx.engagement.id, record_id)
+    check_if_match(if_match, meeting.version)
+    meeting = service.set_meeting_status(ctx, meeting, data.status)
     set_etag(response, meeting.version)
     return MeetingOut.model_validate(meeting)
 
@@ -116,10 +136,10 @@ def record_training(engagement_id: int, data: TrainingSessionCreate, session: Se
 
 @router.get("/training-sessions", response_model=Page[TrainingSessionOut])
 def list_training(engagement_id: int, session: SessionDep, caller: CallerDep, catalog: CatalogDep, now: NowDep,
-                  cursor: Cursor, limit: Limit = 50) -> Page[TrainingSessionOut]:
+                  cursor: Cursor, limit: Limit = 50, status: StatusFilter = None) -> Page[TrainingSessionOut]:
     ctx = context(session, caller, catalog, engagement_id, now)
-    rows = service.list_records(session, TrainingSession, ctx.engagement.id, after=cursor.after,
-                                limit=limit)
+    rows = service.list_scheduled(session, TrainingSession, ctx.engagement.id, status, after=cursor.after,
+                                  limit=limit)
     return cursor.page([TrainingSessionOut.model_validate(t) for t in rows], [t.id for t in rows], limit)
 
 
@@ -128,6 +148,19 @@ def get_training(engagement_id: int, record_id: int, session: SessionDep, caller
                  now: NowDep, response: Response) -> TrainingSessionOut:
     ctx = context(session, caller, catalog, engagement_id, now)
     training = service.get_record(session, TrainingSession, ctx.engagement.id, record_id)
+    set_etag(response, training.version)
+    return TrainingSessionOut.model_validate(training)
+
+
+@router.put("/training-sessions/{record_id}/status", response_model=TrainingSessionOut)
+def set_training_status(engagement_id: int, record_id: int, data: StatusUpdate, session: SessionDep,
+                        caller: CallerDep, catalog: CatalogDep, now: NowDep, response: Response,
+                        if_match: IfMatch = None) -> TrainingSessionOut:
+    """A planned training session was held (it counts for the gates from now on) or was cancelled."""
+    ctx = context(session, caller, catalog, engagement_id, now)
+    training = service.get_record(session, TrainingSession, ctx.engagement.id, record_id)
+    check_if_match(if_match, training.version)
+    training = service.set_training_status(ctx, training, data.status)
     set_etag(response, training.version)
     return TrainingSessionOut.model_validate(training)
 

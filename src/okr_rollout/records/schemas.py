@@ -27,7 +27,9 @@ class _Output(BaseModel):
 
 class MeetingCreate(_Input):
     kind: MeetingKind
-    held_at: BoundedAwareDateTime
+    held_at: BoundedAwareDateTime = Field(description="When it was held, or (status planned) when it will be.")
+    status: Literal["held", "planned"] = Field(
+        "held", description="planned: entered ahead (a future date allowed); it counts for no gate until held.")
     department_id: int | None = None
     attendee_ids: PersonIds = []
     outcomes: Annotated[list[RecordKey], Field(max_length=20)] = []
@@ -43,8 +45,18 @@ class MeetingOut(_Output, Voided):
     attendee_ids: list[int]
     outcomes: list[str]
     notes: str
+    status: str = Field(description="planned, held or cancelled; only a held meeting counts for a gate.")
+    counts_for_ids: list[int] | None = Field(
+        description="Whom the meeting counts for, when its kind's attendee rule says (a 1:1: the person, not the "
+                    "one leading it); null: every attendee.")
     created_at: datetime
     version: int
+
+
+class StatusUpdate(_Input):
+    """A planned meeting or training session was held, or was cancelled."""
+
+    status: Literal["held", "cancelled"]
 
 
 class CeoSupportCreate(_Input):
@@ -66,7 +78,9 @@ class CeoSupportOut(_Output, Voided):
 
 
 class TrainingSessionCreate(_Input):
-    held_on: BoundedDate
+    held_on: BoundedDate = Field(description="When it was held, or (status planned) when it will be.")
+    status: Literal["held", "planned"] = Field(
+        "held", description="planned: entered ahead (a future date allowed); it counts for no gate until held.")
     hours: Annotated[float, Field(gt=0, le=24)]
     modules: Annotated[list[RecordKey], Field(min_length=1, max_length=20)]
     attendee_ids: PersonIds = []
@@ -81,6 +95,7 @@ class TrainingSessionOut(_Output, Voided):
     modules: list[str]
     attendee_ids: list[int]
     notes: str
+    status: str = Field(description="planned, held or cancelled; only a held session counts for a gate.")
     created_at: datetime
     version: int
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, timedelta
 from typing import Any
@@ -11,11 +12,12 @@ from sqlalchemy.orm import Session
 from okr_rollout.errors import Conflict, not_found
 from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, Person, TrainingSession
 from okr_rollout.playbooks import vocabulary
-from okr_rollout.records import queries
+from okr_rollout.records import queries, rules
 from okr_rollout.records.context import (
     RecordContext,
     invalid,
     invalid_many,
+    refuse,
     require_department,
     require_distinct,
     require_past,
@@ -50,6 +52,15 @@ def list_records(session: Session, model: type[Record], engagement_id: int, *, a
     return list(session.scalars(queries.records_page(model, engagement_id, after=after, limit=limit)))
 
 
+def list_scheduled(session: Session, model: type[queries.Scheduled], engagement_id: int, status: str | None, *,
+                   after: int, limit: int) -> list[queries.Scheduled]:
+    """Meetings or training sessions, of one status when ``status`` is given (``planned``: what is coming up)."""
+    if status is None:
+        return list_records(session, model, engagement_id, after=after, limit=limit)
+    return list(session.scalars(queries.records_page_in_status(model, engagement_id, status, after=after,
+                                                               limit=limit)))
+
+
 def get_record(session: Session, model: type[Record], engagement_id: int, record_id: int) -> Record:
     record = session.get(model, record_id)
     if record is None or record.engagement_id != engagement_id:
@@ -62,33 +73,96 @@ def get_record(session: Session, model: type[Record], engagement_id: int, record
 
 def record_meeting(ctx: RecordContext, data: MeetingCreate) -> Meeting:
     held_at = data.held_at.astimezone(UTC)
-    if held_at > ctx.now:
+    planned = data.status == rules.PLANNED
+    if held_at > ctx.now and not planned:
         raise invalid("body.held_at",
-                      LocalizedText(f"{held_at.isoformat()} is in the future; record a meeting once held",
-                                    f"{held_at.isoformat()} 是未來的時間;請在會議舉行後再記錄"), "future_date")
+                      LocalizedText(f"{held_at.isoformat()} is in the future; record a meeting once held, or enter "
+                                    "it as planned",
+                                    f"{held_at.isoformat()} 是未來的時間;請在會議舉行後再記錄,或將其登記為已排定"),
+                      "future_date")
+    refuse([rules.meeting_kind_breach(ctx.rules, data.kind)])
     require_department(ctx, data.department_id, "body.department_id")
     require_distinct(data.attendee_ids, "body.attendee_ids")
     require_people(ctx, data.attendee_ids, "body.attendee_ids", coaches_allowed=True)
-    known = ctx.rules.meeting_outcomes.get(data.kind)
-    if known is not None:
-        kind = vocabulary.meeting_kind(data.kind)
-        choices = listed([vocabulary.outcome(o) for o in sorted(known)], limit=len(known))
-        unknown: list[tuple[str, LocalizedText | str, str]] = [
-            (f"body.outcomes[{i}]", LocalizedText(f"not an outcome of the {kind.en}; its outcomes: {choices.en}",
-                                                  f"不是{kind.zh_tw}的成果;其成果為:{choices.zh_tw}"),
-             "unknown_outcome")
-            for i, o in enumerate(data.outcomes) if o not in known]
-        if unknown:
-            raise invalid_many(unknown)
+    refuse(rules.meeting_outcome_breaches(ctx.rules, data.kind, data.outcomes))
+    counts_for = _counted_attendees(ctx, data.kind, data.attendee_ids)
     meeting = Meeting(engagement_id=ctx.engagement.id, kind=data.kind, held_at=held_at,
                       department_id=data.department_id, attendee_ids=list(data.attendee_ids),
-                      outcomes=sorted(set(data.outcomes)), notes=data.notes, created_at=ctx.now)
+                      outcomes=sorted(set(data.outcomes)), notes=data.notes, status=data.status,
+                      counts_for_ids=counts_for, created_at=ctx.now)
     ctx.session.add(meeting)
     ctx.session.flush()
-    ctx.record_event("meeting.recorded", {"meeting_id": meeting.id, "kind": meeting.kind,
-                                          "held_at": held_at.isoformat(), "outcomes": meeting.outcomes,
-                                          "attendees": len(meeting.attendee_ids)})
+    ctx.record_event("meeting.planned" if planned else "meeting.recorded",
+                     {"meeting_id": meeting.id, "kind": meeting.kind, "held_at": held_at.isoformat(),
+                      "outcomes": meeting.outcomes, "attendees": len(meeting.attendee_ids)})
     return meeting
+
+
+def _counted_attendees(ctx: RecordContext, kind: str, attendee_ids: Sequence[int]) -> list[int] | None:
+    """Whom a meeting counts for under its kind's attendee rule (None: no rule, every attendee counts)."""
+    rule = ctx.rules.attendee_rules.get(kind)
+    if rule is None:
+        return None
+    organization_id = ctx.engagement.organization_id
+    roles: dict[int, set[str]] = {i: set() for i in attendee_ids}
+    for person_id, person_roles in ctx.session.execute(queries.roles_among(organization_id, attendee_ids)):
+        roles[person_id].update(person_roles or ())
+    for person_id in ctx.session.scalars(queries.coaches_among(ctx.engagement.id, attendee_ids)):
+        roles[person_id].add("coach")
+    for person_id, role in ctx.session.execute(queries.appointed_among(ctx.engagement.id, attendee_ids)):
+        roles[person_id].add(role)
+    leads: dict[int, set[int]] = defaultdict(set)
+    for lead_id, led_id in ctx.session.execute(queries.departments_led_by(organization_id, attendee_ids)):
+        if lead_id is not None:
+            leads[lead_id].add(led_id)
+            roles[lead_id].add("department_lead")
+    member_of: dict[int, set[int]] = defaultdict(set)
+    for person_id, department_id in ctx.session.execute(queries.memberships_of(attendee_ids)):
+        member_of[person_id].add(department_id)
+    attendees = [rules.Attendee(i, frozenset(roles[i]), frozenset(leads[i]), frozenset(member_of[i]))
+                 for i in attendee_ids]
+    counted, breach = rules.counted_attendees(rule, kind, attendees)
+    refuse([breach])
+    return counted
+
+
+def set_meeting_status(ctx: RecordContext, meeting: Meeting, status: str) -> Meeting:
+    """A planned meeting was held (once its time has come) or cancelled; a held or cancelled one stays so."""
+    if _status_change(ctx, meeting.status, status, RECORD_NAMES["meetings"],
+                      meeting.held_at > ctx.now, meeting.held_at.astimezone(UTC).isoformat()):
+        meeting.status = status
+        ctx.session.flush()
+        ctx.record_event(f"meeting.{status}", {"meeting_id": meeting.id, "kind": meeting.kind,
+                                               "held_at": meeting.held_at.astimezone(UTC).isoformat()})
+    return meeting
+
+
+def set_planned_status(ctx: RecordContext, record: str, record_id: int, status: str) -> None:
+    """A planned meeting (``record`` "meeting") or training session ("training") was held or cancelled: what the
+    engagement page's "Coming up" does."""
+    if record == "meeting":
+        set_meeting_status(ctx, get_record(ctx.session, Meeting, ctx.engagement.id, record_id), status)
+    elif record == "training":
+        set_training_status(ctx, get_record(ctx.session, TrainingSession, ctx.engagement.id, record_id), status)
+    else:
+        raise not_found(LocalizedText("record", "記錄"))
+
+
+def _status_change(ctx: RecordContext, current: str, wanted: str, what: LocalizedText, still_ahead: bool,
+                   when: str) -> bool:
+    """Whether ``current`` becomes ``wanted`` (False: it already is); refuses what cannot happen."""
+    if current == wanted:
+        return False
+    if current != rules.PLANNED:
+        now, then = rules.STATUS_TITLES[current], rules.STATUS_TITLES[wanted]
+        raise Conflict(LocalizedText(f"This {what.en} is already {now.en}; only a planned one becomes {then.en}.",
+                                     f"此{what.zh_tw}已是「{now.zh_tw}」;只有已排定的才能改為「{then.zh_tw}」。"),
+                       extra={"record_status": current})
+    if wanted == rules.HELD and still_ahead:
+        raise invalid("body.status", LocalizedText(
+            f"planned for {when}, still ahead; mark it held once it has happened",
+            f"排定於 {when},尚未到來;請在舉行後再標記為已舉行"), "future_date")
+    return True
 
 
 # --- CEO support -------------------------------------------------------------------------------------------------
@@ -115,7 +189,9 @@ def support_valid_until(ctx: RecordContext, stated_on: date) -> date | None:
 
 
 def record_training(ctx: RecordContext, data: TrainingSessionCreate) -> TrainingSession:
-    require_past(ctx, data.held_on, "body.held_on")
+    planned = data.status == rules.PLANNED
+    if not planned:
+        require_past(ctx, data.held_on, "body.held_on")
     known = ctx.rules.training_modules
     if known is not None:
         modules = listed([vocabulary.module(m) for m in known], limit=len(known))
@@ -129,13 +205,24 @@ def record_training(ctx: RecordContext, data: TrainingSessionCreate) -> Training
     require_people(ctx, data.attendee_ids, "body.attendee_ids")
     session = TrainingSession(engagement_id=ctx.engagement.id, held_on=data.held_on, hours=data.hours,
                               modules=sorted(set(data.modules)), attendee_ids=list(data.attendee_ids),
-                              notes=data.notes, created_at=ctx.now)
+                              notes=data.notes, status=data.status, created_at=ctx.now)
     ctx.session.add(session)
     ctx.session.flush()
-    ctx.record_event("training_session.recorded", {"training_session_id": session.id, "hours": session.hours,
-                                                   "modules": session.modules,
-                                                   "attendees": len(session.attendee_ids)})
+    ctx.record_event("training_session.planned" if planned else "training_session.recorded",
+                     {"training_session_id": session.id, "hours": session.hours, "modules": session.modules,
+                      "attendees": len(session.attendee_ids)})
     return session
+
+
+def set_training_status(ctx: RecordContext, training: TrainingSession, status: str) -> TrainingSession:
+    """A planned training session was held (once its day has come) or cancelled."""
+    if _status_change(ctx, training.status, status, RECORD_NAMES["training_sessions"], training.held_on > ctx.today,
+                      training.held_on.isoformat()):
+        training.status = status
+        ctx.session.flush()
+        ctx.record_event(f"training_session.{status}", {"training_session_id": training.id,
+                                                        "held_on": training.held_on.isoformat()})
+    return training
 
 
 # --- drafting groups ---------------------------------------------------------------------------------------------

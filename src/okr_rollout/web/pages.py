@@ -18,6 +18,8 @@ from okr_rollout.portfolio import engagement as engagement_views
 from okr_rollout.portfolio import service as portfolio_service
 from okr_rollout.portfolio.engagement import EngagementView
 from okr_rollout.portfolio.service import SORTS, Order, PortfolioQuery, Sort
+from okr_rollout.records import service as records
+from okr_rollout.records.context import context as records_context
 from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
@@ -91,7 +93,8 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
                 may_fire=web.caller.may_fire_transitions, back=back,
                 migrated=migrated if migrated == view.engagement.playbook_version else None,
-                event_labels=labels.EVENTS, task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
+                event_labels=labels.EVENTS, meeting_kinds=labels.MEETING_KINDS,
+                task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
                 phase_title=phase_title, refused_criteria=refused_criteria, newer_versions=newer_versions(web, view),
                 page_url=page_links(web.request), **coaches_panel(web, engagement_id))
 
@@ -155,6 +158,16 @@ def mark_done(web: WebDep, form: FormDep, engagement_id: int, task_id: int) -> R
     _same_engagement(engagement_id, task.engagement_id, task_id)
     engagements.update_task(web.session, web.caller, task, TaskUpdate(done=form.get("done") == "1"), web.now)
     return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")
+
+
+@router.post("/engagements/{engagement_id}/planned/{record}/{record_id}")
+def set_planned_status(web: WebDep, form: FormDep, engagement_id: int, record: str, record_id: int) -> Response:
+    """A planned meeting or training session of "Coming up" was held, or was cancelled."""
+    check_csrf(web, form)
+    status = "held" if form.get("status") == "held" else "cancelled"
+    ctx = records_context(web.session, web.caller, web.catalog, engagement_id, web.now)
+    records.set_planned_status(ctx, record, record_id, status)
+    return redirect(web, f"/engagements/{engagement_id}#coming-up")
 
 
 # --- moving to another version of the playbook --------------------------------------------------------------

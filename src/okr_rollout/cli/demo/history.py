@@ -416,7 +416,9 @@ class _History:
         moment = start
         while moment <= last:
             for dept, people in self.cast.pilot:
-                meetings = [list(people)] if p.per == "department" else [[people[0], m] for m in people[1:]]
+                # A 1:1 counts for the one led: the lead (first) leads each member's, the coach the lead's.
+                meetings = [list(people)] if p.per == "department" else [
+                    *([people[0], m] for m in people[1:]), [self.cast.coach_id, people[0]]]
                 for attendees in meetings:
                     records.record_meeting(self._as_of(moment), forms.MeetingCreate(
                         kind=p.meeting_kind, held_at=moment, attendee_ids=attendees,

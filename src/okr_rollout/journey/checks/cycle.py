@@ -125,12 +125,13 @@ def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> Cri
     window_end = min(quarter.ends_on, facts.today)
     meetings = [
         m for m in facts.meetings
-        if m.kind == params.meeting_kind and quarter.starts_on <= facts.local_date(m.held_at) <= window_end
+        if m.kind == params.meeting_kind and m.held and quarter.starts_on <= facts.local_date(m.held_at) <= window_end
     ]
     counts: dict[str, int] = {}
     if params.per == "person":
         for person in facts.pilot_people(params.small_company_headcount):
-            counts[str(person.id)] = sum(1 for m in meetings if person.id in m.attendee_ids)
+            # A 1:1 counts for the person, not for the lead who held it (the meeting kind's attendee rule).
+            counts[str(person.id)] = sum(1 for m in meetings if m.counts_for(person.id))
     elif facts.whole_company(params.small_company_headcount):
         counts["company"] = len(meetings)
     else:
@@ -272,7 +273,9 @@ def next_quarter_deadline(facts: EngagementFacts, params: kinds.NextQuarterDeadl
              f"下一季尚未準備,已超過期限 {deadline.isoformat()} {-days_left} 天。"),
             **evidence,
         )
-    prepared_on = max((okr.created_on or facts.today) for okr in okrs)
+    # Judged on the days the OKRs were prepared as recorded, not on when they were entered here: a client taken
+    # on mid-journey enters its past quarters late without having prepared them late.
+    prepared_on = max((okr.prepared or facts.today) for okr in okrs)
     late_days = (prepared_on - deadline).days
     evidence |= {"prepared_on": prepared_on.isoformat(), "days_late": max(0, late_days)}
     return verdict(

@@ -77,7 +77,7 @@ def ceo_support(facts: EngagementFacts, params: kinds.CeoSupport) -> CriterionRe
 
 @gate_kind("meeting_outcomes", kinds.MeetingOutcomes, reads=("meetings",))
 def meeting_outcomes(facts: EngagementFacts, params: kinds.MeetingOutcomes) -> CriterionResult:
-    meetings = [m for m in facts.meetings if m.kind == params.meeting_kind and m.held_at <= facts.now]
+    meetings = [m for m in facts.meetings if m.kind == params.meeting_kind and m.held and m.held_at <= facts.now]
     recorded = set().union(*(m.outcomes for m in meetings)) if meetings else set()
     missing = [outcome for outcome in params.outcomes if outcome not in recorded]
     evidence = {
@@ -180,7 +180,7 @@ def headcount_at_most(facts: EngagementFacts, params: kinds.HeadcountAtMost) -> 
 
 @gate_kind("training_completed", kinds.TrainingCompleted, reads=("training_sessions", "people", "departments"))
 def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) -> CriterionResult:
-    sessions = [s for s in facts.training_sessions if s.held_on <= facts.today]
+    sessions = [s for s in facts.training_sessions if s.held and s.held_on <= facts.today]
     hours = round(sum(s.hours for s in sessions), 2)
     covered = set().union(*(s.modules for s in sessions if s.attendee_ids)) if sessions else set()
     missing_modules = [m for m in params.modules if m not in covered]
