@@ -17,7 +17,7 @@ CLIENT_SIZE = 3000
 TYPED = ("e", "em", "emp", "employee 1", "employee 12", "employee 123", "employee 1234")  # one key at a time
 
 
-def people_search(engine: Engine, playbook_sha256: str) -> Result:
+def people_search(engine: Engine, playbook_sha256: str, playbook_version: int) -> Result:
     created = datetime(2026, 1, 1, tzinfo=UTC)
     with session_scope(make_session_factory(engine)) as session:
         # Ids past the seeder's: it writes its own ids, which PostgreSQL's sequences do not know of.
@@ -33,7 +33,7 @@ def people_search(engine: Engine, playbook_sha256: str) -> Result:
                                           "name": f"Employee {n:04d}", "roles": ["member"], "locale": "en",
                                           "created_at": created, "version": 1} for n in range(CLIENT_SIZE)])
         session.execute(insert(Engagement), [{"id": engagement_id, "organization_id": organization_id,
-                                              "playbook_id": "standard", "playbook_version": 1,
+                                              "playbook_id": "standard", "playbook_version": playbook_version,
                                               "playbook_sha256": playbook_sha256, "phase": "kickoff",
                                               "entered_phase_at": created, "created_at": created,
                                               "updated_at": created, "version": 1}])

@@ -79,7 +79,8 @@ def main() -> None:
         "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
         "transition_http": lambda: over_http(engine, url, workdir)["transition_http"],
         "get_engagement_http": lambda: over_http(engine, url, workdir)["get_engagement_http"],
-        "people_search": lambda: people.people_search(engine, seeder.catalog.current("standard").sha256),
+        "people_search": lambda: people.people_search(engine, seeder.catalog.current("standard").sha256,
+                                                 seeder.catalog.current("standard").version),
         # The full-size import of 100,000 rows; a CI-size run imports 10,000.
         "write_during_import_and_flood": lambda: contention.write_during_import_and_flood(
             engine, url, 100_000 if args.engagements >= 1_000 else 10_000),

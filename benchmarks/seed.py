@@ -71,7 +71,7 @@ class Seeder:
         batch = 500
         started = time.perf_counter()
         for first in range(0, self.engagements, batch):
-            self._batch(first, min(batch, self.engagements - first), phases, playbook.sha256)
+            self._batch(first, min(batch, self.engagements - first), phases, playbook.sha256, playbook.version)
             if progress:
                 done = min(first + batch, self.engagements)
                 rate = self.rows / (time.perf_counter() - started)
@@ -91,7 +91,7 @@ class Seeder:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("VACUUM ANALYZE")
 
-    def _batch(self, first: int, count: int, phases: list[str], sha256: str) -> None:
+    def _batch(self, first: int, count: int, phases: list[str], sha256: str, version: int) -> None:
         offset = first * 1000  # ids chosen here so related rows insert without reading ids back
         organizations, people, departments, memberships = [], [], [], []
         engagements, coaches, quarters, okrs, key_results, check_ins = [], [], [], [], [], []
@@ -116,7 +116,7 @@ class Seeder:
                                "roles": ["member"], "locale": "en", "created_at": NOW, "version": 1})
                 memberships.append({"person_id": 10_000_000 + member, "department_id": department_id})
             engagements.append({"id": engagement_id, "organization_id": org_id, "playbook_id": "standard",
-                                "playbook_version": 1, "playbook_sha256": sha256, "phase": phase,
+                                "playbook_version": version, "playbook_sha256": sha256, "phase": phase,
                                 "entered_phase_at": NOW - timedelta(days=10), "created_at": NOW,
                                 "updated_at": NOW, "version": 1})
             coaches.append({"engagement_id": engagement_id, "person_id": coach_id})
