@@ -66,7 +66,7 @@ def test_the_records_page_marks_planned_and_cancelled_meetings(web: TestClient, 
     page = web.get(f"/engagements/{world.formosa}/records")
     assert page.status_code == 200, page.text
     meetings = page.text.split('id="meetings"', 1)[1].split("</section>", 1)[0]
-    rows = meetings.split("<tr><td>")[1:]
+    rows = meetings.split("<tr")[2:]  # after the header row
 
     def row_of(kind: str) -> str:
         (row,) = [r for r in rows if kind in r]
@@ -107,3 +107,29 @@ def test_a_planned_meeting_is_marked_held_or_cancelled_from_the_page(
     with db() as session:
         assert (session.get(Meeting, soon_id).status, session.get(TrainingSession, later_id).status) == (
             "held", "cancelled")
+
+
+def test_a_meeting_and_a_training_session_are_planned_from_their_record_forms(
+    web: TestClient, world: World, clock: Clock, db: Callable[[], Session]
+) -> None:
+    token = sign_in(web, "chen@example.com")
+    here = f"/engagements/{world.formosa}"
+    form = web.get(f"{here}/records/meeting").text
+    assert 'name="status"' in form and 'value="planned"' in form
+    in_a_week = (clock.now + timedelta(days=7)).strftime("%Y-%m-%dT10:00")
+    status, _, body = post_form(web, token, f"{here}/records/meeting", {
+        "kind": "executive", "status": "planned", "held_at": in_a_week, "next": here,
+        "outcomes": ["ceo_support", "okrs_introduced", "expectations_set"],
+        "attendee_ids": [str(world.ceo_id), str(world.chen_person)]})
+    assert status == 303, body
+    status, _, body = post_form(web, token, f"{here}/records/training", {
+        "status": "planned", "held_on": (clock.now + timedelta(days=3)).date().isoformat(), "hours": "6",
+        "modules": ["basic_concepts"], "attendee_ids": [str(world.member_id)], "next": here})
+    assert status == 303, body
+
+    page = web.get(here).text
+    said = text_of(coming_up(page))
+    assert "Executive meeting" in said and "OKR training, 6 hours" in said
+    assert 'class="fail" data-criterion="executive_outcomes"' in page  # a planned meeting does not count
+    with db() as session:
+        assert [m.status for m in session.query(Meeting).filter_by(engagement_id=world.formosa)] == ["planned"]

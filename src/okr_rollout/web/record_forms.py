@@ -91,9 +91,28 @@ def meeting_fields(fc: FormContext) -> list[Field]:
     ]
 
 
+def _scheduled(fields: Callable[[FormContext], list[Field]]) -> Callable[[FormContext], list[Field]]:
+    """A record form that may also plan the meeting or session (a future date, counted once it is held). The
+    correction forms leave it out: a planned record is marked held or cancelled from "Coming up"."""
+    status = Field("status", N_("Held or planned"), "select", (
+        Choice("held", N_("Held: record what happened"), msgid=True),
+        Choice("planned", N_("Planned: it is coming up"), msgid=True)),
+        hint=N_("Only a held one counts for the gates; a planned one shows under \"Coming up\" and in the "
+                "calendar feeds."))
+
+    def with_status(fc: FormContext) -> list[Field]:
+        found = fields(fc)
+        return [*found[:1], status, *found[1:]]
+    return with_status
+
+
 def _meeting_defaults(fc: FormContext) -> Values:
     local = fc.ctx.now.astimezone(ZoneInfo(fc.ctx.timezone)).replace(second=0, microsecond=0, tzinfo=None)
-    return {"held_at": local.isoformat(timespec="minutes")}
+    return {"held_at": local.isoformat(timespec="minutes"), "status": "held"}
+
+
+def _training_defaults(fc: FormContext) -> Values:
+    return {**_today(fc), "status": "held"}
 
 
 def _save_meeting(fc: FormContext, data: MeetingCreate, values: Values) -> None:
@@ -310,11 +329,12 @@ def _save_person(fc: FormContext, data: PersonCreate, values: Values) -> None:
 
 
 FORMS = {form.slug: form for form in (
-    RecordForm("meeting", N_("Record a meeting"), meeting_fields, MeetingCreate, _save_meeting, _meeting_defaults),
+    RecordForm("meeting", N_("Record a meeting"), _scheduled(meeting_fields), MeetingCreate, _save_meeting,
+               _meeting_defaults),
     RecordForm("ceo-support", N_("Record the CEO's support"), support_fields, CeoSupportCreate,
                lambda fc, data, values: records.state_ceo_support(fc.ctx, data), _today),
-    RecordForm("training", N_("Record a training session"), training_fields, TrainingSessionCreate,
-               lambda fc, data, values: records.record_training(fc.ctx, data), _today),
+    RecordForm("training", N_("Record a training session"), _scheduled(training_fields), TrainingSessionCreate,
+               lambda fc, data, values: records.record_training(fc.ctx, data), _training_defaults),
     RecordForm("drafting-group", N_("Record a drafting group"), drafting_fields, DraftingGroupCreate,
                lambda fc, data, values: records.record_drafting_group(fc.ctx, data), _today),
     RecordForm("appointment", N_("Appoint an internal coach or the OKR Master"), _appointment_fields,
