@@ -124,4 +124,4 @@ PLAN = csv_file(OKR_HEADER,
                 ["2026-Q1", "Sales", "alice@example.com", "Grow revenue", "New customers", "0", "20", "5", "customers"],
                 ["2026-Q1", "Sales", "alice@example.com", "Grow revenue", "Revenue", "1,000", "5,000", "", "kNTD"],
                 ["2026-Q1", "Sales", "Bob Lee", "Grow revenue", "Demos given", "0", "12", "", "demos"],
-                ["2026-Q1", "", "", "Become an OKR company", "", "", "", "", ""])
+                ["2026-Q1", "", "Bob Lee", "Become an OKR company", "", "", "", "", ""])

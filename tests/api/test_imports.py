@@ -265,7 +265,7 @@ def test_okr_file_creates_one_okr_per_quarter_objective_owner_and_department(
         ("Grow revenue", people["alice@example.com"], org.sales_id,
          [("New customers", 0, 20, 5, "customers"), ("Revenue", 1000, 5000, 1000, "kNTD")]),
         ("Grow revenue", people["bob@example.com"], org.sales_id, [("Demos given", 0, 12, 0, "demos")]),
-        ("Become an OKR company", None, None, []),
+        ("Become an OKR company", people["bob@example.com"], None, []),
     ]
     assert event_types(app_client, tokens.admin, org.engagement_id).count("import.okrs") == 1
 

@@ -176,3 +176,13 @@ def test_an_imported_key_result_obeys_the_same_rule(app_client: TestClient, toke
     response = post_import(app_client, tokens.coach, org.organization_id, "okrs", content)
     assert rejected_rows(response) == [(3, "target", "target_equals_start")]
     assert response.json()["errors"][0]["messages"]["zh-TW"] == "目標 7 與起始值 7 相同;關鍵結果衡量的是變化"
+
+
+def test_an_imported_okr_needs_an_owner_or_a_department_too(app_client: TestClient, tokens: Tokens) -> None:
+    org = org_with_quarter(app_client, tokens)
+    content = csv_file(OKR_HEADER, ["2026-Q1", "Sales", "", "Grow", "Demos", "0", "12", "", ""],
+                       ["2026-Q1", "", "Bob Lee", "Learn", "Courses", "0", "3", "", ""],
+                       ["2026-Q1", "", "", "Nobody's", "Things", "0", "5", "", ""])
+    response = post_import(app_client, tokens.coach, org.organization_id, "okrs", content)
+    assert rejected_rows(response) == [(4, "owner", "owner_or_department")]
+    assert response.json()["errors"][0]["messages"]["zh-TW"] == "OKR 需要負責人或所屬部門"

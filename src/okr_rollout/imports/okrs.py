@@ -235,6 +235,10 @@ def _okr_rows(session: Session, engagement: Engagement, table: Table) -> list[_O
             if department_id is None:
                 problems.append(RowProblem(line, "department", f"no department named {cells['department']!r}",
                                            "unknown_department"))
+        if not cells.get("owner") and not cells.get("department"):  # the rule of an OKR entered one by one
+            breach = rules.okr_owner_breach(None, None)
+            if breach is not None:
+                problems.append(RowProblem(line, "owner", breach.message.en, breach.rule, breach.message.zh_tw))
         metric = cells.get("key_result", "")
         if len(metric) > TEXT_MAX:
             problems.append(RowProblem(line, "key_result", f"longer than {TEXT_MAX} characters", "too_long"))
