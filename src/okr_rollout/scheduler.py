@@ -114,7 +114,12 @@ class Leadership:
 
     def release(self) -> None:
         with self._lock:
-            self._close_connection()  # closing the session releases the advisory lock
+            if self._connection is not None:
+                # Unlocked before closing: a closed session's locks go only once its backend has exited, which
+                # the client does not wait for, so another scheduler asking at once could still be refused.
+                with contextlib.suppress(psycopg.Error):
+                    self._connection.execute("SELECT pg_advisory_unlock(%s)", (self._key,))
+            self._close_connection()
             if self._file is not None:
                 fcntl.flock(self._file, fcntl.LOCK_UN)
                 self._file.close()

@@ -116,6 +116,8 @@ WRITES = [
                    "/key-results/{key_result_id}", "/okrs/{okr_id}", "/quarters/{quarter_id}")],
     Write("POST", "/api/v1/coaches", lambda s: {"name": NASTY},
           lambda s, out: f"{API}/coaches/{out['id']}", ("name",)),
+    Write("POST", "/api/v1/tokens", lambda s: {"role": "integration", "name": NASTY},
+          lambda s, out: f"{API}/tokens/{out['id']}", ("name",)),
     Write("POST", "/api/v1/webhook-subscriptions",
           lambda s: {"url": "https://93.184.216.34/hook", "event_types": ["engagement.created"],
                      "description": NASTY},
