@@ -87,11 +87,7 @@ def correct_quarter(ctx: RecordContext, quarter: Quarter, data: QuarterCorrectio
                 f"與 {other.label}({other.starts_on.isoformat()} 至 {other.ends_on.isoformat()})重疊"),
                 "overlapping_quarter")
     correction = Correction(ctx)
-    before, after = apply(quarter, changes)
-    if after:
-        ctx.session.flush()
-        correction.corrected(QUARTER, quarter, before, after)
-    correction.finish()
+    correction.change(QUARTER, quarter, changes)
     return quarter
 
 
@@ -135,11 +131,7 @@ def correct_okr(ctx: RecordContext, okr: Okr, data: OkrCorrection) -> Okr:
     if "department_id" in changes:
         require_department(ctx, changes["department_id"], "body.department_id")
     correction = Correction(ctx)
-    before, after = apply(okr, changes)
-    if after:
-        ctx.session.flush()
-        correction.corrected(OKR, okr, before, after, quarter_id=okr.quarter_id)
-    correction.finish()
+    correction.change(OKR, okr, changes, quarter_id=okr.quarter_id)
     return okr
 
 
@@ -170,11 +162,7 @@ def correct_key_result(ctx: RecordContext, kr: KeyResult, data: KeyResultCorrect
     if "metric" in changes:
         changes["metric"] = changes["metric"].strip()
     correction = Correction(ctx)
-    before, after = apply(kr, changes, KEY_RESULT_COLUMNS)
-    if after:
-        ctx.session.flush()
-        correction.corrected(KEY_RESULT, kr, before, after, okr_id=kr.okr_id)
-    correction.finish()
+    correction.change(KEY_RESULT, kr, changes, KEY_RESULT_COLUMNS, okr_id=kr.okr_id)
     return kr
 
 

@@ -119,6 +119,15 @@ class Correction:
             "after": {"voided_at": plain(self.ctx.now), "voided_by": self.ctx.caller.actor, "void_reason": reason},
             **extra})
 
+    def change(self, kind: RecordKind, record: VoidableRecord, changes: Mapping[str, Any],
+               columns: Mapping[str, str] | None = None, **extra: Any) -> None:
+        """Set the fields that differ, record the correction if any did, and re-evaluate the readiness."""
+        before, after = apply(record, changes, columns)
+        if after:
+            self.ctx.session.flush()
+            self.corrected(kind, record, before, after, **extra)
+        self.finish()
+
     def finish(self) -> None:
         ctx = self.ctx
         readiness_watch.note_readiness_change(ctx.session, ctx.engagement.id, ctx.engagement.organization_id,
@@ -184,11 +193,7 @@ def correct_meeting(ctx: RecordContext, meeting: Meeting, data: MeetingCorrectio
     merged = MeetingCreate.model_validate({**_snapshot(meeting, MEETING_FIELDS), **changes})
     correction = Correction(ctx)
     checked_by_recording(ctx, lambda: service.record_meeting(ctx, merged))
-    before, after = apply(meeting, changes)
-    if after:
-        ctx.session.flush()
-        correction.corrected(MEETING, meeting, before, after)
-    correction.finish()
+    correction.change(MEETING, meeting, changes)
     return meeting
 
 
@@ -199,11 +204,7 @@ def correct_ceo_support(ctx: RecordContext, statement: CeoSupportStatement, data
     merged = CeoSupportCreate.model_validate({**_snapshot(statement, SUPPORT_FIELDS), **changes})
     correction = Correction(ctx)
     checked_by_recording(ctx, lambda: service.state_ceo_support(ctx, merged))
-    before, after = apply(statement, changes)
-    if after:
-        ctx.session.flush()
-        correction.corrected(CEO_SUPPORT, statement, before, after)
-    correction.finish()
+    correction.change(CEO_SUPPORT, statement, changes)
     return statement
 
 
@@ -216,11 +217,7 @@ def correct_training(ctx: RecordContext, training: TrainingSession, data: Traini
     merged = TrainingSessionCreate.model_validate({**_snapshot(training, TRAINING_FIELDS), **changes})
     correction = Correction(ctx)
     checked_by_recording(ctx, lambda: service.record_training(ctx, merged))
-    before, after = apply(training, changes)
-    if after:
-        ctx.session.flush()
-        correction.corrected(TRAINING_SESSION, training, before, after)
-    correction.finish()
+    correction.change(TRAINING_SESSION, training, changes)
     return training
 
 
