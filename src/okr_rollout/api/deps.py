@@ -13,7 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from okr_rollout.api.middleware import DEFERRED_COMMIT, NUL_FIELDS, DeferredCommit
+from okr_rollout.api.body import NUL_FIELDS
+from okr_rollout.api.middleware import DEFERRED_COMMIT, DeferredCommit
 from okr_rollout.api.pagination import Cursor as Cursor  # re-exported: the routers take it from here
 from okr_rollout.api.problems import field_path, invalid_input, remember_caller_locale
 from okr_rollout.auth.caller import Caller

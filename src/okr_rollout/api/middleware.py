@@ -45,6 +45,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from okr_rollout.api import queries
+from okr_rollout.api.body import NUL_FIELDS, nul_fields, read_body, replaying
 from okr_rollout.api.problems import carries_if_match, stale_precondition
 from okr_rollout.auth.service import authenticate
 from okr_rollout.db import open_reader, session_scope, unit_of_work
@@ -121,36 +122,6 @@ class DeferredCommit:
     session: Session | None = None
 
 
-NUL_FIELDS = "okr_rollout.nul_fields"
-
-
-def nul_fields(body: bytes) -> list[tuple[int | str, ...]]:
-    """Where a JSON body carries the NUL character, in a string or in a key (FastAPI's location notation,
-    under "body"). PostgreSQL cannot store it in text and SQLite can: refused on both (api.deps.get_caller)."""
-    if b"\\u0000" not in body and b"\x00" not in body:  # escaped (UTF-8), or a body in UTF-16 or UTF-32
-        return []
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return []  # FastAPI answers it as malformed JSON
-    found: list[tuple[int | str, ...]] = []
-    pending: list[tuple[tuple[int | str, ...], Any]] = [(("body",), document)]
-    while pending:  # not recursive: a body may nest deeply
-        path, value = pending.pop()
-        if isinstance(value, str):
-            if "\0" in value:
-                found.append(path)
-        elif isinstance(value, list):
-            pending.extend(((*path, index), item) for index, item in enumerate(value))
-        elif isinstance(value, dict):
-            for name, item in value.items():
-                if "\0" in name:
-                    found.append((*path, name.replace("\0", "\\u0000")))
-                else:
-                    pending.append(((*path, name), item))
-    return sorted(found, key=str)
-
-
 def _locale(scope: Scope) -> str:
     """The language of a problem answered before the app runs: the request's Accept-Language, else English."""
     for name, value in scope.get("headers") or ():
@@ -165,35 +136,6 @@ async def _send_problem(send: Send, error: ProblemError, path: str, locale: str 
     headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None when it exceeds ``limit`` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def _replaying(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 class BodyLimitAndIdempotency:
@@ -232,7 +174,7 @@ class BodyLimitAndIdempotency:
             scope[NUL_FIELDS] = nul_fields(body)
         key = headers.get("idempotency-key")
         if not key or not scope["path"].startswith("/api/"):
-            await self.app(scope, _replaying(body), send)
+            await self.app(scope, replaying(body), send)
             return
         await self._idempotent(scope, send, body, key, headers.get("authorization", ""), headers.get("if-match"))
 
@@ -266,7 +208,7 @@ class BodyLimitAndIdempotency:
             return
         if found is not None:
             if not _routable(scope):  # a key reused on a method the path does not answer: 405, as without a key
-                await self.app(scope, _replaying(body), send)
+                await self.app(scope, replaying(body), send)
                 return
             await self._answer(send, path, factory, request, found, _locale(scope))
             return
@@ -287,7 +229,7 @@ class BodyLimitAndIdempotency:
         deferred = DeferredCommit(claim=request.claim)
         scope[DEFERRED_COMMIT] = deferred
         try:
-            await self.app(scope, _replaying(body), capture)
+            await self.app(scope, replaying(body), capture)
         except BaseException:
             with anyio.CancelScope(shield=True):  # even when cancelled: never leave the unit of work open
                 await anyio.to_thread.run_sync(_abandon, deferred)
