@@ -23,6 +23,7 @@ from okr_rollout.auth.visibility import engagement_visibility, visible_engagemen
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles import queries as cycle_queries
 from okr_rollout.cycles import service as cycles
+from okr_rollout.cycles.charts import QuarterCharts, quarter_charts
 from okr_rollout.cycles.review import quarter_review
 from okr_rollout.cycles.schemas import OkrOut, QuarterReview
 from okr_rollout.engagements.queries import open_tasks
@@ -52,7 +53,7 @@ from okr_rollout.portfolio.paging import ListPage, clamp_offset
 from okr_rollout.portfolio.service import evaluate, facts_of, readiness_of
 from okr_rollout.records import queries as record_queries
 from okr_rollout.records.context import RecordContext, context
-from okr_rollout.records.rules import PLANNED
+from okr_rollout.records.rules import PLANNED, RecordRules
 from okr_rollout.texts import LocalizedText
 
 # --- the engagement page ---------------------------------------------------------------------------------------
@@ -96,6 +97,7 @@ class EngagementView:
     documents: list[tuple[str, LocalizedText, LocalizedText]]  # (document id, its title, its phase's title)
     history_page: ListPage[EventView] | None = None  # where ``history`` stands in the whole history
     coming_up: list[ComingUp] = field(default_factory=list)  # planned meetings and training, soonest first
+    charts: QuarterCharts | None = None  # the current quarter's charts (None: no quarter yet)
 
 
 def engagement_with_organization(session: Session, caller: Caller, catalog: Catalog, engagement_id: int
@@ -120,7 +122,19 @@ def engagement_view(session: Session, caller: Caller, catalog: Catalog, engageme
         history=list(history.items),
         departments=list(session.scalars(queries.departments_of(organization.id))),
         people=dict(session.execute(queries.names_of_people(organization.id, facts.coach_ids)).all()),
-        documents=documents_of(playbook), history_page=history, coming_up=coming_up(facts))
+        documents=documents_of(playbook), history_page=history, coming_up=coming_up(facts),
+        charts=current_quarter_charts(session, caller, engagement, organization, playbook, now))
+
+
+def current_quarter_charts(session: Session, caller: Caller, engagement: Engagement, organization: Organization,
+                           playbook: LoadedPlaybook, now: datetime) -> QuarterCharts | None:
+    """The charts of the engagement's current quarter: the one today falls in, else the latest begun, else none."""
+    ctx = RecordContext(session, caller, engagement, playbook, RecordRules.of(playbook), now,
+                        organization.timezone or "UTC")
+    quarters = cycles.quarters_of(session, engagement.id)
+    begun = [q for q in quarters if q.starts_on <= ctx.today]
+    current = next((q for q in begun if ctx.today <= q.ends_on), begun[-1] if begun else None)
+    return quarter_charts(ctx, current) if current is not None else None
 
 
 def coming_up(facts: EngagementFacts) -> list[ComingUp]:
@@ -337,6 +351,7 @@ class DocumentData:
     review: QuarterReview | None = None
     okrs: list[OkrOut] | None = None
     expansion: Expansion | None = None  # the expansion readiness report
+    charts: QuarterCharts | None = None  # the quarter review: the quarter's charts
 
 
 def document_data(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, document_id: str,
@@ -354,7 +369,7 @@ def document_data(session: Session, caller: Caller, catalog: Catalog, engagement
             return DocumentData(form, spec, phase, facts, okrs=[])
         okrs = list(session.scalars(cycle_queries.okrs_of_quarter(quarter.id)))
         return DocumentData(form, spec, phase, facts, quarter=quarter, review=quarter_review(form.ctx, quarter),
-                            okrs=cycles.okr_views(session, okrs))
+                            okrs=cycles.okr_views(session, okrs), charts=quarter_charts(form.ctx, quarter))
     if document_id == "expansion_readiness_report":
         return DocumentData(form, spec, phase, facts, expansion=expansion(playbook, facts))
     return DocumentData(form, spec, phase, facts)

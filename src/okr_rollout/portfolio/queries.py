@@ -117,6 +117,13 @@ def count_rows(rows: Subquery, where: Sequence[ColumnElement[bool]]) -> Select[i
     return select(func.count()).select_from(rows).where(*where)
 
 
+def counts_by_phase(rows: Subquery, flagged: ColumnElement[bool]) -> Select[str, str, int, int]:
+    """How many rows are in each (pinned playbook, phase), split by ``flagged`` (1) or not (0)."""
+    flag = case((flagged, 1), else_=0)
+    return (select(rows.c.playbook_sha256, rows.c.phase, flag.label("flagged"), func.count())
+            .group_by(rows.c.playbook_sha256, rows.c.phase, flag))
+
+
 def page_of_rows(rows: Subquery, where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]],
                  limit: int | None) -> Select[Any]:
     statement = select(rows).where(*where).order_by(*order_by)

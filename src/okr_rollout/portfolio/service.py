@@ -141,7 +141,7 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     if query.phase:
         where.append(rows.c.phase == query.phase)
     if query.attention:
-        where.append(or_(rows.c.overdue > 0, rows.c.last_activity.is_(None), rows.c.last_activity < now - idle))
+        where.append(_needs_attention(rows, now, idle))
     total = session.scalar(queries.count_rows(rows, where)) or 0
     values, ties = _sort_columns(rows, query.sort)
     descending = query.order == "desc"
@@ -184,6 +184,54 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
                             set(live))
     return Portfolio(page, total, visible_count, [(phase, title) for (_, phase), title in sorted(titles.items())],
                      cursor)
+
+
+def _needs_attention(rows: Subquery, now: datetime, idle: timedelta) -> ColumnElement[bool]:
+    """A row with an overdue open task, or no event for longer than ``idle``."""
+    return or_(rows.c.overdue > 0, rows.c.last_activity.is_(None), rows.c.last_activity < now - idle)
+
+
+@dataclass(frozen=True)
+class PhaseCount:
+    """How many of the caller's engagements are in a phase with a status: the portfolio's chart of clients by
+    phase, one bar a phase stacked by status."""
+
+    phase: str
+    phase_title: LocalizedText
+    phase_index: int  # the phase's place in the journey
+    status: str  # a key of ``STATUSES``
+    status_title: LocalizedText
+    count: int
+
+
+# The statuses the chart of clients by phase stacks, in the order of the stack.
+STATUSES: dict[str, LocalizedText] = {
+    "attention": LocalizedText("Needs attention", "需要關注"),
+    "fine": LocalizedText("Nothing overdue", "無逾期事項"),
+}
+
+
+def phase_counts(session: Session, caller: Caller, catalog: Catalog, now: datetime, idle: timedelta
+                 ) -> list[PhaseCount]:
+    """Every engagement the caller sees, counted by phase (in journey order) and status (whether it needs
+    attention as the portfolio's filter says); a (phase, status) with none is left out. Two statements."""
+    visible = engagement_visibility(caller)
+    rows = queries.portfolio_rows(visible, now, session.get_bind().dialect.name, None, tasks=True, activity=True)
+    counts: dict[tuple[int, str], dict[str, int]] = {}
+    titles: dict[str, LocalizedText] = {}
+    playbooks: dict[str, LoadedPlaybook] = {}
+    for sha256, phase, flagged, count in session.execute(queries.counts_by_phase(rows,
+                                                                                 _needs_attention(rows, now, idle))):
+        playbook = playbooks.get(sha256) or playbooks.setdefault(sha256, catalog.pinned(session, sha256))
+        index = _phase_index(playbook, phase)
+        titles.setdefault(phase, playbook.phase(phase).title)
+        key = next(((i, p) for i, p in counts if p == phase), (index, phase))
+        by_status = counts.setdefault(key, {})
+        status = "attention" if flagged else "fine"
+        by_status[status] = by_status.get(status, 0) + int(count)
+    return [PhaseCount(phase, titles[phase], index, status, STATUSES[status], by_status[status])
+            for (index, phase), by_status in sorted(counts.items())
+            for status in STATUSES if by_status.get(status)]
 
 
 def _kept_step(playbook: LoadedPlaybook, phase: str, detail: Any) -> NextStep | None:

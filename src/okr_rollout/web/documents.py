@@ -9,8 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from okr_rollout.portfolio import engagement as engagement_views
-from okr_rollout.web import labels
+from okr_rollout.web import charts, labels
 from okr_rollout.web.context import WebDep, WebRoute, page
+from okr_rollout.web.i18n import translations
 from okr_rollout.web.paging import offset_param, page_links
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -36,7 +37,9 @@ def document(web: WebDep, engagement_id: int, document_id: str, quarter_id: int 
                                "params": parameters, "labels": labels, "organization": fc.organization,
                                "download": download, "names": fc.names}
     if document_id == "quarter_review":
-        context.update(quarter=data.quarter, review=data.review, okrs=data.okrs)
+        context.update(quarter=data.quarter, review=data.review, okrs=data.okrs,
+                       quarter_charts=charts.quarter_layouts(data.charts, translations(web.locale).gettext(
+                           "No department")) if data.charts else None)
     if document_id == "expansion_readiness_report":
         context["expansion"] = data.expansion
     if document_id == "pilot_training_plan":

@@ -23,9 +23,10 @@ from okr_rollout.records.context import context as records_context
 from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import service as versions
 from okr_rollout.versions.schemas import MigrationRequest
-from okr_rollout.web import labels, views
+from okr_rollout.web import charts, labels, views
 from okr_rollout.web.coaching import coaches_panel
 from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect
+from okr_rollout.web.i18n import translations
 from okr_rollout.web.labels import RECORD_FOR_CRITERION
 from okr_rollout.web.paging import offset_param, page_links
 
@@ -53,7 +54,12 @@ def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, so
         return redirect(web, f"/portfolio?{urlencode(filters)}")
     next_url = (f"/portfolio?{urlencode({**filters, 'cursor': result.next_cursor})}"
                 if result.next_cursor else None)
+    counts = portfolio_service.phase_counts(web.session, web.caller, web.catalog, web.now,
+                                            timedelta(days=web.settings.web_idle_days))
+    by_phase = charts.stacked_bars([(c.phase_title.get(web.locale), c.status, c.status_title.get(web.locale), c.count)
+                                    for c in counts], list(portfolio_service.STATUSES))
     return page(web, "portfolio.html", rows=result.rows, total=result.visible, matching=result.total,
+                by_phase=by_phase,
                 phases=result.phases, phase=phase or "", attention=attention, sort=chosen, order=direction,
                 sorts=SORTS, attention_labels=labels.ATTENTION, next_url=next_url,
                 first_url=f"/portfolio?{urlencode(filters)}" if cursor else None)
@@ -87,7 +93,10 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
         return separator.join(titles.get(str(key)) or as_words(str(key)) for key in failed or []
                               ) if isinstance(failed, list) else ""
 
+    quarter = charts.quarter_layouts(view.charts, translations(web.locale).gettext("No department")
+                                     ) if view.charts else None
     return page(web, "engagement.html", view=view, diagram=views.diagram(view.playbook, view.engagement.phase),
+                quarter_charts=quarter,
                 mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale),
                 refusal=refusal, record_url=record_url,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
