@@ -12,7 +12,8 @@ from datetime import date
 
 from okr_rollout.cycles.charts import DepartmentRates, KeyResultProgress, QuarterCharts
 
-WIDTH = 640
+WIDTH = 400  # narrow enough that a phone's 360 px keep the text legible
+LABEL = 18.0  # a row's label stands above it, so long names and Chinese ones take the whole width
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ def confidence_level(confidence: float | None, top: float | None) -> tuple[str, 
 
 
 def progress_chart(progress: KeyResultProgress, confidence_max: float | None, width: int = WIDTH,
-                   height: int = 240) -> ProgressChart:
-    left, right, top, bottom = 64.0, width - 16.0, 16.0, height - 32.0
+                   height: int = 210) -> ProgressChart:
+    left, right, top, bottom = 52.0, width - 12.0, 12.0, height - 28.0
     values = [progress.start, progress.target, *(p.value for p in progress.points)]
     low, high = min(values), max(values)
     if high - low < 1e-9:
@@ -109,7 +110,7 @@ class RateCell:
 @dataclass(frozen=True)
 class RateRow:
     department: str | None
-    y: float  # the middle of its row, for its name
+    y: float  # the baseline of its name, above its cells
 
 
 @dataclass(frozen=True)
@@ -127,19 +128,19 @@ class RateChart:
 
 
 def rate_chart(rates: Sequence[DepartmentRates], width: int = WIDTH) -> RateChart:
-    label_width, cell_height, header = 150.0, 28.0, 22.0
+    label_width, cell_height, header = 0.0, 24.0, 18.0
     periods = max((len(r.periods) for r in rates), default=0)
-    cell_width = (width - label_width - 4) / max(periods, 1)
+    cell_width = (width - label_width) / max(periods, 1)
     cells, rows = [], []
     for row, department in enumerate(rates):
-        top = header + row * (cell_height + 4)
-        rows.append(RateRow(department.department, top + cell_height / 2))
+        top = header + row * (cell_height + LABEL + 6) + LABEL
+        rows.append(RateRow(department.department, top - 5))
         for column, period in enumerate(department.periods):
             cells.append(RateCell(round(label_width + column * cell_width, 1), top, round(cell_width - 2, 1),
                                   cell_height, department.department, period.period, period.starts_on, period.done,
                                   period.possible, period.rate, round(0.08 + 0.92 * period.rate, 2)))
     columns = [Tick(round(label_width + (i + 0.5) * cell_width, 1), i + 1) for i in range(periods)]
-    height = int(header + len(rates) * (cell_height + 4) + 4)
+    height = int(header + len(rates) * (cell_height + LABEL + 6))
     return RateChart(width, height, label_width, cell_height, rows, columns, cells, list(rates))
 
 
@@ -202,9 +203,9 @@ def stacked_bars(counts: Sequence[tuple[str, str, str, int]], keys: Sequence[str
             by_bar[label] = {}
         by_bar[label][key] = by_bar[label].get(key, 0) + count
     used = [key for key in order if key in titles]
-    label_width, bar_height, gap = 170.0, 24.0, 8.0
+    label_width, bar_height, gap = 0.0, 22.0, 8.0
     longest = max((sum(v.values()) for v in by_bar.values()), default=0)
-    scale = (width - label_width - 40) / max(longest, 1)
+    scale = (width - label_width - 36) / max(longest, 1)
     bars = []
     for row, label in enumerate(labels):
         x = label_width
@@ -215,8 +216,8 @@ def stacked_bars(counts: Sequence[tuple[str, str, str, int]], keys: Sequence[str
                 continue
             segments.append(Segment(round(x, 1), round(count * scale, 1), key, used.index(key), titles[key], count))
             x += count * scale
-        bars.append(Bar(label, 4 + row * (bar_height + gap), sum(by_bar[label].values()), segments))
-    height = int(8 + len(labels) * (bar_height + gap))
+        bars.append(Bar(label, row * (LABEL + bar_height + gap) + LABEL, sum(by_bar[label].values()), segments))
+    height = int(len(labels) * (LABEL + bar_height + gap))
     return StackedBars(width, height, label_width, bar_height, bars,
                        [Series(key, titles[key], i) for i, key in enumerate(used)], used)
 
