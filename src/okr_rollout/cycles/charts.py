@@ -135,15 +135,15 @@ def quarter_charts(ctx: RecordContext, quarter: Quarter) -> QuarterCharts:
         for kr in key_results:
             key_results_of[kr.okr_id].append(kr.id)
         for department in order:
-            kr_ids = [kr for o in groups[department] for kr in key_results_of[o.id]]
+            kr_ids = [kr_id for o in groups[department] for kr_id in key_results_of[o.id]]
             if not kr_ids:
                 continue
             covered: dict[int, set[int]] = defaultdict(set)
-            for kr in kr_ids:
-                for check_in in history.get(kr, []):
+            for kr_id in kr_ids:
+                for check_in in history.get(kr_id, []):
                     index = (check_in.week_of - quarter.starts_on).days // interval
                     if 0 <= index < elapsed:
-                        covered[index].add(kr)
+                        covered[index].add(kr_id)
             rates.append(DepartmentRates(
                 names.get(department) if department is not None else None,
                 [PeriodRate(i + 1, quarter.starts_on + timedelta(days=i * interval), len(covered[i]), len(kr_ids))
