@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles.charts import expected_value, nearest_on_scale, quarter_charts
-from okr_rollout.models import Quarter
+from okr_rollout.models import Quarter, Task
 from okr_rollout.records.context import context
 from okr_rollout.web.charts import quarter_layouts, scale_point, stacked_bars
 from tests.conftest import Clock
@@ -194,13 +194,20 @@ def test_the_quarter_review_draws_the_score_distribution(web: TestClient, world:
     assert len(rates["points"]) == 3 * WEEKS_ELAPSED  # type: ignore[arg-type]
 
 
-def test_the_portfolio_counts_clients_by_phase(web: TestClient, world: World) -> None:
+def test_the_portfolio_counts_clients_by_phase(web: TestClient, world: World, clock: Clock,
+                                               db: Callable[[], Session]) -> None:
+    with db() as session:  # Keelung's tasks are overdue: it needs attention, as the portfolio's filter says
+        for task in session.scalars(select(Task).where(Task.engagement_id == world.keelung)):
+            task.due_at = clock.now - timedelta(days=1)
     sign_in(web, "admin@example.com")
     html = web.get("/portfolio").text
     (chart,) = charts_of(html, "clients-by-phase")
     points = chart["points"]
     assert isinstance(points, list)
-    assert sum(int(p["data-value"]) for p in points) == 2 and len(points) == 2  # two engagements, two phases
+    assert [(p["data-key"], p["data-value"]) for p in points] == [("attention", "1"), ("fine", "1")]
+    flagged = web.get("/portfolio?attention=true").text
+    assert f'data-engagement="{world.keelung}"' in flagged and f'data-engagement="{world.formosa}"' not in flagged
+    assert "Needs attention: 1" in html  # the point's own title says what it counts
     web.cookies.clear()
     sign_in(web, "chen@example.com")
     (mine,) = charts_of(web.get("/portfolio").text, "clients-by-phase")

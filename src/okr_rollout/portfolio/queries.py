@@ -119,9 +119,11 @@ def count_rows(rows: Subquery, where: Sequence[ColumnElement[bool]]) -> Select[i
 
 def counts_by_phase(rows: Subquery, flagged: ColumnElement[bool]) -> Select[str, str, int, int]:
     """How many rows are in each (pinned playbook, phase), split by ``flagged`` (1) or not (0)."""
-    flag = case((flagged, 1), else_=0)
-    return (select(rows.c.playbook_sha256, rows.c.phase, flag.label("flagged"), func.count())
-            .group_by(rows.c.playbook_sha256, rows.c.phase, flag))
+    # Flagged in a subquery, grouped outside: PostgreSQL would not see the CASE of the select list (its bound
+    # parameters numbered anew) as the one of GROUP BY.
+    flags = select(rows.c.playbook_sha256, rows.c.phase, case((flagged, 1), else_=0).label("flagged")).subquery()
+    return (select(flags.c.playbook_sha256, flags.c.phase, flags.c.flagged, func.count())
+            .group_by(flags.c.playbook_sha256, flags.c.phase, flags.c.flagged))
 
 
 def page_of_rows(rows: Subquery, where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]],
