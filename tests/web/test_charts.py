@@ -125,6 +125,8 @@ def test_chart_arithmetic() -> None:
     assert [(b.label, b.total, [(s.key, s.count) for s in b.segments]) for b in bars.bars] == [
         ("Pilot", 5, [("attention", 2), ("fine", 3)]), ("Drafting", 5, [("fine", 5)])]
     assert bars.points == 3 and [s.key for s in bars.series] == ["attention", "fine"]
+    only_fine = stacked_bars([("Pilot", "fine", "Fine", 1)], keys=["attention", "fine"])
+    assert [(s.key, s.series) for s in only_fine.series] == [("fine", 1)]  # its colour, drawn alone too
     assert bars.bars[0].segments[1].x + bars.bars[0].segments[1].width == pytest.approx(
         bars.bars[1].segments[0].x + bars.bars[1].segments[0].width, abs=0.2)  # same total, same length
 

@@ -149,7 +149,7 @@ class Segment:
     x: float
     width: float
     key: str
-    series: int  # the key's place among the keys: its colour
+    series: int  # the key's place among the keys (those given first): its colour, the same whatever is drawn
     title: str
     count: int
 
@@ -214,12 +214,12 @@ def stacked_bars(counts: Sequence[tuple[str, str, str, int]], keys: Sequence[str
             count = by_bar[label].get(key, 0)
             if count <= 0:
                 continue
-            segments.append(Segment(round(x, 1), round(count * scale, 1), key, used.index(key), titles[key], count))
+            segments.append(Segment(round(x, 1), round(count * scale, 1), key, order.index(key), titles[key], count))
             x += count * scale
         bars.append(Bar(label, row * (LABEL + bar_height + gap) + LABEL, sum(by_bar[label].values()), segments))
     height = int(len(labels) * (LABEL + bar_height + gap))
     return StackedBars(width, height, label_width, bar_height, bars,
-                       [Series(key, titles[key], i) for i, key in enumerate(used)], used)
+                       [Series(key, titles[key], order.index(key)) for key in used], used)
 
 
 @dataclass(frozen=True)
