@@ -101,4 +101,6 @@ def test_the_charts_are_drawn_with_the_records(site: Site, browser: Browser, wid
     _drawn(scores, width)  # printed too
     _shot_of(page.locator("section.charts"), f"chart-quarter-review-{tag}")
     shot(page, f"chart-quarter-review-page-{tag}")
+    if width == WIDTHS[0]:  # printed to PDF as a browser prints it (kept beside the screenshots)
+        assert len(page.pdf(path=str(SCREENSHOTS / f"quarter-review-{locale}.pdf"), format="A4")) > 10_000
     page.close()
