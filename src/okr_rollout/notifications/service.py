@@ -26,8 +26,7 @@ from okr_rollout.facts import load_facts
 from okr_rollout.journey.cadences import DueReminder, due_reminders
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.models import Notification, Person, Reminder
-from okr_rollout.notifications import preferences
-from okr_rollout.notifications import queries
+from okr_rollout.notifications import preferences, queries
 from okr_rollout.notifications.audience import recipients_of
 from okr_rollout.notifications.messages import (
     Context,
