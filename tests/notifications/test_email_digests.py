@@ -5,6 +5,7 @@ an urgent cadence's e-mails at once whatever they chose."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -12,9 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.db import make_session_factory, session_scope
+from okr_rollout.db import begin_write, make_session_factory, session_scope
 from okr_rollout.models import Notification, Person
 from okr_rollout.notifications.preferences import Delivery
+from okr_rollout.notifications.service import ReminderRun, run_reminders
 from okr_rollout.playbooks import load_text
 from okr_rollout.settings import Settings
 from tests.notifications._seed import (
@@ -30,6 +32,7 @@ from tests.notifications._seed import (
     run,
     seed,
 )
+from tests.notifications.test_catch_up_and_concurrency import _tick, _waits_on_a_lock
 
 SETTINGS = Settings(database_url="sqlite://", smtp_host="127.0.0.1", public_url="https://okr.example.com")
 TICK_HOURS = range(0, 24, 3)
@@ -184,3 +187,35 @@ def test_the_digest_periods_and_quiet_hours_in_the_persons_timezone() -> None:
     assert taipei.digest_due(datetime(2026, 1, 14, 3, tzinfo=TAIPEI).replace(hour=12), 8)  # any later day of the week
     assert Delivery("daily", 9, 9).quiet(datetime(2026, 1, 12, 9, tzinfo=TAIPEI)) is False  # no window
     assert Delivery("daily", timezone="Not/AZone").zone == ZoneInfo("UTC")
+
+
+def test_two_schedulers_at_once_send_one_digest(engine: Engine) -> None:
+    catalog = catalog_of(playbook())
+    seeded = seed(engine, catalog, emails=True)
+    amy = seeded.people["Amy"]
+    factory = make_session_factory(engine)
+    monday = local(date(2026, 1, 5), 12)
+    run(factory, catalog, SETTINGS, monday - timedelta(hours=5))  # before the digest hour: reminders queue
+    with session_scope(factory) as session:
+        session.add(Notification(person_id=amy, channel="email", locale="en", subject="Queued before", body="-",
+                                 status="queued", created_at=monday - timedelta(hours=4)))
+
+    # Scheduler A makes the digests and has not committed yet; scheduler B runs the same tick meanwhile.
+    first = factory()
+    begin_write(first)
+    a = run_reminders(first, catalog, SETTINGS, monday)
+    assert a.email_digests > 0
+    found: dict[str, ReminderRun] = {}
+    other = threading.Thread(target=_tick, args=(engine, (catalog, SETTINGS), monday, found, "b"))
+    other.start()
+    if engine.dialect.name == "postgresql":
+        assert _waits_on_a_lock(engine), "the second scheduler never reached the keyed insert"
+    first.commit()
+    first.close()
+    other.join(timeout=60)
+    assert not other.is_alive()
+    assert found["b"].email_digests == 0
+    keys = [(n.person_id, n.digest_key) for n in notifications(engine, channel="email") if n.digest_key]
+    assert len(keys) == len(set(keys)) == a.email_digests
+    (digest,) = digests_of(engine, amy)
+    assert "Queued before" in digest.body
