@@ -99,6 +99,8 @@ class Settings(BaseSettings):
                                                                            "attempt; doubled after each next one.")
     email_retry_max_seconds: float = Field(default=6 * 3600.0, gt=0, description="Longest wait between two "
                                                                                  "attempts.")
+    email_digest_hour: int = Field(default=8, ge=0, le=23, description="Local hour from which a day's (a week's: "
+                                   "Monday's) e-mail digest goes out, outside the person's quiet hours.")
 
     # --- webhook delivery (added by the webhooks part) ------------------------------------------------------
     webhook_batch_size: int = Field(default=50, ge=1, description="Events read, sent and recorded together "

@@ -73,3 +73,14 @@ def test_help_describes_the_commands() -> None:
     result = run("playbook", "--help")
     assert result.returncode == 0
     assert "validate" in result.stdout and "diagram" in result.stdout and "schema" in result.stdout
+
+
+def test_validate_checks_a_cadences_urgent_flag(tmp_path: Path) -> None:
+    urgent = tmp_path / "urgent.yaml"
+    urgent.write_text(VALID.replace("kind: weekly", "kind: weekly\n    urgent: true"), encoding="utf-8")
+    assert run("playbook", "validate", str(urgent)).returncode == 0
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(VALID.replace("kind: weekly", "kind: weekly\n    urgent: \"yes\""), encoding="utf-8")
+    result = run("playbook", "validate", str(wrong))
+    assert result.returncode == 1
+    assert any("cadences[0].urgent" in line for line in result.stderr.splitlines()), result.stderr

@@ -76,7 +76,7 @@ class Seeded:
     okr_key_results: dict[str, int]  # owner's first name -> key result id
 
 
-def seed(engine: Engine, catalog: Catalog, *, emails: bool = False) -> Seeded:
+def seed(engine: Engine, catalog: Catalog, *, emails: bool = False, email_digest: str = "daily") -> Seeded:
     factory = make_session_factory(engine)
     loaded = catalog.registry.all()[0]
     with session_scope(factory) as session:
@@ -88,7 +88,7 @@ def seed(engine: Engine, catalog: Catalog, *, emails: bool = False) -> Seeded:
         def person(name: str, roles: list[str], locale: str = "en", *, external: bool = False) -> Person:
             email = f"{name.lower()}@example.com" if emails else None
             found = Person(organization_id=None if external else organization.id, name=name, roles=roles,
-                           locale=locale, email=email, created_at=ENTERED)
+                           locale=locale, email=email, email_digest=email_digest, created_at=ENTERED)
             session.add(found)
             return found
 

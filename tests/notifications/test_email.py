@@ -74,7 +74,7 @@ def mail_settings(port: int, **extra: Any) -> Settings:
 def monday_reminders(engine: Engine, settings: Settings) -> dict[str, int]:
     """Monday 5 January: the check-in reminder to Lee, Amy and Bo, the team meeting to Lee, all with e-mail."""
     catalog = catalog_of(playbook())
-    seeded = seed(engine, catalog, emails=True)
+    seeded = seed(engine, catalog, emails=True, email_digest="immediate")
     run(make_session_factory(engine), catalog, settings, MONDAY_NOON)
     return seeded.people
 

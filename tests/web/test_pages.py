@@ -17,7 +17,7 @@ from tests.web.conftest import sign_in
 
 
 def _rows(html: str) -> list[str]:
-    return re.findall(r'<tr class="[^"]*" data-engagement="\d+">\s*<td><a [^>]*>([^<]+)</a>', html)
+    return re.findall(r'<tr class="[^"]*" data-engagement="\d+">\s*<td[^>]*><a [^>]*>([^<]+)</a>', html)
 
 
 def test_the_portfolio_lists_only_ones_own_engagements(web: TestClient, world: World) -> None:

@@ -40,6 +40,7 @@ class DueReminder:
     subject_ids: tuple[int, ...] = ()
     to_subjects: bool = False
     about: date | None = None
+    urgent: bool = False  # the cadence's e-mails go at once (no digest, no quiet hours)
 
     @property
     def key(self) -> tuple[int, str, str]:
@@ -90,6 +91,7 @@ def due_reminders(
                 DueReminder(
                     facts.engagement_id, cadence.id, found.key, cadence.kind, found.audience or cadence.audience,
                     found.moment, cadence.message, found.step, found.subject_ids, found.to_subjects, found.about,
+                    cadence.urgent,
                 )
             )
     due.sort(key=lambda reminder: (reminder.due_at, reminder.cadence_id))

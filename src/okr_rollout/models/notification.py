@@ -38,6 +38,8 @@ class Notification(Base):
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("reminder_id", "person_id", "channel"),
+        # One e-mail digest per person and period ("daily:2026-01-05", "weekly:2026-W02"), however many runs.
+        UniqueConstraint("person_id", "channel", "digest_key"),
         Index("ix_notifications_person_id_id", "person_id", "id"),
         Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
     )
@@ -57,6 +59,7 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
     read_at: Mapped[datetime | None] = mapped_column()
+    digest_key: Mapped[str | None] = mapped_column(String(32), default=None)
 
 
 class SchedulerState(Base):

@@ -42,6 +42,12 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     roles: Mapped[list[str]] = mapped_column(JsonType, default=list)
     locale: Mapped[str] = mapped_column(String(16), default="en")
+    # How e-mail reaches the person: one message per reminder, or one digest a day or a week; none is sent in
+    # the quiet hours (local hours from .. until, in their timezone, else their organization's).
+    email_digest: Mapped[str] = mapped_column(String(16), default="daily", server_default="daily")
+    quiet_from_hour: Mapped[int | None] = mapped_column(Integer, default=None)
+    quiet_until_hour: Mapped[int | None] = mapped_column(Integer, default=None)
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

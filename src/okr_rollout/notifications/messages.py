@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from okr_rollout.journey.cadences import DueReminder
+from okr_rollout.notifications.preferences import WEEKLY, Delivery
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOCALES = ("en", "zh-TW")
@@ -102,6 +103,36 @@ def render_digest(items: Sequence[DigestItem], recipient_name: str, locale: str,
     environment = _environment()
     subject = environment.get_template(f"{language}/digest_subject.txt").render(values)
     body = environment.get_template(f"{language}/digest_body.txt").render(values)
+    return Rendered(language, " ".join(subject.split()), body.strip() + "\n")
+
+
+@dataclass(frozen=True, slots=True)
+class EmailDigestItem:
+    """An e-mail told in a person's digest: when (their local time), its subject, and where to act on it."""
+
+    when: datetime
+    subject: str
+    link: str
+
+
+def render_email_digest(items: Sequence[EmailDigestItem], recipient_name: str, locale: str, delivery: Delivery,
+                        public_url: str) -> Rendered:
+    """A person's daily or weekly e-mail: every e-mail queued for them since their last digest, each with a link."""
+    language = locale_of(locale)
+    values = {
+        "name": recipient_name,
+        "count": len(items),
+        "daily": delivery.choice != WEEKLY,
+        "timezone": delivery.timezone,
+        "public_url": public_url,
+        "inbox": f"{public_url}/inbox",
+        "settings_link": f"{public_url}/settings",
+        "items": [{"when": item.when.strftime("%Y-%m-%d %H:%M"), "subject": item.subject, "link": item.link}
+                  for item in items],
+    }
+    environment = _environment()
+    subject = environment.get_template(f"{language}/email_digest_subject.txt").render(values)
+    body = environment.get_template(f"{language}/email_digest_body.txt").render(values)
     return Rendered(language, " ".join(subject.split()), body.strip() + "\n")
 
 

@@ -53,10 +53,14 @@ def snapshots_table() -> Table:
     return _SNAPSHOTS
 
 
-def people_by_ids() -> Select[int, str, str | None, str]:
-    """(id, name, e-mail, locale) of the people whose ids are bound as ``ids`` (an expanding parameter)."""
-    return select(Person.id, Person.name, Person.email, Person.locale).where(
-        Person.id.in_(bindparam("ids", expanding=True)))
+def people_by_ids() -> Select[int, str, str | None, str, str, int | None, int | None, str]:
+    """(id, name, e-mail, locale, e-mail choice, quiet from, quiet until, timezone) of the people whose ids are bound
+    as ``ids`` (an expanding parameter); the timezone is the person's own, else their organization's, else UTC."""
+    return (select(Person.id, Person.name, Person.email, Person.locale, Person.email_digest, Person.quiet_from_hour,
+                   Person.quiet_until_hour,
+                   func.coalesce(Person.timezone, Organization.timezone, "UTC").label("timezone"))
+            .outerjoin(Organization, Organization.id == Person.organization_id)
+            .where(Person.id.in_(bindparam("ids", expanding=True))))
 
 
 def nudges_since(since: datetime) -> Select[int, int, datetime]:
@@ -95,6 +99,26 @@ def last_digests(since: datetime) -> Select[int | None, int, datetime]:
 def claim_held(ids: Sequence[int], at: datetime) -> Update:
     """Mark held notifications as told in a digest; only those still held (a concurrent run took the others)."""
     return (update(Notification).where(Notification.id.in_(list(ids)), Notification.status == HELD)
+            .values(status=DIGESTED, sent_at=at).returning(Notification.id))
+
+
+# --- e-mail digests: a person's e-mails queued for one message a day or a week -----------------------------------
+QUEUED = "queued"  # an e-mail waiting for its person's next digest
+
+
+def queued_email() -> Select[int, int, int | None, str, datetime, datetime | None]:
+    """(notification id, person id, engagement id, subject, created at, reminder due at) of every e-mail queued for
+    a digest, by person, oldest first."""
+    return (select(Notification.id, Notification.person_id, Notification.engagement_id, Notification.subject,
+                   Notification.created_at, Reminder.due_at)
+            .outerjoin(Reminder, Reminder.id == Notification.reminder_id)
+            .where(Notification.channel == "email", Notification.status == QUEUED)
+            .order_by(Notification.person_id, Notification.created_at, Notification.id))
+
+
+def claim_queued(ids: Sequence[int], at: datetime) -> Update:
+    """Mark queued e-mails as told in a digest; only those still queued (a concurrent run took the others)."""
+    return (update(Notification).where(Notification.id.in_(list(ids)), Notification.status == QUEUED)
             .values(status=DIGESTED, sent_at=at).returning(Notification.id))
 
 
@@ -155,6 +179,30 @@ def inbox_page(person_id: int, *, before: int | None, limit: int, unread_only: b
 
 def inbox_notification(person_id: int, notification_id: int) -> Select[Notification, Reminder | None]:
     return _sent_to_inbox().where(Notification.id == notification_id, Notification.person_id == person_id)
+
+
+def _inbox_of(person_id: int) -> list[ColumnElement[bool]]:
+    return [Notification.person_id == person_id, Notification.channel == "inbox", Notification.status == "sent"]
+
+
+def inbox_counts(person_id: int) -> Select[int, int]:
+    """(notifications, unread ones) in a person's inbox: one row, read by the person_id, id index."""
+    return select(func.count(Notification.id), func.count(Notification.id).filter(Notification.read_at.is_(None))
+                  ).where(*_inbox_of(person_id))
+
+
+def unread_count(person_id: int) -> Select[int]:
+    return select(func.count(Notification.id)).where(*_inbox_of(person_id), Notification.read_at.is_(None))
+
+
+def inbox_offset_page(person_id: int, offset: int, limit: int) -> Select[Notification, Reminder | None]:
+    """One page of a person's inbox, newest first, for the pages (numbered by offset, as their other lists)."""
+    return (_sent_to_inbox().where(Notification.person_id == person_id)
+            .order_by(Notification.id.desc()).offset(offset).limit(limit))
+
+
+def mark_all_read(person_id: int, at: datetime) -> Update:
+    return update(Notification).where(*_inbox_of(person_id), Notification.read_at.is_(None)).values(read_at=at)
 
 
 # --- e-mail ------------------------------------------------------------------------------------------------------

@@ -14,21 +14,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import ColumnElement, Row, Table
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.errors import not_found
+from okr_rollout.errors import Unprocessable, field_error, not_found
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.cadences import DueReminder, due_reminders
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.models import Notification, Reminder
-from okr_rollout.notifications import queries
+from okr_rollout.models import Notification, Person, Reminder
+from okr_rollout.notifications import preferences, queries
 from okr_rollout.notifications.audience import recipients_of
-from okr_rollout.notifications.messages import Context, DigestItem, render, render_digest
+from okr_rollout.notifications.messages import (
+    Context,
+    DigestItem,
+    EmailDigestItem,
+    Rendered,
+    render,
+    render_digest,
+    render_email_digest,
+)
+from okr_rollout.notifications.preferences import Delivery
 from okr_rollout.playbooks import LoadedPlaybook
+from okr_rollout.portfolio.paging import ListPage, clamp_offset
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText
 
@@ -51,6 +62,7 @@ class ReminderRun:
     notifications: int = 0  # inbox and e-mail notifications created for delivery
     capped: int = 0  # reminders held for a digest because the person reached max_nudges_per_week
     digests: int = 0  # digests sent (each tells one person every reminder held for them)
+    email_digests: int = 0  # e-mail digests made (each tells one person the e-mails queued for their period)
     since: datetime | None = None
     until: datetime | None = None
 
@@ -73,6 +85,23 @@ class _Person:
     name: str
     email: str | None
     locale: str
+    delivery: Delivery
+
+    @classmethod
+    def of(cls, row: Any) -> _Person:
+        return cls(row.id, row.name, row.email, row.locale,
+                   Delivery(row.email_digest, row.quiet_from_hour, row.quiet_until_hour, row.timezone))
+
+
+def _email(person: _Person, now: datetime, *, urgent: bool = False) -> dict[str, Any]:
+    """The e-mail's delivery columns: at once when urgent; else queued for the person's digest, or (one message a
+    reminder) pending from the end of their quiet hours."""
+    if urgent:
+        return {"channel": "email", "status": "pending", "sent_at": None, "next_attempt_at": now}
+    if person.delivery.digest:
+        return {"channel": "email", "status": queries.QUEUED, "sent_at": None, "next_attempt_at": None}
+    return {"channel": "email", "status": "pending", "sent_at": None,
+            "next_attempt_at": person.delivery.quiet_ends(now)}
 
 
 def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: datetime) -> ReminderRun:
@@ -100,6 +129,7 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
         _record(session, plans, now, run)
     _plan_next(session, upcoming, now)
     run.digests = _send_digests(session, settings, now)
+    run.email_digests = _send_email_digests(session, settings, now)
     _remember(session, now)
     session.flush()
     return run
@@ -161,7 +191,7 @@ def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, _Person]:
     statement = queries.people_by_ids()
     for start in range(0, len(ids), _CHUNK):
         for row in session.execute(statement, {"ids": ids[start:start + _CHUNK]}):
-            found[row.id] = _Person(row.id, row.name, row.email, row.locale)
+            found[row.id] = _Person.of(row)
     return found
 
 
@@ -217,8 +247,7 @@ def _fan_out(plan: _Plan, people: dict[int, _Person], nudges: dict[tuple[int, in
         plan.notifications.append({**base, "channel": "inbox", "status": "sent", "sent_at": now,
                                    "next_attempt_at": None, "last_error": None})
         if settings.smtp_host and person.email:
-            plan.notifications.append({**base, "channel": "email", "status": "pending", "sent_at": None,
-                                       "next_attempt_at": now, "last_error": None})
+            plan.notifications.append({**base, **_email(person, now, urgent=reminder.urgent), "last_error": None})
 
 
 def _send_digests(session: Session, settings: Settings, now: datetime) -> int:
@@ -234,7 +263,7 @@ def _send_digests(session: Session, settings: Settings, now: datetime) -> int:
             groups[(row.engagement_id, row.person_id)].append(row)
     if not groups:
         return 0
-    people = {row.id: _Person(row.id, row.name, row.email, row.locale) for row in
+    people = {row.id: _Person.of(row) for row in
               session.execute(queries.people_by_ids(), {"ids": sorted({p for _, p in groups})})}
     sent = 0
     for (engagement_id, person_id), rows in groups.items():
@@ -253,11 +282,63 @@ def _send_digests(session: Session, settings: Settings, now: datetime) -> int:
                 "created_at": now, "read_at": None, "last_error": None}
         rows_out = [{**base, "channel": "inbox", "status": "sent", "sent_at": now, "next_attempt_at": None}]
         if settings.smtp_host and person.email:
-            rows_out.append({**base, "channel": "email", "status": "pending", "sent_at": None,
-                             "next_attempt_at": now})
+            rows_out.append({**base, **_email(person, now)})
         session.execute(queries.insert_notifications(), rows_out)
         sent += 1
     return sent
+
+
+def _send_email_digests(session: Session, settings: Settings, now: datetime) -> int:
+    """One e-mail to each person with e-mails queued, once per period (day or week) of their choice, from the
+    digest hour of its first day and outside their quiet hours. The period's key is unique per person: of two
+    runs (two ticks, two schedulers) only the one whose insert took it sends, and it claims only what is still
+    queued, so nothing is told twice and nothing is lost (what is queued later waits for the next period)."""
+    if not settings.smtp_host:
+        return 0
+    queued: dict[int, list[Any]] = defaultdict(list)
+    for row in session.execute(queries.queued_email()):
+        queued[row.person_id].append(row)
+    if not queued:
+        return 0
+    people = {row.id: _Person.of(row) for row in
+              session.execute(queries.people_by_ids(), {"ids": sorted(queued)})}
+    table = Notification.__table__
+    assert isinstance(table, Table)
+    sent = 0
+    for person_id, rows in queued.items():
+        person = people.get(person_id)
+        if person is None or not person.email or not person.delivery.digest_due(now, settings.email_digest_hour):
+            continue
+        key = person.delivery.period(now)
+        message = _email_digest(person, rows, settings)
+        taken = _insert_new(session, table, [{
+            "reminder_id": None, "engagement_id": None, "person_id": person_id, "channel": "email",
+            "locale": message.locale, "subject": message.subject, "body": message.body, "status": "pending",
+            "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now, "sent_at": None,
+            "read_at": None, "digest_key": key}], ["person_id", "channel", "digest_key"], [table.c.id])
+        if not taken:
+            continue  # this period's digest is sent already: the rest waits for the next period
+        digest = session.get(Notification, taken[0].id)
+        assert digest is not None
+        claimed = {i for (i,) in session.execute(queries.claim_queued([row.id for row in rows], now))}
+        if not claimed:
+            session.delete(digest)  # a concurrent run told them all in another period's digest
+            continue
+        if len(claimed) < len(rows):
+            told = _email_digest(person, [row for row in rows if row.id in claimed], settings)
+            digest.subject, digest.body = told.subject, told.body
+        sent += 1
+    session.flush()
+    return sent
+
+
+def _email_digest(person: _Person, rows: Sequence[Any], settings: Settings) -> Rendered:
+    base = settings.public_url.rstrip("/")
+    zone = person.delivery.zone
+    items = [EmailDigestItem((row.due_at or row.created_at).astimezone(zone), row.subject,
+                             f"{base}/engagements/{row.engagement_id}" if row.engagement_id else f"{base}/inbox")
+             for row in rows]
+    return render_email_digest(items, person.name, person.locale, person.delivery, base)
 
 
 def _cap(playbook: LoadedPlaybook) -> int | None:
@@ -365,6 +446,94 @@ def inbox(session: Session, person_id: int, *, before: int | None, limit: int,
     """A person's inbox notifications, newest first, ``limit + 1`` of them (the extra one tells of a next page)."""
     statement = queries.inbox_page(person_id, before=before, limit=limit, unread_only=unread_only)
     return [(notification, reminder) for notification, reminder in session.execute(statement)]
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """One notification as the inbox page lists it."""
+
+    id: int
+    subject: str
+    body: str
+    created_at: datetime
+    unread: bool
+    engagement_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxView:
+    entries: ListPage[InboxEntry]
+    unread: int
+    timezone: str  # the reader's, for the times shown
+
+
+def inbox_view(session: Session, person_id: int, offset: int, limit: int) -> InboxView:
+    """A page of a person's inbox, newest first, with how many there are and how many are unread."""
+    total, unread = inbox_counts(session, person_id)
+    offset = clamp_offset(offset, total, limit)
+    rows = inbox_page(session, person_id, offset, limit)
+    entries = [InboxEntry(n.id, n.subject, n.body, n.created_at, n.read_at is None, n.engagement_id)
+               for n, _ in rows]
+    return InboxView(ListPage(entries, offset, limit, total), unread, delivery_of(session, person_id).timezone)
+
+
+def delivery_of(session: Session, person_id: int) -> Delivery:
+    """How e-mail reaches the person (their settings page shows it)."""
+    row = session.execute(queries.people_by_ids(), {"ids": [person_id]}).first()
+    if row is None:
+        raise not_found(LocalizedText("person", "人員"))
+    return _Person.of(row).delivery
+
+
+def set_delivery(session: Session, person_id: int, choice: str, quiet_from: int | None, quiet_until: int | None,
+                 timezone: str | None) -> None:
+    """Store how e-mail reaches the person; a choice, hour or timezone that does not exist is refused (422)."""
+    errors = []
+    if choice not in preferences.CHOICES:
+        errors.append(field_error("body.email_digest", LocalizedText(
+            "Choose immediate, daily or weekly.", "請選擇即時、每日或每週。"), "enum"))
+    for name, hour in (("quiet_from_hour", quiet_from), ("quiet_until_hour", quiet_until)):
+        if hour is not None and hour not in preferences.HOURS:
+            errors.append(field_error(f"body.{name}", LocalizedText(
+                "An hour from 0 to 23.", "請輸入 0 到 23 之間的整點。"), "range"))
+    if timezone and timezone not in available_timezones():
+        errors.append(field_error("body.timezone", LocalizedText(
+            "There is no such timezone.", "沒有這個時區。"), "enum"))
+    if errors:
+        raise Unprocessable(LocalizedText("The delivery settings were not saved.", "通知設定未儲存。"),
+                            errors=errors)
+    person = session.get(Person, person_id)
+    if person is None:
+        raise not_found(LocalizedText("person", "人員"))
+    person.email_digest = choice
+    person.quiet_from_hour = quiet_from
+    person.quiet_until_hour = quiet_until
+    person.timezone = timezone or None
+    session.flush()
+
+
+def inbox_counts(session: Session, person_id: int) -> tuple[int, int]:
+    """(notifications, unread ones) in a person's inbox."""
+    row = session.execute(queries.inbox_counts(person_id)).one()
+    return int(row[0]), int(row[1])
+
+
+def unread_count(session: Session, person_id: int) -> int:
+    """How many of a person's inbox notifications are not read yet (the pages' header shows it)."""
+    return int(session.scalar(queries.unread_count(person_id)) or 0)
+
+
+def inbox_page(session: Session, person_id: int, offset: int, limit: int
+               ) -> list[tuple[Notification, Reminder | None]]:
+    """One page of a person's inbox, newest first, by offset (the pages number their lists)."""
+    statement = queries.inbox_offset_page(person_id, offset, limit)
+    return [(notification, reminder) for notification, reminder in session.execute(statement)]
+
+
+def mark_all_read(session: Session, person_id: int, now: datetime) -> None:
+    """Mark every unread notification of the person's inbox read."""
+    session.execute(queries.mark_all_read(person_id, now))
+    session.flush()
 
 
 def mark_read(session: Session, person_id: int, notification_id: int,

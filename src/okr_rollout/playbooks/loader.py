@@ -66,6 +66,7 @@ class ResolvedCadence:
     audience: str
     message: LocalizedText
     params: KindParams
+    urgent: bool = False
 
 
 @dataclass(frozen=True)
@@ -401,4 +402,5 @@ def _cadence(cadence: Cadence, model: type[KindParams], params: dict[str, Any]) 
         cadence.audience,
         cadence.message,
         model.model_validate(params),
+        cadence.urgent,
     )

@@ -105,6 +105,9 @@ class Cadence(_Strict):
     audience: AudienceRole
     message: LocalizedText
     params: dict[StrictStr, Referable] = Field(default_factory=dict)
+    urgent: StrictBool = Field(
+        default=False, description="Its e-mails go at once, even to a person who chose a digest or is in quiet hours."
+    )
 
 
 # Who may lead a meeting whose kind has an attendee rule: the engagement's external coach, or a person of the

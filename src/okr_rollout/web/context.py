@@ -26,6 +26,7 @@ from okr_rollout.auth.caller import Caller
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import session_scope
 from okr_rollout.errors import RETRY_AFTER_SECONDS, ProblemError
+from okr_rollout.notifications import service as notifications
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText, preferred_locale, supported_locale
 from okr_rollout.users import service as users
@@ -227,8 +228,9 @@ FormDep = Annotated[FormData, Depends(get_form)]
 
 
 def page(web: Web, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    unread = notifications.unread_count(web.session, web.person.id) if web.person is not None else 0
     html = render(template, web.locale, user=web.user, person=web.person, csrf=web.csrf,
-                  here=_here(web.request), now=web.now, **context)
+                  here=_here(web.request), now=web.now, unread=unread, **context)
     return web.apply(HTMLResponse(html, status_code=status))  # type: ignore[return-value]
 
 
@@ -281,8 +283,8 @@ class WebRoute(APIRoute):
 def _error_page(request: Request, status: int, kind: str, detail: LocalizedText | None = None) -> HTMLResponse:
     locale = getattr(request.state, "web_locale", None) or preferred_locale(
         request.headers.get("accept-language")) or i18n.DEFAULT
-    html = render("error.html", locale, user=None, person=None, csrf="", here=request.url.path, status=status,
-                  kind=kind, detail=detail.get(locale) if detail else "", now=None)
+    html = render("error.html", locale, user=None, person=None, csrf="", here=request.url.path, unread=0,
+                  status=status, kind=kind, detail=detail.get(locale) if detail else "", now=None)
     response = HTMLResponse(html, status_code=status)
     if status == 503:  # the database is busy or unreachable: as the API says, come back shortly
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

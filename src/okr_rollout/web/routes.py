@@ -33,6 +33,7 @@ from okr_rollout.web.context import (
 )
 from okr_rollout.web.corrections import router as corrections_router
 from okr_rollout.web.documents import router as documents_router
+from okr_rollout.web.inbox import router as inbox_router
 from okr_rollout.web.pages import router as pages_router
 from okr_rollout.web.people import router as people_router
 from okr_rollout.web.records import router as records_router
@@ -125,6 +126,7 @@ router.include_router(corrections_router)
 router.include_router(documents_router)
 router.include_router(coaching_router)
 router.include_router(people_router)
+router.include_router(inbox_router)
 
 
 def install_web(app: FastAPI) -> None:
