@@ -129,7 +129,7 @@ def assess(facts: EngagementFacts, activity: ActivityFacts, params: HealthParams
         _activity(facts.now, activity.last_activity, params),
     ) if s is not None]
     present = {s.status for s in signals}
-    status = next((s for s in URGENCY if s in present), "on_track")
+    status: HealthStatus = next((s for s in URGENCY if s in present), "on_track")
     return Health(status, tuple(signals))
 
 
