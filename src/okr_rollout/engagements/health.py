@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -17,7 +18,7 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.engagements import queries
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.health import ActivityFacts, GateProgress, Health, HealthParams, assess
+from okr_rollout.journey.health import ActivityFacts, GateProgress, Health, HealthParams, HealthSignal, assess
 from okr_rollout.journey.machine import ReadinessReport, machine_for
 from okr_rollout.playbooks import LoadedPlaybook
 
@@ -57,3 +58,14 @@ def health_now(session: Session, catalog: Catalog, engagement_ids: Sequence[int]
     return {engagement_id: assess_engagement(catalog.pinned(session, pins[engagement_id]), engagement_facts,
                                              found.get(engagement_id, ActivityFacts(0, None)))
             for engagement_id, engagement_facts in facts.items()}
+
+
+def health_of(session: Session, catalog: Catalog, engagement_id: int, now: datetime) -> Health:
+    """One engagement's health now (the caller has checked that it may see the engagement)."""
+    return health_now(session, catalog, [engagement_id], now)[engagement_id]
+
+
+def signal_json(signal: HealthSignal, locale: str) -> dict[str, Any]:
+    """A signal as the API shows it: its reason in ``locale`` and in both languages, its evidence."""
+    return {"id": signal.id, "status": signal.status, "reason": signal.reason.get(locale),
+            "reasons": signal.reason.as_dict(), "evidence": dict(signal.evidence)}
