@@ -93,6 +93,7 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                               ) if isinstance(failed, list) else ""
 
     return page(web, "engagement.html", view=view, diagram=views.diagram(view.playbook, view.engagement.phase),
+                health_titles=STATUS_TITLES,
                 mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale),
                 refusal=refusal, record_url=record_url,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
