@@ -5,8 +5,8 @@ Revises: 0017
 Create Date: 2026-12-07 17:00:00
 
 The readiness snapshots gain the engagement's health status (stuck, at_risk, ready_to_move, on_track; NULL until
-first evaluated), which the portfolio sorts and filters on, and its signals with their reasons. Every snapshot is
-marked stale so that the scheduler evaluates health once after the upgrade.
+first evaluated), which the portfolio sorts and filters on, and the signals that decided it, with their reasons.
+Every snapshot is marked stale so that the scheduler evaluates health once after the upgrade.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgre
 def upgrade() -> None:
     with op.batch_alter_table('readiness_snapshots') as batch:
         batch.add_column(sa.Column('health', sa.String(length=16), nullable=True))
-        batch.add_column(sa.Column('health_signals', _JSON, nullable=False, server_default='[]'))
+        batch.add_column(sa.Column('health_reasons', _JSON, nullable=False, server_default='[]'))
     op.create_index('ix_readiness_snapshots_health', 'readiness_snapshots', ['health'], unique=False)
     op.execute(sa.text("UPDATE readiness_snapshots SET stale = :stale").bindparams(stale=True))
 
@@ -36,5 +36,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_readiness_snapshots_health', table_name='readiness_snapshots')
     with op.batch_alter_table('readiness_snapshots') as batch:
-        batch.drop_column('health_signals')
+        batch.drop_column('health_reasons')
         batch.drop_column('health')

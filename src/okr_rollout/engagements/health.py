@@ -26,9 +26,9 @@ from okr_rollout.playbooks import LoadedPlaybook
 STATEMENTS_BEFORE_FACTS = 2
 
 
-def activity(session: Session, engagement_ids: Sequence[int], now: datetime) -> dict[int, ActivityFacts]:
-    """Overdue open tasks and the last activity of the given engagements, in one statement."""
-    if not engagement_ids:
+def activity(session: Session, engagement_ids: Sequence[int] | None, now: datetime) -> dict[int, ActivityFacts]:
+    """Overdue open tasks and the last activity of the given engagements (None: of all), in one statement."""
+    if engagement_ids is not None and not engagement_ids:
         return {}
     return {engagement_id: ActivityFacts(int(overdue or 0), last)
             for engagement_id, overdue, last in session.execute(queries.activity_of(engagement_ids, now))}
@@ -47,11 +47,13 @@ def assess_engagement(playbook: LoadedPlaybook, facts: EngagementFacts, found: A
                   expected_days=playbook.expected_days.get(facts.phase), gate=gate)
 
 
-def health_now(session: Session, catalog: Catalog, engagement_ids: Sequence[int], now: datetime) -> dict[int, Health]:
-    """The health of the given engagements at ``now``, in a fixed number of statements whatever their count."""
-    if not engagement_ids:
+def health_now(session: Session, catalog: Catalog, engagement_ids: Sequence[int] | None, now: datetime
+               ) -> dict[int, Health]:
+    """The health of the given engagements (None: of every one) at ``now``, in a fixed number of statements
+    whatever their count."""
+    if engagement_ids is not None and not engagement_ids:
         return {}
-    ids = list(engagement_ids)
+    ids = None if engagement_ids is None else list(engagement_ids)
     pins = {engagement_id: sha256 for engagement_id, sha256, _ in session.execute(queries.pins_and_organizations(ids))}
     found = activity(session, ids, now)
     facts = load_facts(session.connection(), ids, now)

@@ -193,14 +193,16 @@ def readiness_due(now: datetime, limit: int, after: int) -> Select[int, int, dat
 NOT_ACTIVITY = ("readiness.changed", "engagement.health_changed", "reminder.overdue", "gate.refused")
 
 
-def activity_of(engagement_ids: Sequence[int], now: datetime) -> Select[int, int, datetime | None]:
-    """(engagement id, overdue open tasks at ``now``, last activity) of the given engagements, in one statement."""
+def activity_of(engagement_ids: Sequence[int] | None, now: datetime) -> Select[int, int, datetime | None]:
+    """(engagement id, overdue open tasks at ``now``, last activity) of the given engagements (None: of all), in
+    one statement."""
     overdue = (select(func.count(Task.id)).where(is_open_task(), Task.due_at < now)
                .correlate(Engagement).scalar_subquery())
     last = (select(func.max(Event.occurred_at))
             .where(Event.engagement_id == Engagement.id, Event.type.not_in(NOT_ACTIVITY))
             .correlate(Engagement).scalar_subquery())
-    return select(Engagement.id, overdue, last).where(Engagement.id.in_(list(engagement_ids)))
+    statement = select(Engagement.id, overdue, last)
+    return statement if engagement_ids is None else statement.where(Engagement.id.in_(list(engagement_ids)))
 
 
 def store_readiness() -> Update:
@@ -216,4 +218,4 @@ _STORE_READINESS = (
             updated_at=bindparam("at"), evaluated_at=bindparam("at"), gate_met=bindparam("gate_met"),
             failed_criteria=bindparam("failed_criteria"), gate_passed=bindparam("gate_passed"),
             gate_total=bindparam("gate_total"), next_change_at=bindparam("next_change_at"), stale=False,
-            health=bindparam("health"), health_signals=bindparam("health_signals")))
+            health=bindparam("health"), health_reasons=bindparam("health_reasons")))

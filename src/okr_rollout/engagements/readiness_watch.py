@@ -163,7 +163,7 @@ def store(session: Session, evaluations: Sequence[Evaluation], now: datetime, ac
                      "at": now, "gate_met": evaluation.gate_met, "failed_criteria": evaluation.failed_criteria,
                      "gate_passed": evaluation.gate_passed, "gate_total": evaluation.gate_total,
                      "next_change_at": evaluation.next_change_at, "health": evaluation.health.status,
-                     "health_signals": [s.as_dict() for s in evaluation.health.signals]})
+                     "health_reasons": [s.as_dict() for s in evaluation.health.reasons]})
     if rows:
         session.connection().execute(queries.store_readiness(), rows)
     session.expire_all()

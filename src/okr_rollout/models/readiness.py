@@ -44,6 +44,7 @@ class ReadinessSnapshot(Base):
     marks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_change_at: Mapped[datetime | None] = mapped_column(nullable=True, default=None)
     next_reminder_at: Mapped[datetime | None] = mapped_column(nullable=True, default=None)
-    # The engagement's health (journey/health.py): its status, None until first evaluated, and its signals.
+    # The engagement's health (journey/health.py): its status, None until first evaluated, and the signals that
+    # decided it (its reasons: what a portfolio row says; every signal is computed afresh for one engagement).
     health: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
-    health_signals: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list, server_default="[]")
+    health_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list, server_default="[]")

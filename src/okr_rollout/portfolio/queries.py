@@ -109,7 +109,7 @@ def page_details(engagement_ids: Collection[int], now: datetime
                    _next_due().label("next_due"), _last_activity().label("last_activity"),
                    ReadinessSnapshot.phase.label("kept_phase"), ReadinessSnapshot.evaluated_at, ReadinessSnapshot.stale,
                    ReadinessSnapshot.gate_met, ReadinessSnapshot.gate_passed, ReadinessSnapshot.gate_total,
-                   ReadinessSnapshot.health_signals)
+                   ReadinessSnapshot.health_reasons)
             .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id)
             .where(Engagement.id.in_(list(engagement_ids))))
 

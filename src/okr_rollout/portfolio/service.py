@@ -185,7 +185,7 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
             next_step=_kept_step(playbook, row.phase, detail) if kept else None, overdue=overdue,
             next_due=detail.next_due, last_activity=last,
             attention=tuple(reason for reason, flagged in flags if flagged),
-            health=_kept_health(row.health, detail.health_signals) if kept else None))
+            health=_kept_health(row.health, detail.health_reasons) if kept else None))
     cursor = None
     if more and found:
         last_row = found[-1]
@@ -208,10 +208,11 @@ def _kept_step(playbook: LoadedPlaybook, phase: str, detail: Any) -> NextStep | 
                     int(detail.gate_total))
 
 
-def _kept_health(status: str | None, signals: Any) -> Health | None:
+def _kept_health(status: str | None, reasons: Any) -> Health | None:
+    """The kept health: its status and the signals that decided it (the others are not kept)."""
     if status not in URGENCY:
         return None
-    return Health.from_dict({"status": status, "signals": signals or []})
+    return Health.from_dict({"status": status, "signals": reasons or []})
 
 
 def _with_next_steps(session: Session, rows: list[PortfolioRow], playbooks: dict[int, LoadedPlaybook],
