@@ -18,10 +18,13 @@ from okr_rollout.engagements.readiness_watch import note_readiness_changes
 from okr_rollout.journey.health import URGENCY
 from okr_rollout.portfolio.service import portfolio_phase_health_counts
 from okr_rollout.webhooks.mapping import PUBLIC_EVENT_TYPES, public_event_type
+from tests.api import test_portfolio
 from tests.api._helpers import assert_problem
-from tests.api.test_portfolio import COACH_EMAIL, api_rows, client, counting, page_rows, seed  # noqa: F401
+from tests.api.test_portfolio import COACH_EMAIL, api_rows, counting, page_rows, seed
 from tests.conftest import Clock, Tokens, auth
 from tests.web.conftest import sign_in
+
+client = test_portfolio.client  # the portfolio tests' app, with a coach and an administrator who sign in
 
 
 def health(client: TestClient, token: str, engagement_id: int, language: str = "en") -> dict[str, Any]:

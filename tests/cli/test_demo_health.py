@@ -48,7 +48,8 @@ def test_every_status_appears_and_each_row_says_why(demo: UnitOfWork, catalog: C
             rows = portfolio(session, ADMIN, catalog, NOW, timedelta(days=14), PortfolioQuery(sort="health")).rows
         statuses = {row.organization: row.health.status if row.health else None for row in rows}
         assert len(rows) == len(CLIENTS)
-        assert set(statuses.values()) == set(URGENCY), "\n".join(f"{r.organization}: {r.health.status if r.health else None} {[s.reason.en for s in r.health_reasons]}" for r in rows)
+        assert set(statuses.values()) == set(URGENCY), "; ".join(
+            f"{r.organization}: {[s.reason.en for s in r.health_reasons]}" for r in rows)
         for row in rows:
             assert row.health is not None and row.health_reasons, row.organization
             assert all(r.status == row.health.status and r.reason.en and r.reason.zh_tw for r in row.health_reasons)

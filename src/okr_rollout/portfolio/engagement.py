@@ -25,8 +25,8 @@ from okr_rollout.cycles import queries as cycle_queries
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.review import quarter_review
 from okr_rollout.cycles.schemas import OkrOut, QuarterReview
-from okr_rollout.engagements.queries import open_tasks
 from okr_rollout.engagements.health import activity, assess_engagement
+from okr_rollout.engagements.queries import open_tasks
 from okr_rollout.errors import not_found
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.health import Health

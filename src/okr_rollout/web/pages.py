@@ -11,8 +11,8 @@ from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import BadRequest, Conflict, GateRefused, not_found
-from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.journey.health import STATUS_TITLES, URGENCY, HealthStatus
+from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.playbooks.diagram import mermaid
 from okr_rollout.playbooks.vocabulary import as_words
 from okr_rollout.portfolio import engagement as engagement_views
@@ -51,8 +51,8 @@ def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, he
     try:
         result = portfolio_service.portfolio(
             web.session, web.caller, web.catalog, web.now, timedelta(days=web.settings.web_idle_days),
-            PortfolioQuery(phase=phase or None, attention=attention, health=status, sort=chosen, order=direction, cursor=cursor,
-                           limit=web.settings.page_size_default))
+            PortfolioQuery(phase=phase or None, attention=attention, health=status, sort=chosen, order=direction,
+                           cursor=cursor, limit=web.settings.page_size_default))
     except BadRequest:  # a cursor of another sort, or none this page gave out: start again from the first page
         return redirect(web, f"/portfolio?{urlencode(filters)}")
     next_url = (f"/portfolio?{urlencode({**filters, 'cursor': result.next_cursor})}"

@@ -12,8 +12,8 @@ from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cli.demo.history import Cast, timeline, walk_journey
-from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements import queries as engagement_queries
+from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.models import Department, Person
 from okr_rollout.organizations import queries as organization_queries
