@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine
 
-from benchmarks import cases, contention, endpoints, people, scale, webhooks
+from benchmarks import cases, contention, endpoints, health, people, scale, webhooks
 from benchmarks.seed import Seeder
 from okr_rollout.db import make_engine
 
@@ -70,6 +70,8 @@ def main() -> None:
 
     benchmarks: dict[str, Callable[[], cases.Result]] = {
         "portfolio_readiness": lambda: cases.portfolio_readiness(engine, seeder.catalog),
+        "portfolio_health": lambda: health.portfolio_health(engine, seeder.catalog),
+        "portfolio_health_page": lambda: health.portfolio_health_page(engine, seeder.catalog),
         "transition": lambda: cases.transition(engine, seeder.catalog),
         "scheduler_tick": lambda: cases.scheduler_tick(engine, seeder.catalog, url),
         "scheduler_tick_steady": lambda: scale.scheduler_tick_steady(engine, seeder.catalog, url),

@@ -27,7 +27,7 @@ from tests.web.conftest import sign_in
 COACH_EMAIL = "coach@example.com"
 ADMIN_EMAIL = "admin@example.com"
 ROW = re.compile(r'<tr class="[^"]*" data-engagement="(\d+)">')
-SORTS = ("organization", "phase", "days", "gate", "overdue", "due", "activity")
+SORTS = ("health", "organization", "phase", "days", "gate", "overdue", "due", "activity")
 
 
 @pytest.fixture

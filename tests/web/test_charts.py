@@ -4,6 +4,7 @@ a description and a table, in English and Traditional Chinese."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cycles.charts import expected_value, nearest_on_scale, quarter_charts
+from okr_rollout.engagements.readiness_watch import note_readiness_changes
 from okr_rollout.models import Quarter, Task
 from okr_rollout.records.context import context
 from okr_rollout.web.charts import quarter_layouts, scale_point, stacked_bars
@@ -196,20 +198,26 @@ def test_the_quarter_review_draws_the_score_distribution(web: TestClient, world:
     assert len(rates["points"]) == 3 * WEEKS_ELAPSED  # type: ignore[arg-type]
 
 
-def test_the_portfolio_counts_clients_by_phase(web: TestClient, world: World, clock: Clock,
-                                               db: Callable[[], Session]) -> None:
-    with db() as session:  # Keelung's tasks are overdue: it needs attention, as the portfolio's filter says
+def test_the_portfolio_counts_clients_by_phase_and_health(web: TestClient, world: World, clock: Clock,
+                                                          db: Callable[[], Session], catalog: Catalog) -> None:
+    sign_in(web, "admin@example.com")
+    (unseen,) = charts_of(web.get("/portfolio").text, "clients-by-phase")
+    assert {p["data-key"] for p in unseen["points"]} == {"unevaluated"}  # type: ignore[index]
+    with db() as session:  # Keelung's tasks are overdue: at risk, once its health is kept
         for task in session.scalars(select(Task).where(Task.engagement_id == world.keelung)):
             task.due_at = clock.now - timedelta(days=1)
-    sign_in(web, "admin@example.com")
+        session.commit()
+    with db() as session:
+        note_readiness_changes(session, catalog, clock.now)
+        session.commit()
     html = web.get("/portfolio").text
     (chart,) = charts_of(html, "clients-by-phase")
     points = chart["points"]
     assert isinstance(points, list)
-    assert [(p["data-key"], p["data-value"]) for p in points] == [("attention", "1"), ("fine", "1")]
-    flagged = web.get("/portfolio?attention=true").text
-    assert f'data-engagement="{world.keelung}"' in flagged and f'data-engagement="{world.formosa}"' not in flagged
-    assert "Needs attention: 1" in html  # the point's own title says what it counts
+    statuses = re.findall(r'data-health="([a-z_]*)"', html)  # the rows' own health, as the table shows it
+    assert sorted(p["data-key"] for p in points for _ in range(int(p["data-value"]))) == sorted(statuses)
+    assert "at_risk" in statuses
+    assert "At risk: 1" in html  # the point's own title says what it counts
     web.cookies.clear()
     sign_in(web, "chen@example.com")
     (mine,) = charts_of(web.get("/portfolio").text, "clients-by-phase")

@@ -128,11 +128,12 @@ def test_a_name_repointed_after_the_check_is_not_connected_to(outbox: Outbox, re
 def test_the_event_mapping() -> None:
     assert set(PUBLIC_EVENT_TYPES) == {"engagement.created", "engagement.phase_changed", "gate.refused",
                                        "task.completed", "quarter.scored", "reminder.overdue", "readiness.changed",
-                                       "record.corrected", "record.voided", "quarter.reopened"}
+                                       "engagement.health_changed", "record.corrected", "record.voided",
+                                       "quarter.reopened"}
     assert public_event_type("engagement.transitioned", {}) == "engagement.phase_changed"
     assert public_event_type("engagement.created", {}) == "engagement.created"
     for internal in ("gate.refused", "quarter.scored", "reminder.overdue", "readiness.changed", "record.corrected",
-                     "record.voided", "quarter.reopened"):
+                     "record.voided", "quarter.reopened", "engagement.health_changed"):
         assert public_event_type(internal, {}) == internal
     assert public_event_type("task.updated", {"changed": ["done"], "done": True}) == "task.completed"
     assert public_event_type("task.updated", {"changed": ["done"], "done": False}) is None  # reopened

@@ -26,10 +26,20 @@ def test_a_star_subscription_receives_every_public_event_type(outbox: Outbox, re
     corrected = outbox.append("record.corrected", record="meeting", record_id=1, before={}, after={})
     voided = outbox.append("record.voided", record="meeting", record_id=1, reason="entered twice")
     reopened = outbox.append("quarter.reopened", quarter_id=1, reason="a score was wrong")
-    assert outbox.deliver() == 10
+    health = outbox.append("engagement.health_changed", phase="kickoff", before="on_track", after="at_risk")
+    assert outbox.deliver() == 11
     assert [r.event_id for r in receiver.received] == [created, completed, moved, refused, scored, overdue,
-                                                       readiness, corrected, voided, reopened]
+                                                       readiness, corrected, voided, reopened, health]
     assert {r.verified["type"] for r in receiver.received} == set(PUBLIC_EVENT_TYPES)
+
+
+def test_a_subscription_to_health_changes_receives_them_only(outbox: Outbox, receiver: Receiver) -> None:
+    outbox.subscribe(receiver, ["engagement.health_changed"])
+    outbox.append("readiness.changed", ready=True)
+    changed = outbox.append("engagement.health_changed", phase="kickoff", before="on_track", after="stuck")
+    assert outbox.deliver() == 1
+    [received] = receiver.received
+    assert received.event_id == changed and received.verified["type"] == "engagement.health_changed"
 
 
 def test_star_is_accepted_beside_names_and_nothing_else_is(api: TestClient, tokens: Tokens,

@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
-from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, ReadinessSnapshot, Task
+from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Event, ReadinessSnapshot, Task
 
 # The scheduler's readiness watch takes this PostgreSQL lock, so two runs never overlap.
 READINESS_WATCH_LOCK = 7_202_613
@@ -189,6 +189,22 @@ def readiness_due(now: datetime, limit: int, after: int) -> Select[int, int, dat
     return select(both.c.engagement_id, both.c.marks, both.c.evaluated_at).order_by(both.c.engagement_id).limit(limit)
 
 
+# Events a person or a client did not cause: they are no activity of the engagement (its health's "no activity").
+NOT_ACTIVITY = ("readiness.changed", "engagement.health_changed", "reminder.overdue", "gate.refused")
+
+
+def activity_of(engagement_ids: Sequence[int] | None, now: datetime) -> Select[int, int, datetime | None]:
+    """(engagement id, overdue open tasks at ``now``, last activity) of the given engagements (None: of all), in
+    one statement."""
+    overdue = (select(func.count(Task.id)).where(is_open_task(), Task.due_at < now)
+               .correlate(Engagement).scalar_subquery())
+    last = (select(func.max(Event.occurred_at))
+            .where(Event.engagement_id == Engagement.id, Event.type.not_in(NOT_ACTIVITY))
+            .correlate(Engagement).scalar_subquery())
+    statement = select(Engagement.id, overdue, last)
+    return statement if engagement_ids is None else statement.where(Engagement.id.in_(list(engagement_ids)))
+
+
 def store_readiness() -> Update:
     """Store one evaluation (values bound at execution) unless a write marked the engagement again meanwhile."""
     return _STORE_READINESS
@@ -201,4 +217,5 @@ _STORE_READINESS = (
     .values(phase=bindparam("phase"), digest=bindparam("digest"), summary=bindparam("summary"),
             updated_at=bindparam("at"), evaluated_at=bindparam("at"), gate_met=bindparam("gate_met"),
             failed_criteria=bindparam("failed_criteria"), gate_passed=bindparam("gate_passed"),
-            gate_total=bindparam("gate_total"), next_change_at=bindparam("next_change_at"), stale=False))
+            gate_total=bindparam("gate_total"), next_change_at=bindparam("next_change_at"), stale=False,
+            health=bindparam("health"), health_reasons=bindparam("health_reasons")))

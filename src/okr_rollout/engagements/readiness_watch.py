@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.engagements import queries
+from okr_rollout.engagements.health import activity, assess_engagement
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.health import ActivityFacts, Health
 from okr_rollout.journey.machine import JourneyMachine, ReadinessReport, machine_for
 from okr_rollout.playbooks import LoadedPlaybook
 
@@ -66,6 +68,7 @@ class Evaluation:
     gate_passed: int
     gate_total: int
     next_change_at: datetime
+    health: Health
 
 
 @dataclass
@@ -75,6 +78,7 @@ class WatchRun:
     evaluated: int = 0  # engagements evaluated
     stored: int = 0  # evaluations stored (the others were marked again meanwhile)
     changes: int = 0  # readiness.changed events recorded
+    health_changes: int = 0  # engagement.health_changed events recorded
     batches: int = 0
 
 
@@ -92,6 +96,7 @@ def evaluate(session: Session, catalog: Catalog, now: datetime, engagements: Seq
         return []
     ids = [d.engagement_id for d in engagements]
     facts = load_facts(session.connection(), ids, now)
+    found_activity = activity(session, ids, now)
     pins = {engagement_id: (sha256, organization_id)
             for engagement_id, sha256, organization_id in session.execute(queries.pins_and_organizations(ids))}
     found: list[Evaluation] = []
@@ -100,14 +105,17 @@ def evaluate(session: Session, catalog: Catalog, now: datetime, engagements: Seq
         if engagement_facts is None:
             continue  # deleted meanwhile
         sha256, organization_id = pins[item.engagement_id]
-        machine = machine_for(catalog.pinned(session, sha256))
-        found.append(_evaluation(item, organization_id, machine, engagement_facts, lookahead_days))
+        playbook = catalog.pinned(session, sha256)
+        found.append(_evaluation(item, organization_id, playbook, engagement_facts,
+                                 found_activity.get(item.engagement_id, ActivityFacts(0, None)), lookahead_days))
     return found
 
 
-def _evaluation(item: Due, organization_id: int, machine: JourneyMachine, facts: EngagementFacts,
-                lookahead_days: int) -> Evaluation:
+def _evaluation(item: Due, organization_id: int, playbook: LoadedPlaybook, facts: EngagementFacts,
+                found: ActivityFacts, lookahead_days: int) -> Evaluation:
+    machine = machine_for(playbook)
     report = machine.readiness(facts)
+    health = assess_engagement(playbook, facts, found, report)
     summary = summarize(report)
     first = report.transitions[0] if report.transitions else None
     return Evaluation(
@@ -115,7 +123,9 @@ def _evaluation(item: Due, organization_id: int, machine: JourneyMachine, facts:
         summary=summary, digest=_digest(summary), gate_met=first.allowed if first else None,
         failed_criteria=sorted(c.id for c in first.criteria if not c.passed) if first else [],
         gate_passed=first.passed_count if first else 0, gate_total=len(first.criteria) if first else 0,
-        next_change_at=next_change(machine, facts, summary, lookahead_days))
+        next_change_at=next_change(machine, facts, summary, lookahead_days,
+                                   lambda at, r: assess_engagement(playbook, at, found, r).status, health.status),
+        health=health)
 
 
 def store(session: Session, evaluations: Sequence[Evaluation], now: datetime, actor: str = ACTOR) -> WatchRun:
@@ -141,11 +151,19 @@ def store(session: Session, evaluations: Sequence[Evaluation], now: datetime, ac
                           payload={"phase": evaluation.summary["phase"], "before": snapshot.summary["transitions"],
                                    "after": evaluation.summary["transitions"]})
             run.changes += 1
+        if snapshot.health is not None and snapshot.health != evaluation.health.status:
+            events.append(session, type="engagement.health_changed", actor=actor, at=now,
+                          organization_id=evaluation.organization_id, engagement_id=evaluation.engagement_id,
+                          payload={"phase": evaluation.summary["phase"], "before": snapshot.health,
+                                   "after": evaluation.health.status,
+                                   "reasons": [s.as_dict() for s in evaluation.health.reasons]})
+            run.health_changes += 1
         rows.append({"id": evaluation.engagement_id, "read_marks": evaluation.read_marks,
                      "phase": evaluation.summary["phase"], "digest": evaluation.digest, "summary": evaluation.summary,
                      "at": now, "gate_met": evaluation.gate_met, "failed_criteria": evaluation.failed_criteria,
                      "gate_passed": evaluation.gate_passed, "gate_total": evaluation.gate_total,
-                     "next_change_at": evaluation.next_change_at})
+                     "next_change_at": evaluation.next_change_at, "health": evaluation.health.status,
+                     "health_reasons": [s.as_dict() for s in evaluation.health.reasons]})
     if rows:
         session.connection().execute(queries.store_readiness(), rows)
     session.expire_all()
@@ -199,15 +217,17 @@ def note_readiness_change(session: Session, engagement_id: int, organization_id:
         snapshot.phase, snapshot.digest, snapshot.summary = before["phase"], _digest(before), before
         session.flush()
     facts = load_facts(session, [engagement_id], now)[engagement_id]
-    evaluation = _evaluation(Due(engagement_id, snapshot.marks), organization_id, machine_for(playbook), facts,
+    found = activity(session, [engagement_id], now).get(engagement_id, ActivityFacts(0, None))
+    evaluation = _evaluation(Due(engagement_id, snapshot.marks), organization_id, playbook, facts, found,
                              lookahead_days)
     return store(session, [evaluation], now, actor).changes > 0
 
 
 def next_change(machine: JourneyMachine, facts: EngagementFacts, summary: dict[str, Any],
-                lookahead_days: int) -> datetime:
-    """The first moment within ``lookahead_days`` at which the same facts give other verdicts; else the end of
-    that window (look again then)."""
+                lookahead_days: int, health: Callable[[EngagementFacts, ReadinessReport], str] | None = None,
+                status: str | None = None) -> datetime:
+    """The first moment within ``lookahead_days`` at which the same facts give other verdicts, or (given
+    ``health``) another health status than ``status``; else the end of that window (look again then)."""
     zone = _zone(facts.organization.timezone)
     now = facts.now
     today = now.astimezone(zone).date()
@@ -216,7 +236,9 @@ def next_change(machine: JourneyMachine, facts: EngagementFacts, summary: dict[s
     horizon = max(moments)
     moments.update(m.held_at for m in facts.meetings if now < m.held_at < horizon)
     for moment in sorted(moments):
-        if summarize(machine.readiness(replace(facts, now=moment))) != summary:
+        later = replace(facts, now=moment)
+        report = machine.readiness(later)
+        if summarize(report) != summary or (health is not None and health(later, report) != status):
             return moment
     return horizon
 

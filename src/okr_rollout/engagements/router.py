@@ -26,7 +26,7 @@ from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response, request_locale
 from okr_rollout.auth.service import authenticate
 from okr_rollout.auth.visibility import visible_engagement
-from okr_rollout.engagements import service
+from okr_rollout.engagements import health, service
 from okr_rollout.engagements.schemas import (
     ChecklistItemOut,
     ChecklistUpdate,
@@ -34,6 +34,8 @@ from okr_rollout.engagements.schemas import (
     EngagementOut,
     EventOut,
     GateRefusal,
+    HealthOut,
+    HealthSignalOut,
     PlaybookPin,
     ReadinessOut,
     TaskOut,
@@ -43,6 +45,7 @@ from okr_rollout.engagements.schemas import (
     TransitionResult,
 )
 from okr_rollout.events import service as events
+from okr_rollout.journey.health import STATUS_TITLES
 from okr_rollout.models import Task
 from okr_rollout.texts import LocalizedText
 
@@ -113,6 +116,20 @@ def get_readiness(engagement_id: int, request: Request, session: SessionDep, cal
         transitions=[TransitionReadinessOut.model_validate(service.readiness_json(t, request_locale(request)))
                      for t in report.transitions],
     )
+
+
+@router.get("/api/v1/engagements/{engagement_id}/health", response_model=HealthOut)
+def get_health(engagement_id: int, request: Request, session: SessionDep, caller: CallerDep, catalog: CatalogDep,
+               now: NowDep) -> HealthOut:
+    """The engagement's health now: stuck, at risk, ready to move or on track, and every signal with its reason
+    and evidence (time in phase against its expected pace, the next gate, CEO support, recent check-ins and
+    meetings, overdue tasks, the last activity)."""
+    engagement = visible_engagement(session, caller, engagement_id)
+    found = health.health_of(session, catalog, engagement.id, now)
+    locale = request_locale(request)
+    return HealthOut(engagement_id=engagement.id, phase=engagement.phase, status=found.status,
+                     title=STATUS_TITLES[found.status],
+                     signals=[HealthSignalOut.model_validate(health.signal_json(s, locale)) for s in found.signals])
 
 
 @router.post("/api/v1/engagements/{engagement_id}/transitions", response_model=TransitionResult,

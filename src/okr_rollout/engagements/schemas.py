@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from okr_rollout.api.fields import BoundedDateTime, may_be_left_out
 from okr_rollout.api.problems import Problem
 from okr_rollout.texts import LocalizedText
+
+HealthStatusOut = Literal["stuck", "at_risk", "ready_to_move", "on_track"]
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 
@@ -131,3 +133,23 @@ class EventOut(BaseModel):
     actor: str
     payload: dict[str, Any]
     occurred_at: datetime
+
+
+class HealthSignalOut(BaseModel):
+    """One signal of an engagement's health, the same shape as a gate criterion's answer."""
+
+    id: str = Field(description="pace, gate, ceo_support, check_ins, team_meetings, one_on_ones, overdue_tasks "
+                                "or activity.")
+    status: HealthStatusOut = Field(description="The status this signal calls for.")
+    reason: str = Field(description="Why, in the language of the answer.")
+    reasons: LocalizedText
+    evidence: dict[str, Any]
+
+
+class HealthOut(BaseModel):
+    engagement_id: int
+    phase: str
+    status: HealthStatusOut = Field(description="The most urgent status the signals call for: stuck, at_risk, "
+                                                "ready_to_move (the next gate is met), else on_track.")
+    title: LocalizedText = Field(description="The status as a person reads it.")
+    signals: list[HealthSignalOut]

@@ -17,7 +17,7 @@ _LOCKED_IN = "okr_rollout_outbox_order_lock"  # session.info: the transaction th
 # Events that record no change of an engagement's facts: what the readiness watch and the reminders themselves
 # append, a refused transition, webhook subscriptions, calendar feeds, a new organization (no engagement yet).
 _CHANGES_NO_FACTS = re.compile(
-    r"^(readiness\.changed|reminder\.overdue|gate\.refused|organization\.created|webhook\..*|"
+    r"^(readiness\.changed|engagement\.health_changed|reminder\.overdue|gate\.refused|organization\.created|webhook\..*|"
     r"person\.calendar_feed_.*)$")
 
 

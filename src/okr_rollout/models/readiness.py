@@ -26,6 +26,7 @@ class ReadinessSnapshot(Base):
         Index("ix_readiness_snapshots_stale", "stale"),
         Index("ix_readiness_snapshots_next_change_at", "next_change_at"),
         Index("ix_readiness_snapshots_next_reminder_at", "next_reminder_at"),
+        Index("ix_readiness_snapshots_health", "health"),
     )
 
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), primary_key=True)
@@ -43,3 +44,7 @@ class ReadinessSnapshot(Base):
     marks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_change_at: Mapped[datetime | None] = mapped_column(nullable=True, default=None)
     next_reminder_at: Mapped[datetime | None] = mapped_column(nullable=True, default=None)
+    # The engagement's health (journey/health.py): its status, None until first evaluated, and the signals that
+    # decided it (its reasons: what a portfolio row says; every signal is computed afresh for one engagement).
+    health: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    health_reasons: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list, server_default="[]")

@@ -88,6 +88,8 @@ class LoadedPlaybook:
     cadences: tuple[ResolvedCadence, ...]
     tasks: Mapping[str, tuple[ResolvedTask, ...]]
     text: str = field(repr=False, default="")
+    # Each phase's expected duration in days (its pace), for the phases that declare one.
+    expected_days: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -264,6 +266,14 @@ def _check_kind_params(plain: dict[str, Any]) -> Iterator[tuple[list[int | str],
     for index, cadence in _items(plain.get("cadences")):
         yield from _check_one(cadence, ["cadences", index], CADENCE_KINDS, "cadence", parameters)
     for p_index, phase in _items(plain.get("phases")):
+        expected = phase.get("expected_days")
+        if isinstance(expected, str):
+            loc_expected: list[int | str] = ["phases", p_index, "expected_days"]
+            value, problem = _dereference(expected, parameters)
+            if problem:
+                yield loc_expected, problem
+            elif not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+                yield loc_expected, f"parameter {expected} = {value!r} is not a whole number of days (at least 1)"
         for t_index, task in _items(phase.get("tasks")):
             due = task.get("due_days")
             if isinstance(due, str):
@@ -377,6 +387,8 @@ def _resolve(playbook: Playbook, text: str, file: str) -> LoadedPlaybook:
         cadences=cadences,
         tasks=tasks,
         text=text,
+        expected_days={phase.id: int(_value(phase.expected_days, values)) for phase in playbook.phases
+                       if phase.expected_days is not None},
     )
 
 

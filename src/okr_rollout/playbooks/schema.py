@@ -78,6 +78,9 @@ class Phase(_Strict):
     title: LocalizedText
     description: LocalizedText | None = None
     final: StrictBool = False
+    expected_days: Annotated[StrictInt, Field(ge=1)] | StrictStr | None = Field(
+        default=None, description="How many days the phase is expected to take (its pace); an integer or a "
+                                  "$parameter. Absent: the phase has no expected pace (health does not time it).")
     tasks: list[Task] = Field(default_factory=list)
     documents: list[Document] = Field(default_factory=list)
 

@@ -10,6 +10,8 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+from okr_rollout.playbooks import pace
+
 Problem = tuple[list[int | str], str]
 
 _TYPE_CHECKS: dict[str, tuple[str, Any]] = {
@@ -34,6 +36,7 @@ def check(doc: dict[str, Any]) -> Iterator[Problem]:
     yield from _cadences(doc, phase_ids)
     yield from _journey_shape(doc, phase_ids)
     yield from _meeting_kinds(doc)
+    yield from pace.check(doc)
 
 
 def _items(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:

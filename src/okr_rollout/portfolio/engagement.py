@@ -26,9 +26,11 @@ from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.charts import QuarterCharts, quarter_charts
 from okr_rollout.cycles.review import quarter_review
 from okr_rollout.cycles.schemas import OkrOut, QuarterReview
+from okr_rollout.engagements.health import activity, assess_engagement
 from okr_rollout.engagements.queries import open_tasks
 from okr_rollout.errors import not_found
 from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.health import Health
 from okr_rollout.journey.machine import TransitionReadiness
 from okr_rollout.models import (
     Appointment,
@@ -98,6 +100,7 @@ class EngagementView:
     history_page: ListPage[EventView] | None = None  # where ``history`` stands in the whole history
     coming_up: list[ComingUp] = field(default_factory=list)  # planned meetings and training, soonest first
     charts: QuarterCharts | None = None  # the current quarter's charts (None: no quarter yet)
+    health: Health | None = None  # its health now, every signal with its reason
 
 
 def engagement_with_organization(session: Session, caller: Caller, catalog: Catalog, engagement_id: int
@@ -116,9 +119,11 @@ def engagement_view(session: Session, caller: Caller, catalog: Catalog, engageme
     engagement, organization, playbook = engagement_with_organization(session, caller, catalog, engagement_id)
     facts = facts_of(session, [engagement.id], now)[engagement.id]
     history = history_page(session, engagement.id, history_offset, history_length)
+    readiness = readiness_of(playbook, facts)
+    health = assess_engagement(playbook, facts, activity(session, [engagement.id], now)[engagement.id], readiness)
     return EngagementView(
-        engagement=engagement, organization=organization, playbook=playbook, facts=facts,
-        tasks=phase_tasks(session, engagement.id), transitions=list(readiness_of(playbook, facts).transitions),
+        engagement=engagement, organization=organization, playbook=playbook, facts=facts, health=health,
+        tasks=phase_tasks(session, engagement.id), transitions=list(readiness.transitions),
         history=list(history.items),
         departments=list(session.scalars(queries.departments_of(organization.id))),
         people=dict(session.execute(queries.names_of_people(organization.id, facts.coach_ids)).all()),

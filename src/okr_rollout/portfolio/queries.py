@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from okr_rollout.db import UtcDateTime
 from okr_rollout.engagements.queries import is_open_task
+from okr_rollout.journey.health import URGENCY
 from okr_rollout.models import (
     Department,
     Engagement,
@@ -70,7 +71,8 @@ def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str,
         Organization.name.label("organization"), Organization.timezone.label("timezone"),
         Engagement.phase.label("phase"), Engagement.playbook_sha256.label("playbook_sha256"),
         func.lower(Organization.name).label("organization_key"),
-        days_since(dialect, now, Engagement.entered_phase_at).label("days_in_phase"), ratio.label("gate_ratio")]
+        days_since(dialect, now, Engagement.entered_phase_at).label("days_in_phase"), ratio.label("gate_ratio"),
+        ReadinessSnapshot.health.label("health"), health_rank().label("health_rank")]
     if phase_index is not None:  # a sort by phase: the phase's place in the journey
         columns.append(phase_index.label("phase_index"))
     if tasks:
@@ -83,14 +85,31 @@ def portfolio_rows(visible: ColumnElement[bool], now: datetime, dialect: str,
             .where(visible).subquery("portfolio_rows"))
 
 
+def health_rank() -> ColumnElement[int]:
+    """The urgency of an engagement's kept health: 0 stuck, 1 at risk, 2 ready to move, 3 on track, 4 not yet
+    evaluated (``URGENCY``'s order)."""
+    return case({status: rank for rank, status in enumerate(URGENCY)}, value=ReadinessSnapshot.health,
+                else_=len(URGENCY))
+
+
+def phase_health_counts(visible: ColumnElement[bool]) -> Select[str, str, str | None, int]:
+    """(pinned playbook, phase, kept health status, engagements) of the engagements ``visible`` lets through."""
+    return (select(Engagement.playbook_sha256, Engagement.phase, ReadinessSnapshot.health, func.count())
+            .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id).where(visible)
+            .group_by(Engagement.playbook_sha256, Engagement.phase, ReadinessSnapshot.health))
+
+
 def page_details(engagement_ids: Collection[int], now: datetime
-                 ) -> Select[int, int, datetime, datetime, str, datetime | None, bool, bool | None, int, int]:
+                 ) -> Select[int, int, datetime, datetime, str, datetime | None, bool, bool | None, int, int,
+                             list[dict[str, Any]]]:
     """For the rows of a page: overdue tasks, next due date, last activity, and the kept readiness of the first
-    transition (its phase, whether it was evaluated since the last write, the gate's verdict and counts)."""
+    transition (its phase, whether it was evaluated since the last write, the gate's verdict and counts) and the
+    kept health's signals."""
     return (select(Engagement.id.label("engagement_id"), _overdue(now).label("overdue"),
                    _next_due().label("next_due"), _last_activity().label("last_activity"),
                    ReadinessSnapshot.phase.label("kept_phase"), ReadinessSnapshot.evaluated_at, ReadinessSnapshot.stale,
-                   ReadinessSnapshot.gate_met, ReadinessSnapshot.gate_passed, ReadinessSnapshot.gate_total)
+                   ReadinessSnapshot.gate_met, ReadinessSnapshot.gate_passed, ReadinessSnapshot.gate_total,
+                   ReadinessSnapshot.health_reasons)
             .outerjoin(ReadinessSnapshot, ReadinessSnapshot.engagement_id == Engagement.id)
             .where(Engagement.id.in_(list(engagement_ids))))
 
@@ -115,15 +134,6 @@ def pins_and_phases(visible: ColumnElement[bool]) -> Select[str, str]:
 
 def count_rows(rows: Subquery, where: Sequence[ColumnElement[bool]]) -> Select[int]:
     return select(func.count()).select_from(rows).where(*where)
-
-
-def counts_by_phase(rows: Subquery, flagged: ColumnElement[bool]) -> Select[str, str, int, int]:
-    """How many rows are in each (pinned playbook, phase), split by ``flagged`` (1) or not (0)."""
-    # Flagged in a subquery, grouped outside: PostgreSQL would not see the CASE of the select list (its bound
-    # parameters numbered anew) as the one of GROUP BY.
-    flags = select(rows.c.playbook_sha256, rows.c.phase, case((flagged, 1), else_=0).label("flagged")).subquery()
-    return (select(flags.c.playbook_sha256, flags.c.phase, flags.c.flagged, func.count())
-            .group_by(flags.c.playbook_sha256, flags.c.phase, flags.c.flagged))
 
 
 def page_of_rows(rows: Subquery, where: Sequence[ColumnElement[bool]], order_by: Sequence[ColumnElement[Any]],

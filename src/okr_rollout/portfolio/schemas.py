@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from okr_rollout.engagements.schemas import HealthSignalOut, HealthStatusOut
 from okr_rollout.portfolio.service import Attention
 from okr_rollout.texts import LocalizedText
 
@@ -35,6 +36,11 @@ class PortfolioRowOut(BaseModel):
     last_activity_at: datetime | None = Field(description="When the engagement's latest event happened.")
     attention: list[Attention] = Field(
         description="Why the engagement needs attention: overdue tasks, or no activity for a while.")
+    health: HealthStatusOut | None = Field(
+        description="The engagement's health: stuck, at_risk, ready_to_move or on_track; None until first evaluated.")
+    health_reasons: list[HealthSignalOut] = Field(
+        description="Why it has that health: the signals that decided it (at most two); every signal is at "
+                    "GET /api/v1/engagements/{id}/health.")
 
 
 class PortfolioPage(BaseModel):

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 from sqlalchemy import ColumnElement, Subquery, and_, func, literal, or_
 from sqlalchemy.orm import Session
@@ -26,15 +26,18 @@ from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import UtcDateTime
+from okr_rollout.engagements.health import activity, assess_engagement
 from okr_rollout.errors import BadRequest
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.health import URGENCY, ActivityFacts, Health, HealthSignal, HealthStatus
 from okr_rollout.journey.machine import ReadinessReport, TransitionReadiness, machine_for
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.portfolio import queries
 from okr_rollout.texts import LocalizedText
 
-Sort = Literal["organization", "phase", "days", "gate", "overdue", "due", "activity"]
+# "health": by urgency (stuck, at risk, ready to move, on track, not yet evaluated), then by organization.
+Sort = Literal["health", "organization", "phase", "days", "gate", "overdue", "due", "activity"]
 SORTS: tuple[Sort, ...] = get_args(Sort)
 Order = Literal["asc", "desc"]
 Attention = Literal["overdue", "idle"]
@@ -87,6 +90,12 @@ class PortfolioRow:
     next_due: datetime | None
     last_activity: datetime | None
     attention: tuple[Attention, ...]
+    health: Health | None = None  # None until the scheduler first evaluated it
+
+    @property
+    def health_reasons(self) -> tuple[HealthSignal, ...]:
+        """Why the row has its health: the signals that decided it, the most telling first (at most two)."""
+        return self.health.reasons[:2] if self.health else ()
 
     @property
     def needs_attention(self) -> bool:
@@ -100,6 +109,7 @@ class PortfolioQuery:
 
     phase: str | None = None
     attention: bool = False
+    health: HealthStatus | None = None
     sort: Sort = "organization"
     order: Order = "asc"
     cursor: str | None = None
@@ -140,6 +150,8 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     where: list[ColumnElement[bool]] = []
     if query.phase:
         where.append(rows.c.phase == query.phase)
+    if query.health:
+        where.append(rows.c.health == query.health)
     if query.attention:
         where.append(_needs_attention(rows, now, idle))
     total = session.scalar(queries.count_rows(rows, where)) or 0
@@ -172,7 +184,8 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
             phase_index=order_of[(row.playbook_sha256, row.phase)], days_in_phase=int(row.days_in_phase),
             next_step=_kept_step(playbook, row.phase, detail) if kept else None, overdue=overdue,
             next_due=detail.next_due, last_activity=last,
-            attention=tuple(reason for reason, flagged in flags if flagged)))
+            attention=tuple(reason for reason, flagged in flags if flagged),
+            health=_kept_health(row.health, detail.health_reasons) if kept else None))
     cursor = None
     if more and found:
         last_row = found[-1]
@@ -191,49 +204,6 @@ def _needs_attention(rows: Subquery, now: datetime, idle: timedelta) -> ColumnEl
     return or_(rows.c.overdue > 0, rows.c.last_activity.is_(None), rows.c.last_activity < now - idle)
 
 
-@dataclass(frozen=True)
-class PhaseCount:
-    """How many of the caller's engagements are in a phase with a status: the portfolio's chart of clients by
-    phase, one bar a phase stacked by status."""
-
-    phase: str
-    phase_title: LocalizedText
-    phase_index: int  # the phase's place in the journey
-    status: str  # a key of ``STATUSES``
-    status_title: LocalizedText
-    count: int
-
-
-# The statuses the chart of clients by phase stacks, in the order of the stack.
-STATUSES: dict[str, LocalizedText] = {
-    "attention": LocalizedText("Needs attention", "需要關注"),
-    "fine": LocalizedText("Nothing overdue", "無逾期事項"),
-}
-
-
-def phase_counts(session: Session, caller: Caller, catalog: Catalog, now: datetime, idle: timedelta
-                 ) -> list[PhaseCount]:
-    """Every engagement the caller sees, counted by phase (in journey order) and status (whether it needs
-    attention as the portfolio's filter says); a (phase, status) with none is left out. Two statements."""
-    visible = engagement_visibility(caller)
-    rows = queries.portfolio_rows(visible, now, session.get_bind().dialect.name, None, tasks=True, activity=True)
-    counts: dict[tuple[int, str], dict[str, int]] = {}
-    titles: dict[str, LocalizedText] = {}
-    playbooks: dict[str, LoadedPlaybook] = {}
-    for sha256, phase, flagged, count in session.execute(queries.counts_by_phase(rows,
-                                                                                 _needs_attention(rows, now, idle))):
-        playbook = playbooks.get(sha256) or playbooks.setdefault(sha256, catalog.pinned(session, sha256))
-        index = _phase_index(playbook, phase)
-        titles.setdefault(phase, playbook.phase(phase).title)
-        key = next(((i, p) for i, p in counts if p == phase), (index, phase))
-        by_status = counts.setdefault(key, {})
-        status = "attention" if flagged else "fine"
-        by_status[status] = by_status.get(status, 0) + int(count)
-    return [PhaseCount(phase, titles[phase], index, status, STATUSES[status], by_status[status])
-            for (index, phase), by_status in sorted(counts.items())
-            for status in STATUSES if by_status.get(status)]
-
-
 def _kept_step(playbook: LoadedPlaybook, phase: str, detail: Any) -> NextStep | None:
     transitions = playbook.spec.transitions_from(phase)
     if not transitions:
@@ -243,11 +213,20 @@ def _kept_step(playbook: LoadedPlaybook, phase: str, detail: Any) -> NextStep | 
                     int(detail.gate_total))
 
 
+def _kept_health(status: str | None, reasons: Any) -> Health | None:
+    """The kept health: its status and the signals that decided it (the others are not kept)."""
+    if status not in URGENCY:
+        return None
+    return Health.from_dict({"status": status, "signals": reasons or []})
+
+
 def _with_next_steps(session: Session, rows: list[PortfolioRow], playbooks: dict[int, LoadedPlaybook],
                      now: datetime, which: set[int]) -> list[PortfolioRow]:
+    """The rows in ``which`` with their gate and health as they are now (their kept ones are out of date)."""
     if not which:
         return rows
     facts = facts_of(session, sorted(which), now)
+    found = activity(session, sorted(which), now)
     result = []
     for row in rows:
         if row.engagement_id not in which:
@@ -256,12 +235,41 @@ def _with_next_steps(session: Session, rows: list[PortfolioRow], playbooks: dict
         readiness = readiness_of(playbooks[row.engagement_id], facts[row.engagement_id]
                                  ) if row.engagement_id in facts else None
         step = readiness.transitions[0] if readiness and readiness.transitions else None
-        result.append(replace(row, next_step=NextStep.of(step) if step else None))
+        health = assess_engagement(playbooks[row.engagement_id], facts[row.engagement_id],
+                                   found.get(row.engagement_id, ActivityFacts(0, None)), readiness
+                                   ) if readiness else None
+        result.append(replace(row, next_step=NextStep.of(step) if step else None, health=health))
     return result
 
 
 def _phase_index(playbook: LoadedPlaybook, phase: str) -> int:
     return next((i for i, p in enumerate(playbook.spec.phases) if p.id == phase), len(playbook.spec.phases))
+
+
+@dataclass(frozen=True)
+class PhaseHealthCount:
+    phase: str
+    phase_title: LocalizedText
+    phase_index: int
+    status: HealthStatus | None  # None: not yet evaluated
+    count: int
+
+
+def portfolio_phase_health_counts(session: Session, caller: Caller, catalog: Catalog) -> list[PhaseHealthCount]:
+    """How many of the caller's engagements are in each (phase, kept health status), in journey order then by
+    urgency: the data of a chart of clients by phase and health. Two statements at most, plus a playbook
+    snapshot's first read."""
+    counts: dict[tuple[int, str, str | None], int] = {}
+    titles: dict[str, LocalizedText] = {}
+    for sha256, phase, status, count in session.execute(queries.phase_health_counts(engagement_visibility(caller))):
+        playbook = catalog.pinned(session, sha256)
+        key = (_phase_index(playbook, phase), phase, status if status in URGENCY else None)
+        counts[key] = counts.get(key, 0) + int(count)
+        titles.setdefault(phase, playbook.phase(phase).title)
+    rank: dict[str, int] = {status: i for i, status in enumerate(URGENCY)}
+    return [PhaseHealthCount(phase, titles[phase], index, cast(HealthStatus | None, status), count)
+            for (index, phase, status), count in sorted(
+                counts.items(), key=lambda item: (item[0][0], item[0][1], rank.get(item[0][2] or "", len(rank))))]
 
 
 # --- order and cursor --------------------------------------------------------------------------------------------
@@ -276,7 +284,9 @@ def _sort_columns(rows: Subquery, sort: Sort) -> tuple[list[ColumnElement[Any]],
     """(what the sort compares, what breaks its ties): rows equal on the first keep the organizations' order."""
     c = rows.c
     values: list[ColumnElement[Any]]
-    if sort == "phase":
+    if sort == "health":
+        values = [c.health_rank]
+    elif sort == "phase":
         values = [c.phase_index, c.organization_key]
     elif sort == "days":
         values = [c.days_in_phase]

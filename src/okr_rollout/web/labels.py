@@ -38,6 +38,7 @@ EVENTS = {
     "okr.decided": N_("Decision on an OKR"),
     "okr.carried_over": N_("OKR carried over"),
     "readiness.changed": N_("Readiness changed"),
+    "engagement.health_changed": N_("Health changed"),
     "record.corrected": N_("Record corrected"),
     "record.voided": N_("Record voided"),
     "quarter.closed": N_("Quarter closed: every OKR decided"),

@@ -11,6 +11,7 @@ from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import BadRequest, Conflict, GateRefused, not_found
+from okr_rollout.journey.health import STATUS_TITLES, URGENCY, HealthStatus
 from okr_rollout.journey.machine import CriterionOutcome
 from okr_rollout.playbooks.diagram import mermaid
 from okr_rollout.playbooks.vocabulary import as_words
@@ -35,33 +36,39 @@ HISTORY_LENGTH = 40
 
 
 @router.get("/portfolio")
-def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, sort: str = "organization",
-              order: str = "asc", cursor: str | None = None) -> Response:
-    chosen: Sort = "organization"
+def portfolio(web: WebDep, phase: str | None = None, attention: bool = False, health: str | None = None,
+              sort: str = "health", order: str = "asc", cursor: str | None = None) -> Response:
+    # By urgency unless asked otherwise: stuck, at risk, ready to move, on track.
+    chosen: Sort = "health"
     for known in SORTS:
         if known == sort:
             chosen = known
+    status: HealthStatus | None = next((known for known in URGENCY if known == health), None)
     descending = order == "desc"
     direction: Order = "desc" if descending else "asc"
     filters = {name: value for name, value in (("phase", phase or ""), ("attention", "true" if attention else ""),
-                                               ("sort", chosen), ("order", direction)) if value}
+                                               ("health", status or ""), ("sort", chosen), ("order", direction))
+               if value}
     try:
         result = portfolio_service.portfolio(
             web.session, web.caller, web.catalog, web.now, timedelta(days=web.settings.web_idle_days),
-            PortfolioQuery(phase=phase or None, attention=attention, sort=chosen, order=direction, cursor=cursor,
-                           limit=web.settings.page_size_default))
+            PortfolioQuery(phase=phase or None, attention=attention, health=status, sort=chosen, order=direction,
+                           cursor=cursor, limit=web.settings.page_size_default))
     except BadRequest:  # a cursor of another sort, or none this page gave out: start again from the first page
         return redirect(web, f"/portfolio?{urlencode(filters)}")
     next_url = (f"/portfolio?{urlencode({**filters, 'cursor': result.next_cursor})}"
                 if result.next_cursor else None)
-    counts = portfolio_service.phase_counts(web.session, web.caller, web.catalog, web.now,
-                                            timedelta(days=web.settings.web_idle_days))
-    by_phase = charts.stacked_bars([(c.phase_title.get(web.locale), c.status, c.status_title.get(web.locale), c.count)
-                                    for c in counts], list(portfolio_service.STATUSES))
+    not_yet = LocalizedText("Not evaluated yet", "尚未評估")
+    by_phase = charts.stacked_bars(
+        [(c.phase_title.get(web.locale), c.status or "unevaluated",
+          (STATUS_TITLES[c.status] if c.status else not_yet).get(web.locale), c.count)
+         for c in portfolio_service.portfolio_phase_health_counts(web.session, web.caller, web.catalog)],
+        [*URGENCY, "unevaluated"])
     return page(web, "portfolio.html", rows=result.rows, total=result.visible, matching=result.total,
                 by_phase=by_phase,
                 phases=result.phases, phase=phase or "", attention=attention, sort=chosen, order=direction,
-                sorts=SORTS, attention_labels=labels.ATTENTION, next_url=next_url,
+                sorts=SORTS, attention_labels=labels.ATTENTION, next_url=next_url, health=status or "",
+                health_titles=STATUS_TITLES, statuses=URGENCY,
                 first_url=f"/portfolio?{urlencode(filters)}" if cursor else None)
 
 
@@ -97,6 +104,7 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                                      ) if view.charts else None
     return page(web, "engagement.html", view=view, diagram=views.diagram(view.playbook, view.engagement.phase),
                 quarter_charts=quarter,
+                health_titles=STATUS_TITLES,
                 mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale),
                 refusal=refusal, record_url=record_url,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,

@@ -12,8 +12,9 @@ from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.auth.service import create_token
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.cli.demo.history import Cast, timeline, walk_journey
+from okr_rollout.engagements import queries as engagement_queries
 from okr_rollout.engagements import service as engagements
-from okr_rollout.engagements.schemas import EngagementCreate
+from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.models import Department, Person
 from okr_rollout.organizations import queries as organization_queries
 from okr_rollout.organizations import service as organizations
@@ -43,6 +44,8 @@ class DemoClient:
     # recorded in this phase: the typical problems a coach meets.
     pending: tuple[str, ...] = ()
     missing_outcomes: tuple[str, ...] = ()
+    # The tasks of ``phase`` already due were done two days ago (a client on track); else they are left open.
+    tasks_kept: bool = False
 
 
 CLIENTS = (
@@ -63,7 +66,7 @@ CLIENTS = (
     DemoClient("Osaka Foods", 430, "Asia/Tokyo", "quarter_review", 8, foundations=True, pilots=("Sales",),
                pending=("q1_decided",)),
     DemoClient("Cape Town Finance", 260, "Africa/Johannesburg", "q2_cycle", 30, foundations=True,
-               pilots=("Finance", "Risk")),
+               pilots=("Finance", "Risk"), tasks_kept=True),
     DemoClient("Melbourne Design", 95, "Australia/Melbourne", "culture", 60, foundations=True,
                pilots=("Studio",), pending=("ceo_full_support",)),
     DemoClient("Tiny Studio", 5, "Asia/Taipei", "q1_cycle", 10, playbook="small_company", foundations=True),
@@ -121,6 +124,11 @@ def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None
         cast = _cast(coach.id, people, departments, whole_company=not departments)
         walk_journey(session, DEMO, catalog, engagement, cast, phase=client.phase, entered=entered,
                      pending=client.pending, missing_outcomes=client.missing_outcomes, now=now)
+        if client.tasks_kept:
+            done_at = now - timedelta(days=2)
+            for task in list(session.scalars(engagement_queries.open_tasks(engagement.id)).unique()):
+                if task.due_at <= done_at:
+                    engagements.update_task(session, DEMO, task, TaskUpdate(done=True), done_at)
     session.flush()
 
 

@@ -1,0 +1,73 @@
+"""Each engagement's health (``journey/health.py``) computed from what is recorded: its facts, its open tasks and
+its last activity, for one engagement or a whole portfolio in a fixed number of statements.
+
+The readiness watch keeps it beside the readiness (``readiness_snapshots.health``), so that the portfolio sorts
+and filters on it in SQL; ``health_now`` computes it afresh, for one engagement's page or API answer and for the
+rows the watch has not evaluated since their last write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.engagements import queries
+from okr_rollout.facts import load_facts
+from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.health import ActivityFacts, GateProgress, Health, HealthParams, HealthSignal, assess
+from okr_rollout.journey.machine import ReadinessReport, machine_for
+from okr_rollout.playbooks import LoadedPlaybook
+
+# What ``health_now`` runs whatever the number of engagements: the pins, the activity, and the facts.
+STATEMENTS_BEFORE_FACTS = 2
+
+
+def activity(session: Session, engagement_ids: Sequence[int] | None, now: datetime) -> dict[int, ActivityFacts]:
+    """Overdue open tasks and the last activity of the given engagements (None: of all), in one statement."""
+    if engagement_ids is not None and not engagement_ids:
+        return {}
+    return {engagement_id: ActivityFacts(int(overdue or 0), last)
+            for engagement_id, overdue, last in session.execute(queries.activity_of(engagement_ids, now))}
+
+
+def assess_engagement(playbook: LoadedPlaybook, facts: EngagementFacts, found: ActivityFacts,
+                      readiness: ReadinessReport | None = None) -> Health:
+    """The engagement's health from its facts; ``readiness`` (evaluated on the same facts) when the caller has it."""
+    report = readiness if readiness is not None else machine_for(playbook).readiness(facts)
+    first = report.transitions[0] if report.transitions else None
+    gate = None
+    if first is not None:
+        title = first.title or playbook.phase(first.dest).title
+        gate = GateProgress(title, first.allowed, first.passed_count, len(first.criteria))
+    return assess(facts, found, HealthParams.of(playbook.parameters), phase_title=playbook.phase(facts.phase).title,
+                  expected_days=playbook.expected_days.get(facts.phase), gate=gate)
+
+
+def health_now(session: Session, catalog: Catalog, engagement_ids: Sequence[int] | None, now: datetime
+               ) -> dict[int, Health]:
+    """The health of the given engagements (None: of every one) at ``now``, in a fixed number of statements
+    whatever their count."""
+    if engagement_ids is not None and not engagement_ids:
+        return {}
+    ids = None if engagement_ids is None else list(engagement_ids)
+    pins = {engagement_id: sha256 for engagement_id, sha256, _ in session.execute(queries.pins_and_organizations(ids))}
+    found = activity(session, ids, now)
+    facts = load_facts(session.connection(), ids, now)
+    return {engagement_id: assess_engagement(catalog.pinned(session, pins[engagement_id]), engagement_facts,
+                                             found.get(engagement_id, ActivityFacts(0, None)))
+            for engagement_id, engagement_facts in facts.items()}
+
+
+def health_of(session: Session, catalog: Catalog, engagement_id: int, now: datetime) -> Health:
+    """One engagement's health now (the caller has checked that it may see the engagement)."""
+    return health_now(session, catalog, [engagement_id], now)[engagement_id]
+
+
+def signal_json(signal: HealthSignal, locale: str) -> dict[str, Any]:
+    """A signal as the API shows it: its reason in ``locale`` and in both languages, its evidence."""
+    return {"id": signal.id, "status": signal.status, "reason": signal.reason.get(locale),
+            "reasons": signal.reason.as_dict(), "evidence": dict(signal.evidence)}
