@@ -58,7 +58,8 @@ def filled(world: World, db: Callable[[], Session]) -> World:
         organization = session.get_one(Organization, world.formosa_org)
         organization.mission = "Move people"
         session.add(Department(organization_id=world.formosa_org, name="Sales", is_pilot=True, lead_id=world.ceo_id))
-        session.add(Meeting(engagement_id=world.formosa, kind="executive", held_at=datetime(2026, 1, 2, 2, 0, tzinfo=UTC),
+        session.add(Meeting(engagement_id=world.formosa, kind="executive",
+                            held_at=datetime(2026, 1, 2, 2, 0, tzinfo=UTC),
                             attendee_ids=[world.ceo_id, world.chen_person], outcomes=["ceo_support"]))
         session.add(Appointment(engagement_id=world.formosa, person_id=world.member_id, role="internal_coach"))
         quarter = Quarter(engagement_id=world.formosa, label="2025-Q4", starts_on=date(2025, 10, 1),
@@ -164,8 +165,9 @@ def test_the_agenda_ticks_the_outcomes_recorded_and_only_by_a_held_meeting(
     text = text_of(web.get(url).text)
     assert "☑ CEO support obtained" in text and "☐ Expectations set" in text
     with db() as session:  # a planned meeting records nothing yet
-        session.add(Meeting(engagement_id=filled.formosa, kind="executive", held_at=datetime(2026, 1, 9, 2, 0, tzinfo=UTC),
-                            outcomes=["expectations_set"], status="planned"))
+        session.add(Meeting(engagement_id=filled.formosa, kind="executive",
+                            held_at=datetime(2026, 1, 9, 2, 0, tzinfo=UTC), outcomes=["expectations_set"],
+                            status="planned"))
     assert "☐ Expectations set" in text_of(web.get(url).text)
 
 
