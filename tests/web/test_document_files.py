@@ -14,11 +14,20 @@ from urllib.parse import unquote
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from okr_rollout.models import Appointment, Department, KeyResult, Meeting, Okr, Organization, Quarter
+from okr_rollout.catalog.service import Catalog
+from okr_rollout.db import make_session_factory, session_scope
+from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements.schemas import EngagementCreate
+from okr_rollout.models import Appointment, Department, KeyResult, Meeting, Okr, Organization, Quarter, User
+from okr_rollout.organizations import service as organizations
+from okr_rollout.organizations.schemas import OrganizationCreate, PersonCreate
+from okr_rollout.playbooks import load
+from tests.conftest import ROOT, Clock
 from tests.web._pages import post_form, text_of
-from tests.web._seed import World
+from tests.web._seed import ADMIN, World, password_hash
 from tests.web.conftest import sign_in
 
 # Document id -> (its title in English, in Traditional Chinese).
@@ -181,3 +190,30 @@ def test_an_organization_without_a_latin_letter_still_gets_a_readable_file_name(
     disposition = response.headers["content-disposition"]
     assert disposition.startswith('attachment; filename="kickoff_worksheet.html"; ')
     assert unquote(disposition.split("''", 1)[1]) == "啟動會議工作表 使命、願景、策略與試點選擇 - 福爾摩沙單車.html"
+
+
+def test_the_small_company_playbook_names_its_criteria_and_documents_by_title(
+        engine: Engine, clock: Clock, catalog: Catalog, web: TestClient) -> None:
+    with session_scope(make_session_factory(engine)) as session:
+        organization = organizations.create_organization(session, ADMIN, OrganizationCreate(
+            name="Pixel Sprouts", headcount=5, timezone="Asia/Taipei"), clock.now)
+        organizations.create_person(session, ADMIN, organization.id, PersonCreate(name="Ada Founder", roles=["ceo"]),
+                                    clock.now)
+        engagement = engagements.create_engagement(session, ADMIN, catalog, EngagementCreate(
+            organization_id=organization.id, playbook="small_company"), clock.now).id
+        session.add(User(email="admin@example.com", password_hash=password_hash(), role="admin", created_at=clock.now))
+    titles = {d.id: d.title for p in load(ROOT / "playbooks" / "small-company.yaml").spec.phases for d in p.documents}
+    assert set(titles) == {"executive_meeting_agenda", "kickoff_worksheet", "pilot_training_plan", "quarter_review"}
+    token = sign_in(web, "admin@example.com")
+    for locale in ("en", "zh-TW"):
+        post_form(web, token, "/locale", {"locale": locale, "next": "/"})
+        page = web.get(f"/engagements/{engagement}").text
+        coached = {"en": "An OKR coach is assigned", "zh-TW": "已指派 OKR 教練"}[locale]
+        assert f"<strong>{coached}</strong>" in page
+        assert "<strong>coach_assigned</strong>" not in page
+        for document, title in titles.items():
+            html = web.get(f"/engagements/{engagement}/documents/{document}?download=1").text
+            text = text_of(html[html.index("<body"):])
+            assert "Pixel Sprouts" in text and title.get(locale) in text
+            for leak in LEAKS:
+                assert not leak.search(text), f"{document}, {locale}: {leak.pattern} in {text!r}"
