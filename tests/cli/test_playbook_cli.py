@@ -41,6 +41,14 @@ def test_validate_prints_one_line_per_error_and_exits_one(tmp_path: Path) -> Non
         assert file == str(broken) and line_number.isdigit() and column.isdigit() and rest.startswith(" ")
 
 
+def test_validate_refuses_a_criterion_without_a_title(tmp_path: Path) -> None:
+    untitled = tmp_path / "untitled.yaml"
+    untitled.write_text(VALID.replace("        title: {en: Trained, zh-TW: 已完成培訓}\n", ""), encoding="utf-8")
+    result = run("playbook", "validate", str(untitled))
+    assert result.returncode == 1
+    assert "transitions[1].gate[0]: criterion 'trained' has no title" in result.stderr
+
+
 def test_missing_file_and_directory_are_clear_errors_not_tracebacks(tmp_path: Path) -> None:
     result = run("playbook", "validate", str(tmp_path / "absent.yaml"), str(tmp_path))
     assert result.returncode == 1

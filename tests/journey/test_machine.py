@@ -43,9 +43,10 @@ transitions:
     source: a
     dest: b
     gate:
-      - {id: coached, kind: coach_assigned, params: {min_coaches: $min_coaches}}
-      - {id: small, kind: headcount_at_most, params: {max_headcount: $max_headcount}}
-      - {id: advice, kind: okr_software_introduced, severity: advisory}
+      - {id: coached, kind: coach_assigned, title: {en: Coached, zh-TW: 已指派教練},
+         params: {min_coaches: $min_coaches}}
+      - {id: small, kind: headcount_at_most, title: {en: Small, zh-TW: 規模小}, params: {max_headcount: $max_headcount}}
+      - {id: advice, kind: okr_software_introduced, severity: advisory, title: {en: Software, zh-TW: 軟體}}
   - trigger: skip
     source: a
     dest: c

@@ -48,6 +48,7 @@ transitions:
     gate:
       - id: trained
         kind: training_completed
+        title: {en: Trained, zh-TW: 已完成培訓}
         params:
           min_hours: $training_hours
           modules: [basic_concepts]
@@ -127,7 +128,8 @@ CASES = [
         _broken(
             "          small_company_headcount: $small_company_headcount\n",
             "          small_company_headcount: $small_company_headcount\n"
-            "      - id: trained\n        kind: okr_software_introduced\n",
+            "      - id: trained\n        kind: okr_software_introduced\n"
+            "        title: {en: Software, zh-TW: 軟體}\n",
         ),
         "transitions[1].gate[1].id",
         "      - id: trained\n",
@@ -225,6 +227,13 @@ CASES = [
         "parameter $small_company_headcount = 'six' does not fit",
     ),
     (
+        "criterion without a title",
+        _broken("        title: {en: Trained, zh-TW: 已完成培訓}\n", ""),
+        "transitions[1].gate[0]",
+        "      - id: trained\n",
+        "criterion 'trained' has no title",
+    ),
+    (
         "unknown cadence kind",
         _broken("kind: weekly", "kind: hourly"),
         "cadences[0].kind",
@@ -301,3 +310,15 @@ def test_loading_pins_the_content_hash() -> None:
     assert first.sha256 == same.sha256
     assert first.sha256 != edited.sha256
     assert len(first.sha256) == 64
+
+
+def test_a_criterion_needs_a_title_in_both_languages_but_a_pinned_text_without_one_still_loads() -> None:
+    untitled = _broken("        title: {en: Trained, zh-TW: 已完成培訓}\n", "")
+    (error,) = validate_text(untitled, "untitled.yaml")
+    assert "criterion 'trained' has no title" in error.message and "zh-TW" in error.message
+    only_english = validate_text(_broken("title: {en: Trained, zh-TW: 已完成培訓}", "title: {en: Trained}"), "en.yaml")
+    assert [e.path for e in only_english] == ["transitions[1].gate[0].title.zh-TW"]
+    with pytest.raises(PlaybookInvalid):
+        load_text(untitled, "untitled.yaml")
+    # An engagement pinned to such a text before the rule keeps running on it.
+    assert load_text(untitled, "snapshot", text_rules=False).gate("training", "finish")[0].id == "trained"

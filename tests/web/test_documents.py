@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -37,7 +38,9 @@ def test_each_document_in_both_languages(web: TestClient, world: World, document
     chinese = web.get(url)
     assert chinese.status_code == 200 and DOCUMENTS[document][1] in chinese.text
     download = web.get(url + "?download=1")
-    assert download.headers["content-disposition"] == f'attachment; filename="{document}-Formosa-Bikes.html"'
+    disposition = download.headers["content-disposition"]
+    assert disposition.startswith(f'attachment; filename="{document}-Formosa-Bikes.html"; filename*=UTF-8\'\'')
+    assert unquote(disposition.split("\'\'", 1)[1]).startswith(DOCUMENTS[document][1])  # the reader's language
 
 
 def test_documents_print_without_the_pages_chrome() -> None:

@@ -152,8 +152,9 @@ def load(path: str | Path) -> LoadedPlaybook:
 
 
 def load_text(text: str, file: str = "<playbook>", *, text_rules: bool = True) -> LoadedPlaybook:
-    """``text_rules=False`` loads a text pinned before the rules on texts stating parameters existed (a snapshot an
-    engagement runs on), which must keep loading as it was; a file is always checked."""
+    """``text_rules=False`` loads a text pinned before the rules on texts (stating parameters, every criterion
+    titled) existed (a snapshot an engagement runs on), which must keep loading as it was; a file is always
+    checked."""
     errors, playbook = _check(text, file, text_rules=text_rules)
     if errors or playbook is None:
         raise PlaybookInvalid(errors)
@@ -194,6 +195,9 @@ def _check(text: str, file: str, *, text_rules: bool = True) -> tuple[list[Playb
         report(loc, message)
     for loc, message in interpolation.check(plain, stated_defaults=text_rules):
         report(loc, message)
+    if text_rules:
+        for loc, message in semantics.untitled_criteria(plain):
+            report(loc, message)
 
     unique = sorted(set(errors), key=lambda e: (e.line, e.column, e.path, e.message))
     return unique, (playbook if not unique else None)

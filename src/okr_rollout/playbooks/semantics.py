@@ -125,6 +125,18 @@ def _transitions(doc: dict[str, Any], phase_ids: set[str]) -> Iterator[Problem]:
         yield from _duplicates(transition.get("gate"), "id", [*base, "gate"], "criterion")
 
 
+def untitled_criteria(doc: dict[str, Any]) -> Iterator[Problem]:
+    """Every gate criterion without a title: pages and documents name a criterion by its title in the reader's
+    language, never by its id. (A text pinned before this rule keeps loading: the loader asks this of files.)"""
+    for index, transition in _items(doc.get("transitions")):
+        for c_index, criterion in _items(transition.get("gate")):
+            if "title" not in criterion:
+                name = criterion.get("id")
+                yield (["transitions", index, "gate", c_index],
+                       f"criterion '{name}' has no title: give it one in English and Traditional Chinese "
+                       "(title: {en: ..., zh-TW: ...})")
+
+
 def _cadences(doc: dict[str, Any], phase_ids: set[str]) -> Iterator[Problem]:
     yield from _duplicates(doc.get("cadences"), "id", ["cadences"], "cadence")
     for index, cadence in _items(doc.get("cadences")):

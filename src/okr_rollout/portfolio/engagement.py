@@ -357,6 +357,8 @@ class DocumentData:
     okrs: list[OkrOut] | None = None
     expansion: Expansion | None = None  # the expansion readiness report
     charts: QuarterCharts | None = None  # the quarter review: the quarter's charts
+    # The outcomes recorded by the held meetings of the kind a meeting document prepares (the agenda ticks them).
+    recorded_outcomes: frozenset[str] = frozenset()
 
 
 def document_data(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, document_id: str,
@@ -377,7 +379,19 @@ def document_data(session: Session, caller: Caller, catalog: Catalog, engagement
                             okrs=cycles.okr_views(session, okrs), charts=quarter_charts(form.ctx, quarter))
     if document_id == "expansion_readiness_report":
         return DocumentData(form, spec, phase, facts, expansion=expansion(playbook, facts))
+    kind = _MEETING_OF_DOCUMENT.get(document_id)
+    if kind is not None:
+        return DocumentData(form, spec, phase, facts, recorded_outcomes=recorded_outcomes(facts, kind))
     return DocumentData(form, spec, phase, facts)
+
+
+# The meeting kind a document is the agenda of.
+_MEETING_OF_DOCUMENT = {"executive_meeting_agenda": "executive"}
+
+
+def recorded_outcomes(facts: EngagementFacts, kind: str) -> frozenset[str]:
+    """Every outcome recorded by a held meeting of this kind (planned and cancelled ones record none)."""
+    return frozenset(o for m in facts.meetings if m.kind == kind and m.held for o in m.outcomes)
 
 
 def _quarter_of(form: FormContext, quarter_id: int | None) -> Quarter | None:

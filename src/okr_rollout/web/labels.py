@@ -1,7 +1,10 @@
 """Names of the keys the pages show (event types, meeting kinds, outcomes, modules, decisions, roles), marked for
-the catalog with ``N_`` and translated when rendered. A key a playbook adds that is not here is shown as spelled."""
+the catalog with ``N_`` and translated when rendered. A key a playbook adds that is not here is shown as words
+(``as_words``: ``team_retro`` -> "Team retro"), never with its underscores."""
 
 from __future__ import annotations
+
+from okr_rollout.playbooks.vocabulary import as_words as as_words  # re-exported for the templates
 
 
 def N_(message: str) -> str:  # the conventional gettext marker, found by the catalog extraction
