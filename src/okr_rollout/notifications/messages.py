@@ -114,3 +114,22 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def render_client_link(recipient_name: str, locale: str, *, sender: str, url: str, expires_at: datetime,
+                       context: Context) -> Rendered:
+    """The e-mail that brings a person of a client organization their sign-in link, in their language."""
+    language = locale_of(locale)
+    values = {
+        "name": recipient_name,
+        "sender": sender,
+        "organization": context.organization,
+        "timezone": context.timezone,
+        "public_url": context.public_url,
+        "url": url,
+        "expires": expires_at.astimezone(_zone(context.timezone)).strftime("%Y-%m-%d %H:%M"),
+    }
+    environment = _environment()
+    subject = environment.get_template(f"{language}/client_link_subject.txt").render(values)
+    body = environment.get_template(f"{language}/client_link_body.txt").render(values)
+    return Rendered(language, " ".join(subject.split()), body.strip() + "\n")
