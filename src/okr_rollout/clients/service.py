@@ -102,7 +102,7 @@ def my_page(session: Session, caller: Caller, catalog: Catalog, now: datetime) -
     phase = spec.phase(ctx.engagement.phase)
     report = engagements.readiness(session, catalog, ctx.engagement, now)
     gates = [_gate(ctx, transition) for transition in report.transitions]
-    rows = list(session.execute(queries.my_key_results(engagement_id, person.id)).tuples())
+    rows = list(session.execute(queries.my_key_results(engagement_id, person.id)))
     history = cycles.check_ins_of(session, [kr.id for kr, _, _ in rows])
     key_results = [MyKeyResult(kr, okr, quarter, history.get(kr.id, [])) for kr, okr, quarter in rows]
     tasks = list(session.scalars(queries.my_open_tasks(engagement_id, person.id)).unique())
@@ -145,7 +145,7 @@ def check_in(session: Session, caller: Caller, catalog: Catalog, now: datetime, 
     person = _me(session, caller)
     ctx = _context(session, caller, catalog, now)
     mine = {kr.id: quarter for kr, _, quarter in
-            session.execute(queries.my_key_results(ctx.engagement.id, person.id)).tuples()}
+            session.execute(queries.my_key_results(ctx.engagement.id, person.id))}
     if key_result_id not in mine:
         raise not_found(LocalizedText("key result of yours", "您的關鍵結果"))
     quarter = mine[key_result_id]
