@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from okr_rollout.app import create_app
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.models import CeoSupportStatement, CheckIn, ClientLink, Event, Meeting, Task, TaskAssignee
+from okr_rollout.models import CeoSupportStatement, CheckIn, ClientLink, Event, Meeting, Pulse, Task, TaskAssignee
 from okr_rollout.settings import Settings
 from tests.conftest import ROOT, Clock
 from tests.web._client_seed import ClientWorld, seed_clients
@@ -251,3 +251,53 @@ def test_the_journey_says_why_it_is_blocked_in_plain_words(browser: Browser, coa
     journey = page[page.index('id="journey"'):]
     assert "Not yet, because:" in journey
     assert "meeting_kind" not in journey and "outcomes_missing" not in journey
+
+
+def test_a_pulse_after_a_milestone_is_rated_and_summed_up_for_the_coach(
+        browser: Browser, coach: tuple[TestClient, str], world: World, clients: ClientWorld, engine: Engine,
+        clock: Clock) -> None:
+    from okr_rollout.clients import pulses
+    from okr_rollout.records import service as records
+    from okr_rollout.records.context import context
+    from okr_rollout.records.schemas import MeetingCreate
+    from tests.web._seed import ADMIN, catalog
+
+    with session_scope(make_session_factory(engine)) as session:
+        ctx = context(session, ADMIN, catalog(), world.formosa, clock.now)
+        # An executive meeting is no milestone of the playbook's pulse; a kickoff is.
+        records.record_meeting(ctx, MeetingCreate(kind="executive", held_at=clock.now,
+                                                  attendee_ids=[world.ceo_id, world.chen_person]))
+        assert session.scalars(select(Pulse)).all() == []
+        records.record_meeting(ctx, MeetingCreate(kind="kickoff", held_at=clock.now,
+                                                  attendee_ids=[world.ceo_id, clients.member_id, world.chen_person]))
+        asked = session.scalars(select(Pulse)).all()
+        assert sorted(p.person_id for p in asked) == sorted([world.ceo_id, clients.member_id])  # not the coach
+        token = pulses.invite(ctx, "quarter_review", "meeting", 10_000, clock.now.date(), [world.ceo_id])[world.ceo_id]
+        assert session.scalars(select(Pulse.token_hash).where(Pulse.record_id == 10_000)).one() == (
+            hashlib.sha256(token.encode()).hexdigest())
+    client, csrf = coach
+    member = _open(browser(), _issue(client, csrf, world.formosa, clients.member_id))
+    page = member.get("/me").text
+    assert "A minute for your opinion" in page and "Kickoff" in page
+    pulse_id = int(re.search(r'action="/me/pulses/(\d+)"', page).group(1))  # type: ignore[union-attr]
+    assert member.post(f"/me/pulses/{pulse_id}", data={"csrf_token": _my_csrf(member), "rating": "6"}
+                       ).status_code == 422
+    assert member.post(f"/me/pulses/{pulse_id}", data={"csrf_token": _my_csrf(member), "rating": "4",
+                                                       "comment": "Clear goals"}).status_code == 303
+    assert "A minute for your opinion" not in member.get("/me").text
+    anyone = browser()
+    form = anyone.get(f"/pulse/{token}")
+    assert form.status_code == 200 and 'name="rating"' in form.text
+    answered = anyone.post(f"/pulse/{token}", data={"csrf_token": csrf_of(form.text), "rating": "2",
+                                                    "comment": "Too long"})
+    assert answered.status_code == 200 and "Your rating is recorded." in answered.text
+    again = anyone.post(f"/pulse/{token}", data={"csrf_token": csrf_of(form.text), "rating": "5"})
+    assert again.status_code == 200
+    assert anyone.get("/pulse/not-a-pulse").status_code == 404
+    engagement = client.get(f"/engagements/{world.formosa}").text
+    results = engagement[engagement.index('id="pulse-results"'):]
+    assert "Average 4 of 5" in results and "1 of 2 answered" in results and "Clear goals" in results
+    assert "Average 2 of 5" in results and "Too long" in results
+    with session_scope(make_session_factory(engine)) as session:
+        actors = [e.actor for e in session.scalars(select(Event).where(Event.type == "pulse.answered"))]
+    assert actors == ["client:Kao Member", "client:Lee Ceo"]

@@ -16,6 +16,7 @@ from okr_rollout.models import (
     Okr,
     Person,
     PersonDepartment,
+    Pulse,
     Quarter,
     Task,
     TaskAssignee,
@@ -89,3 +90,22 @@ def members_of(department_ids: list[int]) -> Select[int, int, str]:
     return (select(PersonDepartment.department_id, Person.id, Person.name)
             .join(Person, Person.id == PersonDepartment.person_id)
             .where(PersonDepartment.department_id.in_(department_ids)).order_by(Person.name, Person.id))
+
+
+def pulse_with_hash(token_hash: str) -> Select[Pulse]:
+    return select(Pulse).where(Pulse.token_hash == token_hash)
+
+
+def open_pulses_of(person_id: int) -> Select[Pulse]:
+    return (select(Pulse).where(Pulse.person_id == person_id, Pulse.answered_at.is_(None))
+            .order_by(Pulse.held_on, Pulse.id))
+
+
+def pulses_of_engagement(engagement_id: int) -> Select[Pulse]:
+    return (select(Pulse).where(Pulse.engagement_id == engagement_id)
+            .order_by(Pulse.held_on, Pulse.record_kind, Pulse.record_id, Pulse.id))
+
+
+def client_people_among(organization_id: int, ids: list[int]) -> Select[int]:
+    """The ids among ``ids`` of people of the organization (the firm's coaches are left out)."""
+    return select(Person.id).where(Person.organization_id == organization_id, Person.id.in_(ids))

@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.catalog.service import Catalog
-from okr_rollout.clients import queries
+from okr_rollout.clients import pulses, queries
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.schemas import CheckInCreate
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import NotFound, not_found
 from okr_rollout.journey.machine import TransitionReadiness
-from okr_rollout.models import CheckIn, Department, KeyResult, Okr, Person, Quarter, Task
+from okr_rollout.models import CheckIn, Department, KeyResult, Okr, Person, Pulse, Quarter, Task
 from okr_rollout.playbooks import vocabulary
 from okr_rollout.records import service as records
 from okr_rollout.records.context import RecordContext, context
@@ -72,6 +72,7 @@ class ClientPage:
     meeting_kinds: list[tuple[str, LocalizedText]] = field(default_factory=list)
     confidence_max: float | None = None
     today: date | None = None
+    pulses: list[tuple[Pulse, LocalizedText]] = field(default_factory=list)
 
 
 def _me(session: Session, caller: Caller) -> Person:
@@ -114,7 +115,8 @@ def my_page(session: Session, caller: Caller, catalog: Catalog, now: datetime) -
         is_ceo="ceo" in (person.roles or []),
         support_levels=[(k, v) for k, v in vocabulary.SUPPORT_LEVELS.items()],
         led=led, meeting_kinds=kinds if led else [], confidence_max=ctx.rules.check_in_confidence_max,
-        today=ctx.today)
+        today=ctx.today, pulses=[(p, pulses.milestone_title(p.milestone)) for p in pulses.open_pulses(session, person.id)
+                                 if p.engagement_id == engagement_id])
 
 
 def _gate(ctx: RecordContext, transition: TransitionReadiness) -> Gate:
@@ -202,3 +204,8 @@ def record_meeting(session: Session, caller: Caller, catalog: Catalog, now: date
     ctx = _context(session, caller, catalog, now)
     records.record_meeting(ctx, MeetingCreate.model_validate(
         {"kind": kind, "held_at": now, "department_id": department_id, "attendee_ids": attendees, "notes": notes}))
+
+
+def answer_pulse(session: Session, caller: Caller, pulse_id: int, rating: int, comment: str, now: datetime) -> None:
+    person = _me(session, caller)
+    pulses.answer_mine(session, person.id, caller.actor, pulse_id, rating, comment, now)

@@ -3,9 +3,9 @@ resolved to the people who hold the task's role when the phase was entered."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from okr_rollout.db import Base
@@ -37,3 +37,25 @@ class TaskAssignee(Base):
     task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True,
                                            index=True)
+
+
+class Pulse(Base):
+    """One attendee's short rating (1 to 5, and a comment) of a milestone they attended: a kickoff, a pilot
+    training, a quarter review. Made when the milestone is recorded as held; answered once, on the person's page
+    or through its own link (only the SHA-256 of the link's secret is stored)."""
+
+    __tablename__ = "pulses"
+    __table_args__ = (UniqueConstraint("record_kind", "record_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"), index=True)
+    milestone: Mapped[str] = mapped_column(String(64))
+    record_kind: Mapped[str] = mapped_column(String(16))  # meeting | training
+    record_id: Mapped[int] = mapped_column(Integer)
+    held_on: Mapped[date] = mapped_column(Date)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Response
 
-from okr_rollout.clients import links
+from okr_rollout.clients import links, pulses
 from okr_rollout.clients import service as clients
 from okr_rollout.errors import not_found
 from okr_rollout.records.context import invalid
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from starlette.datastructures import FormData
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
-SAVED = ("check_in", "task", "support", "meeting")
+SAVED = ("check_in", "task", "support", "meeting", "pulse")
 
 
 # --- the coach's side --------------------------------------------------------------------------------------------
@@ -173,6 +173,39 @@ def record_meeting(web: WebDep, form: FormDep) -> Response:
                            department_id=_int(form, "department_id"),
                            member_id=_int(form, "member_id") if member else None, notes=str(form.get("notes") or ""))
     return redirect(web, "/me?saved=meeting#meetings")
+
+
+@router.post("/me/pulses/{pulse_id}")
+def answer_my_pulse(web: WebDep, form: FormDep, pulse_id: int) -> Response:
+    check_csrf(web, form)
+    clients.answer_pulse(web.session, web.caller, pulse_id, _rating(form), str(form.get("comment") or ""), web.now)
+    return redirect(web, "/me?saved=pulse#pulses")
+
+
+@router.get("/pulse/{token}")
+def pulse_page(web: WebDep, token: str) -> Response:
+    """A pulse's own link: rate the milestone without signing in."""
+    pulse = pulses.pulse_with_token(web.session, token)
+    return page(web, "pulse.html", token=token, pulse=pulse, title=pulses.milestone_title(pulse.milestone),
+                answered=pulse.answered_at is not None)
+
+
+@router.post("/pulse/{token}")
+def answer_pulse(web: WebDep, form: FormDep, token: str) -> Response:
+    check_csrf(web, form)
+    pulse = pulses.pulse_with_token(web.session, token)
+    if pulse.answered_at is None:
+        pulses.answer_by_token(web.session, token, _rating(form), str(form.get("comment") or ""), web.now)
+    return page(web, "pulse.html", token=token, pulse=pulse, title=pulses.milestone_title(pulse.milestone),
+                answered=True)
+
+
+def _rating(form: FormData) -> int:
+    try:
+        return int(str(form.get("rating") or ""))
+    except ValueError:
+        raise invalid("rating", LocalizedText("choose a rating from 1 to 5", "請選擇 1 至 5 分"), "rating_scale"
+                      ) from None
 
 
 def _int(form: FormData, name: str) -> int:

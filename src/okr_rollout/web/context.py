@@ -40,7 +40,7 @@ CSRF_COOKIE = "okr_csrf"
 LOCALE_COOKIE = "okr_locale"
 DEVICE_COOKIE = "okr_device"
 # What a person of a client organization, signed in by a link, may open; anything else is 404 to them.
-CLIENT_PATHS = ("/me", "/link/", "/sign-out", "/sign-in", "/locale")
+CLIENT_PATHS = ("/me", "/link/", "/pulse/", "/sign-out", "/sign-in", "/locale")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
