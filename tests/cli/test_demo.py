@@ -275,7 +275,7 @@ def test_the_demo_gives_an_internal_coach_a_sign_in_and_a_pilot_member_a_link(db
     with db() as session:
         access = demo.demo_client_access(session, settings, now)
     assert access.internal_coach is not None and access.member_link is not None
-    name, email, password = access.internal_coach
+    _, email, password = access.internal_coach
     member, organization, url = access.member_link
     assert organization == "Austin Robotics" and url.startswith("https://okr.example/link/")
     with db() as session:

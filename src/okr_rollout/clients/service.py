@@ -115,8 +115,8 @@ def my_page(session: Session, caller: Caller, catalog: Catalog, now: datetime) -
         is_ceo="ceo" in (person.roles or []),
         support_levels=[(k, v) for k, v in vocabulary.SUPPORT_LEVELS.items()],
         led=led, meeting_kinds=kinds if led else [], confidence_max=ctx.rules.check_in_confidence_max,
-        today=ctx.today, pulses=[(p, pulses.milestone_title(p.milestone)) for p in pulses.open_pulses(session, person.id)
-                                 if p.engagement_id == engagement_id])
+        today=ctx.today, pulses=[(p, pulses.milestone_title(p.milestone))
+                                 for p in pulses.open_pulses(session, person.id) if p.engagement_id == engagement_id])
 
 
 def _gate(ctx: RecordContext, transition: TransitionReadiness) -> Gate:

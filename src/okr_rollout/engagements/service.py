@@ -206,7 +206,7 @@ def assign_tasks(session: Session, engagement_id: int, playbook: LoadedPlaybook,
     roles = {role for _, role in tasks if role != COACH_ROLE}
     if not roles:
         return
-    facts = load_facts(session, [engagement_id], now, ROLE_FACTS + ("coach_ids",))[engagement_id]
+    facts = load_facts(session, [engagement_id], now, (*ROLE_FACTS, "coach_ids"))[engagement_id]
     people = {role: recipients_of(facts, playbook, role) for role in roles}
     rows = [{"task_id": task_id, "person_id": person_id}
             for task_id, role in tasks if role != COACH_ROLE for person_id in people[role]]
