@@ -283,3 +283,8 @@ def test_the_demo_gives_an_internal_coach_a_sign_in_and_a_pilot_member_a_link(db
         assert signed_in is not None and signed_in.role == "internal_coach"
         opened = links.look_up(session, url.rsplit("/", 1)[1], now)
         assert opened.refusal is None and opened.person is not None and opened.person.name == member
+        # The journeys' transitions gave the client's roles their tasks: the member's first check-in is theirs.
+        from okr_rollout.models import Task, TaskAssignee
+        theirs = session.scalars(select(Task.task_key).join(TaskAssignee, TaskAssignee.task_id == Task.id)
+                                 .where(TaskAssignee.person_id == opened.person.id)).all()
+        assert "first_check_in" in theirs

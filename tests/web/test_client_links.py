@@ -301,3 +301,22 @@ def test_a_pulse_after_a_milestone_is_rated_and_summed_up_for_the_coach(
     with session_scope(make_session_factory(engine)) as session:
         actors = [e.actor for e in session.scalars(select(Event).where(Event.type == "pulse.answered"))]
     assert actors == ["client:Kao Member", "client:Lee Ceo"]
+
+
+def test_the_link_is_emailed_in_the_persons_language(browser: Browser, world: World, engine: Engine,
+                                                     clock: Clock) -> None:
+    from okr_rollout.models import Notification, Person
+
+    clients = seed_clients(engine, world, clock.now, member_locale="zh-TW")
+    with session_scope(make_session_factory(engine)) as session:
+        session.get_one(Person, clients.member_id).email = "kao@formosa.example"
+    coach = browser(smtp_host="127.0.0.1", public_url="https://okr.example")
+    response = coach.post(f"/engagements/{world.formosa}/links", data={
+        "csrf_token": sign_in(coach, "chen@example.com"), "person_id": clients.member_id})
+    assert response.status_code == 201 and "It was e-mailed to them." in response.text
+    token = LINK.search(response.text).group(1)  # type: ignore[union-attr]
+    with session_scope(make_session_factory(engine)) as session:
+        mail = session.scalars(select(Notification).where(Notification.channel == "email")).one()
+    assert (mail.person_id, mail.status, mail.locale) == (clients.member_id, "pending", "zh-TW")
+    assert f"https://okr.example/link/{token}" in mail.body and "只能使用一次" in mail.body
+    assert "Formosa Bikes" in mail.subject
