@@ -31,12 +31,37 @@ NOTHING = LocalizedText("There is nothing here.", "此處沒有任何資源。")
 LEAD_MEETINGS = ("weekly_team", "one_on_one")
 
 
+CHART_WIDTH, CHART_HEIGHT = 300, 60
+
+
 @dataclass(frozen=True)
 class MyKeyResult:
     key_result: KeyResult
     okr: Okr
     quarter: Quarter
     check_ins: list[CheckIn]
+
+    @property
+    def chart(self) -> str:
+        """The progress chart's points (SVG polyline): each check-in's value by its week, from the quarter's start
+        (the start value) to its end, between the start and the target value."""
+        kr, quarter = self.key_result, self.quarter
+        days = max(1, (quarter.ends_on - quarter.starts_on).days)
+        low, high = sorted((kr.start_value, kr.target_value))
+        span = (high - low) or 1.0
+        points = [(quarter.starts_on, kr.start_value)] + [(c.week_of, c.value) for c in self.check_ins]
+
+        def xy(day: date, value: float) -> str:
+            x = CHART_WIDTH * min(max((day - quarter.starts_on).days / days, 0.0), 1.0)
+            y = CHART_HEIGHT * (1 - min(max((value - low) / span, 0.0), 1.0))
+            return f"{x:.1f},{y:.1f}"
+
+        return " ".join(xy(day, value) for day, value in points)
+
+    @property
+    def target_y(self) -> int:
+        """Where the target is on the chart: its top when the key result grows, its bottom when it shrinks."""
+        return 0 if self.key_result.target_value >= self.key_result.start_value else CHART_HEIGHT
 
 
 @dataclass(frozen=True)
