@@ -298,6 +298,8 @@ def test_a_pulse_after_a_milestone_is_rated_and_summed_up_for_the_coach(
     results = engagement[engagement.index('id="pulse-results"'):]
     assert "Average 4 of 5" in results and "1 of 2 answered" in results and "Clear goals" in results
     assert "Average 2 of 5" in results and "Too long" in results
+    # Below the playbook's pulse_low_average (3) is a health signal; 4 is not.
+    assert results.count("Low rating: talk with the attendees about what to change.") == 1
     with session_scope(make_session_factory(engine)) as session:
         actors = [e.actor for e in session.scalars(select(Event).where(Event.type == "pulse.answered"))]
     assert actors == ["client:Kao Member", "client:Lee Ceo"]

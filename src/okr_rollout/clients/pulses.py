@@ -24,6 +24,7 @@ from okr_rollout.settings import get_settings
 from okr_rollout.texts import LocalizedText
 
 PARAMETER = "pulse_milestones"
+LOW_PARAMETER, DEFAULT_LOW = "pulse_low_average", 3.0
 DEFAULT_MILESTONES = ("kickoff", "pilot_training", "quarter_review")
 TRAINING = "pilot_training"  # the milestone a held training session is
 PULSE_PATH = "/pulse/"
@@ -154,16 +155,23 @@ class PulseSummary:
     answered: int
     average: float | None
     comments: list[str]
+    low: bool = False  # the average is below the playbook's pulse_low_average: a health signal
 
 
-def summary(session: Session, engagement_id: int) -> list[PulseSummary]:
+def low_average(playbook: LoadedPlaybook) -> float:
+    value = playbook.parameters.get(LOW_PARAMETER)
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_LOW
+
+
+def summary(session: Session, engagement_id: int, playbook: LoadedPlaybook) -> list[PulseSummary]:
     groups: dict[tuple[str, int], list[Pulse]] = {}
     for pulse in session.scalars(queries.pulses_of_engagement(engagement_id)):
         groups.setdefault((pulse.record_kind, pulse.record_id), []).append(pulse)
     found = []
     for pulses in groups.values():
         ratings = [p.rating for p in pulses if p.rating is not None]
+        average = round(sum(ratings) / len(ratings), 1) if ratings else None
         found.append(PulseSummary(milestone_title(pulses[0].milestone), pulses[0].held_on, len(pulses), len(ratings),
-                                  round(sum(ratings) / len(ratings), 1) if ratings else None,
-                                  [p.comment for p in pulses if p.comment]))
+                                  average, [p.comment for p in pulses if p.comment],
+                                  low=average is not None and average < low_average(playbook)))
     return found

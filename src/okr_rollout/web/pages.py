@@ -97,7 +97,7 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 event_labels=labels.EVENTS, meeting_kinds=labels.MEETING_KINDS,
                 task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
                 phase_title=phase_title, refused_criteria=refused_criteria, newer_versions=newer_versions(web, view),
-                page_url=page_links(web.request), pulses=pulses.summary(web.session, engagement_id),
+                page_url=page_links(web.request), pulses=pulses.summary(web.session, engagement_id, view.playbook),
                 **coaches_panel(web, engagement_id))
 
 
