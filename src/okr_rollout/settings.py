@@ -149,6 +149,14 @@ class Settings(BaseSettings):
     password_check_workers: int = Field(default=1, ge=1, description="Password checks (argon2) one process runs "
                                                                      "at once, on threads of the lowest CPU "
                                                                      "priority; more sign-ins wait their turn.")
+    client_link_days: int = Field(default=7, ge=1, description="A sign-in link sent to a person of a client "
+                                                                "organization expires this many days after it "
+                                                                "was made (it is single-use).")
+    client_link_issue_limit: int = Field(default=5, ge=1, description="Sign-in links one person of a client "
+                                                                     "organization may be sent in an hour.")
+    client_link_open_failures: int = Field(default=20, ge=1, description="Unknown, used, expired or revoked "
+                                                                        "sign-in links one client address may "
+                                                                        "open in an hour; then it waits.")
     web_idle_days: int = Field(default=14, ge=1, description="The portfolio flags an engagement with no recorded "
                                                              "activity for this many days as needing attention.")
 

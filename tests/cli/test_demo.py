@@ -261,3 +261,30 @@ def test_the_demo_gives_the_coaches_sign_ins_with_new_passwords_each_time(db: Un
             assert check_password(attempt, old).user is None
             signed_in = check_password(attempt, new).user
             assert signed_in is not None and signed_in.email == email
+
+
+def test_the_demo_gives_an_internal_coach_a_sign_in_and_a_pilot_member_a_link(db: UnitOfWork,
+                                                                              catalog: Catalog) -> None:
+    from okr_rollout.clients import links
+    from okr_rollout.settings import Settings
+    from okr_rollout.users.service import check_password, sign_in_attempt
+
+    _load(db, catalog)
+    now = datetime.now(UTC)
+    settings = Settings(public_url="https://okr.example")
+    with db() as session:
+        access = demo.demo_client_access(session, settings, now)
+    assert access.internal_coach is not None and access.member_link is not None
+    _, email, password = access.internal_coach
+    member, organization, url = access.member_link
+    assert organization == "Austin Robotics" and url.startswith("https://okr.example/link/")
+    with db() as session:
+        signed_in = check_password(sign_in_attempt(session, email, "127.0.0.1", None), password).user
+        assert signed_in is not None and signed_in.role == "internal_coach"
+        opened = links.look_up(session, url.rsplit("/", 1)[1], now)
+        assert opened.refusal is None and opened.person is not None and opened.person.name == member
+        # The journeys' transitions gave the client's roles their tasks: the member's first check-in is theirs.
+        from okr_rollout.models import Task, TaskAssignee
+        theirs = session.scalars(select(Task.task_key).join(TaskAssignee, TaskAssignee.task_id == Task.id)
+                                 .where(TaskAssignee.person_id == opened.person.id)).all()
+        assert "first_check_in" in theirs

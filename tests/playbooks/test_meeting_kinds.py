@@ -70,3 +70,13 @@ def test_a_playbook_declaring_no_kinds_keeps_the_outcomes_its_gates_ask_for() ->
     assert rules.meeting_kinds is None and rules.attendee_rules == {}
     assert rules.meeting_outcomes["executive"] == {"ceo_support", "okrs_introduced", "expectations_set"}
     assert "weekly_team" not in rules.meeting_outcomes
+
+
+def test_a_pulse_follows_only_a_declared_meeting_kind_or_the_pilot_training() -> None:
+    assert _errors(STANDARD) == []
+    text = _edited("default: [kickoff, pilot_training, quarter_review]", "default: [kickoff, pilot_training, retreat]")
+    assert _errors(text) == [("parameters.pulse_milestones.default[2]",
+                              "milestone 'retreat' is neither a meeting kind declared in meeting_kinds nor "
+                              "pilot_training (known: culture, drafting_session, executive, kickoff, one_on_one, "
+                              "pilot_training, quarter_review, weekly_team)",
+                              _line(text, "default: [kickoff, pilot_training, retreat]"))]

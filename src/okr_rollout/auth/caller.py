@@ -11,6 +11,8 @@ class Role(StrEnum):
     coach = "coach"
     internal_coach = "internal_coach"
     integration = "integration"
+    # A person of a client organization, signed in by a link: sees their own page only.
+    client = "client"
 
 
 TRANSITIONS_SCOPE = "transitions"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
-from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Event, ReadinessSnapshot, Task
+from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Event, ReadinessSnapshot, Task, TaskAssignee
 
 # The scheduler's readiness watch takes this PostgreSQL lock, so two runs never overlap.
 READINESS_WATCH_LOCK = 7_202_613
@@ -137,6 +137,11 @@ def tasks_page(engagement_id: int, *, after: int, limit: int) -> Select[Task]:
     ``limit``."""
     return (select(Task).options(selectinload(Task.checklist))
             .where(Task.engagement_id == engagement_id, Task.id > after).order_by(Task.id).limit(limit + 1))
+
+
+def insert_task_assignees() -> Insert:
+    """The people a new task is for (rows of task_id, person_id)."""
+    return insert(TaskAssignee)
 
 
 def task_with_checklist(task_id: int) -> Select[Task]:

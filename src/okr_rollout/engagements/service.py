@@ -41,7 +41,8 @@ from okr_rollout.journey.machine import (
     machine_for,
 )
 from okr_rollout.models import Engagement, EngagementCoach, Person, Task
-from okr_rollout.playbooks import UnknownPlaybook
+from okr_rollout.notifications.audience import recipients_of
+from okr_rollout.playbooks import LoadedPlaybook, UnknownPlaybook
 from okr_rollout.texts import LocalizedText
 
 ENGAGEMENT = LocalizedText("engagement", "輔導專案")
@@ -154,7 +155,7 @@ def create_engagement(
     session.add(engagement)
     session.flush()
     session.add_all(EngagementCoach(engagement_id=engagement.id, person_id=c) for c in coach_ids)
-    create_tasks(session, engagement.id, tasks, now)
+    create_tasks(session, engagement.id, tasks, now, playbook)
     events.append(session, type="engagement.created", actor=caller.actor, at=now, organization_id=organization.id,
                   engagement_id=engagement.id,
                   payload={"phase": engagement.phase, "playbook": {"id": playbook.id, "version": playbook.version,
@@ -163,10 +164,11 @@ def create_engagement(
     return engagement
 
 
-def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], created_at: datetime
-                 ) -> list[int]:
+def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], created_at: datetime,
+                 playbook: LoadedPlaybook | None = None) -> list[int]:
     """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given. A task entered
-    again (a loop in a playbook) is a new round of it."""
+    again (a loop in a playbook) is a new round of it. With ``playbook``, a task of a client's role (the CEO, a
+    department lead, a member...) is resolved to the people who hold that role now (``assignees_of``)."""
     if not tasks:
         return []
     session.flush()  # the rounds count the tasks pending in the session too
@@ -186,7 +188,30 @@ def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCre
              for position, (key, title) in enumerate(spec.checklist)]
     if items:
         connection.execute(queries.insert_checklist_items(), items)
+    if playbook is not None:
+        assign_tasks(session, engagement_id, playbook, list(zip(task_ids, (spec.role for spec in tasks), strict=True)),
+                     created_at)
     return task_ids
+
+
+# The external coaches' tasks stay the coaches' (the engagement page lists them); the others go to the client's
+# people who hold the role when the phase is entered.
+COACH_ROLE = "coach"
+ROLE_FACTS = ("people", "departments", "appointments")
+
+
+def assign_tasks(session: Session, engagement_id: int, playbook: LoadedPlaybook, tasks: Sequence[tuple[int, str]],
+                 now: datetime) -> None:
+    """Record who each task is for, from its playbook role, as the organization stands now."""
+    roles = {role for _, role in tasks if role != COACH_ROLE}
+    if not roles:
+        return
+    facts = load_facts(session, [engagement_id], now, (*ROLE_FACTS, "coach_ids"))[engagement_id]
+    people = {role: recipients_of(facts, playbook, role) for role in roles}
+    rows = [{"task_id": task_id, "person_id": person_id}
+            for task_id, role in tasks if role != COACH_ROLE for person_id in people[role]]
+    if rows:
+        session.connection().execute(queries.insert_task_assignees(), rows)
 
 
 def list_engagements(
@@ -301,7 +326,7 @@ def fire_transition(
     held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
     if held is not None:  # an ORM copy the session read before the move is out of date
         session.expire(held)
-    task_ids = create_tasks(session, engagement.id, result.tasks, now)
+    task_ids = create_tasks(session, engagement.id, result.tasks, now, machine.playbook)
     readiness = result.readiness
     events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,

@@ -1,6 +1,7 @@
 """Every ORM class; one module per aggregate. Relationships are lazy="raise": load what you use."""
 
 from okr_rollout.models.auth import ApiToken, IdempotencyRecord, SignInThrottle
+from okr_rollout.models.client import ClientLink, Pulse, TaskAssignee
 from okr_rollout.models.coaching import Appointment, CeoSupportStatement, DraftingGroup, Meeting, TrainingSession
 from okr_rollout.models.cycle import CheckIn, KeyResult, Okr, Quarter
 from okr_rollout.models.engagement import Engagement, EngagementCoach, PlaybookSnapshot
@@ -21,6 +22,7 @@ __all__ = [
     "CeoSupportStatement",
     "CheckIn",
     "ChecklistItem",
+    "ClientLink",
     "Department",
     "DraftingGroup",
     "Engagement",
@@ -37,11 +39,13 @@ __all__ = [
     "Person",
     "PersonDepartment",
     "PlaybookSnapshot",
+    "Pulse",
     "Quarter",
     "ReadinessSnapshot",
     "Reminder",
     "SignInThrottle",
     "Task",
+    "TaskAssignee",
     "TrainingSession",
     "User",
     "WebSession",

@@ -71,12 +71,25 @@ def render(reminder: DueReminder, recipient_name: str, locale: str, context: Con
         "days_late": (local.date() - period).days if period is not None else 0,
         "others": list(context.others),
         "when": local.strftime("%Y-%m-%d %H:%M"),
+        "page_url": page_url(context.public_url, reminder.audience),
     }
     environment = _environment()
     subject = environment.get_template(f"{language}/reminder_subject.txt").render(values)
     body = environment.get_template(f"{language}/reminder_body.txt").render(values)
     # A header must be one line whatever a playbook's message contains.
     return Rendered(language, " ".join(subject.split()), body.strip() + "\n")
+
+
+# The form of the client person's own page a reminder to their role is about (the external and internal coaches
+# work in the coaches' pages, and get no such link).
+PAGE_SECTIONS = {"pilot_member": "key-results", "member": "key-results", "ceo": "support", "executive": "tasks",
+                 "department_lead": "meetings"}
+
+
+def page_url(public_url: str, audience: str) -> str:
+    """Where a reminder to ``audience`` sends the person: straight to the form on their page, or nowhere."""
+    section = PAGE_SECTIONS.get(audience)
+    return f"{public_url.rstrip('/')}/me#{section}" if section else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +158,22 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+def render_client_link(recipient_name: str, locale: str, *, sender: str, url: str, expires_at: datetime,
+                       context: Context) -> Rendered:
+    """The e-mail that brings a person of a client organization their sign-in link, in their language."""
+    language = locale_of(locale)
+    values = {
+        "name": recipient_name,
+        "sender": sender,
+        "organization": context.organization,
+        "timezone": context.timezone,
+        "public_url": context.public_url,
+        "url": url,
+        "expires": expires_at.astimezone(_zone(context.timezone)).strftime("%Y-%m-%d %H:%M"),
+    }
+    environment = _environment()
+    subject = environment.get_template(f"{language}/client_link_subject.txt").render(values)
+    body = environment.get_template(f"{language}/client_link_body.txt").render(values)
+    return Rendered(language, " ".join(subject.split()), body.strip() + "\n")

@@ -37,6 +37,7 @@ def check(doc: dict[str, Any]) -> Iterator[Problem]:
     yield from _journey_shape(doc, phase_ids)
     yield from _meeting_kinds(doc)
     yield from pace.check(doc)
+    yield from _pulse_milestones(doc)
 
 
 def _items(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -233,3 +234,24 @@ def _meeting_kinds(doc: dict[str, Any]) -> Iterator[Problem]:
                         yield [*base, "outcomes", index], (
                             f"outcome '{outcome}' is not an outcome meeting_kinds.{kind} declares "
                             f"(its outcomes: {', '.join(str(o) for o in allowed) or 'none'})")
+
+
+# The milestone a held training session is, besides the meeting kinds a playbook declares.
+TRAINING_MILESTONE = "pilot_training"
+
+
+def _pulse_milestones(doc: dict[str, Any]) -> Iterator[Problem]:
+    """The milestones a pulse follows are meeting kinds the playbook declares, or the pilot training: no other
+    record is ever held, so a pulse after it would never be asked."""
+    parameters = doc.get("parameters")
+    parameter = parameters.get("pulse_milestones") if isinstance(parameters, dict) else None
+    value = parameter.get("default") if isinstance(parameter, dict) else None
+    declared = doc.get("meeting_kinds")
+    if not isinstance(value, list) or not isinstance(declared, dict):
+        return
+    known = {str(k) for k in declared} | {TRAINING_MILESTONE}
+    for index, milestone in enumerate(value):
+        if isinstance(milestone, str) and milestone not in known:
+            yield ["parameters", "pulse_milestones", "default", index], (
+                f"milestone '{milestone}' is neither a meeting kind declared in meeting_kinds nor "
+                f"{TRAINING_MILESTONE} (known: {', '.join(sorted(known))})")

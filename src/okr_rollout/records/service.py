@@ -6,9 +6,11 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from okr_rollout.clients import pulses
 from okr_rollout.errors import Conflict, not_found
 from okr_rollout.models import Appointment, CeoSupportStatement, DraftingGroup, Meeting, Person, TrainingSession
 from okr_rollout.playbooks import vocabulary
@@ -95,7 +97,15 @@ def record_meeting(ctx: RecordContext, data: MeetingCreate) -> Meeting:
     ctx.record_event("meeting.planned" if planned else "meeting.recorded",
                      {"meeting_id": meeting.id, "kind": meeting.kind, "held_at": held_at.isoformat(),
                       "outcomes": meeting.outcomes, "attendees": len(meeting.attendee_ids)})
+    if not planned:
+        _ask_pulse_on_meeting(ctx, meeting)
     return meeting
+
+
+def _ask_pulse_on_meeting(ctx: RecordContext, meeting: Meeting) -> None:
+    """A milestone meeting held (a kickoff, a quarter review): its attendees are asked for a pulse."""
+    held_on = meeting.held_at.astimezone(ZoneInfo(ctx.timezone)).date()
+    pulses.invite(ctx, meeting.kind, "meeting", meeting.id, held_on, meeting.attendee_ids)
 
 
 def _counted_attendees(ctx: RecordContext, kind: str, attendee_ids: Sequence[int]) -> list[int] | None:
@@ -134,6 +144,8 @@ def set_meeting_status(ctx: RecordContext, meeting: Meeting, status: str) -> Mee
         ctx.session.flush()
         ctx.record_event(f"meeting.{status}", {"meeting_id": meeting.id, "kind": meeting.kind,
                                                "held_at": meeting.held_at.astimezone(UTC).isoformat()})
+        if status == rules.HELD:
+            _ask_pulse_on_meeting(ctx, meeting)
     return meeting
 
 
@@ -211,6 +223,8 @@ def record_training(ctx: RecordContext, data: TrainingSessionCreate) -> Training
     ctx.record_event("training_session.planned" if planned else "training_session.recorded",
                      {"training_session_id": session.id, "hours": session.hours, "modules": session.modules,
                       "attendees": len(session.attendee_ids)})
+    if not planned:
+        pulses.invite(ctx, pulses.TRAINING, "training", session.id, session.held_on, session.attendee_ids)
     return session
 
 
@@ -222,6 +236,8 @@ def set_training_status(ctx: RecordContext, training: TrainingSession, status: s
         ctx.session.flush()
         ctx.record_event(f"training_session.{status}", {"training_session_id": training.id,
                                                         "held_on": training.held_on.isoformat()})
+        if status == rules.HELD:
+            pulses.invite(ctx, pulses.TRAINING, "training", training.id, training.held_on, training.attendee_ids)
     return training
 
 

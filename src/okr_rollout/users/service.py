@@ -120,8 +120,10 @@ def create_user(session: Session, *, email: str, role: Role, password: str, pers
     return user
 
 
-def caller_of(user: User) -> Caller:
-    return Caller(token_id=0, name=user.email, role=Role(user.role), person_id=user.person_id,
+def caller_of(user: User, person: Person | None = None) -> Caller:
+    """The caller a signed-in user is; a client person (signed in by a link) acts under their own name."""
+    name = person.name if user.role == Role.client.value and person is not None else user.email
+    return Caller(token_id=0, name=name, role=Role(user.role), person_id=user.person_id,
                   organization_id=user.organization_id)
 
 
@@ -207,17 +209,28 @@ def sign_in_attempt(session: Session, email: str, client: str, device_cookie: st
 
 def admit(session: Session, attempt: SignInAttempt, policy: SignInPolicy, now: datetime) -> Admission:
     """Take a failure slot in every bucket of ``attempt``, or none: refused with how long to wait."""
+    return admit_buckets(session, attempt.buckets(policy), now)
+
+
+def bucket_key(value: str) -> str:
+    """How a throttle bucket names what it counts (an address, a person): its SHA-256, nothing in clear."""
+    return _digest(value)
+
+
+def admit_buckets(session: Session, buckets: tuple[tuple[str, str, int], ...], now: datetime) -> Admission:
+    """Take a slot in every (kind, key, limit) bucket, or none: refused with how long to wait. Also what
+    throttles sign-in links (opened from one address, sent to one person)."""
     slot = _slot_of(now)
     since = slot - WINDOW
     taken: list[tuple[str, str]] = []
-    for kind, key, limit in attempt.buckets(policy):
+    for kind, key, limit in buckets:
         if not queries.take_failure_slot(session, kind=kind, key=key, slot=slot, since=since, limit=limit):
             for taken_kind, taken_key in taken:  # all or none (row locks are held until commit)
                 session.execute(queries.give_back_failure_slot(taken_kind, taken_key, slot))
             session.flush()
             rows = session.execute(queries.failures_by_slot(kind, key, since))
             counts = {start: failures for start, failures in rows}
-            return Admission(slot, refused_by="client" if kind == "client" else "account",
+            return Admission(slot, refused_by=kind if kind in ("client", "link", "link_issue") else "account",
                              retry_after=_wait(counts, limit, slot, now))
         taken.append((kind, key))
     session.flush()

@@ -140,7 +140,7 @@ def apply(session: Session, catalog: Catalog, prepared: Prepared, actor: str, no
     for task in prepared.obsolete:
         task.obsolete_at = now
     session.flush()
-    created = create_tasks(session, engagement.id, prepared.create, now)
+    created = create_tasks(session, engagement.id, prepared.create, now, prepared.new)
     payload = {"plan": plan.model_dump(mode="json", by_alias=True), "created_task_ids": created}
     event = events.append(session, type=EVENT_TYPE, actor=actor, at=now, organization_id=engagement.organization_id,
                           engagement_id=engagement.id, payload=payload)

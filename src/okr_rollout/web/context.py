@@ -22,10 +22,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.datastructures import FormData
 
 from okr_rollout.api.deps import get_session, refuse_ids_out_of_range
-from okr_rollout.auth.caller import Caller
+from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import session_scope
-from okr_rollout.errors import RETRY_AFTER_SECONDS, ProblemError
+from okr_rollout.errors import RETRY_AFTER_SECONDS, ProblemError, not_found
 from okr_rollout.notifications import service as notifications
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText, preferred_locale, supported_locale
@@ -40,6 +40,8 @@ SESSION_COOKIE = "okr_session"
 CSRF_COOKIE = "okr_csrf"
 LOCALE_COOKIE = "okr_locale"
 DEVICE_COOKIE = "okr_device"
+# What a person of a client organization, signed in by a link, may open; anything else is 404 to them.
+CLIENT_PATHS = ("/me", "/link/", "/pulse/", "/inbox", "/settings", "/sign-out", "/sign-in", "/locale")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                                "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -75,7 +77,7 @@ class Web:
     def caller(self) -> Caller:
         if self.user is None:
             raise SignInRequired()
-        return users.caller_of(self.user)
+        return users.caller_of(self.user, self.person)
 
     @property
     def csrf(self) -> str:
@@ -142,6 +144,9 @@ def _web(request: Request, session: Session) -> Web:
     found = users.session_user(session, request.cookies.get(SESSION_COOKIE), now)
     web_session, user = found if found else (None, None)
     person = users.person_of(session, user)
+    path = request.url.path
+    if user is not None and user.role == Role.client.value and path != "/" and not path.startswith(CLIENT_PATHS):
+        raise not_found(LocalizedText("page", "頁面"))  # a person signed in by a link sees their own page only
     locale = _locale(request, user, person)
     request.state.web_locale = locale
     anonymous = request.cookies.get(CSRF_COOKIE) or ""

@@ -7,6 +7,7 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Response
 
+from okr_rollout.clients import pulses
 from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import TaskUpdate
@@ -113,7 +114,8 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
                 event_labels=labels.EVENTS, meeting_kinds=labels.MEETING_KINDS,
                 task_roles=labels.TASK_ROLES, foundation_fields=labels.FOUNDATION_FIELDS,
                 phase_title=phase_title, refused_criteria=refused_criteria, newer_versions=newer_versions(web, view),
-                page_url=page_links(web.request), **coaches_panel(web, engagement_id))
+                page_url=page_links(web.request), pulses=pulses.summary(web.session, engagement_id, view.playbook),
+                **coaches_panel(web, engagement_id))
 
 
 def newer_versions(web: Web, view: EngagementView) -> list[int]:

@@ -14,6 +14,7 @@ from okr_rollout.auth.caller import Role
 from okr_rollout.texts import supported_locale
 from okr_rollout.users import service as users
 from okr_rollout.web import forms, i18n
+from okr_rollout.web.client import router as client_router
 from okr_rollout.web.coaching import router as coaching_router
 from okr_rollout.web.context import (
     DEVICE_COOKIE,
@@ -48,6 +49,8 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 def home_of(web: Web) -> str:
     if web.user is None:
         return "/sign-in"
+    if web.user.role == Role.client.value:
+        return "/me"
     return "/readiness" if web.user.role == Role.internal_coach.value else "/portfolio"
 
 
@@ -127,6 +130,7 @@ router.include_router(documents_router)
 router.include_router(coaching_router)
 router.include_router(people_router)
 router.include_router(inbox_router)
+router.include_router(client_router)
 
 
 def install_web(app: FastAPI) -> None:

@@ -25,6 +25,7 @@ from okr_rollout.organizations.schemas import (
     PersonCreate,
     PersonOut,
 )
+from okr_rollout.settings import Settings
 
 # Who the demo acts as: an administrator, as the CRM or a coach's office would through the API.
 DEMO = Caller(token_id=0, name="demo", role=Role.admin)
@@ -104,6 +105,58 @@ def demo_logins(session: Session, now: datetime) -> list[tuple[str, str]]:
         logins.append((email, password))
     session.flush()
     return logins
+
+
+@dataclass(frozen=True)
+class ClientAccess:
+    """How to try the pages as the client: an internal coach's sign-in, and a pilot member's sign-in link."""
+
+    internal_coach: tuple[str, str, str] | None  # (name, e-mail, password)
+    member_link: tuple[str, str, str] | None  # (name, organization, link)
+
+
+def demo_client_access(session: Session, settings: Settings, now: datetime) -> ClientAccess:
+    """A login (new password, shown once) for an internal coach the demo appointed, and a sign-in link for a
+    pilot member who owns an OKR of a quarter under way (made now; only its hash is kept)."""
+    from sqlalchemy import select
+
+    from okr_rollout.clients import links
+    from okr_rollout.models import Appointment, Engagement, Okr, Organization, Quarter, User
+    from okr_rollout.users.service import create_user, set_password
+
+    internal = None
+    appointed = session.execute(
+        select(Person, Organization.name).join(Appointment, Appointment.person_id == Person.id)
+        .join(Organization, Organization.id == Person.organization_id)
+        .where(Appointment.role == "internal_coach", Appointment.voided_at.is_(None))
+        .order_by(Appointment.id).limit(1)).first()
+    if appointed is not None:
+        person, organization = appointed
+        email = f"{person.name.split()[0].lower()}.internal@{_slug(organization)}.example"
+        password = secrets.token_urlsafe(12)
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            create_user(session, email=email, role=Role.internal_coach, password=password, person_id=person.id,
+                        now=now)
+        else:
+            set_password(session, user, password)
+        internal = (person.name, email, password)
+    member = None
+    owner = session.execute(
+        select(Okr.owner_id, Okr.engagement_id, Organization.name)
+        .join(Quarter, Quarter.id == Okr.quarter_id).join(Engagement, Engagement.id == Okr.engagement_id)
+        .join(Organization, Organization.id == Engagement.organization_id)
+        .where(Okr.owner_id.is_not(None), Okr.voided_at.is_(None), Quarter.closed_at.is_(None),
+               Engagement.phase == "q1_cycle")
+        .order_by(Okr.id).limit(1)).first()
+    if owner is not None and owner[0] is not None:
+        issued = links.issue_link(session, DEMO, settings, owner[1], owner[0], now, send_email=False)
+        member = (issued.person.name, owner[2], issued.url)
+    return ClientAccess(internal, member)
+
+
+def _slug(name: str) -> str:
+    return "".join(ch for ch in name.lower() if ch.isalnum()) or "client"
 
 
 def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None:
