@@ -1,6 +1,7 @@
 """How the pages draw their charts as SVG on the server (no script, no CDN): layout only, the data comes from the
-services (``cycles.charts``, ``portfolio.service.portfolio_phase_health_counts``). The templates in ``_charts.html`` turn a layout
-into markup (escaped by Jinja), with a title, a description and a table of the same numbers beside it.
+services (``cycles.charts``, ``portfolio.service.portfolio_phase_health_counts``). The templates in
+``_charts.html`` turn a layout into markup (escaped by Jinja), with a title, a description and a table of the
+same numbers beside it.
 
 Coordinates are in the SVG's own units: the picture scales to the width it is given (a phone's too)."""
 
