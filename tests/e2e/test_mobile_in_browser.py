@@ -63,7 +63,7 @@ def test_the_portfolio_fits_the_screen(site: Site, browser: Browser, width: int,
         assert page.locator("table.portfolio thead").is_hidden()
         assert all(cell["display"] != "table-cell" for cell in cells), cells
         labels = [cell["label"].strip('"') for cell in cells]
-        expected = ["組織", "階段"] if locale == "zh-TW" else ["Organization", "Phase"]
+        expected = ["組織", "健康狀態"] if locale == "zh-TW" else ["Organization", "Health"]
         assert labels[:2] == expected and all(labels), labels
         assert all(cell["wrap"] == "nowrap" for cell in cells)
         box = rows.first.bounding_box()
@@ -71,7 +71,7 @@ def test_the_portfolio_fits_the_screen(site: Site, browser: Browser, width: int,
     else:  # the desktop table as it was
         assert page.locator("table.portfolio thead").is_visible()
         assert all(cell["display"] == "table-cell" for cell in cells), cells
-        assert len(page.evaluate(HEADER_LINES)) == 8
+        expect(page.locator("table.portfolio thead th")).to_have_count(9)
         assert all(header["lines"] == 1 for header in page.evaluate(HEADER_LINES))
     expect(page.locator("table.portfolio a").first).to_be_visible()
     shot(page, f"portfolio-{width}-{locale}")
