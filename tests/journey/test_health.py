@@ -176,6 +176,9 @@ def test_a_low_pulse_average_on_the_latest_rated_milestone_is_a_risk() -> None:
     assert assess(facts(), replace(RECENT, pulses=(good,)), strict, phase_title=PHASE, expected_days=None,
                   gate=None).status == "at_risk"
     assert HealthParams.of({"pulse_low_average": 4}).pulse_low_average == 4.0
+    culture = PulseFacts(LocalizedText("OKR culture meeting", "OKR 文化會議"), TODAY, asked=1, answered=1, rating_sum=1)
+    assert _signal(_assess(found=replace(RECENT, pulses=(culture,))), "pulse").reason.en.startswith(
+        "The OKR culture meeting of ")
 
 
 def test_the_most_urgent_signal_decides_and_gives_the_reasons() -> None:

@@ -335,7 +335,7 @@ def _pulse(pulses: tuple[PulseFacts, ...], params: HealthParams) -> HealthSignal
     evidence = {"held_on": latest.held_on.isoformat(), "average": average, "answered": latest.answered,
                 "asked": latest.asked, "low_average": low}
     rated_by = LocalizedText(
-        f"The {latest.title.en.lower()} of {latest.held_on.isoformat()} was rated {average:g} / 5 by "
+        f"The {_in_sentence(latest.title.en)} of {latest.held_on.isoformat()} was rated {average:g} / 5 by "
         f"{latest.answered} of {latest.asked} attendee{'s' if latest.asked > 1 else ''}",
         f"{latest.held_on.isoformat()} 的{latest.title.zh_tw}獲 {latest.asked} 位出席者中的 {latest.answered} 位"
         f"評為 {average:g} / 5")
@@ -343,3 +343,8 @@ def _pulse(pulses: tuple[PulseFacts, ...], params: HealthParams) -> HealthSignal
         return HealthSignal("pulse", "at_risk", LocalizedText(
             f"{rated_by.en} (below {low:g}).", f"{rated_by.zh_tw}(低於 {low:g})。"), evidence)
     return HealthSignal("pulse", "on_track", LocalizedText(f"{rated_by.en}.", f"{rated_by.zh_tw}。"), evidence)
+
+
+def _in_sentence(title: str) -> str:
+    """A title inside a sentence: "Pilot training" becomes "pilot training", "OKR culture meeting" stays."""
+    return title if title[:2].isupper() else title[:1].lower() + title[1:]
