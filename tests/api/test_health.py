@@ -80,7 +80,8 @@ def test_a_low_pulse_average_puts_an_engagement_at_risk(
     body = health(client, tokens.coach, drafting)
     pulse = signals(body)["pulse"]
     assert body["status"] == "at_risk" and pulse["status"] == "at_risk"
-    assert pulse["reason"] == f"The pilot training of {held.isoformat()} was rated 2.3 / 5 by 3 of 4 attendees (below 3)."
+    assert pulse["reason"] == (
+        f"The pilot training of {held.isoformat()} was rated 2.3 / 5 by 3 of 4 attendees (below 3).")
     assert pulse["reasons"]["zh-TW"] == f"{held.isoformat()} 的試點培訓獲 4 位出席者中的 3 位評為 2.3 / 5(低於 3)。"
     assert pulse["evidence"] == {"held_on": held.isoformat(), "average": 2.3, "answered": 3, "asked": 4,
                                  "low_average": 3.0}

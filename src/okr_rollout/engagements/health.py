@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.clients.pulses import milestone_title
 from okr_rollout.engagements import queries
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.clients.pulses import milestone_title
 from okr_rollout.journey.health import (
     ActivityFacts,
     GateProgress,
@@ -44,7 +44,7 @@ def activity(session: Session, engagement_ids: Sequence[int] | None, now: dateti
     for engagement_id, milestone, held_on, asked, answered, total in session.execute(
             queries.rated_pulses_of(engagement_ids)):
         rated.setdefault(engagement_id, []).append(
-            PulseFacts(milestone_title(milestone), held_on, int(asked), int(answered), int(total)))
+            PulseFacts(milestone_title(milestone), held_on, int(asked), int(answered), int(total or 0)))
     return {engagement_id: ActivityFacts(int(overdue or 0), last, tuple(rated.get(engagement_id, ())))
             for engagement_id, overdue, last in session.execute(queries.activity_of(engagement_ids, now))}
 

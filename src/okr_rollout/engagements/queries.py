@@ -219,7 +219,7 @@ def activity_of(engagement_ids: Sequence[int] | None, now: datetime) -> Select[i
     return statement if engagement_ids is None else statement.where(Engagement.id.in_(list(engagement_ids)))
 
 
-def rated_pulses_of(engagement_ids: Sequence[int] | None) -> Select[int, str, date, int, int, int]:
+def rated_pulses_of(engagement_ids: Sequence[int] | None) -> Select[int, str, date, int, int, int | None]:
     """(engagement id, milestone, held on, asked, answered, sum of the ratings) of each milestone held whose pulse
     has at least one answer, for the given engagements (None: all), in one statement."""
     statement = (select(Pulse.engagement_id, Pulse.milestone, Pulse.held_on, func.count(Pulse.id),
