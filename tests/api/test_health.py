@@ -5,6 +5,7 @@ statements whatever the number of engagements."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,9 +14,11 @@ from sqlalchemy.orm import Session
 
 from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.clients import pulses
 from okr_rollout.engagements.health import health_now
 from okr_rollout.engagements.readiness_watch import note_readiness_changes
 from okr_rollout.journey.health import URGENCY
+from okr_rollout.models import Engagement, Person, Pulse
 from okr_rollout.portfolio.service import portfolio_phase_health_counts
 from okr_rollout.webhooks.mapping import PUBLIC_EVENT_TYPES, public_event_type
 from tests.api import test_portfolio
@@ -42,6 +45,56 @@ def signals(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def watch(db: Callable[[], Session], catalog: Catalog, clock: Clock) -> None:
     with db() as session:
         note_readiness_changes(session, catalog, clock.now)
+
+
+def rate(db: Callable[[], Session], clock: Clock, engagement_id: int, milestone: str, held_on: date,
+         ratings: list[int | None]) -> None:
+    """A milestone held with one attendee of the client per rating, each answering (None: not yet) as the pulse
+    service records it."""
+    with db() as session:
+        organization_id = session.get_one(Engagement, engagement_id).organization_id
+        for index, rating in enumerate(ratings):
+            person = Person(organization_id=organization_id, name=f"Attendee {milestone} {index}", roles=["member"])
+            session.add(person)
+            session.flush()
+            pulse = Pulse(engagement_id=engagement_id, milestone=milestone, record_kind="meeting",
+                          record_id=engagement_id * 1000 + held_on.toordinal() % 1000, held_on=held_on,
+                          person_id=person.id, token_hash=pulses.hash_pulse(f"{engagement_id}-{milestone}-{index}"),
+                          comment="", created_at=clock.now)
+            session.add(pulse)
+            session.flush()
+            if rating is not None:
+                pulses.answer(session, pulse, rating, "", actor="client:test", organization_id=organization_id,
+                              now=clock.now)
+        session.commit()
+
+
+def test_a_low_pulse_average_puts_an_engagement_at_risk(
+        client: TestClient, tokens: Tokens, db: Callable[[], Session], clock: Clock, catalog: Catalog) -> None:
+    world = seed(client, tokens, db, clock)
+    drafting = world.mine[2]
+    assert health(client, tokens.coach, drafting)["status"] == "on_track"
+    assert "pulse" not in signals(health(client, tokens.coach, drafting))
+    held = clock.now.date() - timedelta(days=1)
+    rate(db, clock, drafting, "pilot_training", held, [2, 2, 3, None])  # 7 / 3 = 2.3, below 3
+    body = health(client, tokens.coach, drafting)
+    pulse = signals(body)["pulse"]
+    assert body["status"] == "at_risk" and pulse["status"] == "at_risk"
+    assert pulse["reason"] == (
+        f"The pilot training of {held.isoformat()} was rated 2.3 / 5 by 3 of 4 attendees (below 3).")
+    assert pulse["reasons"]["zh-TW"] == f"{held.isoformat()} 的試點培訓獲 4 位出席者中的 3 位評為 2.3 / 5(低於 3)。"
+    assert pulse["evidence"] == {"held_on": held.isoformat(), "average": 2.3, "answered": 3, "asked": 4,
+                                 "low_average": 3.0}
+    watch(db, catalog, clock)  # the portfolio says why, from the kept health
+    row = next(r for r in api_rows(client, tokens.coach)["items"] if r["engagement_id"] == drafting)
+    assert row["health"] == "at_risk" and any("rated 2.3 / 5" in r["reasons"]["en"] for r in row["health_reasons"])
+
+    rate(db, clock, drafting, "kickoff", clock.now.date(), [4, 5])  # a later milestone rated well
+    assert signals(health(client, tokens.coach, drafting))["pulse"]["status"] == "on_track"
+    assert health(client, tokens.coach, drafting)["status"] == "on_track"
+    watch(db, catalog, clock)
+    row = next(r for r in api_rows(client, tokens.coach)["items"] if r["engagement_id"] == drafting)
+    assert row["health"] == "on_track"
 
 
 def test_the_health_of_an_engagement_with_every_reason(
@@ -131,14 +184,19 @@ def test_health_for_a_whole_portfolio_in_a_fixed_number_of_statements(
         catalog: Catalog) -> None:
     counts = []
     ids: list[int] = []
-    for _ in range(2):  # five engagements, then ten
+    for batch in range(2):  # five engagements, then ten, the second five with rated pulses
         world = seed(client, tokens, db, clock)
         ids += world.mine + world.others
+        if batch:
+            for engagement_id in world.mine + world.others:
+                rate(db, clock, engagement_id, "pilot_training", clock.now.date(), [1, 2])
         with db() as session:
             health_now(session, catalog, ids, clock.now)  # the playbook snapshot read once, as later calls find it
             with counting(engine) as statements:
                 found = health_now(session, catalog, ids, clock.now)
             assert sorted(found) == sorted(ids)
+            assert any(signal.id == "pulse" for signal in found[ids[-1]].signals) == bool(batch)
+        assert sum("pulses" in statement for statement in statements) == 1
         counts.append(len(statements))
         for query in ({"sort": "health"}, {"health": "on_track"}):
             with counting(engine) as statements:

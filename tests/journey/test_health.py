@@ -15,6 +15,7 @@ from okr_rollout.journey.health import (
     Health,
     HealthParams,
     HealthSignal,
+    PulseFacts,
     assess,
 )
 from okr_rollout.playbooks import load, validate_text
@@ -141,6 +142,43 @@ def test_no_activity(days: int, status: str) -> None:
     signal = _signal(_assess(found=ActivityFacts(0, NOW - timedelta(days=days))), "activity")
     assert signal.status == status and signal.evidence["days_since"] == days
     assert _signal(_assess(found=ActivityFacts(0, None)), "activity").status == "stuck"
+
+
+TRAINING = LocalizedText("Pilot training", "試點培訓")
+KICKOFF = LocalizedText("Kickoff", "啟動會議")
+
+
+def test_a_low_pulse_average_on_the_latest_rated_milestone_is_a_risk() -> None:
+    low = PulseFacts(TRAINING, TODAY - timedelta(days=5), asked=5, answered=4, rating_sum=9)  # 2.25 -> 2.2
+    signal = _signal(_assess(found=replace(RECENT, pulses=(low,))), "pulse")
+    assert PARAMS.pulse_low_average == 3.0
+    assert signal.status == "at_risk"
+    held = (TODAY - timedelta(days=5)).isoformat()
+    assert signal.reason.en == f"The pilot training of {held} was rated 2.2 / 5 by 4 of 5 attendees (below 3)."
+    assert signal.reason.zh_tw == f"{held} 的試點培訓獲 5 位出席者中的 4 位評為 2.2 / 5(低於 3)。"
+    assert signal.evidence == {"held_on": held, "average": 2.2, "answered": 4, "asked": 5, "low_average": 3.0}
+    health = _assess(found=replace(RECENT, pulses=(low,)))
+    assert health.status == "at_risk" and [s.id for s in health.reasons] == ["pulse"]
+
+    # A later milestone rated at or above the threshold replaces it; one nobody has rated yet does not.
+    good = PulseFacts(KICKOFF, TODAY - timedelta(days=1), asked=3, answered=2, rating_sum=8)
+    unrated = PulseFacts(KICKOFF, TODAY, asked=3, answered=0, rating_sum=0)
+    signal = _signal(_assess(found=replace(RECENT, pulses=(low, good))), "pulse")
+    assert signal.status == "on_track" and signal.reason.en.startswith("The kickoff of ")
+    assert _signal(_assess(found=replace(RECENT, pulses=(low, unrated))), "pulse").status == "at_risk"
+    exactly = PulseFacts(KICKOFF, TODAY, asked=2, answered=2, rating_sum=6)
+    assert _signal(_assess(found=replace(RECENT, pulses=(exactly,))), "pulse").status == "on_track"
+
+    # No answer yet (or no pulse): no signal. The threshold is the playbook's parameter.
+    assert all(s.id != "pulse" for s in _assess(found=replace(RECENT, pulses=(unrated,))).signals)
+    assert all(s.id != "pulse" for s in _assess().signals)
+    strict = replace(PARAMS, pulse_low_average=4.5)
+    assert assess(facts(), replace(RECENT, pulses=(good,)), strict, phase_title=PHASE, expected_days=None,
+                  gate=None).status == "at_risk"
+    assert HealthParams.of({"pulse_low_average": 4}).pulse_low_average == 4.0
+    culture = PulseFacts(LocalizedText("OKR culture meeting", "OKR 文化會議"), TODAY, asked=1, answered=1, rating_sum=1)
+    assert _signal(_assess(found=replace(RECENT, pulses=(culture,))), "pulse").reason.en.startswith(
+        "The OKR culture meeting of ")
 
 
 def test_the_most_urgent_signal_decides_and_gives_the_reasons() -> None:

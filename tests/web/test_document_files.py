@@ -21,7 +21,18 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.engagements import service as engagements
 from okr_rollout.engagements.schemas import EngagementCreate
-from okr_rollout.models import Appointment, Department, KeyResult, Meeting, Okr, Organization, Quarter, User
+from okr_rollout.models import (
+    Appointment,
+    Department,
+    KeyResult,
+    Meeting,
+    Okr,
+    Organization,
+    Person,
+    Pulse,
+    Quarter,
+    User,
+)
 from okr_rollout.organizations import service as organizations
 from okr_rollout.organizations.schemas import OrganizationCreate, PersonCreate
 from okr_rollout.playbooks import load
@@ -45,8 +56,13 @@ EXPECTED = {
                                  ["Lee Ceo", "Chen Mei-ling", "☑ 已獲得 CEO 的支持", "☐ 已設立期望"]),
     "kickoff_worksheet": (["Sales", "Lee Ceo", "Move people"], ["Sales", "Lee Ceo", "Move people"]),
     "pilot_training_plan": (["Basic concepts", "Practice and coaching"], ["基本概念", "練習與輔導"]),
-    "quarter_review": (["Launch faster", "Lee Ceo", "Continue", "Bikes sold"],
-                       ["Launch faster", "Lee Ceo", "繼續", "Bikes sold"]),
+    "quarter_review": (["Launch faster", "Lee Ceo", "Continue", "Bikes sold", "Pulse after milestones",
+                        "Pilot training", "Average 2.5 of 5", "2 of 3 answered", "Too fast for us",
+                        "Low rating: talk with the attendees", "quarter review meeting", "Average 4.5 of 5",
+                        "2 of 2 answered", "Clear decisions"],
+                       ["Launch faster", "Lee Ceo", "繼續", "Bikes sold", "里程碑後的回饋", "試點培訓",
+                        "平均 2.5 分(滿分 5 分)", "3 人中已有 2 人回覆", "Too fast for us", "評分偏低", "季度回顧會議",
+                        "平均 4.5 分(滿分 5 分)", "2 人中已有 2 人回覆", "Clear decisions"]),
     "expansion_readiness_report": (
         ["Wang Internal", "Internal OKR coach", "Internal OKR coaches are trained", "The OKR Master is ready",
          "Not ready yet"],
@@ -81,6 +97,25 @@ def filled(world: World, db: Callable[[], Session]) -> World:
         session.flush()
         session.add(KeyResult(engagement_id=world.formosa, okr_id=okr.id, metric="Bikes sold", start_value=0,
                               target_value=100, current_value=70))
+        attendees = [world.ceo_id, world.member_id]
+        for name in ("Ho Sales", "Wu Sales"):
+            person = Person(organization_id=world.formosa_org, name=name, roles=["member"])
+            session.add(person)
+            session.flush()
+            attendees.append(person.id)
+        # The quarter's pulses: a training held in it, and its review held after it ends; not a kickoff held
+        # before it, nor the review of the quarter before, held in its first days.
+        for record_id, (milestone, held_on, ratings) in enumerate((
+                ("pilot_training", date(2025, 11, 3), [(2, "Too fast for us"), (3, ""), None]),
+                ("quarter_review", date(2026, 1, 8), [(4, "Clear decisions"), (5, "")]),
+                ("kickoff", date(2025, 9, 15), [(1, "Outside the quarter")]),
+                ("quarter_review", date(2025, 10, 9), [(1, "The quarter before")]))):
+            for person_id, answer in zip(attendees, ratings, strict=False):
+                session.add(Pulse(engagement_id=world.formosa, milestone=milestone, record_kind="meeting",
+                                  record_id=100 + record_id, held_on=held_on, person_id=person_id,
+                                  token_hash=f"{record_id}-{person_id}".ljust(64, "0"),
+                                  rating=answer[0] if answer else None, comment=answer[1] if answer else "",
+                                  answered_at=datetime(2026, 1, 9, tzinfo=UTC) if answer else None))
     return world
 
 
@@ -135,6 +170,7 @@ def test_each_documents_pdf_reads_in_both_languages_without_keys_or_ids(
             assert expected in text, f"{name}: {expected!r} not in {text!r}"
         for leak in LEAKS:
             assert not leak.search(text), f"{name}: {leak.pattern} in {text!r}"
+        assert "Outside the quarter" not in text and "The quarter before" not in text
         if locale == "zh-TW":
             assert "Noto Sans CJK TC" in _pdf_fonts(tmp_path, name).replace("-", " ")  # Chinese, not empty boxes
         _assert_not_blank(_first_page_png(tmp_path, name))

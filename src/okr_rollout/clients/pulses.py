@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,8 @@ PARAMETER = "pulse_milestones"
 LOW_PARAMETER, DEFAULT_LOW = "pulse_low_average", 3.0
 DEFAULT_MILESTONES = ("kickoff", "pilot_training", "quarter_review")
 TRAINING = "pilot_training"  # the milestone a held training session is
+QUARTER_REVIEW = "quarter_review"  # the milestone that reviews a quarter, held after it ends
+REVIEW_WITHIN_PARAMETER, DEFAULT_REVIEW_WITHIN = "next_quarter_max_days", 21
 PULSE_PATH = "/pulse/"
 LOWEST, HIGHEST = 1, 5
 PULSE = LocalizedText("pulse", "回饋")
@@ -164,8 +166,26 @@ def low_average(playbook: LoadedPlaybook) -> float:
 
 
 def summary(session: Session, engagement_id: int, playbook: LoadedPlaybook) -> list[PulseSummary]:
+    return _summed(session.scalars(queries.pulses_of_engagement(engagement_id)), playbook)
+
+
+def quarter_summary(session: Session, engagement_id: int, playbook: LoadedPlaybook, starts_on: date, ends_on: date
+                    ) -> list[PulseSummary]:
+    """The pulses a quarter's review shows: of the milestones held during the quarter, and of the quarter review
+    held after it, within the playbook's ``next_quarter_max_days`` of its end (the time the guide gives to evaluate
+    a quarter). A quarter review held in those first days of a quarter is the previous quarter's, so each pulse is
+    shown in one quarter's review."""
+    value = playbook.parameters.get(REVIEW_WITHIN_PARAMETER)
+    within = int(value) if isinstance(value, int | float) and not isinstance(value, bool) else DEFAULT_REVIEW_WITHIN
+    review_from, review_until = starts_on + timedelta(days=within + 1), ends_on + timedelta(days=within)
+    held = session.scalars(queries.pulses_held_between(engagement_id, starts_on, review_until))
+    return _summed((p for p in held if (review_from <= p.held_on <= review_until if p.milestone == QUARTER_REVIEW
+                                        else p.held_on <= ends_on)), playbook)
+
+
+def _summed(held: Iterable[Pulse], playbook: LoadedPlaybook) -> list[PulseSummary]:
     groups: dict[tuple[str, int], list[Pulse]] = {}
-    for pulse in session.scalars(queries.pulses_of_engagement(engagement_id)):
+    for pulse in held:
         groups.setdefault((pulse.record_kind, pulse.record_id), []).append(pulse)
     found = []
     for pulses in groups.values():

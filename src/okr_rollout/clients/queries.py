@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Select, Update, select, update
 from sqlalchemy.orm import selectinload
@@ -103,6 +103,12 @@ def open_pulses_of(person_id: int) -> Select[Pulse]:
 
 def pulses_of_engagement(engagement_id: int) -> Select[Pulse]:
     return (select(Pulse).where(Pulse.engagement_id == engagement_id)
+            .order_by(Pulse.held_on, Pulse.record_kind, Pulse.record_id, Pulse.id))
+
+
+def pulses_held_between(engagement_id: int, first: date, last: date) -> Select[Pulse]:
+    """The engagement's pulses of the milestones held from ``first`` to ``last`` (both included)."""
+    return (select(Pulse).where(Pulse.engagement_id == engagement_id, Pulse.held_on >= first, Pulse.held_on <= last)
             .order_by(Pulse.held_on, Pulse.record_kind, Pulse.record_id, Pulse.id))
 
 

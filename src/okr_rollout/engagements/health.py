@@ -15,22 +15,37 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.clients.pulses import milestone_title
 from okr_rollout.engagements import queries
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.health import ActivityFacts, GateProgress, Health, HealthParams, HealthSignal, assess
+from okr_rollout.journey.health import (
+    ActivityFacts,
+    GateProgress,
+    Health,
+    HealthParams,
+    HealthSignal,
+    PulseFacts,
+    assess,
+)
 from okr_rollout.journey.machine import ReadinessReport, machine_for
 from okr_rollout.playbooks import LoadedPlaybook
 
-# What ``health_now`` runs whatever the number of engagements: the pins, the activity, and the facts.
-STATEMENTS_BEFORE_FACTS = 2
+# What ``health_now`` runs whatever the number of engagements: the pins, the activity, the pulses, and the facts.
+STATEMENTS_BEFORE_FACTS = 3
 
 
 def activity(session: Session, engagement_ids: Sequence[int] | None, now: datetime) -> dict[int, ActivityFacts]:
-    """Overdue open tasks and the last activity of the given engagements (None: of all), in one statement."""
+    """Overdue open tasks, the last activity and the rated milestone pulses of the given engagements (None: of
+    all), in two statements."""
     if engagement_ids is not None and not engagement_ids:
         return {}
-    return {engagement_id: ActivityFacts(int(overdue or 0), last)
+    rated: dict[int, list[PulseFacts]] = {}
+    for engagement_id, milestone, held_on, asked, answered, total in session.execute(
+            queries.rated_pulses_of(engagement_ids)):
+        rated.setdefault(engagement_id, []).append(
+            PulseFacts(milestone_title(milestone), held_on, int(asked), int(answered), int(total or 0)))
+    return {engagement_id: ActivityFacts(int(overdue or 0), last, tuple(rated.get(engagement_id, ())))
             for engagement_id, overdue, last in session.execute(queries.activity_of(engagement_ids, now))}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -25,7 +25,16 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility
-from okr_rollout.models import ChecklistItem, Engagement, EngagementCoach, Event, ReadinessSnapshot, Task, TaskAssignee
+from okr_rollout.models import (
+    ChecklistItem,
+    Engagement,
+    EngagementCoach,
+    Event,
+    Pulse,
+    ReadinessSnapshot,
+    Task,
+    TaskAssignee,
+)
 
 # The scheduler's readiness watch takes this PostgreSQL lock, so two runs never overlap.
 READINESS_WATCH_LOCK = 7_202_613
@@ -208,6 +217,17 @@ def activity_of(engagement_ids: Sequence[int] | None, now: datetime) -> Select[i
             .correlate(Engagement).scalar_subquery())
     statement = select(Engagement.id, overdue, last)
     return statement if engagement_ids is None else statement.where(Engagement.id.in_(list(engagement_ids)))
+
+
+def rated_pulses_of(engagement_ids: Sequence[int] | None) -> Select[int, str, date, int, int, int | None]:
+    """(engagement id, milestone, held on, asked, answered, sum of the ratings) of each milestone held whose pulse
+    has at least one answer, for the given engagements (None: all), in one statement."""
+    statement = (select(Pulse.engagement_id, Pulse.milestone, Pulse.held_on, func.count(Pulse.id),
+                        func.count(Pulse.rating), func.coalesce(func.sum(Pulse.rating), 0))
+                 .group_by(Pulse.engagement_id, Pulse.milestone, Pulse.record_kind, Pulse.record_id, Pulse.held_on)
+                 .having(func.count(Pulse.rating) > 0)
+                 .order_by(Pulse.engagement_id, Pulse.held_on, Pulse.record_kind, Pulse.record_id))
+    return statement if engagement_ids is None else statement.where(Pulse.engagement_id.in_(list(engagement_ids)))
 
 
 def store_readiness() -> Update:

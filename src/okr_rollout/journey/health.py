@@ -6,14 +6,18 @@ in ``URGENCY`` order: ``stuck`` (a coach must step in), ``at_risk`` (slipping), 
 is met: move on), ``on_track``. Every threshold is a playbook parameter (``playbooks/pace.py``).
 
 Pure: a function of the engagement's facts, the few facts the gates do not read (overdue tasks, the last
-activity), the next gate's progress and the playbook's parameters.
+activity, the milestone pulses), the next gate's progress and the playbook's parameters.
+
+The pulse signal reads the latest milestone held whose pulse has at least one answer (a newer milestone nobody
+has rated yet does not hide it): an average below ``pulse_low_average`` puts the engagement at risk, until a later
+milestone is rated at or above it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from okr_rollout.journey.facts import EngagementFacts, QuarterFacts
@@ -35,7 +39,7 @@ STATUS_TITLES: dict[HealthStatus, LocalizedText] = {
 
 @dataclass(frozen=True, slots=True)
 class HealthSignal:
-    id: str  # pace, gate, ceo_support, check_ins, team_meetings, one_on_ones, overdue_tasks, activity
+    id: str  # pace, gate, ceo_support, check_ins, team_meetings, one_on_ones, overdue_tasks, activity, pulse
     status: HealthStatus
     reason: LocalizedText
     evidence: Mapping[str, Any] = field(default_factory=dict)
@@ -81,6 +85,7 @@ class HealthParams:
     one_on_one_interval_days: int
     meeting_min_rate: float
     small_company_headcount: int
+    pulse_low_average: float = 3.0
 
     @classmethod
     def of(cls, parameters: Mapping[str, Any]) -> HealthParams:
@@ -92,11 +97,12 @@ class HealthParams:
         health = {name.removeprefix("health_"): value(name, default)
                   for name, (_, _, default) in HEALTH_PARAMETERS.items()}
         shared = {name: value(name, default) for name, default in SHARED_PARAMETERS.items()}
-        ints = {k: int(v) for k, v in {**health, **shared}.items() if k not in
-                ("pace_stuck_factor", "check_in_min_rate", "meeting_min_rate")}
+        floats = ("pace_stuck_factor", "check_in_min_rate", "meeting_min_rate", "pulse_low_average")
+        ints = {k: int(v) for k, v in {**health, **shared}.items() if k not in floats}
         return cls(pace_stuck_factor=float(health["pace_stuck_factor"]),
                    check_in_min_rate=float(shared["check_in_min_rate"]),
-                   meeting_min_rate=float(shared["meeting_min_rate"]), **ints)
+                   meeting_min_rate=float(shared["meeting_min_rate"]),
+                   pulse_low_average=float(shared["pulse_low_average"]), **ints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,11 +116,29 @@ class GateProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class PulseFacts:
+    """The pulse of one milestone held: its title as a person knows it, the day it was held, how many attendees
+    were asked, and the ratings (1 to 5) of those who answered."""
+
+    title: LocalizedText
+    held_on: date
+    asked: int
+    answered: int
+    rating_sum: int
+
+    @property
+    def average(self) -> float | None:
+        """The average rating, to one decimal as pages show it (None before any answer)."""
+        return round(self.rating_sum / self.answered, 1) if self.answered else None
+
+
+@dataclass(frozen=True, slots=True)
 class ActivityFacts:
     """What health reads beyond the gates' facts."""
 
     overdue_tasks: int
     last_activity: datetime | None
+    pulses: tuple[PulseFacts, ...] = ()
 
 
 def assess(facts: EngagementFacts, activity: ActivityFacts, params: HealthParams, *, phase_title: LocalizedText,
@@ -127,6 +151,7 @@ def assess(facts: EngagementFacts, activity: ActivityFacts, params: HealthParams
         *_cycle(facts, params),
         _overdue(activity.overdue_tasks),
         _activity(facts.now, activity.last_activity, params),
+        _pulse(activity.pulses, params),
     ) if s is not None]
     present = {s.status for s in signals}
     status: HealthStatus = next((s for s in URGENCY if s in present), "on_track")
@@ -296,3 +321,30 @@ def _activity(now: datetime, last: datetime | None, params: HealthParams) -> Hea
             f"Nothing recorded for {days} days.", f"已有 {days} 天沒有任何記錄。"), evidence)
     return HealthSignal("activity", "on_track", LocalizedText(
         f"Last recorded {days} days ago.", f"最近一次記錄在 {days} 天前。"), evidence)
+
+
+def _pulse(pulses: tuple[PulseFacts, ...], params: HealthParams) -> HealthSignal | None:
+    """The latest milestone rated by at least one attendee: below ``pulse_low_average`` it is a risk."""
+    rated = [p for p in pulses if p.answered]
+    if not rated:
+        return None
+    latest = max(rated, key=lambda p: p.held_on)
+    average = latest.average
+    assert average is not None
+    low = params.pulse_low_average
+    evidence = {"held_on": latest.held_on.isoformat(), "average": average, "answered": latest.answered,
+                "asked": latest.asked, "low_average": low}
+    rated_by = LocalizedText(
+        f"The {_in_sentence(latest.title.en)} of {latest.held_on.isoformat()} was rated {average:g} / 5 by "
+        f"{latest.answered} of {latest.asked} attendee{'s' if latest.asked > 1 else ''}",
+        f"{latest.held_on.isoformat()} 的{latest.title.zh_tw}獲 {latest.asked} 位出席者中的 {latest.answered} 位"
+        f"評為 {average:g} / 5")
+    if average < low:
+        return HealthSignal("pulse", "at_risk", LocalizedText(
+            f"{rated_by.en} (below {low:g}).", f"{rated_by.zh_tw}(低於 {low:g})。"), evidence)
+    return HealthSignal("pulse", "on_track", LocalizedText(f"{rated_by.en}.", f"{rated_by.zh_tw}。"), evidence)
+
+
+def _in_sentence(title: str) -> str:
+    """A title inside a sentence: "Pilot training" becomes "pilot training", "OKR culture meeting" stays."""
+    return title if title[:2].isupper() else title[:1].lower() + title[1:]

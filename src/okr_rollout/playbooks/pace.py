@@ -34,6 +34,8 @@ SHARED_PARAMETERS: dict[str, float] = {
     "one_on_one_interval_days": 14,
     "meeting_min_rate": 0.8,
     "small_company_headcount": 6,
+    # A milestone whose pulse averages below this rating (of 5) puts the engagement at risk.
+    "pulse_low_average": 3.0,
 }
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import engagement_visibility, visible_engagement
 from okr_rollout.catalog.service import Catalog
+from okr_rollout.clients import pulses
+from okr_rollout.clients.pulses import PulseSummary
 from okr_rollout.cycles import queries as cycle_queries
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.charts import QuarterCharts, quarter_charts
@@ -357,6 +359,7 @@ class DocumentData:
     okrs: list[OkrOut] | None = None
     expansion: Expansion | None = None  # the expansion readiness report
     charts: QuarterCharts | None = None  # the quarter review: the quarter's charts
+    pulses: list[PulseSummary] | None = None  # the quarter review: the pulses of the quarter's milestones
     # The outcomes recorded by the held meetings of the kind a meeting document prepares (the agenda ticks them).
     recorded_outcomes: frozenset[str] = frozenset()
 
@@ -376,7 +379,9 @@ def document_data(session: Session, caller: Caller, catalog: Catalog, engagement
             return DocumentData(form, spec, phase, facts, okrs=[])
         okrs = list(session.scalars(cycle_queries.okrs_of_quarter(quarter.id)))
         return DocumentData(form, spec, phase, facts, quarter=quarter, review=quarter_review(form.ctx, quarter),
-                            okrs=cycles.okr_views(session, okrs), charts=quarter_charts(form.ctx, quarter))
+                            okrs=cycles.okr_views(session, okrs), charts=quarter_charts(form.ctx, quarter),
+                            pulses=pulses.quarter_summary(session, engagement_id, playbook, quarter.starts_on,
+                                                          quarter.ends_on))
     if document_id == "expansion_readiness_report":
         return DocumentData(form, spec, phase, facts, expansion=expansion(playbook, facts))
     kind = _MEETING_OF_DOCUMENT.get(document_id)

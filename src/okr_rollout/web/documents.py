@@ -78,7 +78,7 @@ def _document_context(web: WebDep, engagement_id: int, document_id: str, quarter
         "pdf_url": f"{base}/pdf" + (f"?{urlencode(query)}" if query else ""),
     }
     if document_id == "quarter_review":
-        context.update(quarter=data.quarter, review=data.review, okrs=data.okrs,
+        context.update(quarter=data.quarter, review=data.review, okrs=data.okrs, pulses=data.pulses,
                        quarter_charts=charts.quarter_layouts(data.charts, translations(web.locale).gettext(
                            "No department")) if data.charts else None)
     if document_id == "expansion_readiness_report":
