@@ -12,6 +12,7 @@ from okr_rollout.models.organization import CalendarFeed, Department, Organizati
 from okr_rollout.models.readiness import ReadinessSnapshot
 from okr_rollout.models.task import ChecklistItem, Task
 from okr_rollout.models.user import User, WebSession
+from okr_rollout.models.wave import Wave
 from okr_rollout.models.webhook import WebhookAttempt, WebhookSubscription
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "Task",
     "TrainingSession",
     "User",
+    "Wave",
     "WebSession",
     "WebhookAttempt",
     "WebhookSubscription",
