@@ -77,6 +77,8 @@ class EngagementOut(BaseModel):
     coach_ids: list[int]
     created_at: datetime
     version: int
+    handed_over_at: datetime | None = Field(None, description="When the engagement was handed over to the internal "
+                                                              "coaches (the external coach left); its waves go on.")
     open_tasks: list[TaskOut] | None = None
 
 
