@@ -6,6 +6,7 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from okr_rollout.models import Appointment, Department, Engagement, Organization, Person, Task, Wave
 
@@ -47,7 +48,7 @@ def internal_coaches_among(engagement_id: int, organization_id: int, person_ids:
 
 def open_wave_tasks(wave_ids: Collection[int]) -> Select[Task]:
     """The open tasks of these waves: of each wave's current phase, not done, not obsolete; soonest due first."""
-    return (select(Task).join(Wave, Wave.id == Task.wave_id)
+    return (select(Task).options(selectinload(Task.checklist)).join(Wave, Wave.id == Task.wave_id)
             .where(Task.wave_id.in_(list(wave_ids)), Task.phase == Wave.phase, Task.done.is_(False),
                    Task.obsolete_at.is_(None))
             .order_by(Task.due_at, Task.id))
