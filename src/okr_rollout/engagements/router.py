@@ -67,7 +67,8 @@ def engagement_out(details: service.EngagementDetails) -> EngagementOut:
         playbook=PlaybookPin(id=engagement.playbook_id, version=engagement.playbook_version,
                              sha256=engagement.playbook_sha256),
         coach_ids=details.coach_ids, created_at=engagement.created_at, version=engagement.version,
-        handed_over_at=engagement.handed_over_at, open_tasks=None if details.open_tasks is None else [task_out(t) for t in details.open_tasks],
+        handed_over_at=engagement.handed_over_at,
+        open_tasks=None if details.open_tasks is None else [task_out(t) for t in details.open_tasks],
     )
 
 
