@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from okr_rollout.journey.machine import machine_for
 from okr_rollout.playbooks import load_text, validate_text
+from okr_rollout.playbooks.diagram import mermaid
 from tests.playbooks.test_validate import VALID
 
 OPENED = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,3 +79,14 @@ def test_the_wave_section_is_checked_like_a_journey() -> None:
 def test_a_wave_section_is_optional() -> None:
     assert load_text(VALID).waves == {}
     assert validate_text(VALID + WAVE) == []
+
+
+def test_the_diagram_draws_the_wave_journey_inside_the_main_one() -> None:
+    spec = load_text(VALID + WAVE).spec
+    drawn = mermaid(spec, current="done", wave_phases=["wave_training"], locale="zh-TW")
+    assert '    state "梯次" as expansion_wave {' in drawn
+    assert "        wave__wave_training --> wave__wave_done: finish_wave [wave_trained]" in drawn
+    assert "        [*] --> wave__wave_training" in drawn
+    assert "    done --> expansion_wave: 開啟擴展梯次" in drawn
+    assert drawn.endswith("    class done,wave__wave_training current\n")
+    assert "expansion_wave" not in mermaid(load_text(VALID).spec)

@@ -64,3 +64,16 @@ def names_of_people(person_ids: Collection[int]) -> Select[int, str]:
 
 def names_of_departments(department_ids: Collection[int]) -> Select[int, str]:
     return select(Department.id, Department.name).where(Department.id.in_(list(department_ids)))
+
+
+def departments_for_waves(organization_id: int) -> Select[int, str, bool]:
+    """The organization's departments (id, name, pilot or not), by name."""
+    return (select(Department.id, Department.name, Department.is_pilot)
+            .where(Department.organization_id == organization_id).order_by(Department.name, Department.id))
+
+
+def internal_coaches_of(engagement_id: int) -> Select[int, str]:
+    """The internal coaches appointed in the engagement (not voided), by name."""
+    return (select(Person.id, Person.name).join(Appointment, Appointment.person_id == Person.id)
+            .where(Appointment.engagement_id == engagement_id, Appointment.role == "internal_coach",
+                   Appointment.voided_at.is_(None)).order_by(Person.name, Person.id))

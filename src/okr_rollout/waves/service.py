@@ -22,7 +22,16 @@ from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import after_rollback, make_session_factory, session_scope
 from okr_rollout.engagements import service as engagements
-from okr_rollout.errors import Conflict, GateRefused, PreconditionFailed, Unprocessable, field_error, not_found
+from okr_rollout.errors import (
+    Conflict,
+    Forbidden,
+    GateRefused,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+    field_error,
+    not_found,
+)
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts, scoped_to_wave
@@ -323,3 +332,68 @@ def names(session: Session, person_ids: Collection[int], department_ids: Collect
                                     session.execute(queries.names_of_departments(department_ids))}
                                    if department_ids else {})
     return people, departments
+
+
+@dataclass(frozen=True)
+class WaveRow:
+    """A wave on the engagement page: its view, the readiness of each way out of its phase, names to show."""
+
+    view: WaveView
+    readiness: ReadinessReport
+    journey: LoadedPlaybook
+    departments: list[str]
+    owners: list[str]
+    variant_title: LocalizedText | None
+
+
+@dataclass(frozen=True)
+class WavePanel:
+    """What the engagement page shows of the expansion waves, and what its form to open one offers."""
+
+    defined: bool  # the playbook describes waves
+    opens_now: bool  # the engagement is in a phase that opens waves
+    opens_in: list[LocalizedText]
+    may_lead: bool
+    handed_over_at: datetime | None
+    may_hand_over: bool
+    rows: list[WaveRow]
+    departments: list[tuple[int, str]]  # those a new wave may take: no pilot, none of another wave
+    internal_coaches: list[tuple[int, str]]
+    variants: list[tuple[str, LocalizedText]]
+
+
+def panel(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, now: datetime) -> WavePanel:
+    engagement = visible_engagement(session, caller, engagement_id)
+    playbook = catalog.pinned(session, engagement.playbook_sha256)
+    spec = playbook.spec.wave
+    waves = list(session.scalars(queries.waves_of(engagement.id)))
+    try:
+        may_lead_waves(caller, engagement)
+        may_lead = True
+    except (Conflict, Forbidden, NotFound):
+        may_lead = False
+    facts = load_facts(session, [engagement.id], now)[engagement.id] if waves else None
+    departments = [(row[0], row[1], row[2]) for row in
+                   session.execute(queries.departments_for_waves(engagement.organization_id))]
+    names_of = {department_id: name for department_id, name, _ in departments}
+    coaches = [(row[0], row[1]) for row in session.execute(queries.internal_coaches_of(engagement.id))]
+    people, _ = names(session, {p for w in waves for p in w.owner_ids}, ())
+    rows = []
+    for view in views(session, catalog, engagement, waves):
+        wave = view.wave
+        journey = journey_of(playbook, wave.variant)
+        report = machine_for(journey).readiness(wave_facts(session, engagement, wave, now, facts))
+        rows.append(WaveRow(view, report, journey, [names_of.get(d, "?") for d in wave.department_ids],
+                            [people.get(p, "?") for p in wave.owner_ids],
+                            spec.variants[wave.variant].title if spec and wave.variant in spec.variants else None))
+    taken = {d for w in waves for d in w.department_ids}
+    phase = playbook.phase(engagement.phase)
+    return WavePanel(
+        defined=spec is not None, opens_now=spec is not None and engagement.phase in spec.opens_in,
+        opens_in=[playbook.phase(p).title for p in spec.opens_in] if spec else [], may_lead=may_lead,
+        handed_over_at=engagement.handed_over_at,
+        may_hand_over=(caller.role in (Role.admin, Role.coach) and engagement.handed_over_at is None and phase.final
+                       and spec is not None),
+        rows=rows, departments=[(d, n) for d, n, pilot in departments if not pilot and d not in taken],
+        internal_coaches=[(p, n) for p, n in coaches],
+        variants=[(key, variant.title) for key, variant in spec.variants.items()] if spec else [])

@@ -36,6 +36,7 @@ from okr_rollout.web.documents import router as documents_router
 from okr_rollout.web.pages import router as pages_router
 from okr_rollout.web.people import router as people_router
 from okr_rollout.web.records import router as records_router
+from okr_rollout.web.waves import router as waves_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOCALE_COOKIE_SECONDS = 365 * 24 * 3600
@@ -125,6 +126,7 @@ router.include_router(corrections_router)
 router.include_router(documents_router)
 router.include_router(coaching_router)
 router.include_router(people_router)
+router.include_router(waves_router)
 
 
 def install_web(app: FastAPI) -> None:
