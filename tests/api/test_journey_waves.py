@@ -222,6 +222,11 @@ def test_two_waves_after_the_pilot_the_second_run_by_the_internal_coach_alone(
                                     "owner_ids": [internal_coach], "variant": "internal_trainer"})
     second = WaveRun(ours, opened["id"], departments, leads, members, [])
     assert [w["phase"] for w in ours.send("GET", "/waves")["items"]] == ["wave_quarter", "wave_training"]
+    for reader in (walk, ours):  # several waves at once, each in its phase, on the coach's and the internal coach's
+        row = next(r for r in reader.send("GET", "/api/v1/portfolio")["items"]
+                   if r["engagement_id"] == walk.engagement_id)
+        assert [(w["name"], w["phase_title"]["en"]) for w in row["waves"]] == [
+            ("Wave 1", "The wave's first quarter"), ("Wave 2", "Wave training")]
     second.blocked("start_wave_drafting", wave_training="0 of 9 training hours held",
                    wave_trainer="No training session has been held yet.")
     ours.go_to(date(2026, 9, 14))

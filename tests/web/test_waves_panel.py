@@ -60,6 +60,7 @@ def test_a_coach_opens_a_wave_moves_it_and_reads_the_refusal(web: TestClient, wo
     assert "Trained by an internal coach (shortened course)" in article
     assert "0 of 9 training hours held" in article
     assert "Schedule the course for the wave (about 9 hours)" in article
+    assert "Wave 1: Wave training" in text_of(web.get("/portfolio").text)
 
     status, location, _ = post_form(web, token, f"/engagements/{world.formosa}/waves/{wave.id}/transitions",
                                     {"trigger": "start_wave_drafting"})

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from okr_rollout.api.deps import CallerDep, CatalogDep, Limit, NowDep, PortfolioCursor, SessionDep, get_settings_dep
 from okr_rollout.api.problems import COMMON_RESPONSES
 from okr_rollout.portfolio import service
-from okr_rollout.portfolio.schemas import NextStepOut, PortfolioPage, PortfolioRowOut
+from okr_rollout.portfolio.schemas import NextStepOut, PortfolioPage, PortfolioRowOut, WaveSummaryOut
 from okr_rollout.portfolio.service import Order, PortfolioQuery, PortfolioRow, Sort
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText
@@ -29,7 +29,9 @@ def row_out(row: PortfolioRow) -> PortfolioRowOut:
             title=LocalizedText(en=step.title.en, zh_tw=step.title.zh_tw) if step.title else None,
             allowed=step.allowed, passed=step.passed_count, total=step.total) if step else None,
         overdue_tasks=row.overdue, next_due_at=row.next_due, last_activity_at=row.last_activity,
-        attention=list(row.attention))
+        attention=list(row.attention),
+        waves=[WaveSummaryOut(id=w.id, name=w.name, phase=w.phase, phase_title=w.phase_title, final=w.final)
+               for w in row.waves])
 
 
 @router.get("/api/v1/portfolio", response_model=PortfolioPage)

@@ -21,6 +21,16 @@ class NextStepOut(BaseModel):
     total: int = Field(description="Criteria of the gate.")
 
 
+class WaveSummaryOut(BaseModel):
+    """An expansion wave of the engagement and the phase of its own journey."""
+
+    id: int
+    name: str
+    phase: str
+    phase_title: LocalizedText
+    final: bool
+
+
 class PortfolioRowOut(BaseModel):
     engagement_id: int
     organization_id: int
@@ -35,6 +45,7 @@ class PortfolioRowOut(BaseModel):
     last_activity_at: datetime | None = Field(description="When the engagement's latest event happened.")
     attention: list[Attention] = Field(
         description="Why the engagement needs attention: overdue tasks, or no activity for a while.")
+    waves: list[WaveSummaryOut] = Field(default_factory=list, description="Its expansion waves, each in its phase.")
 
 
 class PortfolioPage(BaseModel):

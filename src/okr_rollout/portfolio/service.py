@@ -33,6 +33,8 @@ from okr_rollout.journey.machine import ReadinessReport, TransitionReadiness, ma
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.portfolio import queries
 from okr_rollout.texts import LocalizedText
+from okr_rollout.waves import service as waves
+from okr_rollout.waves.service import WaveSummary
 
 Sort = Literal["organization", "phase", "days", "gate", "overdue", "due", "activity"]
 SORTS: tuple[Sort, ...] = get_args(Sort)
@@ -87,6 +89,7 @@ class PortfolioRow:
     next_due: datetime | None
     last_activity: datetime | None
     attention: tuple[Attention, ...]
+    waves: tuple[WaveSummary, ...] = ()  # its expansion waves, each with its phase
 
     @property
     def needs_attention(self) -> bool:
@@ -182,6 +185,8 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     # A row written to since the scheduler last evaluated it (or never evaluated) shows its gate as it is now.
     page = _with_next_steps(session, page, {r.engagement_id: playbooks[r.playbook_sha256] for r in found}, now,
                             set(live))
+    of_waves = waves.summaries(session, catalog, {r.engagement_id: r.playbook_sha256 for r in found})
+    page = [replace(row, waves=tuple(of_waves.get(row.engagement_id, ()))) for row in page]
     return Portfolio(page, total, visible_count, [(phase, title) for (_, phase), title in sorted(titles.items())],
                      cursor)
 
