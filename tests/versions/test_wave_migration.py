@@ -13,9 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from okr_rollout.models import Appointment, Department, Engagement, Person, PersonDepartment, Task, Wave
+from okr_rollout.playbooks import load_text
+from okr_rollout.versions.diff import diff_playbooks
 from tests.conftest import Tokens, auth
 from tests.versions._seed import engagement_in
-from tests.versions.conftest import Dirs
+from tests.versions.conftest import FIXTURES, Dirs
 
 WAVE = """
 wave:
@@ -106,3 +108,14 @@ def test_a_wave_moves_with_its_engagement(restart: Callable[[], TestClient], dir
 
 def opened_at(wave: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(wave["entered_phase_at"].replace("Z", "+00:00"))
+
+
+def test_the_diff_names_the_wave_journeys_changes() -> None:
+    v1 = (FIXTURES / "v1.yaml").read_text(encoding="utf-8")
+    v2 = (FIXTURES / "v2.yaml").read_text(encoding="utf-8")
+    old = load_text(v1 + WAVE.format(first="wave_start", extra_task=DROPPED))
+    new = load_text(v2 + WAVE.format(first="wave_course", extra_task=ADDED))
+    said = [c.words.en for c in diff_playbooks(old, new).changes if c.path.startswith("wave")]
+    assert any("The wave journey: " in words and "wave_course" in words for words in said), said
+    assert all("擴展梯次流程" in c.words.zh_tw for c in diff_playbooks(old, new).changes if c.path.startswith("wave"))
+    assert [c.path for c in diff_playbooks(load_text(v1), new).changes if c.path.startswith("wave")] == ["wave"]
