@@ -397,3 +397,23 @@ def panel(session: Session, caller: Caller, catalog: Catalog, engagement_id: int
         rows=rows, departments=[(d, n) for d, n, pilot in departments if not pilot and d not in taken],
         internal_coaches=[(p, n) for p, n in coaches],
         variants=[(key, variant.title) for key, variant in spec.variants.items()] if spec else [])
+
+
+def waves_by_engagement(session: Session, engagement_ids: Collection[int]) -> dict[int, list[Wave]]:
+    found: dict[int, list[Wave]] = defaultdict(list)
+    if engagement_ids:
+        for wave in session.scalars(queries.waves_of_engagements(list(engagement_ids))):
+            found[wave.engagement_id].append(wave)
+    return found
+
+
+def running_journeys(playbook: LoadedPlaybook, facts: EngagementFacts, waves: list[Wave]
+                     ) -> list[tuple[str, LoadedPlaybook, EngagementFacts]]:
+    """Each wave's journey with the facts scoped to it, and the prefix its reminders' cadence ids take (so that a
+    wave's reminder is never taken for the engagement's or another wave's): what the reminders read."""
+    return [(f"wave{wave.id}:", journey_of(playbook, wave.variant),
+             scoped_to_wave(facts, phase=wave.phase, entered_phase_at=wave.entered_phase_at,
+                            department_ids=frozenset(wave.department_ids),
+                            opened_on=facts.local_date(wave.opened_at)))
+            for wave in waves if wave.variant is None or wave.variant in (playbook.spec.wave.variants
+                                                                          if playbook.spec.wave else {})]
