@@ -26,10 +26,17 @@ def test_a_star_subscription_receives_every_public_event_type(outbox: Outbox, re
     corrected = outbox.append("record.corrected", record="meeting", record_id=1, before={}, after={})
     voided = outbox.append("record.voided", record="meeting", record_id=1, reason="entered twice")
     reopened = outbox.append("quarter.reopened", quarter_id=1, reason="a score was wrong")
-    assert outbox.deliver() == 10
+    wave = {"id": 3, "name": "Wave 1", "variant": None}
+    opened = outbox.append("wave.opened", wave=wave, phase="wave_training")
+    wave_moved = outbox.append("wave.transitioned", wave=wave, trigger="start_wave_drafting", to="wave_drafting")
+    handed = outbox.append("engagement.handed_to_internal_coaches", coach_ids=[1])
+    assert outbox.deliver() == 13
     assert [r.event_id for r in receiver.received] == [created, completed, moved, refused, scored, overdue,
-                                                       readiness, corrected, voided, reopened]
+                                                       readiness, corrected, voided, reopened, opened, wave_moved,
+                                                       handed]
     assert {r.verified["type"] for r in receiver.received} == set(PUBLIC_EVENT_TYPES)
+    by_type = {r.verified["type"]: r.verified for r in receiver.received}
+    assert by_type["wave.phase_changed"]["data"]["wave"] == by_type["wave.opened"]["data"]["wave"] == wave
 
 
 def test_star_is_accepted_beside_names_and_nothing_else_is(api: TestClient, tokens: Tokens,
