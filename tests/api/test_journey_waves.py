@@ -160,7 +160,7 @@ def test_two_waves_after_the_pilot_the_second_run_by_the_internal_coach_alone(
     assert (opened["phase"], opened["variant"], opened["final"]) == ("wave_training", None, False)
     assert opened["phase_title"] == {"en": "Wave training", "zh-TW": "梯次培訓"}
     assert {t["key"] for t in opened["open_tasks"]} == {"schedule_wave_training", "deliver_wave_training"}
-    assert {t["assignee_id"] for t in opened["open_tasks"]} == {internal_coach}
+    assert {(t["assignee_id"], t["wave_id"]) for t in opened["open_tasks"]} == {(internal_coach, opened["id"])}
     assert walk.phase() == "expansion"  # the engagement's own phase and tasks are untouched
     assert all(t["phase"] == "expansion" for t in walk.send("GET", f"/api/v1/engagements/{walk.engagement_id}")[
         "open_tasks"])

@@ -46,6 +46,8 @@ class ChecklistItemOut(BaseModel):
 class TaskOut(BaseModel):
     id: int
     engagement_id: int
+    wave_id: int | None = Field(None, description="The expansion wave whose journey the task belongs to; none: the "
+                                                  "engagement's own journey.")
     phase: str
     key: str
     title: LocalizedText
