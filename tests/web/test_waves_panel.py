@@ -94,5 +94,6 @@ def test_the_engagement_is_handed_over_and_the_coach_only_reads_its_waves(web: T
     web.post("/sign-out", data={"csrf_token": token})
     web.cookies.clear()
     sign_in(web, "wang@example.com")
+    assert f'href="/engagements/{world.formosa}#waves"' in web.get("/readiness").text  # from the internal coach's home
     page = web.get(f"/engagements/{world.formosa}").text
     assert 'id="open-wave"' in page  # the internal coach leads the waves now
