@@ -180,13 +180,13 @@ def test_two_waves_after_the_pilot_the_second_run_by_the_internal_coach_alone(
     walk.go_to(date(2026, 8, 27))
     groups = [walk.drafting_group([leads[d], *m], d) for d, m in members.items()]
     first.blocked("start_wave_quarter", wave_drafting_duration="Drafting is still under way (0 days so far",
-                  wave_planned="Quarter 1 of the engagement is not set up yet",
-                  wave_members_own_okrs="Quarter 1 of the engagement is not set up yet")
+                  wave_planned="Quarter 1 of the wave is not set up yet",
+                  wave_members_own_okrs="Quarter 1 of the wave is not set up yet")
     q4 = walk.quarter("Q4 2026", Q4_START)
     first.okrs = [walk.okr(q4, f"Make {departments[d]} better ({n})", person, d, "Progress")
                   for d, m in members.items() for n, person in enumerate(m[:2], 1)]
     first.blocked("start_wave_quarter", wave_drafting_duration="still under way",
-                  wave_members_own_okrs="4 of 6 pilot members own an OKR for Q4 2026")
+                  wave_members_own_okrs="4 of 6 wave members own an OKR for Q4 2026")
     first.okrs += [walk.okr(q4, f"Make {departments[d]} better (3)", m[2], d, "Progress") for d, m in members.items()]
     walk.go_to(date(2026, 9, 10))
     for group in groups:
@@ -249,8 +249,8 @@ def test_two_waves_after_the_pilot_the_second_run_by_the_internal_coach_alone(
     ours.go_to(date(2026, 9, 17))
     groups = [ours.drafting_group([leads[d], *m], d) for d, m in members.items()]
     second.blocked("start_wave_quarter", wave_drafting_duration="still under way (0 days so far",
-                   wave_planned="No OKR for Q4 2026 yet in the pilot departments",
-                   wave_members_own_okrs="0 of 6 pilot members own an OKR for Q4 2026")
+                   wave_planned="No OKR for Q4 2026 yet in the wave departments Operations and People.",
+                   wave_members_own_okrs="0 of 6 wave members own an OKR for Q4 2026")
     second.okrs = [ours.okr(q4, f"Run {departments[d]} well ({n})", person, d, "Progress")
                    for d, m in members.items() for n, person in enumerate(m, 1)]
     ours.go_to(date(2026, 10, 1))

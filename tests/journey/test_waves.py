@@ -70,10 +70,12 @@ def test_the_pilot_gate_kinds_judge_the_wave() -> None:
                           department_ids=frozenset({20, 30}), opened_on=OPENED)
     training = kinds.TrainingCompleted(min_hours=6, modules=MODULES, min_attendance_share=0.6,
                                        small_company_headcount=6)
-    assert_result(gates.check("training_completed", wave, training), passed=True, en="Training complete: 6 hours",
+    assert_result(gates.check("training_completed", wave, training), passed=True,
+                  en="Training complete: 6 hours, all 2 modules, 2 of 3 wave members attended every module.",
                   evidence={"pilot_people": 3, "fully_trained": 2})
     planned = kinds.QuarterPlanned(quarter=1, small_company_headcount=6)
-    assert_result(gates.check("quarter_planned", wave, planned), passed=False, en="No OKR for Q2 yet",
+    assert_result(gates.check("quarter_planned", wave, planned), passed=False,
+                  en="No OKR for Q2 yet in the wave department",
                   evidence={"departments_without_okrs": [30]})
 
 

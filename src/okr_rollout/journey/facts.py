@@ -219,6 +219,9 @@ class EngagementFacts:
     key_results: tuple[KeyResultFacts, ...] = ()
     check_ins: tuple[CheckInFacts, ...] = ()
     appointments: tuple[AppointmentFacts, ...] = ()
+    # Whose journey the gates judge: "pilot" (the engagement's), or "wave" (facts scoped to an expansion wave, whose
+    # departments stand where the pilot's did); the reasons name it.
+    scope: str = "pilot"
 
     @property
     def today(self) -> date:
@@ -268,7 +271,7 @@ def scoped_to_wave(facts: EngagementFacts, *, phase: str, entered_phase_at: date
     key_results = tuple(kr for kr in facts.key_results if kr.okr_id in {okr.id for okr in okrs})
     key_result_ids = {kr.id for kr in key_results}
     return replace(
-        facts, phase=phase, entered_phase_at=entered_phase_at, departments=departments,
+        facts, phase=phase, entered_phase_at=entered_phase_at, departments=departments, scope="wave",
         meetings=tuple(m for m in facts.meetings if ours(m.department_id, m.attendee_ids)),
         training_sessions=tuple(s for s in facts.training_sessions if s.attendee_ids & members),
         drafting_groups=tuple(g for g in facts.drafting_groups if ours(g.department_id, g.member_ids)),
