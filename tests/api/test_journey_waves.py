@@ -165,6 +165,16 @@ def test_two_waves_after_the_pilot_the_second_run_by_the_internal_coach_alone(
     assert all(t["phase"] == "expansion" for t in walk.send("GET", f"/api/v1/engagements/{walk.engagement_id}")[
         "open_tasks"])
     first = WaveRun(walk, opened["id"], departments, leads, members, [])
+    # As an engagement's transitions: a trigger of no wave transition is 422, one that does not leave the wave's
+    # phase 409 naming those that do, an unknown wave 404, a stale If-Match 412.
+    assert walk.send("POST", f"{first.path}/transitions", {"trigger": "start_q1"}, 422)["errors"][0]["type"] == \
+        "unknown_trigger"
+    assert walk.send("POST", f"{first.path}/transitions", {"trigger": "close_wave"}, 409)[
+        "available_triggers"] == ["start_wave_drafting"]
+    walk.send("GET", f"/waves/{first.id + 100}", None, 404)
+    stale = app_client.post(f"/api/v1/engagements/{walk.engagement_id}{first.path}/transitions",
+                            json={"trigger": "start_wave_drafting"}, headers=auth(tokens.coach, **{"If-Match": '"v0"'}))
+    assert stale.status_code == 412, stale.text
     walk.send("POST", "/waves", {"name": "Wave 1", "department_ids": [], "owner_ids": [internal_coach]}, 422)
 
     # The pilot's 18 hours count for no one in the wave.
