@@ -29,6 +29,7 @@ from okr_rollout.records.corrections_router import router as record_corrections_
 from okr_rollout.records.router import router as records_router
 from okr_rollout.settings import Settings, get_settings
 from okr_rollout.versions.router import router as versions_router
+from okr_rollout.waves.router import router as waves_router
 from okr_rollout.web.routes import install_web
 from okr_rollout.webhooks.router import router as webhooks_router
 
@@ -90,6 +91,7 @@ def create_app(
     openapi.install(app)
     app.include_router(organizations_router)
     app.include_router(engagements_router)
+    app.include_router(waves_router)
     app.include_router(coaches_router)
     app.include_router(playbooks_router)
     app.include_router(records_router)

@@ -30,7 +30,7 @@ from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.engagements.service import refusal
 from okr_rollout.facts import load_facts
 from okr_rollout.journey import gates
-from okr_rollout.journey.facts import EngagementFacts
+from okr_rollout.journey.facts import EngagementFacts, scoped_to_wave
 from okr_rollout.journey.machine import machine_for
 from okr_rollout.models import Engagement
 from okr_rollout.playbooks import LoadedPlaybook
@@ -118,6 +118,12 @@ def _states(session: Session, catalog: Catalog) -> Iterator[tuple[str, Engagemen
         for moment in sorted(m for m in moments if m <= NOW):
             facts = load_facts(session.connection(), [engagement.id], moment)[engagement.id]
             yield f"engagement {engagement.id} at {moment:%Y-%m-%d}", facts, playbook
+            # The wave journeys too, on the facts scoped to a wave of every department outside the pilot.
+            outside = frozenset(d.id for d in facts.departments if not d.is_pilot)
+            for variant, journey in playbook.waves.items():
+                wave = scoped_to_wave(facts, phase=journey.spec.start_phase, entered_phase_at=facts.entered_phase_at,
+                                      department_ids=outside, opened_on=facts.local_date(facts.entered_phase_at))
+                yield f"engagement {engagement.id} at {moment:%Y-%m-%d}, wave {variant or 'plain'}", wave, journey
 
 
 def test_demo_reasons_name_titles_and_names_never_keys_or_ids(demo: UnitOfWork, catalog: Catalog) -> None:

@@ -38,7 +38,7 @@ from tests.journey.factories import (
 
 def test_every_gate_kind_has_exactly_one_check() -> None:
     assert set(gates.CHECKS) == set(kinds.GATE_KINDS)
-    assert len(gates.CHECKS) == 21
+    assert len(gates.CHECKS) == 22
 
 
 SETUP_KINDS = [

@@ -129,7 +129,9 @@ def test_the_event_mapping() -> None:
     assert set(PUBLIC_EVENT_TYPES) == {"engagement.created", "engagement.phase_changed", "gate.refused",
                                        "task.completed", "quarter.scored", "reminder.overdue", "readiness.changed",
                                        "engagement.health_changed", "record.corrected", "record.voided",
-                                       "quarter.reopened"}
+                                       "quarter.reopened", "wave.opened", "wave.phase_changed",
+                                       "engagement.handed_to_internal_coaches"}
+    assert public_event_type("wave.transitioned", {}) == "wave.phase_changed"
     assert public_event_type("engagement.transitioned", {}) == "engagement.phase_changed"
     assert public_event_type("engagement.created", {}) == "engagement.created"
     for internal in ("gate.refused", "quarter.scored", "reminder.overdue", "readiness.changed", "record.corrected",

@@ -27,10 +27,17 @@ def test_a_star_subscription_receives_every_public_event_type(outbox: Outbox, re
     voided = outbox.append("record.voided", record="meeting", record_id=1, reason="entered twice")
     reopened = outbox.append("quarter.reopened", quarter_id=1, reason="a score was wrong")
     health = outbox.append("engagement.health_changed", phase="kickoff", before="on_track", after="at_risk")
-    assert outbox.deliver() == 11
+    wave = {"id": 3, "name": "Wave 1", "variant": None}
+    opened = outbox.append("wave.opened", wave=wave, phase="wave_training")
+    wave_moved = outbox.append("wave.transitioned", wave=wave, trigger="start_wave_drafting", to="wave_drafting")
+    handed = outbox.append("engagement.handed_to_internal_coaches", coach_ids=[1])
+    assert outbox.deliver() == 14
     assert [r.event_id for r in receiver.received] == [created, completed, moved, refused, scored, overdue,
-                                                       readiness, corrected, voided, reopened, health]
+                                                       readiness, corrected, voided, reopened, health, opened,
+                                                       wave_moved, handed]
     assert {r.verified["type"] for r in receiver.received} == set(PUBLIC_EVENT_TYPES)
+    by_type = {r.verified["type"]: r.verified for r in receiver.received}
+    assert by_type["wave.phase_changed"]["data"]["wave"] == by_type["wave.opened"]["data"]["wave"] == wave
 
 
 def test_a_subscription_to_health_changes_receives_them_only(outbox: Outbox, receiver: Receiver) -> None:

@@ -46,7 +46,7 @@ _TASKS: Table = Task.__table__  # type: ignore[assignment]
 _CHECKLIST_ITEMS: Table = ChecklistItem.__table__  # type: ignore[assignment]
 _COACHES: Table = EngagementCoach.__table__  # type: ignore[assignment]
 ENGAGEMENT_COLUMNS = ("id", "organization_id", "playbook_id", "playbook_version", "playbook_sha256", "phase",
-                      "entered_phase_at", "created_at", "updated_at", "version")
+                      "entered_phase_at", "created_at", "updated_at", "version", "handed_over_at")
 TASK_COLUMNS = ("id", "engagement_id", "phase", "task_key", "title_en", "title_zh_tw", "role", "due_at", "done",
                 "done_at", "assignee_id", "version")
 CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "checked_at")
@@ -55,8 +55,8 @@ CHECKLIST_COLUMNS = ("id", "item_key", "title_en", "title_zh_tw", "checked", "ch
 def is_open_task() -> ColumnElement[bool]:
     """The one rule of an open task: of its engagement's current phase, not done, not made obsolete by a
     playbook migration. Joins ``Task`` to ``Engagement``; every list, count and page of open tasks uses it."""
-    return and_(Task.engagement_id == Engagement.id, Task.phase == Engagement.phase, Task.done.is_(False),
-                Task.obsolete_at.is_(None))
+    return and_(Task.engagement_id == Engagement.id, Task.wave_id.is_(None), Task.phase == Engagement.phase,
+                Task.done.is_(False), Task.obsolete_at.is_(None))
 
 
 def open_tasks(engagement_id: int) -> Select[Task]:
@@ -157,16 +157,22 @@ def task_with_checklist(task_id: int) -> Select[Task]:
     return select(Task).options(selectinload(Task.checklist)).where(Task.id == task_id)
 
 
-def last_rounds() -> Select[Any]:
-    """(phase, task key, highest round) of the tasks of engagement ``engagement_id`` in ``phases`` (both given at
-    execution): entering a phase again (a loop in a playbook) starts a new round of its tasks."""
-    return _LAST_ROUNDS
+def last_rounds(of_wave: bool = False) -> Select[Any]:
+    """(phase, task key, highest round) of the tasks of engagement ``engagement_id`` (of its journey, or with
+    ``of_wave`` of the wave ``wave_id``) in ``phases`` (given at execution): entering a phase again (a loop in a
+    playbook) starts a new round of its tasks."""
+    return _LAST_WAVE_ROUNDS if of_wave else _LAST_ROUNDS
 
 
 _LAST_ROUNDS = (select(_TASKS.c.phase, _TASKS.c.task_key, func.max(_TASKS.c.round))
-                .where(_TASKS.c.engagement_id == bindparam("engagement_id"),
+                .where(_TASKS.c.engagement_id == bindparam("engagement_id"), _TASKS.c.wave_id.is_(None),
                        _TASKS.c.phase.in_(bindparam("phases", expanding=True)))
                 .group_by(_TASKS.c.phase, _TASKS.c.task_key))
+_LAST_WAVE_ROUNDS = (select(_TASKS.c.phase, _TASKS.c.task_key, func.max(_TASKS.c.round))
+                     .where(_TASKS.c.engagement_id == bindparam("engagement_id"),
+                            _TASKS.c.wave_id == bindparam("wave_id"),
+                            _TASKS.c.phase.in_(bindparam("phases", expanding=True)))
+                     .group_by(_TASKS.c.phase, _TASKS.c.task_key))
 
 
 def take_readiness_watch_lock() -> Select[Any]:

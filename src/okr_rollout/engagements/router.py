@@ -54,7 +54,8 @@ router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_
 
 def task_out(task: Task | service.OpenTask) -> TaskOut:
     return TaskOut(
-        id=task.id, engagement_id=task.engagement_id, phase=task.phase, key=task.task_key,
+        id=task.id, engagement_id=task.engagement_id, wave_id=getattr(task, "wave_id", None), phase=task.phase,
+        key=task.task_key,
         title=LocalizedText(en=task.title_en, zh_tw=task.title_zh_tw), role=task.role, due_at=task.due_at,
         done=task.done, done_at=task.done_at, assignee_id=task.assignee_id, version=task.version,
         checklist=[ChecklistItemOut(id=i.id, key=i.item_key, title=LocalizedText(en=i.title_en, zh_tw=i.title_zh_tw),
@@ -70,6 +71,7 @@ def engagement_out(details: service.EngagementDetails) -> EngagementOut:
         playbook=PlaybookPin(id=engagement.playbook_id, version=engagement.playbook_version,
                              sha256=engagement.playbook_sha256),
         coach_ids=details.coach_ids, created_at=engagement.created_at, version=engagement.version,
+        handed_over_at=engagement.handed_over_at,
         open_tasks=None if details.open_tasks is None else [task_out(t) for t in details.open_tasks],
     )
 

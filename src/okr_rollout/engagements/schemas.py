@@ -48,6 +48,8 @@ class ChecklistItemOut(BaseModel):
 class TaskOut(BaseModel):
     id: int
     engagement_id: int
+    wave_id: int | None = Field(None, description="The expansion wave whose journey the task belongs to; none: the "
+                                                  "engagement's own journey.")
     phase: str
     key: str
     title: LocalizedText
@@ -79,6 +81,8 @@ class EngagementOut(BaseModel):
     coach_ids: list[int]
     created_at: datetime
     version: int
+    handed_over_at: datetime | None = Field(None, description="When the engagement was handed over to the internal "
+                                                              "coaches (the external coach left); its waves go on.")
     open_tasks: list[TaskOut] | None = None
 
 

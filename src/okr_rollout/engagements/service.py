@@ -65,6 +65,7 @@ class EngagementRecord:
     created_at: datetime
     updated_at: datetime
     version: int
+    handed_over_at: datetime | None = None
 
     @classmethod
     def of(cls, engagement: Engagement) -> EngagementRecord:
@@ -165,23 +166,30 @@ def create_engagement(
 
 
 def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], created_at: datetime,
-                 playbook: LoadedPlaybook | None = None) -> list[int]:
+                 playbook: LoadedPlaybook | None = None, *, wave_id: int | None = None,
+                 assignees: dict[str, int] | None = None) -> list[int]:
     """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given. A task entered
     again (a loop in a playbook) is a new round of it. With ``playbook``, a task of a client's role (the CEO, a
-    department lead, a member...) is resolved to the people who hold that role now (``assignees_of``)."""
+    department lead, a member...) is resolved to the people who hold that role now (``assignees_of``).
+    ``wave_id``: tasks of that wave's journey; ``assignees``: who is given a task of each role from the start."""
     if not tasks:
         return []
     session.flush()  # the rounds count the tasks pending in the session too
     connection = session.connection()
     rounds = {(phase, key): last for phase, key, last in connection.execute(
-        queries.last_rounds(), {"engagement_id": engagement_id, "phases": sorted({spec.phase for spec in tasks})})}
+        queries.last_rounds(of_wave=wave_id is not None),
+        {"engagement_id": engagement_id, "phases": sorted({spec.phase for spec in tasks}),
+         **({"wave_id": wave_id} if wave_id is not None else {})})}
+    extra = {} if wave_id is None else {"wave_id": wave_id}
     # One insert each, returning its id: a phase has a handful of tasks, and SQLAlchemy's batched insert with
     # ordered ids costs more than the few statements.
     task_ids: list[int] = [connection.execute(queries.insert_task(), {
         "engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id,
         "round": rounds.get((spec.phase, spec.task_id), 0) + 1, "title_en": spec.title.en,
         "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at, "done": False,
-        "created_at": created_at, "version": 1}).scalar_one() for spec in tasks]
+        "created_at": created_at, "version": 1, **extra,
+        **({"assignee_id": assignees[spec.role]} if assignees and spec.role in assignees else {})}).scalar_one()
+        for spec in tasks]
     items = [{"task_id": task_id, "item_key": key, "position": position, "title_en": title.en,
               "title_zh_tw": title.zh_tw, "checked": False}
              for task_id, spec in zip(task_ids, tasks, strict=True)

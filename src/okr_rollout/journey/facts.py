@@ -6,7 +6,7 @@ snapshot also carries the clock's ``now`` so that no check reads the time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple, NoReturn
@@ -131,6 +131,7 @@ class TrainingSessionFacts:
     modules: frozenset[str]
     attendee_ids: frozenset[int] = frozenset()
     status: str = HELD
+    trainer_id: int | None = None  # who gave it, when recorded: the external coach or a person of the organization
 
     @property
     def held(self) -> bool:
@@ -218,6 +219,9 @@ class EngagementFacts:
     key_results: tuple[KeyResultFacts, ...] = ()
     check_ins: tuple[CheckInFacts, ...] = ()
     appointments: tuple[AppointmentFacts, ...] = ()
+    # Whose journey the gates judge: "pilot" (the engagement's), or "wave" (facts scoped to an expansion wave, whose
+    # departments stand where the pilot's did); the reasons name it.
+    scope: str = "pilot"
 
     @property
     def today(self) -> date:
@@ -247,6 +251,34 @@ class EngagementFacts:
             return self.people
         pilot_ids = {d.id for d in self.pilot_departments()}
         return tuple(p for p in self.people if p.department_ids & pilot_ids)
+
+
+def scoped_to_wave(facts: EngagementFacts, *, phase: str, entered_phase_at: datetime,
+                   department_ids: frozenset[int], opened_on: date) -> EngagementFacts:
+    """The facts a wave's gates read: the engagement's, seen from the wave. Its departments stand where the pilot
+    departments stood (so every pilot-scoped gate kind judges the wave's departments and their members), and the
+    records are those of its departments and people: training sessions they attended, their drafting groups,
+    meetings, OKRs with their key results and check-ins. Its quarters are those starting on or after the day it was
+    opened (quarter 1 is the wave's first quarter). Every group must have been loaded."""
+    departments = tuple(replace(d, is_pilot=d.id in department_ids) for d in facts.departments)
+    members = frozenset(p.id for p in facts.people if p.department_ids & department_ids)
+
+    def ours(department_id: int | None, people: frozenset[int]) -> bool:
+        return department_id in department_ids if department_id is not None else bool(people & members)
+
+    okrs = tuple(okr for okr in facts.okrs
+                 if okr.department_id in department_ids or (okr.department_id is None and okr.owner_id in members))
+    key_results = tuple(kr for kr in facts.key_results if kr.okr_id in {okr.id for okr in okrs})
+    key_result_ids = {kr.id for kr in key_results}
+    return replace(
+        facts, phase=phase, entered_phase_at=entered_phase_at, departments=departments, scope="wave",
+        meetings=tuple(m for m in facts.meetings if ours(m.department_id, m.attendee_ids)),
+        training_sessions=tuple(s for s in facts.training_sessions if s.attendee_ids & members),
+        drafting_groups=tuple(g for g in facts.drafting_groups if ours(g.department_id, g.member_ids)),
+        quarters=tuple(q for q in facts.quarters if q.starts_on >= opened_on),
+        okrs=okrs, key_results=key_results,
+        check_ins=tuple(c for c in facts.check_ins if c.key_result_id in key_result_ids),
+    )
 
 
 # The groups of facts a gate kind may read, by their field names on EngagementFacts; the engagement itself, its

@@ -47,3 +47,11 @@ def group_name(facts: EngagementFacts, department_id: int | None, member_ids: It
         return LocalizedText(f"the {department.en} group", f"「{department.zh_tw}」小組")
     members = listed(by_name(people(facts, member_ids)), limit=3)
     return LocalizedText(f"the group of {members.en}", f"{members.zh_tw} 的小組")
+
+
+_SCOPES = {"pilot": LocalizedText("pilot", "試點"), "wave": LocalizedText("wave", "梯次")}
+
+
+def scope(facts: EngagementFacts) -> LocalizedText:
+    """Whose members and departments a reason names: the pilot's, or an expansion wave's."""
+    return _SCOPES.get(facts.scope, _SCOPES["pilot"])

@@ -13,6 +13,7 @@ from okr_rollout.models.organization import CalendarFeed, Department, Organizati
 from okr_rollout.models.readiness import ReadinessSnapshot
 from okr_rollout.models.task import ChecklistItem, Task
 from okr_rollout.models.user import User, WebSession
+from okr_rollout.models.wave import Wave
 from okr_rollout.models.webhook import WebhookAttempt, WebhookSubscription
 
 __all__ = [
@@ -48,6 +49,7 @@ __all__ = [
     "TaskAssignee",
     "TrainingSession",
     "User",
+    "Wave",
     "WebSession",
     "WebhookAttempt",
     "WebhookSubscription",

@@ -65,6 +65,8 @@ class TrainingSession(Voidable, Base):
     attendee_ids: Mapped[list[int]] = mapped_column(JsonType, default=list)
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="held", server_default="held")
+    # Who gave it: the engagement's external coach or a person of the organization (an internal coach); None: not said
+    trainer_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
 

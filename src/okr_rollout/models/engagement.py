@@ -24,6 +24,8 @@ class Engagement(Base):
     playbook_sha256: Mapped[str] = mapped_column(ForeignKey("playbook_snapshots.sha256"))
     phase: Mapped[str] = mapped_column(String(64), index=True)
     entered_phase_at: Mapped[datetime] = mapped_column()
+    # Handed over to the internal coaches: the external coach has left (keeping read access); waves go on.
+    handed_over_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from okr_rollout.db import Base
@@ -17,11 +17,18 @@ class Task(Base):
     """
 
     __tablename__ = "tasks"
-    __table_args__ = (UniqueConstraint("engagement_id", "phase", "task_key", "round"),)
+    # A task of the engagement's journey (no wave) is unique per phase, key and round; a wave's, within its wave.
+    __table_args__ = (Index("uq_tasks_engagement_id_phase_task_key_round", "engagement_id", "phase", "task_key",
+                            "round", unique=True, sqlite_where=text("wave_id IS NULL"),
+                            postgresql_where=text("wave_id IS NULL")),
+                      Index("uq_tasks_wave_id_phase_task_key_round", "wave_id", "phase", "task_key", "round",
+                            unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Looked up through the unique constraint, whose index leads with it.
     engagement_id: Mapped[int] = mapped_column(ForeignKey("engagements.id", ondelete="CASCADE"))
+    # A task of an expansion wave's journey (its phase is the wave's); None: of the engagement's journey.
+    wave_id: Mapped[int | None] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
     phase: Mapped[str] = mapped_column(String(64))
     task_key: Mapped[str] = mapped_column(String(64))
     # Entering the same phase again (a loop in a playbook) creates a new round of its tasks.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import available_timezones
@@ -42,6 +42,7 @@ from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.portfolio.paging import ListPage, clamp_offset
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText
+from okr_rollout.waves import service as waves
 
 STATE_NAME = "reminders"
 ACTOR = "scheduler"
@@ -152,6 +153,7 @@ def _due(session: Session, catalog: Catalog, now: datetime, since: datetime, *, 
     plans: list[_Plan] = []
     upcoming: list[_Upcoming] = []
     horizon = now + lookahead
+    running = waves.waves_by_engagement(session, [row[0] for row in rows])
     for engagement_id, sha256, marks in rows:
         engagement = facts.get(engagement_id)
         if engagement is not None:
@@ -159,8 +161,14 @@ def _due(session: Session, catalog: Catalog, now: datetime, since: datetime, *, 
             plans.extend(_Plan(r, engagement, playbook) for r in due_reminders(playbook, engagement, now, since))
             # The same facts give the same reminders whenever asked: until they change (a write marks them), none
             # falls due before the first one found ahead.
-            ahead = due_reminders(playbook, engagement, horizon, now)
-            upcoming.append(_Upcoming(engagement_id, marks, ahead[0].due_at if ahead else horizon))
+            ahead = list(due_reminders(playbook, engagement, horizon, now))
+            # Each wave's journey reminds its own people, on the facts scoped to it.
+            for prefix, journey, scoped in waves.running_journeys(playbook, engagement, running.get(engagement_id, [])):
+                plans.extend(_Plan(replace(r, cadence_id=prefix + r.cadence_id), scoped, journey)
+                             for r in due_reminders(journey, scoped, now, since))
+                ahead += due_reminders(journey, scoped, horizon, now)
+            first = min((r.due_at for r in ahead), default=horizon)
+            upcoming.append(_Upcoming(engagement_id, marks, first))
     # Earlier reminders first, so that the weekly cap keeps a person's earliest reminders.
     # A total order also makes concurrent schedulers insert keys in the same order (no deadlock between them).
     plans.sort(key=lambda p: (p.reminder.due_at, p.reminder.key))

@@ -163,6 +163,11 @@ class PilotCompleted(KindParams):
     decisions: Annotated[list[StrictStr], Field(min_length=1)]
 
 
+class TrainedInternally(KindParams):
+    required: StrictBool = Field(description="Whether the training must be given by people of the organization, "
+                                             "none of it by the engagement's external coach.")
+
+
 GATE_KINDS: dict[str, type[KindParams]] = {
     "coach_assigned": CoachAssigned,
     "ceo_support": CeoSupport,
@@ -185,6 +190,7 @@ GATE_KINDS: dict[str, type[KindParams]] = {
     "internal_coaches": InternalCoaches,
     "okr_master": OkrMaster,
     "pilot_completed": PilotCompleted,
+    "trained_internally": TrainedInternally,
 }
 
 

@@ -90,6 +90,12 @@ class LoadedPlaybook:
     text: str = field(repr=False, default="")
     # Each phase's expected duration in days (its pace), for the phases that declare one.
     expected_days: Mapping[str, int] = field(default_factory=dict)
+    # The wave journey resolved, by variant ("" the plain one): each a playbook of its own for the machine.
+    waves: Mapping[str, LoadedPlaybook] = field(repr=False, default_factory=dict)
+
+    def wave_journey(self, variant: str | None = None) -> LoadedPlaybook:
+        """The journey a wave of ``variant`` (None: the plain one) runs; KeyError when there is none."""
+        return self.waves[variant or ""]
 
     @property
     def id(self) -> str:
@@ -198,6 +204,8 @@ def _check(text: str, file: str, *, text_rules: bool = True) -> tuple[list[Playb
     if text_rules:
         for loc, message in semantics.untitled_criteria(plain):
             report(loc, message)
+    for loc, message in _check_wave(plain):
+        report(loc, message)
 
     unique = sorted(set(errors), key=lambda e: (e.line, e.column, e.path, e.message))
     return unique, (playbook if not unique else None)
@@ -355,6 +363,70 @@ def _dereference(reference: str, parameters: dict[str, Any]) -> tuple[Any, str |
     return parameter.get("default"), None
 
 
+WAVE_SUFFIX = "_wave"
+
+
+def wave_document(plain: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The wave section as a playbook document of its own: its phases, transitions and cadences, the main
+    playbook's parameters with ``overrides`` as their values, and its meeting kinds."""
+    wave = plain.get("wave")
+    assert isinstance(wave, dict)
+    parameters = plain.get("parameters") if isinstance(plain.get("parameters"), dict) else {}
+    assert isinstance(parameters, dict)
+    document: dict[str, Any] = {
+        "id": f"{plain.get('id')}{WAVE_SUFFIX}", "version": plain.get("version"), "title": wave.get("title"),
+        "description": wave.get("description") or wave.get("title"),
+        "parameters": {name: ({**parameter, "default": overrides[name]}
+                              if isinstance(parameter, dict) and name in overrides else parameter)
+                       for name, parameter in parameters.items()},
+        "phases": wave.get("phases"), "transitions": wave.get("transitions") or [],
+        "cadences": wave.get("cadences") or [],
+    }
+    if wave.get("initial_phase") is not None:
+        document["initial_phase"] = wave["initial_phase"]
+    if plain.get("meeting_kinds") is not None:
+        document["meeting_kinds"] = plain["meeting_kinds"]
+    return document
+
+
+def _check_wave(plain: dict[str, Any]) -> Iterator[tuple[list[int | str], str]]:
+    """The wave section: its journey checked as a playbook (phases, transitions, gates, cadences; once per
+    variant for the gates' params), the phases it opens in, and its parameter overrides."""
+    wave = plain.get("wave")
+    if not isinstance(wave, dict):
+        return
+    phase_ids = {phase.get("id") for _, phase in _items(plain.get("phases"))}
+    for index, phase in enumerate(wave.get("opens_in") or []):
+        if isinstance(phase, str) and phase not in phase_ids:
+            yield ["wave", "opens_in", index], f"unknown phase '{phase}' of the main journey"
+    parameters = plain.get("parameters") if isinstance(plain.get("parameters"), dict) else {}
+    assert isinstance(parameters, dict)
+    base = wave.get("parameters") if isinstance(wave.get("parameters"), dict) else {}
+    assert isinstance(base, dict)
+    variants = wave.get("variants") if isinstance(wave.get("variants"), dict) else {}
+    assert isinstance(variants, dict)
+    sets: list[tuple[list[int | str], dict[str, Any]]] = [(["wave", "parameters"], base)]
+    for name, variant in variants.items():
+        own = variant.get("parameters") if isinstance(variant, dict) else None
+        sets.append((["wave", "variants", name, "parameters"], {**base, **(own if isinstance(own, dict) else {})}))
+    for index, (where, overrides) in enumerate(sets):
+        own_keys = base if index == 0 else (variants[where[2]].get("parameters") or {})
+        for name in own_keys if isinstance(own_keys, dict) else {}:
+            if name not in parameters:
+                known = ", ".join(sorted(parameters)) or "none defined"
+                yield [*where, name], f"unknown parameter '{name}' to override (parameters: {known})"
+        document = wave_document(plain, {k: v for k, v in overrides.items() if k in parameters})
+        for loc, message in semantics.check(document):
+            if loc[:1] == ["parameters"] and len(loc) > 1 and isinstance(loc[1], str):
+                if loc[1] in own_keys:
+                    yield [*where, loc[1]], message.replace("default", "value", 1)
+                continue
+            if loc[:1] != ["meeting_kinds"]:
+                yield ["wave", *loc], message
+        for loc, message in _check_kind_params(document):
+            yield ["wave", *loc], (message if index == 0 else f"with the variant {where[2]}: {message}")
+
+
 def _items(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
     if isinstance(value, list):
         for index, item in enumerate(value):
@@ -365,7 +437,15 @@ def _items(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
 # --- resolution -------------------------------------------------------------------------------
 
 
-def _resolve(playbook: Playbook, text: str, file: str) -> LoadedPlaybook:
+def _resolve(playbook: Playbook, text: str, file: str, marker: str = "") -> LoadedPlaybook:
+    waves: dict[str, LoadedPlaybook] = {}
+    if playbook.wave is not None:
+        raw = playbook.model_dump(by_alias=True)
+        wave = playbook.wave
+        for key in ("", *wave.variants):
+            overrides = {**wave.parameters, **(wave.variants[key].parameters if key else {})}
+            journey = Playbook.model_validate(wave_document(raw, overrides))
+            waves[key] = _resolve(journey, text, file, f"wave:{key}")
     values = {name: parameter.default for name, parameter in playbook.parameters.items()}
     # Every text that names a parameter states its value from here on: titles, tasks, messages, documents.
     playbook = Playbook.model_validate(interpolation.interpolate_tree(playbook.model_dump(by_alias=True), values))
@@ -384,7 +464,7 @@ def _resolve(playbook: Playbook, text: str, file: str) -> LoadedPlaybook:
     }
     return LoadedPlaybook(
         spec=playbook,
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        sha256=hashlib.sha256((text + (f"\n# {marker}" if marker else "")).encode("utf-8")).hexdigest(),
         source=file,
         parameters=values,
         gates=gates,
@@ -393,6 +473,7 @@ def _resolve(playbook: Playbook, text: str, file: str) -> LoadedPlaybook:
         text=text,
         expected_days={phase.id: int(_value(phase.expected_days, values)) for phase in playbook.phases
                        if phase.expected_days is not None},
+        waves=waves,
     )
 
 

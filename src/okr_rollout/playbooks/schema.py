@@ -133,6 +133,29 @@ class MeetingKindRules(_Strict):
     attendees: AttendeeRule | None = None
 
 
+class WaveVariant(_Strict):
+    """A shortened (or otherwise adapted) wave journey, chosen when a wave is opened: its parameter overrides."""
+
+    title: LocalizedText
+    parameters: dict[Identifier, ParameterValue] = Field(default_factory=dict)
+
+
+class WaveJourney(_Strict):
+    """The sub-journey each expansion wave runs: phases, gates, tasks and cadences as for the main journey, with
+    the main journey's parameters (``parameters`` overrides their values for every wave, a variant's for its own)."""
+
+    title: LocalizedText
+    description: LocalizedText | None = None
+    opens_in: Annotated[list[Identifier], Field(min_length=1)] = Field(
+        description="The phases of the main journey in which a wave may be opened.")
+    initial_phase: Identifier | None = None
+    parameters: dict[Identifier, ParameterValue] = Field(default_factory=dict)
+    variants: dict[Identifier, WaveVariant] = Field(default_factory=dict)
+    phases: Annotated[list[Phase], Field(min_length=1)]
+    transitions: list[Transition] = Field(default_factory=list)
+    cadences: list[Cadence] = Field(default_factory=list)
+
+
 class Playbook(_Strict):
     id: Identifier
     version: Annotated[StrictInt, Field(ge=1)]
@@ -148,6 +171,9 @@ class Playbook(_Strict):
     meeting_kinds: dict[MeetingKind, MeetingKindRules] | None = Field(
         default=None, description="Each meeting kind's outcomes and attendee rule; a kind left out is not recorded "
                                   "under this playbook. Absent: outcomes are those the gates ask for, attendees free.")
+    wave: WaveJourney | None = Field(
+        default=None, description="The journey of each expansion wave (a named set of departments after the pilot); "
+                                  "absent: the playbook opens no waves.")
 
     @property
     def start_phase(self) -> str:

@@ -13,7 +13,7 @@ from okr_rollout.engagements.health import signal_json
 from okr_rollout.engagements.schemas import HealthSignalOut
 from okr_rollout.journey.health import HealthStatus
 from okr_rollout.portfolio import service
-from okr_rollout.portfolio.schemas import NextStepOut, PortfolioPage, PortfolioRowOut
+from okr_rollout.portfolio.schemas import NextStepOut, PortfolioPage, PortfolioRowOut, WaveSummaryOut
 from okr_rollout.portfolio.service import Order, PortfolioQuery, PortfolioRow, Sort
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText
@@ -33,7 +33,9 @@ def row_out(row: PortfolioRow, locale: str = "en") -> PortfolioRowOut:
             allowed=step.allowed, passed=step.passed_count, total=step.total) if step else None,
         overdue_tasks=row.overdue, next_due_at=row.next_due, last_activity_at=row.last_activity,
         attention=list(row.attention), health=row.health.status if row.health else None,
-        health_reasons=[HealthSignalOut.model_validate(signal_json(s, locale)) for s in row.health_reasons])
+        health_reasons=[HealthSignalOut.model_validate(signal_json(s, locale)) for s in row.health_reasons],
+        waves=[WaveSummaryOut(id=w.id, name=w.name, phase=w.phase, phase_title=w.phase_title, final=w.final)
+               for w in row.waves])
 
 
 @router.get("/api/v1/portfolio", response_model=PortfolioPage)

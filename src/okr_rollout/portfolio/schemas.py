@@ -22,6 +22,16 @@ class NextStepOut(BaseModel):
     total: int = Field(description="Criteria of the gate.")
 
 
+class WaveSummaryOut(BaseModel):
+    """An expansion wave of the engagement and the phase of its own journey."""
+
+    id: int
+    name: str
+    phase: str
+    phase_title: LocalizedText
+    final: bool
+
+
 class PortfolioRowOut(BaseModel):
     engagement_id: int
     organization_id: int
@@ -41,6 +51,7 @@ class PortfolioRowOut(BaseModel):
     health_reasons: list[HealthSignalOut] = Field(
         description="Why it has that health: the signals that decided it (at most two); every signal is at "
                     "GET /api/v1/engagements/{id}/health.")
+    waves: list[WaveSummaryOut] = Field(default_factory=list, description="Its expansion waves, each in its phase.")
 
 
 class PortfolioPage(BaseModel):

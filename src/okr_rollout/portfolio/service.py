@@ -35,6 +35,8 @@ from okr_rollout.journey.machine import ReadinessReport, TransitionReadiness, ma
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.portfolio import queries
 from okr_rollout.texts import LocalizedText
+from okr_rollout.waves import service as waves
+from okr_rollout.waves.service import WaveSummary
 
 # "health": by urgency (stuck, at risk, ready to move, on track, not yet evaluated), then by organization.
 Sort = Literal["health", "organization", "phase", "days", "gate", "overdue", "due", "activity"]
@@ -90,6 +92,7 @@ class PortfolioRow:
     next_due: datetime | None
     last_activity: datetime | None
     attention: tuple[Attention, ...]
+    waves: tuple[WaveSummary, ...] = ()  # its expansion waves, each with its phase
     health: Health | None = None  # None until the scheduler first evaluated it
 
     @property
@@ -195,6 +198,8 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     # A row written to since the scheduler last evaluated it (or never evaluated) shows its gate as it is now.
     page = _with_next_steps(session, page, {r.engagement_id: playbooks[r.playbook_sha256] for r in found}, now,
                             set(live))
+    of_waves = waves.summaries(session, catalog, {r.engagement_id: r.playbook_sha256 for r in found})
+    page = [replace(row, waves=tuple(of_waves.get(row.engagement_id, ()))) for row in page]
     return Portfolio(page, total, visible_count, [(phase, title) for (_, phase), title in sorted(titles.items())],
                      cursor)
 

@@ -68,6 +68,7 @@ class TrainingSessionCorrection(_Correction):
     modules: Annotated[list[RecordKey], Field(min_length=1, max_length=20)] | None = None
     attendee_ids: PersonIds | None = None
     notes: Notes | None = None
+    trainer_id: int | None = None
 
 
 class QuarterCorrection(_Correction):

@@ -178,7 +178,7 @@ def _snapshot(record: Any, names: Iterable[str]) -> dict[str, Any]:
 
 MEETING_FIELDS = ("kind", "held_at", "department_id", "attendee_ids", "outcomes", "notes")
 SUPPORT_FIELDS = ("level", "stated_on", "note")
-TRAINING_FIELDS = ("held_on", "hours", "modules", "attendee_ids", "notes")
+TRAINING_FIELDS = ("held_on", "hours", "modules", "attendee_ids", "notes", "trainer_id")
 DRAFTING_FIELDS = ("department_id", "member_ids", "started_on", "ended_on")
 APPOINTMENT_FIELDS = ("person_id", "role", "trained", "trained_on", "ready")
 

@@ -85,6 +85,8 @@ class TrainingSessionCreate(_Input):
     modules: Annotated[list[RecordKey], Field(min_length=1, max_length=20)]
     attendee_ids: PersonIds = []
     notes: Notes = ""
+    trainer_id: int | None = Field(None, description="Who gave it: one of the engagement's external coaches or a "
+                                                     "person of the organization (an internal coach).")
 
 
 class TrainingSessionOut(_Output, Voided):
@@ -95,6 +97,7 @@ class TrainingSessionOut(_Output, Voided):
     modules: list[str]
     attendee_ids: list[int]
     notes: str
+    trainer_id: int | None = None
     status: str = Field(description="planned, held or cancelled; only a held session counts for a gate.")
     created_at: datetime
     version: int

@@ -215,9 +215,11 @@ def record_training(ctx: RecordContext, data: TrainingSessionCreate) -> Training
             raise invalid_many(unknown_modules)
     require_distinct(data.attendee_ids, "body.attendee_ids")
     require_people(ctx, data.attendee_ids, "body.attendee_ids")
+    if data.trainer_id is not None:
+        require_people(ctx, [data.trainer_id], "body.trainer_id", coaches_allowed=True)
     session = TrainingSession(engagement_id=ctx.engagement.id, held_on=data.held_on, hours=data.hours,
                               modules=sorted(set(data.modules)), attendee_ids=list(data.attendee_ids),
-                              notes=data.notes, status=data.status, created_at=ctx.now)
+                              notes=data.notes, status=data.status, trainer_id=data.trainer_id, created_at=ctx.now)
     ctx.session.add(session)
     ctx.session.flush()
     ctx.record_event("training_session.planned" if planned else "training_session.recorded",

@@ -9,7 +9,7 @@ renamed: the diff suggests it as a phase map, which a migration only uses when a
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from okr_rollout.playbooks.loader import LoadedPlaybook
@@ -66,8 +66,34 @@ def diff_playbooks(old: LoadedPlaybook, new: LoadedPlaybook) -> PlaybookDiff:
         *_phases(old, new, renames),
         *_transitions(old, new, renames),
         *_cadences(old, new),
+        *_wave(old, new),
     ]
     return PlaybookDiff(old.id, old.version, new.version, old.sha256, new.sha256, tuple(changes), renames)
+
+
+WAVE_JOURNEY = LocalizedText("The wave journey", "擴展梯次流程")
+
+
+def _wave(old: LoadedPlaybook, new: LoadedPlaybook) -> Iterator[Change]:
+    """The wave journey: added or removed whole, else compared as a journey of its own (its phases, tasks,
+    transitions, gates and cadences, each change prefixed with ``wave.``)."""
+    if not old.waves and not new.waves:
+        return
+    if not old.waves or not new.waves:
+        yield Change("playbook", "added" if new.waves else "removed", "wave", WAVE_JOURNEY)
+        return
+    before, after = old.wave_journey(None), new.wave_journey(None)
+    renames = suggest_phase_map(before, after)
+    for change in (*_phases(before, after, renames), *_transitions(before, after, renames),
+                   *_cadences(before, after)):
+        yield replace(change, path=f"wave.{change.path}",
+                      subject=LocalizedText(f"{WAVE_JOURNEY.en}: {change.subject.en}",
+                                            f"{WAVE_JOURNEY.zh_tw}:{change.subject.zh_tw}"))
+    variants = sorted(set(old.waves) | set(new.waves))
+    for key in variants:
+        if key and (key in old.waves) != (key in new.waves):
+            yield Change("playbook", "added" if key in new.waves else "removed", f"wave.variants.{key}",
+                         LocalizedText(f"{WAVE_JOURNEY.en}: the variant {key}", f"{WAVE_JOURNEY.zh_tw}:變體 {key}"))
 
 
 def suggest_phase_map(old: LoadedPlaybook, new: LoadedPlaybook) -> dict[str, str]:

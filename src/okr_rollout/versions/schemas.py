@@ -59,6 +59,10 @@ class MigrationRequest(BaseModel):
         default_factory=dict,
         description="Phase of the pinned version -> phase of the new one, for phases that do not exist in the "
                     "new version (renamed, merged or removed).")
+    wave_phase_map: Annotated[dict[PhaseId, PhaseId], Field(max_length=200)] = Field(
+        default_factory=dict,
+        description="Phase of the pinned version's wave journey -> phase of the new one, for the phases of running "
+                    "waves that the new version's wave journey does not have.")
     dry_run: bool = Field(default=False, description="true: only return the plan, writing nothing. Without it "
                                                      "(or false) the plan is applied.")
 
@@ -118,6 +122,19 @@ class GateChange(BaseModel):
     text: LocalizedText
 
 
+class WaveMigration(BaseModel):
+    """How one expansion wave moves with its engagement: its phase (mapped like the engagement's) and its tasks."""
+
+    wave_id: int
+    name: str
+    from_phase: str
+    to_phase: str
+    phase_mapped: bool
+    tasks_to_add: list[str] = Field(description="Keys of the tasks the new version adds to the wave's phase.")
+    tasks_carried: list[int] = Field(description="Tasks of the wave's phase kept (relabelled when it is mapped).")
+    tasks_obsolete: list[int] = Field(description="Open tasks the new version lacks: closed as obsolete.")
+
+
 class MigrationPlan(BaseModel):
     engagement_id: int
     playbook_id: str
@@ -134,6 +151,7 @@ class MigrationPlan(BaseModel):
     readiness: ReadinessOut = Field(description="The readiness report under the new version, in the new phase.")
     gates: list[GateChange]
     summary: LocalizedText
+    waves: list[WaveMigration] = Field(default_factory=list, description="The engagement's expansion waves.")
 
 
 class MigrationResult(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -25,7 +25,7 @@ from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocess
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.machine import ReadinessReport, TaskToCreate, enter_phase, machine_for
-from okr_rollout.models import ChecklistItem, Engagement, Task
+from okr_rollout.models import ChecklistItem, Engagement, Task, Wave
 from okr_rollout.playbooks import LoadedPlaybook, ResolvedTask, UnknownPlaybook
 from okr_rollout.texts import LocalizedText
 from okr_rollout.versions import queries
@@ -39,6 +39,7 @@ from okr_rollout.versions.schemas import (
     TaskCarried,
     TaskObsolete,
     TaskToAdd,
+    WaveMigration,
 )
 
 EVENT_TYPE = "playbook.migrated"
@@ -63,10 +64,25 @@ class Prepared:
     carry: list[_Carry]
     obsolete: list[Task]
     create: tuple[TaskToCreate, ...]
+    waves: list[_WaveMove] = field(default_factory=list)
+
+
+@dataclass
+class _WaveMove:
+    wave: Wave
+    target: str
+    carried: list[Task]
+    obsolete: list[Task]
+    create: tuple[TaskToCreate, ...]
+
+    @property
+    def mapped(self) -> bool:
+        return self.target != self.wave.phase
 
 
 def prepare(session: Session, catalog: Catalog, engagement: Engagement, to_version: int,
-            phase_map: Mapping[str, str], now: datetime) -> Prepared:
+            phase_map: Mapping[str, str], now: datetime, wave_phase_map: Mapping[str, str] | None = None
+            ) -> Prepared:
     """The plan of moving ``engagement`` to ``to_version``; writes nothing.
 
     422 for an unknown version or a phase map naming unknown phases; 409 when the engagement already runs
@@ -118,7 +134,52 @@ def prepare(session: Session, catalog: Catalog, engagement: Engagement, to_versi
         gates=gates,
         summary=_summary(engagement.id, old, new, source, target, (len(create), len(obsolete), len(carry)), gates),
     )
-    return Prepared(engagement, new, plan, carry, obsolete, create)
+    waves = _plan_waves(session, engagement, old, new, wave_phase_map or {}, now)
+    plan.waves = [WaveMigration(wave_id=m.wave.id, name=m.wave.name, from_phase=m.wave.phase, to_phase=m.target,
+                                phase_mapped=m.mapped, tasks_to_add=[t.task_id for t in m.create],
+                                tasks_carried=[t.id for t in m.carried], tasks_obsolete=[t.id for t in m.obsolete])
+                  for m in waves]
+    return Prepared(engagement, new, plan, carry, obsolete, create, waves)
+
+
+def _plan_waves(session: Session, engagement: Engagement, old: LoadedPlaybook, new: LoadedPlaybook,
+                wave_phase_map: Mapping[str, str], now: datetime) -> list[_WaveMove]:
+    """Each wave's move: its phase mapped (by ``wave_phase_map``) like the engagement's, its tasks carried, closed
+    as obsolete or added as for the engagement. 409 when the new version cannot take a running wave."""
+    waves = list(session.scalars(queries.waves_of(engagement.id)))
+    if not waves:
+        return []
+    spec = new.spec.wave
+    if spec is None:
+        raise Conflict(LocalizedText(
+            f"Version {new.version} describes no expansion waves; the engagement runs {len(waves)}.",
+            f"第 {new.version} 版未定義擴展梯次;此輔導專案有 {len(waves)} 個擴展梯次進行中。"),
+            extra={"to_version": new.version})
+    moves = []
+    for wave in waves:
+        if wave.variant is not None and wave.variant not in spec.variants:
+            raise Conflict(LocalizedText(
+                f"The wave {wave.name} follows a variant of the wave journey that version {new.version} lacks.",
+                f"擴展梯次「{wave.name}」所用的梯次流程變體在第 {new.version} 版中不存在。"),
+                extra={"wave_id": wave.id, "to_version": new.version})
+        journey = new.wave_journey(wave.variant)
+        target = wave_phase_map.get(wave.phase, wave.phase)
+        if all(p.id != target for p in journey.spec.phases):
+            title = old.wave_journey(wave.variant).phase(wave.phase).title
+            raise Conflict(LocalizedText(
+                f"The wave {wave.name} is in the phase {title.en}, which version {new.version} does not have; say "
+                "where it goes with wave_phase_map.",
+                f"擴展梯次「{wave.name}」位於「{title.zh_tw}」階段,而第 {new.version} 版沒有此階段;"
+                "請以 wave_phase_map 指定要移至哪個階段。"),
+                extra={"wave_id": wave.id, "phase": wave.phase, "to_version": new.version,
+                       "phases": [p.id for p in journey.spec.phases]})
+        current = {t.task_key: t for t in session.scalars(queries.wave_tasks_of_phase(wave.id, wave.phase))}
+        specs = {t.spec.id for t in journey.tasks.get(target, ())}
+        moves.append(_WaveMove(
+            wave, target, carried=[t for key, t in current.items() if key in specs],
+            obsolete=[t for key, t in current.items() if key not in specs and not t.done],
+            create=tuple(t for t in machine_for(journey).tasks_on_entry(target, now) if t.task_id not in current)))
+    return moves
 
 
 def apply(session: Session, catalog: Catalog, prepared: Prepared, actor: str, now: datetime) -> MigrationResult:
@@ -139,8 +200,19 @@ def apply(session: Session, catalog: Catalog, prepared: Prepared, actor: str, no
         _sync(carried, now)
     for task in prepared.obsolete:
         task.obsolete_at = now
+    for move in prepared.waves:
+        if move.mapped:
+            rounds = dict(session.execute(queries.wave_latest_rounds(move.wave.id, move.target)).all())
+            for task in move.carried:
+                task.carry_into(move.target, rounds.get(task.task_key, 0) + 1)
+            enter_phase(move.wave, move.target, move.wave.entered_phase_at)  # the same stage, renamed
+        for task in move.obsolete:
+            task.obsolete_at = now
     session.flush()
     created = create_tasks(session, engagement.id, prepared.create, now, prepared.new)
+    for move in prepared.waves:
+        created += create_tasks(session, engagement.id, move.create, now, wave_id=move.wave.id,
+                                assignees={"internal_coach": move.wave.owner_ids[0]} if move.wave.owner_ids else None)
     payload = {"plan": plan.model_dump(mode="json", by_alias=True), "created_task_ids": created}
     event = events.append(session, type=EVENT_TYPE, actor=actor, at=now, organization_id=engagement.organization_id,
                           engagement_id=engagement.id, payload=payload)
@@ -159,7 +231,8 @@ def migrate(session: Session, caller: Caller, catalog: Catalog, engagement_id: i
     if expected_version is not None and expected_version != engagement.version:
         raise PreconditionFailed(LocalizedText(f"The engagement is at version {engagement.version}; reload and retry.",
                                                f"此輔導專案目前為第 {engagement.version} 版,請重新載入後再試。"))
-    prepared = prepare(session, catalog, engagement, request.to_version, request.phase_map, now)
+    prepared = prepare(session, catalog, engagement, request.to_version, request.phase_map, now,
+                       request.wave_phase_map)
     if request.dry_run:
         return MigrationResult(dry_run=True, applied=False, plan=prepared.plan, engagement_version=engagement.version)
     return apply(session, catalog, prepared, caller.actor, now)

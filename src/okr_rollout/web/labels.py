@@ -50,6 +50,9 @@ EVENTS = {
     "engagement.coach_assigned": N_("Coach assigned"),
     "engagement.coach_unassigned": N_("Coach taken off the engagement"),
     "engagement.handed_over": N_("Engagement handed over to another coach"),
+    "engagement.handed_to_internal_coaches": N_("Engagement handed over to the internal coaches"),
+    "wave.opened": N_("Expansion wave opened"),
+    "wave.transitioned": N_("Expansion wave moved on"),
 }
 
 MEETING_KINDS = {

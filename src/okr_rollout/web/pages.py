@@ -31,6 +31,7 @@ from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, 
 from okr_rollout.web.i18n import translations
 from okr_rollout.web.labels import RECORD_FOR_CRITERION
 from okr_rollout.web.paging import offset_param, page_links
+from okr_rollout.web.waves import waves_panel
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 HISTORY_LENGTH = 40
@@ -80,7 +81,8 @@ def engagement_view(web: Web, engagement_id: int) -> EngagementView:
 
 @router.get("/engagements/{engagement_id}")
 def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None, moved: str | None = None,
-                    migrated: int | None = None) -> Response:
+                    migrated: int | None = None, wave_refused: int | None = None, wave_trigger: str | None = None
+                    ) -> Response:
     view = engagement_view(web, engagement_id)
     refusal = next((t for t in view.transitions if t.trigger == refused and not t.allowed), None)
     back = f"/engagements/{engagement_id}#readiness"
@@ -103,10 +105,13 @@ def engagement_page(web: WebDep, engagement_id: int, refused: str | None = None,
 
     quarter = charts.quarter_layouts(view.charts, translations(web.locale).gettext("No department")
                                      ) if view.charts else None
+    wave_panel = waves_panel(web, engagement_id, wave_refused, wave_trigger)
     return page(web, "engagement.html", view=view, diagram=views.diagram(view.playbook, view.engagement.phase),
                 quarter_charts=quarter,
                 health_titles=STATUS_TITLES,
-                mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale),
+                mermaid=mermaid(view.playbook.spec, current=view.engagement.phase, locale=web.locale,
+                                wave_phases=[row.view.wave.phase for row in wave_panel["waves"].rows]),
+                **wave_panel,
                 refusal=refusal, record_url=record_url,
                 moved_from=view.playbook.spec.phase(moved).title if moved and _known(view, moved) else None,
                 may_fire=web.caller.may_fire_transitions, back=back,

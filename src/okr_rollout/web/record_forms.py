@@ -134,6 +134,8 @@ def training_fields(fc: FormContext) -> list[Field]:
         Field("modules", N_("Modules covered"), "checkboxes",
               _keyed(fc.ctx.rules.training_modules or labels.MODULES, labels.MODULES)),
         Field("attendee_ids", N_("Attendees"), "people", _people(fc)),
+        Field("trainer_id", N_("Trainer (the external coach or an internal coach)"), "select",
+              _optional(_people(fc, coaches=True))),
         Field("notes", N_("Notes"), "textarea"),
     ]
 

@@ -38,6 +38,7 @@ from okr_rollout.web.inbox import router as inbox_router
 from okr_rollout.web.pages import router as pages_router
 from okr_rollout.web.people import router as people_router
 from okr_rollout.web.records import router as records_router
+from okr_rollout.web.waves import router as waves_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 LOCALE_COOKIE_SECONDS = 365 * 24 * 3600
@@ -131,6 +132,7 @@ router.include_router(coaching_router)
 router.include_router(people_router)
 router.include_router(inbox_router)
 router.include_router(client_router)
+router.include_router(waves_router)
 
 
 def install_web(app: FastAPI) -> None:

@@ -18,6 +18,9 @@ PublicEventType = Literal[
     "record.corrected",
     "record.voided",
     "quarter.reopened",
+    "wave.opened",
+    "wave.phase_changed",
+    "engagement.handed_to_internal_coaches",
 ]
 PUBLIC_EVENT_TYPES: tuple[str, ...] = get_args(PublicEventType)
 # A subscription listing it receives every public event type, those added later too (as Stripe's "*").
@@ -38,6 +41,9 @@ _SOURCES: dict[str, str] = {
     "record.corrected": "record.corrected",
     "record.voided": "record.voided",
     "quarter.reopened": "quarter.reopened",
+    "wave.opened": "wave.opened",
+    "wave.transitioned": "wave.phase_changed",
+    "engagement.handed_to_internal_coaches": "engagement.handed_to_internal_coaches",
 }
 assert set(_SOURCES.values()) == set(PUBLIC_EVENT_TYPES), "every public type needs a source and vice versa"
 

@@ -7,12 +7,16 @@ from datetime import timedelta
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.scoring import SCORE_TOLERANCE, check_in_coverage, elapsed_days
-from okr_rollout.journey.wording import by_name, departments, people
+from okr_rollout.journey.wording import by_name, departments, people, scope
 from okr_rollout.playbooks import kinds, vocabulary
 from okr_rollout.texts import LocalizedText, listed
 
 
-def _no_quarter(ordinal: int) -> CriterionResult:
+def _no_quarter(ordinal: int, facts: EngagementFacts | None = None) -> CriterionResult:
+    if facts is not None and facts.scope == "wave":
+        return failed(
+            f"Quarter {ordinal} of the wave is not set up yet (no quarter starts on or after the day it opened).",
+            f"本梯次的第 {ordinal} 季尚未建立(沒有在梯次開啟當天或之後開始的季度)。", quarter=ordinal)
     return failed(
         f"Quarter {ordinal} of the engagement is not set up yet (no dates recorded).",
         f"本專案的第 {ordinal} 季尚未建立(未記錄起訖日期)。",
@@ -24,7 +28,7 @@ def _no_quarter(ordinal: int) -> CriterionResult:
 def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     okrs = facts.okrs_of(quarter)
     evidence: dict[str, object] = {"quarter": quarter.label, "okrs": len(okrs)}
     if facts.whole_company(params.small_company_headcount):
@@ -37,17 +41,18 @@ def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> Cri
     covered = {okr.department_id for okr in okrs}
     without = [d.id for d in pilots if d.id not in covered]
     evidence |= {"pilot_department_ids": [d.id for d in pilots], "departments_without_okrs": without}
+    who = scope(facts)
     if not pilots:
-        return failed("No pilot department is chosen.", "尚未選定試點部門。", **evidence)
+        return failed(f"No {who.en} department is chosen.", f"尚未選定{who.zh_tw}部門。", **evidence)
     lacking = listed([LocalizedText(d.en, f"「{d.zh_tw}」") for d in by_name(departments(facts, without))])
     return verdict(
         not without,
         (
-            (f"No OKR for {quarter.label} yet in the pilot {'department' if len(without) == 1 else 'departments'} "
-             f"{lacking.en}." if without
-             else f"Every pilot department has OKRs for {quarter.label}."),
-            (f"試點部門{lacking.zh_tw}尚無 {quarter.label} 的 OKR。" if without
-             else f"每個試點部門都已設定 {quarter.label} 的 OKR。"),
+            (f"No OKR for {quarter.label} yet in the {who.en} "
+             f"{'department' if len(without) == 1 else 'departments'} {lacking.en}." if without
+             else f"Every {who.en} department has OKRs for {quarter.label}."),
+            (f"{who.zh_tw}部門{lacking.zh_tw}尚無 {quarter.label} 的 OKR。" if without
+             else f"每個{who.zh_tw}部門都已設定 {quarter.label} 的 OKR。"),
         ),
         **evidence,
     )
@@ -57,20 +62,21 @@ def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> Cri
 def pilot_members_own_okrs(facts: EngagementFacts, params: kinds.PilotMembersOwnOkrs) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     owners = {okr.owner_id for okr in facts.okrs_of(quarter)}
     pilot = facts.pilot_people(params.small_company_headcount)
     without = sorted(p.id for p in pilot if p.id not in owners)
     evidence = {"quarter": quarter.label, "pilot_people": len(pilot), "people_without_okr": without}
+    who = scope(facts)
     if not pilot:
-        return failed("No pilot members are known yet.", "尚無試點成員。", **evidence)
+        return failed(f"No {who.en} members are known yet.", f"尚無{who.zh_tw}成員。", **evidence)
     lacking = listed(by_name(people(facts, without)))
     return verdict(
         not without,
         (
-            f"{len(pilot) - len(without)} of {len(pilot)} pilot members own an OKR for {quarter.label}"
+            f"{len(pilot) - len(without)} of {len(pilot)} {who.en} members own an OKR for {quarter.label}"
             + (f"; still without one: {lacking.en}." if without else "."),
-            f"{len(pilot)} 位試點成員中有 {len(pilot) - len(without)} 位負責 {quarter.label} 的 OKR"
+            f"{len(pilot)} 位{who.zh_tw}成員中有 {len(pilot) - len(without)} 位負責 {quarter.label} 的 OKR"
             + (f";尚無 OKR:{lacking.zh_tw}。" if without else "。"),
         ),
         **evidence,
@@ -81,7 +87,7 @@ def pilot_members_own_okrs(facts: EngagementFacts, params: kinds.PilotMembersOwn
 def check_in_rate(facts: EngagementFacts, params: kinds.CheckInRate) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     okr_ids = {okr.id for okr in facts.okrs_of(quarter)}
     key_result_ids = {kr.id for kr in facts.key_results if kr.okr_id in okr_ids}
     expected, done, possible = check_in_coverage(
@@ -120,7 +126,7 @@ def check_in_rate(facts: EngagementFacts, params: kinds.CheckInRate) -> Criterio
 def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     expected = elapsed_days(quarter, facts.today) // params.interval_days
     window_end = min(quarter.ends_on, facts.today)
     meetings = [
@@ -152,8 +158,9 @@ def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> Cri
     kind = vocabulary.meeting_kind(params.meeting_kind)
     if not counts:
         whom = "members" if params.per == "person" else "departments"
-        return failed(f"No pilot {whom} to hold the {kind.en} with.",
-                      f"沒有可舉行{kind.zh_tw}的試點對象。", **evidence)
+        who = scope(facts)
+        return failed(f"No {who.en} {whom} to hold the {kind.en} with.",
+                      f"沒有可舉行{kind.zh_tw}的{who.zh_tw}對象。", **evidence)
     if params.per == "person":
         lagging = listed(by_name(people(facts, (int(group) for group in behind))))
     elif "company" in counts:
@@ -178,7 +185,7 @@ def meeting_cadence(facts: EngagementFacts, params: kinds.MeetingCadence) -> Cri
 def quarter_ended(facts: EngagementFacts, params: kinds.QuarterEnded) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     days_left = (quarter.ends_on - facts.today).days
     return verdict(
         days_left < 0,
@@ -197,7 +204,7 @@ def quarter_ended(facts: EngagementFacts, params: kinds.QuarterEnded) -> Criteri
 def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     okrs = facts.okrs_of(quarter)
     unscored = sorted(okr.id for okr in okrs if okr.score is None)
     off_scale = sorted(
@@ -229,7 +236,7 @@ def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> Crite
 def okr_decisions(facts: EngagementFacts, params: kinds.OkrDecisions) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     okrs = facts.okrs_of(quarter)
     undecided = sorted(okr.id for okr in okrs if okr.decision not in params.decisions)
     evidence = {"quarter": quarter.label, "okrs": len(okrs), "undecided": undecided,
@@ -254,7 +261,7 @@ def okr_decisions(facts: EngagementFacts, params: kinds.OkrDecisions) -> Criteri
 def next_quarter_deadline(facts: EngagementFacts, params: kinds.NextQuarterDeadline) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
-        return _no_quarter(params.quarter)
+        return _no_quarter(params.quarter, facts)
     deadline = quarter.ends_on + timedelta(days=params.max_days)
     following = facts.quarter(params.quarter + 1)
     okrs = facts.okrs_of(following) if following else ()

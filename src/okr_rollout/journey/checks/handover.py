@@ -106,3 +106,31 @@ def pilot_completed(facts: EngagementFacts, params: kinds.PilotCompleted) -> Cri
         f"試點已進行 {params.quarters} 季,所有 OKR 皆已評分與決定,平均分數 {average:.2f}。",
         **evidence,
     )
+
+
+@gate_kind("trained_internally", kinds.TrainedInternally, reads=("training_sessions", "coach_ids", "people"))
+def trained_internally(facts: EngagementFacts, params: kinds.TrainedInternally) -> CriterionResult:
+    sessions = [s for s in facts.training_sessions if s.held and s.held_on <= facts.today]
+    by_coach = sorted(s.id for s in sessions if s.trainer_id is not None and s.trainer_id in facts.coach_ids)
+    unnamed = sorted(s.id for s in sessions if s.trainer_id is None)
+    trainers = {s.trainer_id for s in sessions if s.trainer_id is not None and s.trainer_id not in facts.coach_ids}
+    evidence = {"required": params.required, "sessions": len(sessions), "by_external_coach": by_coach,
+                "without_trainer": unnamed, "internal_trainer_ids": sorted(trainers)}
+    if not params.required:
+        return passed("This playbook lets the external coach give the training.",
+                      "此手冊允許由外部教練授課。", **evidence)
+    if not sessions:
+        return failed("No training session has been held yet.", "尚未舉行任何培訓課程。", **evidence)
+    gaps_en, gaps_zh = [], []
+    if by_coach:
+        gaps_en.append(f"the external coach gave {len(by_coach)} of {len(sessions)} session(s)")
+        gaps_zh.append(f"{len(sessions)} 堂課中有 {len(by_coach)} 堂由外部教練授課")
+    if unnamed:
+        gaps_en.append(f"{len(unnamed)} session(s) name no trainer")
+        gaps_zh.append(f"{len(unnamed)} 堂課未登記授課者")
+    if gaps_en:
+        return failed("The internal coaches do not carry the training yet: " + "; ".join(gaps_en) + ".",
+                      "內部教練尚未接手培訓:" + ";".join(gaps_zh) + "。", **evidence)
+    who = listed(by_name(people(facts, trainers)))
+    return passed(f"Every session was given by the organization's own people: {who.en}.",
+                  f"每堂課皆由組織內部人員授課:{who.zh_tw}。", **evidence)

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from okr_rollout.journey.criteria import CriterionResult, failed, gate_kind, passed, verdict
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.wording import by_name, group_name
+from okr_rollout.journey.wording import by_name, group_name, scope
 from okr_rollout.playbooks import kinds, vocabulary
 from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
 from okr_rollout.texts import LocalizedText, listed
@@ -211,16 +211,17 @@ def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) 
         modules = listed([LocalizedText(f"“{t.en}”", f"「{t.zh_tw}」") for t in titles], limit=len(titles))
         gaps_en.append(f"modules not yet covered with attendance: {modules.en}")
         gaps_zh.append(f"尚未有人出席的單元:{modules.zh_tw}")
+    who = scope(facts)
     if not pilot:
-        gaps_en.append("no pilot members are known yet")
-        gaps_zh.append("尚無試點成員")
+        gaps_en.append(f"no {who.en} members are known yet")
+        gaps_zh.append(f"尚無{who.zh_tw}成員")
     elif share < params.min_attendance_share:
         gaps_en.append(
-            f"{len(fully_trained)} of {len(pilot)} pilot members attended every module "
+            f"{len(fully_trained)} of {len(pilot)} {who.en} members attended every module "
             f"({share:.0%}; {params.min_attendance_share:.0%} needed)"
         )
         gaps_zh.append(
-            f"{len(pilot)} 位試點成員中有 {len(fully_trained)} 位出席所有單元"
+            f"{len(pilot)} 位{who.zh_tw}成員中有 {len(fully_trained)} 位出席所有單元"
             f"({share:.0%};需要 {params.min_attendance_share:.0%})"
         )
     if gaps_en:
@@ -228,9 +229,9 @@ def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) 
                       "培訓尚未完成:" + ";".join(gaps_zh) + "。", **evidence)
     return passed(
         f"Training complete: {hours:g} hours, all {len(params.modules)} modules, "
-        f"{len(fully_trained)} of {len(pilot)} pilot members attended every module.",
+        f"{len(fully_trained)} of {len(pilot)} {who.en} members attended every module.",
         f"培訓完成:共 {hours:g} 小時,涵蓋全部 {len(params.modules)} 個單元,"
-        f"{len(pilot)} 位試點成員中有 {len(fully_trained)} 位出席所有單元。",
+        f"{len(pilot)} 位{who.zh_tw}成員中有 {len(fully_trained)} 位出席所有單元。",
         **evidence,
     )
 
@@ -260,15 +261,16 @@ def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> Cri
         problems_en.append(f"{named.en} {'is' if len(off_size) == 1 else 'are'} outside {min_size}–{params.max_size} "
                            "people")
         problems_zh.append(f"{named.zh_tw}的人數不在 {min_size}–{params.max_size} 人之間")
+    who = scope(facts)
     if ungrouped:
-        problems_en.append(f"{len(ungrouped)} pilot member(s) are in no group")
-        problems_zh.append(f"{len(ungrouped)} 位試點成員未加入任何小組")
+        problems_en.append(f"{len(ungrouped)} {who.en} member(s) are in no group")
+        problems_zh.append(f"{len(ungrouped)} 位{who.zh_tw}成員未加入任何小組")
     if problems_en:
         return failed("Drafting groups: " + "; ".join(problems_en) + ".",
                       "OKR 制定小組:" + ";".join(problems_zh) + "。", **evidence)
     return passed(
-        f"{len(groups)} drafting group(s) of {min_size}–{params.max_size} people cover every pilot member.",
-        f"{len(groups)} 個 {min_size}–{params.max_size} 人的制定小組涵蓋所有試點成員。",
+        f"{len(groups)} drafting group(s) of {min_size}–{params.max_size} people cover every {who.en} member.",
+        f"{len(groups)} 個 {min_size}–{params.max_size} 人的制定小組涵蓋所有{who.zh_tw}成員。",
         **evidence,
     )
 
