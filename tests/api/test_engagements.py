@@ -42,7 +42,7 @@ def test_create_engagement_pins_the_playbook(app_client: TestClient, tokens: Tok
     assert isinstance(body["id"], int)
     assert body["organization_id"] == org["id"]
     assert body["phase"] == "coach_engaged"
-    assert body["playbook"] == {"id": "standard", "version": 2,
+    assert body["playbook"] == {"id": "standard", "version": 3,
                                 "sha256": _sha256_of("standard.yaml")}
     assert body["version"] == 1
     assert body["coach_ids"] == [tokens.coach_person_id]
@@ -54,9 +54,9 @@ def test_create_engagement_pins_the_playbook(app_client: TestClient, tokens: Tok
 
 def test_create_engagement_with_an_explicit_playbook_version(app_client: TestClient, tokens: Tokens) -> None:
     org = create_organization(app_client, tokens.admin, headcount=5)
-    body = create_engagement(app_client, tokens.admin, org["id"], playbook="small_company", playbook_version=2)
+    body = create_engagement(app_client, tokens.admin, org["id"], playbook="small_company", playbook_version=3)
     assert body["playbook"]["id"] == "small_company"
-    assert body["playbook"]["version"] == 2
+    assert body["playbook"]["version"] == 3
 
 
 def test_unknown_playbook_is_422_naming_the_playbook(app_client: TestClient, tokens: Tokens) -> None:
@@ -217,12 +217,12 @@ def test_history_records_creation_and_transitions(app_client: TestClient, tokens
 
 def test_playbook_catalog(app_client: TestClient, tokens: Tokens) -> None:
     listing = get_json(app_client, tokens.coach, "/api/v1/playbooks")
-    assert {(p["id"], p["latest_version"]) for p in listing["items"]} >= {("standard", 2), ("small_company", 2)}
+    assert {(p["id"], p["latest_version"]) for p in listing["items"]} >= {("standard", 3), ("small_company", 3)}
     standard = next(p for p in listing["items"] if p["id"] == "standard")
-    assert standard["versions"] == [2]
-    version = get_json(app_client, tokens.coach, "/api/v1/playbooks/standard/versions/2")
+    assert standard["versions"] == [3]
+    version = get_json(app_client, tokens.coach, "/api/v1/playbooks/standard/versions/3")
     assert version["id"] == "standard"
-    assert version["version"] == 2
+    assert version["version"] == 3
     assert version["phases"][0]["id"] == "coach_engaged"
     assert version["mermaid"].startswith("stateDiagram-v2")
     assert "coach_engaged" in version["mermaid"]

@@ -60,7 +60,7 @@ def seed(client: TestClient, tokens: Tokens, db: Callable[[], Session], clock: C
                                    ("kickoff", 2, tokens.other_coach_person_id),
                                    ("coach_engaged", 5, tokens.other_coach_person_id)):
         clock.advance(days=-days_ago)
-        engagement_id = engagement_in(client, tokens, db, phase, clock.now, coach_ids=[coach], version=2)
+        engagement_id = engagement_in(client, tokens, db, phase, clock.now, coach_ids=[coach], version=3)
         clock.advance(days=days_ago)
         (mine if coach == tokens.coach_person_id else others).append(engagement_id)
     return Portfolio(mine, others)

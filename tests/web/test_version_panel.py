@@ -138,7 +138,7 @@ def test_with_one_version_no_newer_one_is_offered(web: TestClient, world: World)
     sign_in(web, "chen@example.com")
     page = web.get(f"/engagements/{world.formosa}")
     text = text_of(page.text)
-    assert "Playbook “standard”, version 2" in text
+    assert "Playbook “standard”, version 3" in text
     assert "This is the newest version of the playbook." in text
     assert "/migration?to=" not in page.text and "of this playbook exists" not in text
     csrf_of(page.text)
