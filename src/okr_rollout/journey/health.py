@@ -11,13 +11,20 @@ activity, the milestone pulses), the next gate's progress and the playbook's par
 The pulse signal reads the latest milestone held whose pulse has at least one answer (a newer milestone nobody
 has rated yet does not hide it): an average below ``pulse_low_average`` puts the engagement at risk, until a later
 milestone is rated at or above it.
+
+A wave's health (facts scoped by ``journey.facts.scoped_to_wave``, ``facts.scope == "wave"``) is weighed the same
+way on the wave's own journey: time in the wave's phase against that phase's ``expected_days``, the wave's next
+gate, the check-ins and meetings of its members in its own quarters, its overdue tasks and its last activity
+(``wave_last_activity``). The CEO's support and the milestone pulses belong to the engagement, not to a wave:
+they are left out of a wave's signals.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from typing import Any, Literal, get_args
 
 from okr_rollout.journey.facts import EngagementFacts, QuarterFacts
@@ -143,19 +150,37 @@ class ActivityFacts:
 
 def assess(facts: EngagementFacts, activity: ActivityFacts, params: HealthParams, *, phase_title: LocalizedText,
            expected_days: int | None, gate: GateProgress | None) -> Health:
-    """The engagement's health at ``facts.now``."""
+    """The engagement's health at ``facts.now`` (a wave's, on facts scoped to it: without the engagement's own
+    signals, the CEO's support and the pulses)."""
+    wave = facts.scope == "wave"
     signals = [s for s in (
         _pace(facts, params, phase_title, expected_days),
         _gate(gate),
-        _ceo_support(facts, params),
+        None if wave else _ceo_support(facts, params),
         *_cycle(facts, params),
         _overdue(activity.overdue_tasks),
         _activity(facts.now, activity.last_activity, params),
-        _pulse(activity.pulses, params),
+        None if wave else _pulse(activity.pulses, params),
     ) if s is not None]
     present = {s.status for s in signals}
     status: HealthStatus = next((s for s in URGENCY if s in present), "on_track")
     return Health(status, tuple(signals))
+
+
+def wave_last_activity(facts: EngagementFacts, recorded: tuple[datetime | None, ...]) -> datetime | None:
+    """A wave's last activity at ``facts.now``: the latest of ``recorded`` (its opening, its last move, its last task
+    done) and of its records in the facts scoped to it (meetings held, training sessions held, drafting groups
+    started or ended, check-ins, OKRs prepared), a record dated by its day counting from that day's start in the
+    organization's time zone. Nothing later than now counts."""
+    zone = ZoneInfo(facts.organization.timezone)
+    days = [*(s.held_on for s in facts.training_sessions if s.held),
+            *(d for g in facts.drafting_groups for d in (g.started_on, g.ended_on) if d is not None),
+            *(c.week_of for c in facts.check_ins),
+            *(o.prepared for o in facts.okrs if o.prepared is not None)]
+    moments = [*(m for m in recorded if m is not None), *(m.held_at for m in facts.meetings if m.held),
+               *(datetime.combine(d, time(), zone) for d in days)]
+    past = [m for m in moments if m <= facts.now]
+    return max(past, default=None)
 
 
 def _pace(facts: EngagementFacts, params: HealthParams, phase: LocalizedText, expected: int | None

@@ -34,7 +34,8 @@ def row_out(row: PortfolioRow, locale: str = "en") -> PortfolioRowOut:
         overdue_tasks=row.overdue, next_due_at=row.next_due, last_activity_at=row.last_activity,
         attention=list(row.attention), health=row.health.status if row.health else None,
         health_reasons=[HealthSignalOut.model_validate(signal_json(s, locale)) for s in row.health_reasons],
-        waves=[WaveSummaryOut(id=w.id, name=w.name, phase=w.phase, phase_title=w.phase_title, final=w.final)
+        waves=[WaveSummaryOut(id=w.id, name=w.name, phase=w.phase, phase_title=w.phase_title, final=w.final,
+                              health=w.health.status if w.health else None)
                for w in row.waves])
 
 

@@ -23,13 +23,15 @@ class NextStepOut(BaseModel):
 
 
 class WaveSummaryOut(BaseModel):
-    """An expansion wave of the engagement and the phase of its own journey."""
+    """An expansion wave of the engagement, the phase of its own journey and its health now."""
 
     id: int
     name: str
     phase: str
     phase_title: LocalizedText
     final: bool
+    health: HealthStatusOut | None = Field(None, description="The wave's health now (its signals: the wave's own "
+                                                             "resource).")
 
 
 class PortfolioRowOut(BaseModel):

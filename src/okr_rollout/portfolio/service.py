@@ -198,7 +198,7 @@ def portfolio(session: Session, caller: Caller, catalog: Catalog, now: datetime,
     # A row written to since the scheduler last evaluated it (or never evaluated) shows its gate as it is now.
     page = _with_next_steps(session, page, {r.engagement_id: playbooks[r.playbook_sha256] for r in found}, now,
                             set(live))
-    of_waves = waves.summaries(session, catalog, {r.engagement_id: r.playbook_sha256 for r in found})
+    of_waves = waves.summaries(session, catalog, {r.engagement_id: r.playbook_sha256 for r in found}, now)
     page = [replace(row, waves=tuple(of_waves.get(row.engagement_id, ()))) for row in page]
     return Portfolio(page, total, visible_count, [(phase, title) for (_, phase), title in sorted(titles.items())],
                      cursor)

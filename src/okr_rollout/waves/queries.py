@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Select, select
+from datetime import datetime
+
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import selectinload
 
 from okr_rollout.models import Appointment, Department, Engagement, Organization, Person, Task, Wave
@@ -51,6 +53,15 @@ def open_wave_tasks(wave_ids: Collection[int]) -> Select[Task]:
             .where(Task.wave_id.in_(list(wave_ids)), Task.phase == Wave.phase, Task.done.is_(False),
                    Task.obsolete_at.is_(None))
             .order_by(Task.due_at, Task.id))
+
+
+def activity_of_waves(wave_ids: Collection[int], now: datetime) -> Select[int, int, datetime | None]:
+    """(wave id, its open tasks overdue at ``now``, when its last task was done) of these waves, in one statement."""
+    overdue = func.count(Task.id).filter(and_(Task.phase == Wave.phase, Task.done.is_(False),
+                                              Task.obsolete_at.is_(None), Task.due_at < now))
+    return (select(Wave.id, overdue, func.max(Task.done_at))
+            .outerjoin(Task, Task.wave_id == Wave.id)
+            .where(Wave.id.in_(list(wave_ids))).group_by(Wave.id))
 
 
 def organization_timezone(engagement_id: int) -> Select[str]:

@@ -7,7 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from okr_rollout.engagements.schemas import Identifier, TaskOut, TransitionReadinessOut
+from okr_rollout.engagements.schemas import (
+    HealthSignalOut,
+    HealthStatusOut,
+    Identifier,
+    TaskOut,
+    TransitionReadinessOut,
+)
 from okr_rollout.texts import LocalizedText
 
 
@@ -30,6 +36,16 @@ class WaveTransitionRequest(BaseModel):
     trigger: Identifier
 
 
+class WaveHealthOut(BaseModel):
+    """A wave's health now, the shape of an engagement's: its own pace, gate, check-ins, meetings, overdue tasks and
+    activity (the CEO's support and the pulses are the engagement's, not a wave's)."""
+
+    status: HealthStatusOut = Field(description="The most urgent status the signals call for: stuck, at_risk, "
+                                                "ready_to_move (the wave's next gate is met), else on_track.")
+    title: LocalizedText = Field(description="The status as a person reads it.")
+    signals: list[HealthSignalOut]
+
+
 class WaveOut(BaseModel):
     id: int
     engagement_id: int
@@ -44,6 +60,7 @@ class WaveOut(BaseModel):
     opened_at: datetime
     version: int
     open_tasks: list[TaskOut] | None = None
+    health: WaveHealthOut | None = Field(None, description="The wave's health now, computed when read.")
 
 
 class WaveReadinessOut(BaseModel):

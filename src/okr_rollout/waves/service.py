@@ -22,6 +22,7 @@ from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import after_rollback, make_session_factory, session_scope
 from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements.health import assess_engagement
 from okr_rollout.errors import (
     Conflict,
     Forbidden,
@@ -35,6 +36,7 @@ from okr_rollout.errors import (
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
 from okr_rollout.journey.facts import EngagementFacts, scoped_to_wave
+from okr_rollout.journey.health import ActivityFacts, Health, wave_last_activity
 from okr_rollout.journey.machine import Moved, ReadinessReport, TransitionReadiness, UnknownTrigger, machine_for
 from okr_rollout.models import Engagement, Task, Wave
 from okr_rollout.playbooks import LoadedPlaybook
@@ -48,12 +50,13 @@ WAVE = LocalizedText("wave", "擴展梯次")
 @dataclass(frozen=True)
 class WaveView:
     """A wave as the API and the pages show it: the row, its phase's title, whether its journey is over, its open
-    tasks (when asked for)."""
+    tasks (when asked for), its health now."""
 
     wave: Wave
     phase_title: LocalizedText
     final: bool
     open_tasks: list[Task] | None
+    health: Health | None = None
 
 
 @dataclass(frozen=True)
@@ -67,26 +70,59 @@ def journey_of(playbook: LoadedPlaybook, variant: str | None) -> LoadedPlaybook:
     return playbook.wave_journey(variant)
 
 
-def _view(session: Session, playbook: LoadedPlaybook, wave: Wave, tasks: list[Task] | None) -> WaveView:
+def _view(session: Session, playbook: LoadedPlaybook, wave: Wave, tasks: list[Task] | None,
+          health: Health | None) -> WaveView:
     phase = journey_of(playbook, wave.variant).phase(wave.phase)
-    return WaveView(wave, phase.title, phase.final, tasks)
+    return WaveView(wave, phase.title, phase.final, tasks, health)
 
 
-def views(session: Session, catalog: Catalog, engagement: Engagement, waves: list[Wave], *, with_tasks: bool = True
-          ) -> list[WaveView]:
+def views(session: Session, catalog: Catalog, engagement: Engagement, waves: list[Wave], now: datetime, *,
+          with_tasks: bool = True, facts: EngagementFacts | None = None) -> list[WaveView]:
+    """The waves as shown, each with its health at ``now`` (``facts``: the engagement's, when the caller has them)."""
     playbook = catalog.pinned(session, engagement.playbook_sha256)
     tasks: dict[int, list[Task]] = defaultdict(list)
     if with_tasks and waves:
         for task in session.scalars(queries.open_wave_tasks([w.id for w in waves])):
             tasks[task.wave_id or 0].append(task)
-    return [_view(session, playbook, wave, tasks[wave.id] if with_tasks else None) for wave in waves]
+    found = health_of_waves(session, catalog, {engagement.id: engagement.playbook_sha256}, waves, now,
+                            {engagement.id: facts} if facts is not None else None)
+    return [_view(session, playbook, wave, tasks[wave.id] if with_tasks else None, found.get(wave.id))
+            for wave in waves]
 
 
-def list_waves(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, *, after: int = 0,
-               limit: int | None = None) -> list[WaveView]:
+def health_of_waves(session: Session, catalog: Catalog, pins: dict[int, str], waves: list[Wave], now: datetime,
+                    facts: dict[int, EngagementFacts] | None = None) -> dict[int, Health]:
+    """Each wave's health at ``now`` (``pins``: engagement id -> its pinned playbook's sha256), computed on read by
+    ``journey.health`` on the facts scoped to the wave and its own journey: a fixed number of statements whatever
+    the number of waves and engagements (the engagements' facts, unless given, and one for the waves' tasks). A
+    wave of a variant its playbook no longer has is left out."""
+    if not waves:
+        return {}
+    if facts is None:
+        facts = load_facts(session, sorted({w.engagement_id for w in waves}), now)
+    activity = {wave_id: (int(overdue or 0), last_done) for wave_id, overdue, last_done in
+                session.execute(queries.activity_of_waves([w.id for w in waves], now))}
+    found: dict[int, Health] = {}
+    for wave in waves:
+        playbook = catalog.pinned(session, pins[wave.engagement_id])
+        if wave.variant is not None and wave.variant not in (playbook.spec.wave.variants if playbook.spec.wave
+                                                             else {}):
+            continue
+        journey = journey_of(playbook, wave.variant)
+        scoped = scoped_to_wave(facts[wave.engagement_id], phase=wave.phase, entered_phase_at=wave.entered_phase_at,
+                                department_ids=frozenset(wave.department_ids),
+                                opened_on=facts[wave.engagement_id].local_date(wave.opened_at))
+        overdue, last_done = activity.get(wave.id, (0, None))
+        last = wave_last_activity(scoped, (wave.opened_at, wave.entered_phase_at, last_done))
+        found[wave.id] = assess_engagement(journey, scoped, ActivityFacts(overdue, last))
+    return found
+
+
+def list_waves(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, now: datetime, *,
+               after: int = 0, limit: int | None = None) -> list[WaveView]:
     engagement = visible_engagement(session, caller, engagement_id)
     waves = list(session.scalars(queries.waves_of(engagement.id, after=after, limit=limit)))
-    return views(session, catalog, engagement, waves)
+    return views(session, catalog, engagement, waves, now)
 
 
 def _wave(session: Session, engagement: Engagement, wave_id: int, *, for_update: bool = False) -> Wave:
@@ -96,9 +132,10 @@ def _wave(session: Session, engagement: Engagement, wave_id: int, *, for_update:
     return wave
 
 
-def view_wave(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, wave_id: int) -> WaveView:
+def view_wave(session: Session, caller: Caller, catalog: Catalog, engagement_id: int, wave_id: int, now: datetime
+              ) -> WaveView:
     engagement = visible_engagement(session, caller, engagement_id)
-    return views(session, catalog, engagement, [_wave(session, engagement, wave_id)])[0]
+    return views(session, catalog, engagement, [_wave(session, engagement, wave_id)], now)[0]
 
 
 def may_lead_waves(caller: Caller, engagement: Engagement) -> None:
@@ -190,7 +227,7 @@ def open_wave(session: Session, caller: Caller, catalog: Catalog, engagement_id:
                   organization_id=engagement.organization_id, engagement_id=engagement.id,
                   payload={"wave": wave_ref(wave), "phase": wave.phase, "department_ids": wave.department_ids,
                            "owner_ids": wave.owner_ids, "task_ids": task_ids})
-    return views(session, catalog, engagement, [wave])[0]
+    return views(session, catalog, engagement, [wave], now)[0]
 
 
 def wave_ref(wave: Wave) -> dict[str, Any]:
@@ -260,7 +297,7 @@ def fire_transition(session: Session, caller: Caller, catalog: Catalog, engageme
                   payload={"wave": wave_ref(wave), "trigger": trigger, "from": source, "to": wave.phase,
                            "criteria": [{"id": c.id, "passed": c.passed} for c in result.readiness.criteria],
                            "task_ids": task_ids})
-    return WaveTransition(views(session, catalog, engagement, [wave])[0], source, result.readiness)
+    return WaveTransition(views(session, catalog, engagement, [wave], now)[0], source, result.readiness)
 
 
 def _record_refusal(engine: Engine, actor: str, now: datetime, organization_id: int, engagement_id: int,
@@ -301,25 +338,30 @@ def hand_over(session: Session, caller: Caller, catalog: Catalog, engagement_id:
 
 @dataclass(frozen=True)
 class WaveSummary:
-    """A wave on a list of engagements (the portfolio, an engagement's page): its name and phase."""
+    """A wave on a list of engagements (the portfolio, an engagement's page): its name, phase and health."""
 
     id: int
     name: str
     phase: str
     phase_title: LocalizedText
     final: bool
+    health: Health | None = None
 
 
-def summaries(session: Session, catalog: Catalog, engagements_by_id: dict[int, str],
+def summaries(session: Session, catalog: Catalog, engagements_by_id: dict[int, str], now: datetime
               ) -> dict[int, list[WaveSummary]]:
-    """Each engagement's waves (``engagements_by_id``: engagement id -> its pinned playbook's sha256)."""
+    """Each engagement's waves with their health at ``now`` (``engagements_by_id``: engagement id -> its pinned
+    playbook's sha256), in a fixed number of statements whatever the number of engagements and waves."""
     found: dict[int, list[WaveSummary]] = defaultdict(list)
     if not engagements_by_id:
         return found
-    for wave in session.scalars(queries.waves_of_engagements(list(engagements_by_id))):
+    waves = list(session.scalars(queries.waves_of_engagements(list(engagements_by_id))))
+    health = health_of_waves(session, catalog, engagements_by_id, waves, now)
+    for wave in waves:
         journey = journey_of(catalog.pinned(session, engagements_by_id[wave.engagement_id]), wave.variant)
         phase = journey.phase(wave.phase)
-        found[wave.engagement_id].append(WaveSummary(wave.id, wave.name, wave.phase, phase.title, phase.final))
+        found[wave.engagement_id].append(WaveSummary(wave.id, wave.name, wave.phase, phase.title, phase.final,
+                                                     health.get(wave.id)))
     return found
 
 
@@ -379,7 +421,7 @@ def panel(session: Session, caller: Caller, catalog: Catalog, engagement_id: int
     coaches = [(row[0], row[1]) for row in session.execute(queries.internal_coaches_of(engagement.id))]
     people, _ = names(session, {p for w in waves for p in w.owner_ids}, ())
     rows = []
-    for view in views(session, catalog, engagement, waves):
+    for view in views(session, catalog, engagement, waves, now, facts=facts):
         wave = view.wave
         journey = journey_of(playbook, wave.variant)
         report = machine_for(journey).readiness(wave_facts(session, engagement, wave, now, facts))
