@@ -24,8 +24,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 from typing import Any, Literal, get_args
+from zoneinfo import ZoneInfo
 
 from okr_rollout.journey.facts import EngagementFacts, QuarterFacts
 from okr_rollout.journey.scoring import check_in_coverage, elapsed_days
