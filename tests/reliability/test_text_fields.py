@@ -33,6 +33,8 @@ NOT_FREE_TEXT = {
     # These need a quarter that has ended (a score) or is closed (every OKR decided), which the seeded one is not;
     # their reason is the same type as every void's written below, and test_cycle_corrections writes them.
     ("POST /api/v1/engagements/{engagement_id}/okrs/{okr_id}/score/void", "reason"): "a void's reason (see above)",
+    # A wave opens only in the expansion phase; test_waves_panel writes a hostile name and reads it back.
+    ("POST /api/v1/engagements/{engagement_id}/waves", "name"): "written in test_waves_panel",
     ("POST /api/v1/engagements/{engagement_id}/okrs/{okr_id}/decision/void", "reason"): "a void's reason",
     ("POST /api/v1/engagements/{engagement_id}/quarters/{quarter_id}/reopen", "reason"): "a void's reason",
 }

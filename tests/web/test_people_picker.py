@@ -37,6 +37,9 @@ def test_the_form_of_a_3000_person_client_renders_no_box_per_person(web: TestCli
         assert f'name="{field}__names"' in page and "data-people-picker" in page
         assert "Employee 1234" not in page
         assert len(page) < 200_000  # the page of one form, not a directory of the client
+    training = web.get(f"/engagements/{world.formosa}/records/training").text
+    trainer = re.search(r'<select [^>]*name="trainer_id".*?</select>', training, re.S)
+    assert trainer is not None and "Chen Mei-ling" in trainer.group(0)  # the coach; the client's appointed ones
 
 
 def test_the_search_answers_by_part_of_a_name_and_only_about_the_engagements_people(

@@ -97,3 +97,21 @@ def test_the_engagement_is_handed_over_and_the_coach_only_reads_its_waves(web: T
     assert f'href="/engagements/{world.formosa}#waves"' in web.get("/readiness").text  # from the internal coach's home
     page = web.get(f"/engagements/{world.formosa}").text
     assert 'id="open-wave"' in page  # the internal coach leads the waves now
+
+
+HOSTILE = "Wave'); DROP TABLE waves; -- <script>alert('x')</script>"
+
+
+def test_a_hostile_wave_name_is_kept_as_text_and_shown_escaped(web: TestClient, world: World,
+                                                               db: Callable[[], Session]) -> None:
+    departments = _in_expansion(db, world)
+    token = sign_in(web, "chen@example.com")
+    status, location, _ = post_form(web, token, f"/engagements/{world.formosa}/waves", {
+        "name": HOSTILE, "department_ids": [str(departments["Marketing"])], "owner_ids": [str(world.member_id)]})
+    assert status == 303, location
+    with db() as session:
+        assert session.scalars(select(Wave.name)).one() == HOSTILE  # the statement in it never ran
+    for url in (location.split("#")[0], "/portfolio"):
+        html = web.get(url).text
+        assert "<script>alert('x')</script>" not in html and "&lt;script&gt;" in html, url
+        assert HOSTILE in text_of(html), url

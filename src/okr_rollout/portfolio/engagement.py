@@ -257,6 +257,7 @@ class FormContext:
     organization: Organization
     people: list[Person]  # of the organization
     coaches: list[Person]  # the engagement's external coaches
+    trainers: list[Person]  # who may give a training: the external coaches, then the client's internal coaches
     departments: list[Department]
     quarters: list[Quarter]
     okrs: list[Okr]
@@ -273,10 +274,13 @@ def form_context(session: Session, caller: Caller, catalog: Catalog, engagement_
     ctx = context(session, caller, catalog, engagement_id, now)
     organization = session.get(Organization, ctx.engagement.organization_id)
     assert organization is not None  # a foreign key
+    coaches = list(session.scalars(queries.coaches_of(engagement_id)))
     return FormContext(
         ctx=ctx, organization=organization,
         people=list(session.scalars(queries.people_of(organization.id))),
-        coaches=list(session.scalars(queries.coaches_of(engagement_id))),
+        coaches=coaches,
+        trainers=[*coaches, *(p for p in session.scalars(queries.internal_trainers_of(engagement_id))
+                             if p.id not in {c.id for c in coaches})],
         departments=list(session.scalars(queries.departments_of(organization.id))),
         quarters=cycles.quarters_of(session, engagement_id),
         okrs=list(session.scalars(cycle_queries.okrs_of_engagement(engagement_id))),

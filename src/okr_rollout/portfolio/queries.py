@@ -11,13 +11,27 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, ScalarSelect, Select, Subquery, case, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    ScalarSelect,
+    Select,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from okr_rollout.db import UtcDateTime
 from okr_rollout.engagements.queries import is_open_task
 from okr_rollout.journey.health import URGENCY
 from okr_rollout.models import (
+    Appointment,
     Department,
     Engagement,
     EngagementCoach,
@@ -26,6 +40,7 @@ from okr_rollout.models import (
     Person,
     ReadinessSnapshot,
     Task,
+    TrainingSession,
 )
 
 # --- the portfolio -----------------------------------------------------------------------------------------------
@@ -198,6 +213,17 @@ def coaches_of(engagement_id: int) -> Select[Person]:
     """The engagement's external coaches."""
     return (select(Person).join(EngagementCoach, EngagementCoach.person_id == Person.id)
             .where(EngagementCoach.engagement_id == engagement_id).order_by(Person.name))
+
+
+def internal_trainers_of(engagement_id: int) -> Select[Person]:
+    """The people of the client who may give a training: its appointed internal coaches and OKR Master, and anyone
+    already recorded as a trainer (an edited record keeps its trainer among the choices)."""
+    appointed = select(Appointment.person_id).where(Appointment.engagement_id == engagement_id,
+                                                    Appointment.voided_at.is_(None))
+    trained = select(TrainingSession.trainer_id).where(TrainingSession.engagement_id == engagement_id,
+                                                      TrainingSession.trainer_id.is_not(None))
+    return (select(Person).where(or_(Person.id.in_(appointed), Person.id.in_(trained)))
+            .order_by(Person.name, Person.id))
 
 
 def people_matching(organization_id: int, engagement_id: int | None, pattern: str, limit: int) -> Select[Person]:

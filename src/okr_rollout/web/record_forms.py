@@ -135,7 +135,7 @@ def training_fields(fc: FormContext) -> list[Field]:
               _keyed(fc.ctx.rules.training_modules or labels.MODULES, labels.MODULES)),
         Field("attendee_ids", N_("Attendees"), "people", _people(fc)),
         Field("trainer_id", N_("Trainer (the external coach or an internal coach)"), "select",
-              _optional(_people(fc, coaches=True))),
+              _optional(tuple(Choice(str(p.id), p.name) for p in fc.trainers))),
         Field("notes", N_("Notes"), "textarea"),
     ]
 
