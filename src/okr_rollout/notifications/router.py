@@ -11,7 +11,7 @@ from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES
 from okr_rollout.errors import not_found
 from okr_rollout.models import Notification, Reminder
-from okr_rollout.notifications import service
+from okr_rollout.notifications import inbox
 from okr_rollout.notifications.schemas import NotificationOut
 from okr_rollout.texts import LocalizedText
 
@@ -46,7 +46,7 @@ def list_my_notifications(
     if caller.person_id is None:
         return Page(items=[], next_cursor=None)
     before = cursor.before
-    rows = service.inbox(session, caller.person_id, before=before, limit=limit, unread_only=unread)
+    rows = inbox.inbox(session, caller.person_id, before=before, limit=limit, unread_only=unread)
     return cursor.page([_out(n, r) for n, r in rows], [n.id for n, _ in rows], limit)
 
 
@@ -56,4 +56,4 @@ def mark_notification_read(notification_id: int, session: SessionDep, caller: Ca
     """Mark one of the caller's notifications read; marking it again keeps the first read time."""
     if caller.person_id is None:
         raise not_found(LocalizedText("notification in your inbox", "您收件匣中的通知"))
-    return _out(*service.mark_read(session, caller.person_id, notification_id, now))
+    return _out(*inbox.mark_read(session, caller.person_id, notification_id, now))

@@ -26,7 +26,7 @@ from okr_rollout.auth.caller import Caller, Role
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import session_scope
 from okr_rollout.errors import RETRY_AFTER_SECONDS, ProblemError, not_found
-from okr_rollout.notifications import service as notifications
+from okr_rollout.notifications import inbox as notifications
 from okr_rollout.settings import Settings
 from okr_rollout.texts import LocalizedText, preferred_locale, supported_locale
 from okr_rollout.users import service as users

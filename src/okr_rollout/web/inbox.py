@@ -6,8 +6,8 @@ from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Response
 
+from okr_rollout.notifications import inbox as notifications
 from okr_rollout.notifications import preferences
-from okr_rollout.notifications import service as notifications
 from okr_rollout.web.context import FormDep, Web, WebDep, WebRoute, check_csrf, page, redirect, safe_next
 from okr_rollout.web.paging import offset_param, page_links
 
