@@ -66,7 +66,7 @@ CLIENTS = (
                pilots=("Engineering", "Support"), pending=("q1_check_ins",)),
     DemoClient("Osaka Foods", 430, "Asia/Tokyo", "quarter_review", 8, foundations=True, pilots=("Sales",),
                pending=("q1_decided",)),
-    DemoClient("Cape Town Finance", 260, "Africa/Johannesburg", "q2_cycle", 30, foundations=True,
+    DemoClient("Cape Town Finance", 260, "Africa/Johannesburg", "q2_cycle", 26, foundations=True,
                pilots=("Finance", "Risk"), tasks_kept=True),
     DemoClient("Melbourne Design", 95, "Australia/Melbourne", "culture", 60, foundations=True,
                pilots=("Studio",), pending=("ceo_full_support",)),
