@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from okr_rollout.engagements.service import create_tasks
+from okr_rollout.engagements.tasks import create_tasks
 from okr_rollout.journey.machine import machine_for
 from okr_rollout.models import Engagement, Task
 from tests.api._helpers import create_engagement, create_organization

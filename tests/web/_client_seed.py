@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.schemas import KeyResultCreate, OkrCreate, QuarterCreate
 from okr_rollout.db import make_session_factory, session_scope
-from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements import tasks as engagements
 from okr_rollout.journey.machine import TaskToCreate
 from okr_rollout.models import Engagement, KeyResult
 from okr_rollout.organizations import service as organizations

@@ -16,6 +16,7 @@ from okr_rollout.clients import pulses, queries
 from okr_rollout.cycles import service as cycles
 from okr_rollout.cycles.schemas import CheckInCreate
 from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements import tasks as engagement_tasks
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import NotFound, not_found
 from okr_rollout.journey.machine import TransitionReadiness
@@ -186,17 +187,17 @@ def _my_task(session: Session, caller: Caller, task_id: int) -> Task:
     person = _me(session, caller)
     if session.scalar(queries.is_assignee(task_id, person.id)) is None:
         raise not_found(LocalizedText("task of yours", "您的任務"))
-    return engagements.visible_task(session, caller, task_id)
+    return engagement_tasks.visible_task(session, caller, task_id)
 
 
 def mark_task(session: Session, caller: Caller, task_id: int, done: bool, now: datetime) -> Task:
     task = _my_task(session, caller, task_id)
-    return engagements.update_task(session, caller, task, TaskUpdate(done=done), now)
+    return engagement_tasks.update_task(session, caller, task, TaskUpdate(done=done), now)
 
 
 def check_item(session: Session, caller: Caller, task_id: int, item_id: int, checked: bool, now: datetime) -> Task:
     task = _my_task(session, caller, task_id)
-    return engagements.check_item(session, caller, task, item_id, checked, now)
+    return engagement_tasks.check_item(session, caller, task, item_id, checked, now)
 
 
 def confirm_support(session: Session, caller: Caller, catalog: Catalog, now: datetime, *, level: str,

@@ -26,7 +26,7 @@ from okr_rollout.api.pagination import Page
 from okr_rollout.api.problems import COMMON_RESPONSES, WRITE_RESPONSES, problem_response, request_locale
 from okr_rollout.auth.service import authenticate
 from okr_rollout.auth.visibility import visible_engagement
-from okr_rollout.engagements import health, service
+from okr_rollout.engagements import health, service, tasks
 from okr_rollout.engagements.schemas import (
     ChecklistItemOut,
     ChecklistUpdate,
@@ -166,16 +166,16 @@ def fire_transition(engagement_id: int, data: TransitionRequest, request: Reques
 def list_tasks(engagement_id: int, session: SessionDep, caller: CallerDep, cursor: Cursor, limit: Limit = 50
                ) -> Page[TaskOut]:
     engagement = visible_engagement(session, caller, engagement_id)
-    tasks = service.list_tasks(session, engagement, after=cursor.after, limit=limit)
-    return cursor.page([task_out(t) for t in tasks], [t.id for t in tasks], limit)
+    found = tasks.list_tasks(session, engagement, after=cursor.after, limit=limit)
+    return cursor.page([task_out(t) for t in found], [t.id for t in found], limit)
 
 
 @router.patch("/api/v1/tasks/{task_id}", response_model=TaskOut)
 def update_task(task_id: int, data: TaskUpdate, session: SessionDep, caller: CallerDep, now: NowDep,
                 response: Response, if_match: IfMatch = None) -> TaskOut:
-    task = service.visible_task(session, caller, task_id)
+    task = tasks.visible_task(session, caller, task_id)
     check_if_match(if_match, task.version)
-    task = service.update_task(session, caller, task, data, now)
+    task = tasks.update_task(session, caller, task, data, now)
     set_etag(response, task.version)
     return task_out(task)
 
@@ -183,9 +183,9 @@ def update_task(task_id: int, data: TaskUpdate, session: SessionDep, caller: Cal
 @router.patch("/api/v1/tasks/{task_id}/checklist/{item_id}", response_model=TaskOut)
 def check_item(task_id: int, item_id: int, data: ChecklistUpdate, session: SessionDep, caller: CallerDep,
                now: NowDep, response: Response, if_match: IfMatch = None) -> TaskOut:
-    task = service.visible_task(session, caller, task_id)
+    task = tasks.visible_task(session, caller, task_id)
     check_if_match(if_match, task.version)
-    task = service.check_item(session, caller, task, item_id, data.checked, now)
+    task = tasks.check_item(session, caller, task, item_id, data.checked, now)
     set_etag(response, task.version)
     return task_out(task)
 

@@ -20,7 +20,8 @@ from okr_rollout.auth.caller import Caller
 from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.engagements.schemas import ReadinessOut, TransitionReadinessOut
-from okr_rollout.engagements.service import create_tasks, readiness_json
+from okr_rollout.engagements.service import readiness_json
+from okr_rollout.engagements.tasks import create_tasks
 from okr_rollout.errors import Conflict, NotFound, PreconditionFailed, Unprocessable, field_error
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts

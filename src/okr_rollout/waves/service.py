@@ -22,6 +22,7 @@ from okr_rollout.auth.visibility import visible_engagement
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import after_rollback, make_session_factory, session_scope
 from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements import tasks as engagement_tasks
 from okr_rollout.engagements.health import assess_engagement
 from okr_rollout.errors import (
     Conflict,
@@ -221,7 +222,7 @@ def open_wave(session: Session, caller: Caller, catalog: Catalog, engagement_id:
     tasks = machine.start(wave, now)
     session.add(wave)
     session.flush()
-    task_ids = engagements.create_tasks(session, engagement.id, tasks, now, wave_id=wave.id,
+    task_ids = engagement_tasks.create_tasks(session, engagement.id, tasks, now, wave_id=wave.id,
                                         assignees={"internal_coach": wave.owner_ids[0]})
     events.append(session, type="wave.opened", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,
@@ -290,7 +291,7 @@ def fire_transition(session: Session, caller: Caller, catalog: Catalog, engageme
     machine.apply(wave, result, now)
     wave.updated_at = now
     session.flush()
-    task_ids = engagements.create_tasks(session, engagement.id, result.tasks, now, wave_id=wave.id,
+    task_ids = engagement_tasks.create_tasks(session, engagement.id, result.tasks, now, wave_id=wave.id,
                                         assignees={"internal_coach": wave.owner_ids[0]} if wave.owner_ids else None)
     events.append(session, type="wave.transitioned", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,

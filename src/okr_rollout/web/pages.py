@@ -10,6 +10,7 @@ from fastapi import APIRouter, Response
 from okr_rollout.clients import pulses
 from okr_rollout.db import rollback
 from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements import tasks as engagement_tasks
 from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import BadRequest, Conflict, GateRefused, not_found
 from okr_rollout.journey.health import STATUS_TITLES, URGENCY, HealthStatus
@@ -169,18 +170,18 @@ def _same_engagement(engagement_id: int, task_engagement_id: int, task_id: int) 
 @router.post("/engagements/{engagement_id}/tasks/{task_id}/checklist/{item_id}")
 def check_item(web: WebDep, form: FormDep, engagement_id: int, task_id: int, item_id: int) -> Response:
     check_csrf(web, form)
-    task = engagements.visible_task(web.session, web.caller, task_id)
+    task = engagement_tasks.visible_task(web.session, web.caller, task_id)
     _same_engagement(engagement_id, task.engagement_id, task_id)
-    engagements.check_item(web.session, web.caller, task, item_id, form.get("checked") == "1", web.now)
+    engagement_tasks.check_item(web.session, web.caller, task, item_id, form.get("checked") == "1", web.now)
     return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")
 
 
 @router.post("/engagements/{engagement_id}/tasks/{task_id}/done")
 def mark_done(web: WebDep, form: FormDep, engagement_id: int, task_id: int) -> Response:
     check_csrf(web, form)
-    task = engagements.visible_task(web.session, web.caller, task_id)
+    task = engagement_tasks.visible_task(web.session, web.caller, task_id)
     _same_engagement(engagement_id, task.engagement_id, task_id)
-    engagements.update_task(web.session, web.caller, task, TaskUpdate(done=form.get("done") == "1"), web.now)
+    engagement_tasks.update_task(web.session, web.caller, task, TaskUpdate(done=form.get("done") == "1"), web.now)
     return redirect(web, f"/engagements/{engagement_id}#task-{task_id}")
 
 

@@ -14,6 +14,7 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.cli.demo.history import Cast, timeline, walk_journey
 from okr_rollout.engagements import queries as engagement_queries
 from okr_rollout.engagements import service as engagements
+from okr_rollout.engagements import tasks as engagement_tasks
 from okr_rollout.engagements.schemas import EngagementCreate, TaskUpdate
 from okr_rollout.models import Department, Person
 from okr_rollout.organizations import queries as organization_queries
@@ -181,7 +182,7 @@ def _create_portfolio(session: Session, catalog: Catalog, now: datetime) -> None
             done_at = now - timedelta(days=2)
             for task in list(session.scalars(engagement_queries.open_tasks(engagement.id)).unique()):
                 if task.due_at <= done_at:
-                    engagements.update_task(session, DEMO, task, TaskUpdate(done=True), done_at)
+                    engagement_tasks.update_task(session, DEMO, task, TaskUpdate(done=True), done_at)
     session.flush()
 
 
