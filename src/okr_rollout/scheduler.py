@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -32,7 +32,8 @@ from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.settings import Settings
 
 if TYPE_CHECKING:
-    from okr_rollout.engagements.readiness_watch import WatchRun
+    from okr_rollout.engagements.readiness_watch import Due, WatchRun
+    from okr_rollout.journey.facts import EngagementFacts
     from okr_rollout.webhooks.delivery import Deliveries
 
 logger = logging.getLogger(__name__)
@@ -149,42 +150,64 @@ class Scheduler:
 
     # --- one tick of each job: callable directly (tests, the CLI) -------------------------------------------
 
-    def reminders_tick(self) -> None:
+    def reminders_tick(self) -> WatchRun | None:
+        """Reminders, then readiness: the engagements due for both (a write marks both) have their facts read once,
+        by the reminders, and handed on to the readiness watch. Returns what the watch did (None: not the active
+        scheduler)."""
         if not self.leadership.hold():
-            return
+            return None
+        from okr_rollout.engagements import readiness_watch as watch
         from okr_rollout.notifications.service import run_reminders
 
         now = self.clock()
+        # The readiness queue is read before the reminders read facts: facts read after the marks they are
+        # stored against (a write in between changes the marks, and the store skips that evaluation).
+        with session_scope(self.factory, write=False) as session:
+            waiting = watch.queue(session, now, self.settings.readiness_max_per_tick)
         with session_scope(self.factory) as session:
-            run_reminders(session, self.catalog, self.settings, now)
-        self.readiness_tick(now)
+            reminders = run_reminders(session, self.catalog, self.settings, now,
+                                      keep_facts_of=[d.engagement_id for d in waiting])
+        room = self.settings.readiness_max_per_tick - len(waiting)
+        if reminders.new_readiness_rows and room > 0:
+            # Engagements made without a readiness row (seeded, not written through events) got one just now:
+            # evaluated in this tick too, their facts read again.
+            queued = {d.engagement_id for d in waiting}
+            with session_scope(self.factory, write=False) as session:
+                later = watch.queue(session, now, self.settings.readiness_max_per_tick)
+            waiting += [d for d in later if d.engagement_id not in queued][:room]
+        return self._evaluate(now, waiting, reminders.kept_facts)
 
-    def readiness_tick(self, now: datetime | None = None) -> WatchRun:
-        """Evaluate again the engagements marked stale or due to change with the clock, a batch at a time: each
-        batch is read and evaluated outside the write lock, then stored in one short write transaction."""
+    def readiness_tick(self, now: datetime | None = None, limit: int | None = None) -> WatchRun:
+        """Evaluate again the engagements marked stale or due to change with the clock, at most ``limit`` of them
+        (the ``readiness_max_per_tick`` setting), longest waiting first: the rest in the next ticks."""
         from okr_rollout.engagements import readiness_watch as watch
 
         now = now or self.clock()
+        with session_scope(self.factory, write=False) as session:
+            waiting = watch.queue(session, now, self.settings.readiness_max_per_tick if limit is None else limit)
+        return self._evaluate(now, waiting, {})
+
+    def _evaluate(self, now: datetime, waiting: Sequence[Due], preloaded: dict[int, EngagementFacts]) -> WatchRun:
+        """A batch at a time: each batch is read and evaluated outside the write lock, then stored in one short
+        write transaction. One marked again meanwhile is skipped by the store and waits for the next tick."""
+        from okr_rollout.engagements import readiness_watch as watch
+
         total = watch.WatchRun()
-        after = 0
         size = self.settings.readiness_batch_size
-        while True:
+        for start in range(0, len(waiting), size):
+            batch = waiting[start:start + size]
+            # Taken out as used: the facts of a batch stored are freed before the next batch is read.
+            facts = {d.engagement_id: preloaded.pop(d.engagement_id) for d in batch if d.engagement_id in preloaded}
             with session_scope(self.factory, write=False) as session:
-                batch = watch.due(session, now, size, after)
                 evaluations = watch.evaluate(session, self.catalog, now, batch,
-                                             self.settings.readiness_lookahead_days)
-            if not batch:
-                break
+                                             self.settings.readiness_lookahead_days, facts)
             with session_scope(self.factory) as session:
                 stored = watch.store(session, evaluations, now)
             total.batches += 1
             total.evaluated += len(evaluations)
             total.stored += stored.stored
             total.changes += stored.changes
-            if len(batch) < size:
-                break
-            # Ids only go up within a tick: one marked again meanwhile waits for the next tick.
-            after = batch[-1].engagement_id
+            total.health_changes += stored.health_changes
         return total
 
     def delivery_tick(self) -> None:
@@ -255,7 +278,7 @@ class Scheduler:
         return self._leader
 
     @staticmethod
-    def _guarded(job: Callable[[], None]) -> Callable[[], None]:
+    def _guarded(job: Callable[[], object]) -> Callable[[], None]:
         def run() -> None:
             try:
                 job()

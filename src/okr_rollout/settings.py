@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     readiness_batch_size: int = Field(default=200, ge=1, description="Engagements whose readiness the "
                                                                      "scheduler re-evaluates per write "
                                                                      "transaction (each one short).")
+    readiness_max_per_tick: int = Field(default=2_000, ge=1, description="Engagements whose readiness one "
+                                                                        "scheduler tick evaluates at most (after "
+                                                                        "an upgrade every one is stale): the "
+                                                                        "rest, longest waiting first, in the "
+                                                                        "next ticks.")
     readiness_lookahead_days: int = Field(default=7, ge=1, description="How far ahead an evaluation looks for "
                                                                        "the next change the clock alone brings "
                                                                        "(a deadline, a day a gate counts); "

@@ -209,6 +209,21 @@ def readiness_due(now: datetime, limit: int, after: int) -> Select[int, int, dat
     return select(both.c.engagement_id, both.c.marks, both.c.evaluated_at).order_by(both.c.engagement_id).limit(limit)
 
 
+def readiness_queue(now: datetime, limit: int) -> Select[int, int]:
+    """(engagement id, marks) of up to ``limit`` engagements whose readiness must be evaluated again (marked stale
+    by a write, or due to change with the clock by ``now``), the longest unevaluated first: ordered by when their
+    readiness was last stored (when their row was made, if never). An evaluation moves an engagement to the back,
+    and the ones it passes were waiting no longer, so a tick that stops at ``limit`` starves none: what it leaves
+    comes first in the next tick. Each condition reads its index; only the due rows are sorted."""
+    kept_since = func.coalesce(ReadinessSnapshot.evaluated_at, ReadinessSnapshot.updated_at).label("kept_since")
+    columns = (ReadinessSnapshot.engagement_id, ReadinessSnapshot.marks, kept_since)
+    stale = select(*columns).where(ReadinessSnapshot.stale.is_(True))
+    timed = select(*columns).where(ReadinessSnapshot.next_change_at <= now)
+    both = union(stale, timed).subquery()
+    return (select(both.c.engagement_id, both.c.marks)
+            .order_by(both.c.kept_since, both.c.engagement_id).limit(limit))
+
+
 # Events a person or a client did not cause: they are no activity of the engagement (its health's "no activity").
 NOT_ACTIVITY = ("readiness.changed", "engagement.health_changed", "reminder.overdue", "gate.refused")
 

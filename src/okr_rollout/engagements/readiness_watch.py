@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -89,13 +89,24 @@ def due(session: Session, now: datetime, limit: int, after: int = 0) -> list[Due
             for engagement_id, marks, _ in session.execute(queries.readiness_due(now, limit, after))]
 
 
+def queue(session: Session, now: datetime, limit: int) -> list[Due]:
+    """Up to ``limit`` engagements marked stale or whose next change by the clock has come, those whose readiness
+    was stored longest ago first (a tick that evaluates only so many leaves the rest first in line)."""
+    return [Due(engagement_id, marks) for engagement_id, marks in session.execute(queries.readiness_queue(now, limit))]
+
+
 def evaluate(session: Session, catalog: Catalog, now: datetime, engagements: Sequence[Due],
-             lookahead_days: int) -> list[Evaluation]:
-    """The readiness of ``engagements`` at ``now`` and when the clock alone would next change it (reads only)."""
+             lookahead_days: int, preloaded: Mapping[int, EngagementFacts] | None = None) -> list[Evaluation]:
+    """The readiness of ``engagements`` at ``now`` and when the clock alone would next change it (reads only).
+
+    ``preloaded``: facts at ``now`` already read for some of them (by the tick's reminders), read after their
+    marks in ``engagements`` were: a write in between changed the marks, so the store skips that evaluation."""
     if not engagements:
         return []
     ids = [d.engagement_id for d in engagements]
-    facts = load_facts(session.connection(), ids, now)
+    preloaded = preloaded or {}
+    missing = [engagement_id for engagement_id in ids if engagement_id not in preloaded]
+    facts = {**load_facts(session.connection(), missing, now), **preloaded} if missing else dict(preloaded)
     found_activity = activity(session, ids, now)
     pins = {engagement_id: (sha256, organization_id)
             for engagement_id, sha256, organization_id in session.execute(queries.pins_and_organizations(ids))}

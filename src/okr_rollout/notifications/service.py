@@ -10,7 +10,7 @@ Like every service this one flushes and never commits: the caller's unit of work
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -62,6 +62,10 @@ class ReminderRun:
     email_digests: int = 0  # e-mail digests made (each tells one person the e-mails queued for their period)
     since: datetime | None = None
     until: datetime | None = None
+    # The facts read for the engagements named in ``keep_facts_of``: the scheduler's tick hands them on to the
+    # readiness watch, so that one tick reads an engagement's facts once.
+    kept_facts: dict[int, EngagementFacts] = field(default_factory=dict, repr=False)
+    new_readiness_rows: int = 0  # engagements that had no readiness row yet (made here, stale)
 
 
 @dataclass
@@ -101,13 +105,16 @@ def _email(person: _Person, now: datetime, *, urgent: bool = False) -> dict[str,
             "next_attempt_at": person.delivery.quiet_ends(now)}
 
 
-def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: datetime) -> ReminderRun:
+def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: datetime, *,
+                  keep_facts_of: Collection[int] = ()) -> ReminderRun:
     """Record and fan out every reminder that became due since the last run, up to ``now``.
 
     Each engagement keeps the time its next reminder may fall due (``next_reminder_at``, found by looking
     ``reminder_lookahead_days`` ahead; unknown once a write changed its facts): a run reads only the engagements
     whose time has come or is unknown. A first run (or one after the last run time was forgotten) has no such
-    times to go by and looks at every engagement."""
+    times to go by and looks at every engagement.
+
+    The facts read of the engagements in ``keep_facts_of`` are returned in ``kept_facts`` (read at ``now``)."""
     catch_up = timedelta(hours=settings.reminder_catch_up_hours)
     last = last_run(session)
     # A first run has missed nothing: it looks back no further than the catch-up window.
@@ -116,7 +123,8 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
     if since >= now:
         return run
     plans, upcoming = _due(session, catalog, now, since, every=last is None,
-                           lookahead=timedelta(days=settings.reminder_lookahead_days))
+                           lookahead=timedelta(days=settings.reminder_lookahead_days),
+                           keep=frozenset(keep_facts_of), kept=run.kept_facts)
     run.due = len(plans)
     if plans:
         people = _people(session, plans)
@@ -124,7 +132,7 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
         for plan in plans:
             _fan_out(plan, people, nudges, settings, now, catch_up)
         _record(session, plans, now, run)
-    _plan_next(session, upcoming, now)
+    run.new_readiness_rows = _plan_next(session, upcoming, now)
     run.digests = _send_digests(session, settings, now)
     run.email_digests = _send_email_digests(session, settings, now)
     _remember(session, now)
@@ -140,12 +148,15 @@ class _Upcoming:
 
 
 def _due(session: Session, catalog: Catalog, now: datetime, since: datetime, *, every: bool,
-         lookahead: timedelta) -> tuple[list[_Plan], list[_Upcoming]]:
-    """What fell due in (since, now] for the engagements to look at, and when each one's next reminder may."""
+         lookahead: timedelta, keep: frozenset[int], kept: dict[int, EngagementFacts]
+         ) -> tuple[list[_Plan], list[_Upcoming]]:
+    """What fell due in (since, now] for the engagements to look at, and when each one's next reminder may; the
+    facts read of those in ``keep`` go into ``kept``."""
     rows = session.execute(queries.engagement_pins() if every else queries.engagements_due(now)).all()
     if not rows:
         return [], []
     facts = load_facts(session.connection(), None if every else [row[0] for row in rows], now)
+    kept.update((engagement_id, facts[engagement_id]) for engagement_id in keep & facts.keys())
     plans: list[_Plan] = []
     upcoming: list[_Upcoming] = []
     horizon = now + lookahead
@@ -171,8 +182,9 @@ def _due(session: Session, catalog: Catalog, now: datetime, since: datetime, *, 
     return plans, upcoming
 
 
-def _plan_next(session: Session, upcoming: Sequence[_Upcoming], now: datetime) -> None:
-    """Keep each engagement's next reminder time; an engagement marked since it was read keeps its mark."""
+def _plan_next(session: Session, upcoming: Sequence[_Upcoming], now: datetime) -> int:
+    """Keep each engagement's next reminder time; an engagement marked since it was read keeps its mark. Returns
+    how many engagements had no readiness row yet."""
     known = [{"id": u.engagement_id, "read_marks": u.read_marks, "next_reminder_at": u.at}
              for u in upcoming if u.read_marks is not None]
     if known:
@@ -182,6 +194,7 @@ def _plan_next(session: Session, upcoming: Sequence[_Upcoming], now: datetime) -
             "next_reminder_at": u.at} for u in upcoming if u.read_marks is None]
     if new:
         _insert_new(session, queries.snapshots_table(), new, ["engagement_id"], [])
+    return len(new)
 
 
 def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, _Person]:
