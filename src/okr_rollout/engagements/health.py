@@ -49,6 +49,18 @@ def activity(session: Session, engagement_ids: Sequence[int] | None, now: dateti
             for engagement_id, overdue, last in session.execute(queries.activity_of(engagement_ids, now))}
 
 
+_health_params: dict[tuple[str, int, str], HealthParams] = {}
+
+
+def health_params(playbook: LoadedPlaybook) -> HealthParams:
+    """The health thresholds of this playbook version, resolved once: an evaluation looks at each coming day."""
+    key = (playbook.id, playbook.version, playbook.sha256)
+    found = _health_params.get(key)
+    if found is None:
+        found = _health_params[key] = HealthParams.of(playbook.parameters)
+    return found
+
+
 def assess_engagement(playbook: LoadedPlaybook, facts: EngagementFacts, found: ActivityFacts,
                       readiness: ReadinessReport | None = None) -> Health:
     """The engagement's health from its facts; ``readiness`` (evaluated on the same facts) when the caller has it."""
@@ -58,7 +70,7 @@ def assess_engagement(playbook: LoadedPlaybook, facts: EngagementFacts, found: A
     if first is not None:
         title = first.title or playbook.phase(first.dest).title
         gate = GateProgress(title, first.allowed, first.passed_count, len(first.criteria))
-    return assess(facts, found, HealthParams.of(playbook.parameters), phase_title=playbook.phase(facts.phase).title,
+    return assess(facts, found, health_params(playbook), phase_title=playbook.phase(facts.phase).title,
                   expected_days=playbook.expected_days.get(facts.phase), gate=gate)
 
 

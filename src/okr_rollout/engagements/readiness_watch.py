@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -135,7 +135,8 @@ def _evaluation(item: Due, organization_id: int, playbook: LoadedPlaybook, facts
         failed_criteria=sorted(c.id for c in first.criteria if not c.passed) if first else [],
         gate_passed=first.passed_count if first else 0, gate_total=len(first.criteria) if first else 0,
         next_change_at=next_change(machine, facts, summary, lookahead_days,
-                                   lambda at, r: assess_engagement(playbook, at, found, r).status, health.status),
+                                   lambda at, r: assess_engagement(playbook, at, found, r).status, health.status,
+                                   report),
         health=health)
 
 
@@ -236,9 +237,11 @@ def note_readiness_change(session: Session, engagement_id: int, organization_id:
 
 def next_change(machine: JourneyMachine, facts: EngagementFacts, summary: dict[str, Any],
                 lookahead_days: int, health: Callable[[EngagementFacts, ReadinessReport], str] | None = None,
-                status: str | None = None) -> datetime:
+                status: str | None = None, report: ReadinessReport | None = None) -> datetime:
     """The first moment within ``lookahead_days`` at which the same facts give other verdicts, or (given
-    ``health``) another health status than ``status``; else the end of that window (look again then)."""
+    ``health``) another health status than ``status``; else the end of that window (look again then).
+    ``report``: the readiness at ``facts.now`` (``summary``'s), whose criteria that do not read the clock are not
+    checked again at each moment."""
     zone = _zone(facts.organization.timezone)
     now = facts.now
     today = now.astimezone(zone).date()
@@ -246,10 +249,13 @@ def next_change(machine: JourneyMachine, facts: EngagementFacts, summary: dict[s
                for k in range(1, lookahead_days + 1)}
     horizon = max(moments)
     moments.update(m.held_at for m in facts.meetings if now < m.held_at < horizon)
+    # The same facts at each moment, made directly: ``dataclasses.replace`` checks every field each time.
+    values = {f.name: getattr(facts, f.name) for f in fields(facts)}
     for moment in sorted(moments):
-        later = replace(facts, now=moment)
-        report = machine.readiness(later)
-        if summarize(report) != summary or (health is not None and health(later, report) != status):
+        values["now"] = moment
+        later = EngagementFacts(**values)
+        found = machine.readiness(later) if report is None else machine.readiness_later(later, report)
+        if summarize(found) != summary or (health is not None and health(later, found) != status):
             return moment
     return horizon
 

@@ -44,13 +44,17 @@ P = TypeVar("P", bound=KindParams)
 Check = Callable[[EngagementFacts, Any], CriterionResult]
 CHECKS: dict[str, Check] = {}
 READS: dict[str, frozenset[str]] = {}
+# Whether a kind's check reads the clock (``facts.now``, ``facts.today``): one that does not gives the same outcome
+# at any moment on the same facts, so a look ahead in time keeps its outcome instead of checking again.
+CLOCKED: dict[str, bool] = {}
 
 
 def gate_kind(
-    name: str, params: type[P], *, reads: tuple[str, ...]
+    name: str, params: type[P], *, reads: tuple[str, ...], clocked: bool = True
 ) -> Callable[[Callable[[EngagementFacts, P], CriterionResult]], Check]:
     """Register the check of one kind; ``params`` must be the model the playbook language declares, and
-    ``reads`` names every group of facts (``FACT_GROUPS``) the check reads, helpers of the facts included."""
+    ``reads`` names every group of facts (``FACT_GROUPS``) the check reads, helpers of the facts included.
+    ``clocked=False`` declares that the check never reads the clock (``facts.now``, ``facts.today``)."""
     if GATE_KINDS.get(name) is not params:
         raise ValueError(f"gate kind {name!r} is not declared with {params.__name__} in playbooks.kinds")
     unknown = sorted(set(reads) - set(FACT_GROUPS))
@@ -62,6 +66,7 @@ def gate_kind(
             raise ValueError(f"gate kind {name!r} registered twice")
         CHECKS[name] = check
         READS[name] = frozenset(reads)
+        CLOCKED[name] = clocked
         return check
 
     return register

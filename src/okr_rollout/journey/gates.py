@@ -8,11 +8,11 @@ from __future__ import annotations
 
 # The checks register themselves on import; they live in their own modules by stage.
 from okr_rollout.journey.checks import cycle, handover, setup  # noqa: F401
-from okr_rollout.journey.criteria import CHECKS, READS, Check, CriterionResult
+from okr_rollout.journey.criteria import CHECKS, CLOCKED, READS, Check, CriterionResult
 from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.playbooks.kinds import KindParams
 
-__all__ = ["CHECKS", "READS", "Check", "CriterionResult", "check"]
+__all__ = ["CHECKS", "CLOCKED", "READS", "Check", "CriterionResult", "check"]
 
 
 def check(kind: str, facts: EngagementFacts, params: KindParams) -> CriterionResult:

@@ -9,14 +9,14 @@ changed and never accumulates models.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from transitions import Machine
 
 from okr_rollout.journey.facts import EngagementFacts
-from okr_rollout.journey.gates import READS, check
+from okr_rollout.journey.gates import CLOCKED, READS, check
 from okr_rollout.playbooks.loader import LoadedPlaybook, ResolvedCriterion
 from okr_rollout.texts import LocalizedText
 
@@ -171,6 +171,19 @@ class JourneyMachine:
                 self._evaluate(facts, t.trigger) for t in self.playbook.spec.transitions_from(facts.phase)
             ),
         )
+
+    def readiness_later(self, facts: EngagementFacts, earlier: ReadinessReport) -> ReadinessReport:
+        """``readiness(facts)``, given ``earlier``: the readiness of the same facts at another moment. A criterion
+        whose check does not read the clock keeps its outcome; only the others are checked again."""
+        if earlier.phase != facts.phase or earlier.engagement_id != facts.engagement_id:
+            return self.readiness(facts)
+        transitions = []
+        for before in earlier.transitions:
+            gate = self.playbook.gate(facts.phase, before.trigger)
+            criteria = tuple(_outcome(criterion, facts) if CLOCKED.get(criterion.kind, True) else kept
+                             for criterion, kept in zip(gate, before.criteria, strict=True))
+            transitions.append(replace(before, criteria=criteria))
+        return ReadinessReport(engagement_id=facts.engagement_id, phase=facts.phase, transitions=tuple(transitions))
 
     def evaluate(self, facts: EngagementFacts, trigger: str) -> TransitionReadiness:
         self._require_trigger(facts.phase, trigger)

@@ -24,7 +24,7 @@ def _no_quarter(ordinal: int, facts: EngagementFacts | None = None) -> Criterion
     )
 
 
-@gate_kind("quarter_planned", kinds.QuarterPlanned, reads=("quarters", "okrs", "departments"))
+@gate_kind("quarter_planned", kinds.QuarterPlanned, reads=("quarters", "okrs", "departments"), clocked=False)
 def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -58,7 +58,8 @@ def quarter_planned(facts: EngagementFacts, params: kinds.QuarterPlanned) -> Cri
     )
 
 
-@gate_kind("pilot_members_own_okrs", kinds.PilotMembersOwnOkrs, reads=("quarters", "okrs", "people", "departments"))
+@gate_kind("pilot_members_own_okrs", kinds.PilotMembersOwnOkrs, reads=("quarters", "okrs", "people", "departments"),
+           clocked=False)
 def pilot_members_own_okrs(facts: EngagementFacts, params: kinds.PilotMembersOwnOkrs) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -200,7 +201,7 @@ def quarter_ended(facts: EngagementFacts, params: kinds.QuarterEnded) -> Criteri
     )
 
 
-@gate_kind("quarter_scored", kinds.QuarterScored, reads=("quarters", "okrs"))
+@gate_kind("quarter_scored", kinds.QuarterScored, reads=("quarters", "okrs"), clocked=False)
 def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:
@@ -232,7 +233,7 @@ def quarter_scored(facts: EngagementFacts, params: kinds.QuarterScored) -> Crite
     )
 
 
-@gate_kind("okr_decisions", kinds.OkrDecisions, reads=("quarters", "okrs"))
+@gate_kind("okr_decisions", kinds.OkrDecisions, reads=("quarters", "okrs"), clocked=False)
 def okr_decisions(facts: EngagementFacts, params: kinds.OkrDecisions) -> CriterionResult:
     quarter = facts.quarter(params.quarter)
     if quarter is None:

@@ -10,7 +10,7 @@ from okr_rollout.playbooks import kinds
 from okr_rollout.texts import listed
 
 
-@gate_kind("internal_coaches", kinds.InternalCoaches, reads=("appointments", "people"))
+@gate_kind("internal_coaches", kinds.InternalCoaches, reads=("appointments", "people"), clocked=False)
 def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> CriterionResult:
     appointed = {a.person_id for a in facts.appointments if a.role == "internal_coach"}
     trained = {a.person_id for a in facts.appointments if a.role == "internal_coach" and a.trained}
@@ -37,7 +37,7 @@ def internal_coaches(facts: EngagementFacts, params: kinds.InternalCoaches) -> C
     )
 
 
-@gate_kind("okr_master", kinds.OkrMaster, reads=("appointments", "people"))
+@gate_kind("okr_master", kinds.OkrMaster, reads=("appointments", "people"), clocked=False)
 def okr_master(facts: EngagementFacts, params: kinds.OkrMaster) -> CriterionResult:
     masters = [a for a in facts.appointments if a.role == "okr_master"]
     ready = [a for a in masters if a.ready]

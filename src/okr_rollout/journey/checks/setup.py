@@ -12,7 +12,7 @@ from okr_rollout.playbooks.kinds import SUPPORT_LEVELS
 from okr_rollout.texts import LocalizedText, listed
 
 
-@gate_kind("coach_assigned", kinds.CoachAssigned, reads=("coach_ids",))
+@gate_kind("coach_assigned", kinds.CoachAssigned, reads=("coach_ids",), clocked=False)
 def coach_assigned(facts: EngagementFacts, params: kinds.CoachAssigned) -> CriterionResult:
     count = len(facts.coach_ids)
     return verdict(
@@ -107,7 +107,7 @@ def meeting_outcomes(facts: EngagementFacts, params: kinds.MeetingOutcomes) -> C
     )
 
 
-@gate_kind("organization_foundations", kinds.OrganizationFoundations, reads=())
+@gate_kind("organization_foundations", kinds.OrganizationFoundations, reads=(), clocked=False)
 def organization_foundations(
     facts: EngagementFacts, params: kinds.OrganizationFoundations
 ) -> CriterionResult:
@@ -133,7 +133,7 @@ def organization_foundations(
     )
 
 
-@gate_kind("pilot_departments", kinds.PilotDepartments, reads=("departments",))
+@gate_kind("pilot_departments", kinds.PilotDepartments, reads=("departments",), clocked=False)
 def pilot_departments(facts: EngagementFacts, params: kinds.PilotDepartments) -> CriterionResult:
     headcount = facts.organization.headcount
     pilots = facts.pilot_departments()
@@ -164,7 +164,7 @@ def pilot_departments(facts: EngagementFacts, params: kinds.PilotDepartments) ->
     )
 
 
-@gate_kind("headcount_at_most", kinds.HeadcountAtMost, reads=())
+@gate_kind("headcount_at_most", kinds.HeadcountAtMost, reads=(), clocked=False)
 def headcount_at_most(facts: EngagementFacts, params: kinds.HeadcountAtMost) -> CriterionResult:
     headcount = facts.organization.headcount
     return verdict(
@@ -236,7 +236,7 @@ def training_completed(facts: EngagementFacts, params: kinds.TrainingCompleted) 
     )
 
 
-@gate_kind("drafting_groups", kinds.DraftingGroups, reads=("drafting_groups", "people", "departments"))
+@gate_kind("drafting_groups", kinds.DraftingGroups, reads=("drafting_groups", "people", "departments"), clocked=False)
 def drafting_groups(facts: EngagementFacts, params: kinds.DraftingGroups) -> CriterionResult:
     groups = facts.drafting_groups
     pilot = facts.pilot_people(params.small_company_headcount)
@@ -310,7 +310,7 @@ def drafting_duration(facts: EngagementFacts, params: kinds.DraftingDuration) ->
     )
 
 
-@gate_kind("okr_software_introduced", kinds.OkrSoftwareIntroduced, reads=("okrs",))
+@gate_kind("okr_software_introduced", kinds.OkrSoftwareIntroduced, reads=("okrs",), clocked=False)
 def okr_software_introduced(facts: EngagementFacts, params: kinds.OkrSoftwareIntroduced) -> CriterionResult:
     software = (facts.organization.okr_software or "").strip()
     recorded_okrs = len(facts.okrs)
