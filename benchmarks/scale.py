@@ -22,13 +22,13 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.engine import make_url
 
 from benchmarks.cases import BENCH, NOW, Result
@@ -38,7 +38,7 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_engine, make_session_factory, session_scope
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
-from okr_rollout.models import Engagement
+from okr_rollout.models import Engagement, ReadinessSnapshot
 from okr_rollout.scheduler import Scheduler
 from okr_rollout.settings import Settings
 
@@ -62,16 +62,37 @@ class _Ticking:
         with engine.connect() as connection:
             self.ids = list(connection.execute(select(Engagement.id).order_by(Engagement.id)).scalars())
         self._next = 0
+        self._rows_as_after_an_upgrade()
         started = time.perf_counter()
-        self.tick()  # the first tick looks at every engagement once: their readiness and next reminders
+        # The first ticks look at every engagement once: their next reminders, and their readiness, at most
+        # readiness_max_per_tick a tick; ticked until none is left, a minute apart.
+        self.first_ticks = 1
+        self.first_evaluated = self.tick()
+        while (evaluated := self.tick_at(self.now + timedelta(minutes=1))) > 0:
+            self.first_ticks += 1
+            self.first_evaluated += evaluated
         self.first_tick_seconds = time.perf_counter() - started
 
-    def tick(self) -> None:
-        from okr_rollout.notifications.service import run_reminders
+    def _rows_as_after_an_upgrade(self) -> None:
+        """A readiness row for each engagement the seed made without one, stale, as the migration that keeps
+        readiness makes them for an existing portfolio (a write through the services makes its own)."""
+        with self.engine.begin() as connection:
+            have = set(connection.execute(select(ReadinessSnapshot.engagement_id)).scalars())
+            rows = [{"engagement_id": engagement_id, "phase": "", "digest": "", "summary": {}, "updated_at": NOW,
+                     "failed_criteria": [], "gate_passed": 0, "gate_total": 0, "stale": True, "marks": 0}
+                    for engagement_id in self.ids if engagement_id not in have]
+            if rows:
+                connection.execute(insert(ReadinessSnapshot), rows)
 
-        with session_scope(self.factory) as session:
-            run_reminders(session, self.catalog, self.settings, self.now)
-        self.scheduler.readiness_tick(self.now)
+    def tick(self) -> int:
+        """One tick as the scheduler runs it (reminders, then readiness, each engagement's facts read once);
+        returns how many engagements' readiness it evaluated."""
+        run = self.scheduler.reminders_tick()
+        return 0 if run is None else run.evaluated
+
+    def tick_at(self, now: datetime) -> int:
+        self.now = now
+        return self.tick()
 
     def write_to(self, count: int) -> list[int]:
         """``count`` engagements written to (each write marks its engagement), a minute after the last tick."""
@@ -102,7 +123,10 @@ _ticking: dict[str, _Ticking] = {}
 def ticking(engine: Engine, catalog: Catalog, url: str) -> _Ticking:
     if url not in _ticking:
         _ticking[url] = _Ticking(engine, catalog, url)
-        print(f"first tick over {len(_ticking[url].ids):,} engagements: {_ticking[url].first_tick_seconds:.1f} s",
+        first = _ticking[url]
+        print(f"first ticks over {len(first.ids):,} engagements: {first.first_evaluated:,} evaluated in "
+              f"{first.first_ticks} ticks, {first.first_tick_seconds:.1f} s "
+              f"({first.first_tick_seconds / max(first.first_evaluated, 1) * 1000:.1f} ms per engagement)",
               file=sys.stderr)
     return _ticking[url]
 
@@ -162,6 +186,7 @@ def scheduler_tick_scaling(engine: Engine, catalog: Catalog, url: str, workdir: 
             large_ticks.append(large.timed_tick())
             small.write_to(FIXED_CHANGES)
             small_ticks.append(small.timed_tick())
+        small.scheduler.leadership.release()  # its leadership lock's connection, before the database is dropped
         small_engine.dispose()
     return Result(statistics.median(large_ticks) * 1000, statistics.median(small_ticks) * 1000, "<= 2",
                   f"ms per tick ({len(large.ids):,} vs {SMALL:,} engagements)")
