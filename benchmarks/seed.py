@@ -344,8 +344,9 @@ class _Journey:
         if at_least("pilot_drafting"):
             self._drafting(context, entered["pilot_drafting"], done=past("pilot_drafting"))
             okrs_on = entered["pilot_drafting"] + timedelta(days=10 if past("pilot_drafting") else 5)
-            q1_starts = _day(entered["q1_cycle"]) if at_least("q1_cycle") else _day(
-                entered["pilot_drafting"] + timedelta(days=PHASE_DAYS["pilot_drafting"] + PHASE_DAYS["coaches_appointed"]))
+            planned_start = timedelta(days=PHASE_DAYS["pilot_drafting"] + PHASE_DAYS["coaches_appointed"])
+            q1_starts = (_day(entered["q1_cycle"]) if at_least("q1_cycle")
+                         else _day(entered["pilot_drafting"] + planned_start))
             self._quarter(context, "2026-Q1", q1_starts, okrs_on, cycle_from=entered.get("q1_cycle"),
                           scored=past("quarter_review") or (phase == "quarter_review" and index % 2 == 0),
                           lags=lags)
