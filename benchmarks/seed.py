@@ -190,6 +190,10 @@ class Seeder:
     def add_engagements(self, count: int, phase: str) -> list[int]:
         """``count`` more engagements in ``phase``, none lagging (a q1_cycle one has its Q1 ended, its check-ins,
         team meetings and 1:1s on time): their ids."""
+        with self.engine.connect() as connection:
+            # Past every organization there is: an organization's rows take their ids from its index (``_batch``).
+            highest = connection.execute(select(func.max(_table(Organization).c.id))).scalar() or 0
+        self.seeded = max(self.seeded, highest // 1000 + 1)
         ids: list[int] = []
         while len(ids) < count:
             size = min(BATCH, count - len(ids))
@@ -285,7 +289,7 @@ class _Journey:
 
         self.engagement_ids.append(engagement_id)
         self._add(Organization, id=org_id, name=f"Client {index}", headcount=40, timezone=TIMEZONE,
-                  crm_id=f"bench-{index}", mission="m", vision_1y="v", vision_5y="v", vision_10y="v",
+                  crm_id=f"bench-{org_id}", mission="m", vision_1y="v", vision_5y="v", vision_10y="v",
                   strategies=["s"], challenges=[], okr_software="x", created_at=began, updated_at=began, version=1)
         member_ids = [10_000_000 + base * 10 + m for m in range(MEMBERS)]
         ceo_id, operations_id = 10_000_000 + base * 10 + MEMBERS, 10_000_000 + base * 10 + MEMBERS + 1
