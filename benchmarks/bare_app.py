@@ -279,11 +279,11 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
 
 # ``POST /engagements/{id}/heavy-transitions``: the heaviest gate of the standard playbook, ``end_q1`` (q1_cycle ->
 # quarter_review: Q1 ended, its check-ins, weekly team meetings and 1:1s on time), with the statements the API runs
-# for it, in its order: the token, the engagement locked, the gate's facts (the engagement with its organization,
-# people, memberships, departments, meetings, quarters, OKRs, key results, check-ins), the gate evaluated on the
-# rows by plain loops, the move, the destination's tasks (their rounds, one insert each, the checklists), who they
-# are for (the facts of roles read again, as the API reads them: coaches, people, memberships, departments,
-# appointments), the event, the readiness mark, the read-back. The playbook's numbers are read once at start-up.
+# for it, in its order: the token, the engagement locked, the facts (the engagement with its organization, coaches,
+# people, memberships, departments, meetings, quarters, OKRs, key results, check-ins, appointments), the gate
+# evaluated on the rows by plain loops, the move, the destination's tasks (their rounds, one insert each, the
+# checklists), who they are for (from the coaches, people, memberships, departments and appointments read with the
+# gate's facts), the event, the readiness mark, the read-back. The playbook's numbers are read once at start-up.
 HEAVY_TRIGGER, HEAVY_SOURCE, HEAVY_DEST = "end_q1", "q1_cycle", "quarter_review"
 
 
@@ -320,7 +320,6 @@ _HEAVY_FACTS = {
     "check_ins": "SELECT engagement_id, key_result_id, week_of, value, confidence FROM check_ins "
                  "WHERE voided_at IS NULL AND engagement_id = ?",
 }
-_ROLE_FACTS = ("engagement", "coaches", "people", "memberships", "departments", "appointments")
 _HEAVY_FACTS |= {
     "coaches": "SELECT engagement_id, person_id FROM engagement_coaches WHERE engagement_id = ?",
     "appointments": "SELECT engagement_id, person_id, role, trained, trained_on, ready FROM appointments "
@@ -405,9 +404,10 @@ def heavy_transition(connection: Any, authorization: str | None, engagement_id: 
         if row is None or row[5] != HEAVY_SOURCE:
             connection.execute("ROLLBACK")
             return 404 if row is None else 409
+        # The gate's facts and those telling who the tasks are for, read once, in the API's order.
         facts = {name: connection.execute(_sql(_HEAVY_FACTS[name]), (engagement_id,)).fetchall()
-                 for name in ("engagement", "people", "memberships", "departments", "meetings", "quarters", "okrs",
-                              "key_results", "check_ins")}
+                 for name in ("engagement", "coaches", "people", "memberships", "departments", "meetings", "quarters",
+                              "okrs", "key_results", "check_ins", "appointments")}
         criteria = _end_q1_gate(facts, now)
         if not all(criterion["passed"] for criterion in criteria):
             connection.execute("ROLLBACK")
@@ -435,9 +435,8 @@ def heavy_transition(connection: Any, authorization: str | None, engagement_id: 
             connection.cursor().executemany(_sql(
                 "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
                 "VALUES (?, ?, ?, ?, ?, ?)"), items)
-        # Who each task is for, from the organization as it stands (the API reads these facts again).
-        roles = {name: connection.execute(_sql(_HEAVY_FACTS[name]), (engagement_id,)).fetchall()
-                 for name in _ROLE_FACTS}
+        # Who each task is for, from the organization as it stands.
+        roles = facts
         pilots = {d[1] for d in roles["departments"] if d[3]}
         people_of = {"pilot_member": sorted({m[0] for m in roles["memberships"] if m[1] in pilots}),
                      "department_lead": sorted({d[4] for d in roles["departments"] if d[3] and d[4] is not None})}
