@@ -244,7 +244,8 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
             task_ids.append(connection.execute(_sql(
                 "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
                 "created_at, version) VALUES (?, ?, ?, (SELECT coalesce(max(round), 0) + 1 FROM tasks "
-                "WHERE engagement_id = ? AND phase = ? AND task_key = ?), ?, ?, ?, ?, ?, ?, 1) RETURNING id"),
+                "WHERE engagement_id = ? AND wave_id IS NULL AND phase = ? AND task_key = ?), ?, ?, ?, ?, ?, ?, 1) "
+                "RETURNING id"),
                 (engagement_id, DEST, task["key"], engagement_id, DEST, task["key"], task["en"], task["zh_tw"],
                  task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)
             ).fetchone()[0])
