@@ -222,6 +222,7 @@ class Seeder:
             connection.exec_driver_sql("VACUUM ANALYZE")
 
     def _batch(self, first: int, phase_of: list[str], *, lagging: bool) -> list[int]:
+        self._next_ids.clear()  # the application may have written rows since the last batch: ids past them
         playbook = self.catalog.current("standard")
         journey = _Journey(self, playbook, first, lagging)
         for n, phase in enumerate(phase_of):
