@@ -117,7 +117,8 @@ _OPEN_TASKS = (
     "t.done_at, t.assignee_id, t.version, c.id, c.item_key, c.title_en, c.title_zh_tw, c.checked, c.checked_at "
     "FROM tasks t JOIN engagements e ON e.id = t.engagement_id AND e.phase = t.phase "
     "LEFT OUTER JOIN checklist_items c ON c.task_id = t.id "
-    "WHERE e.id = ? AND t.done = ? AND t.obsolete_at IS NULL ORDER BY t.due_at, t.id, c.position")
+    "WHERE e.id = ? AND t.wave_id IS NULL AND t.done = ? AND t.obsolete_at IS NULL "
+    "ORDER BY t.due_at, t.id, c.position")
 
 
 def _engagement_json(connection: Any, row: tuple[Any, ...]) -> dict[str, Any]:
@@ -243,7 +244,8 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
             task_ids.append(connection.execute(_sql(
                 "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
                 "created_at, version) VALUES (?, ?, ?, (SELECT coalesce(max(round), 0) + 1 FROM tasks "
-                "WHERE engagement_id = ? AND phase = ? AND task_key = ?), ?, ?, ?, ?, ?, ?, 1) RETURNING id"),
+                "WHERE engagement_id = ? AND wave_id IS NULL AND phase = ? AND task_key = ?), ?, ?, ?, ?, ?, ?, 1) "
+                "RETURNING id"),
                 (engagement_id, DEST, task["key"], engagement_id, DEST, task["key"], task["en"], task["zh_tw"],
                  task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)
             ).fetchone()[0])
@@ -274,3 +276,196 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
                           "criteria": [{"id": "coach_assigned", "kind": "coach_assigned", "severity": "block",
                                         "passed": True, "reason": "", "reasons": {"en": "", "zh-TW": ""},
                                         "evidence": {"coaches": len(coaches)}}]}}
+
+
+# ``POST /engagements/{id}/heavy-transitions``: the heaviest gate of the standard playbook, ``end_q1`` (q1_cycle ->
+# quarter_review: Q1 ended, its check-ins, weekly team meetings and 1:1s on time), with the statements the API runs
+# for it, in its order: the token, the engagement locked, the facts (the engagement with its organization, coaches,
+# people, memberships, departments, meetings, quarters, OKRs, key results, check-ins, appointments), the gate
+# evaluated on the rows by plain loops, the move, the destination's tasks (their rounds, one insert each, the
+# checklists), who they are for (from the coaches, people, memberships, departments and appointments read with the
+# gate's facts), the event, the readiness mark, the read-back. The playbook's numbers are read once at start-up.
+HEAVY_TRIGGER, HEAVY_SOURCE, HEAVY_DEST = "end_q1", "q1_cycle", "quarter_review"
+
+
+def _heavy_gate() -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    from okr_rollout.playbooks import PlaybookRegistry
+
+    playbook = PlaybookRegistry.from_directory(Path(__file__).resolve().parents[1] / "playbooks").get("standard")
+    tasks = [{"key": task.spec.id, "en": task.spec.title.en, "zh_tw": task.spec.title.zh_tw, "role": task.spec.role,
+              "due_days": task.due_days,
+              "checklist": [(item.id, item.title.en, item.title.zh_tw) for item in task.spec.checklist]}
+             for task in playbook.tasks.get(HEAVY_DEST, ())]
+    return tasks, dict(playbook.parameters)
+
+
+HEAVY_TASKS, HEAVY_PARAMETERS = _heavy_gate()
+_OF_ORGANIZATION = "IN (SELECT organization_id FROM engagements WHERE id = ?)"
+_HEAVY_FACTS = {
+    "engagement": "SELECT e.id, e.phase, e.entered_phase_at, o.id, o.name, o.headcount, o.timezone, o.mission, "
+                  "o.vision_1y, o.vision_5y, o.vision_10y, o.strategies, o.challenges, o.okr_software "
+                  "FROM engagements e JOIN organizations o ON o.id = e.organization_id WHERE e.id = ?",
+    "people": f"SELECT organization_id, id, name, roles FROM people WHERE organization_id {_OF_ORGANIZATION}",
+    "memberships": "SELECT pd.person_id, pd.department_id FROM person_departments pd JOIN people p "
+                   f"ON p.id = pd.person_id WHERE p.organization_id {_OF_ORGANIZATION}",
+    "departments": "SELECT organization_id, id, name, is_pilot, lead_id FROM departments "
+                   f"WHERE organization_id {_OF_ORGANIZATION}",
+    "meetings": "SELECT engagement_id, id, kind, held_at, attendee_ids, outcomes, department_id, status, "
+                "counts_for_ids FROM meetings WHERE voided_at IS NULL AND engagement_id = ?",
+    "quarters": "SELECT engagement_id, id, label, starts_on, ends_on FROM quarters "
+                "WHERE voided_at IS NULL AND engagement_id = ?",
+    "okrs": "SELECT engagement_id, id, quarter_id, objective, owner_id, department_id, score, decision, created_at, "
+            "carried_from_id, prepared_on FROM okrs WHERE voided_at IS NULL AND engagement_id = ?",
+    "key_results": "SELECT engagement_id, id, okr_id, metric FROM key_results "
+                   "WHERE voided_at IS NULL AND engagement_id = ?",
+    "check_ins": "SELECT engagement_id, key_result_id, week_of, value, confidence FROM check_ins "
+                 "WHERE voided_at IS NULL AND engagement_id = ?",
+}
+_HEAVY_FACTS |= {
+    "coaches": "SELECT engagement_id, person_id FROM engagement_coaches WHERE engagement_id = ?",
+    "appointments": "SELECT engagement_id, person_id, role, trained, trained_on, ready FROM appointments "
+                    "WHERE voided_at IS NULL AND engagement_id = ?",
+}
+
+
+def _day(value: Any) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _end_q1_gate(rows: dict[str, list[Any]], now: datetime) -> list[dict[str, Any]]:
+    """The four criteria of ``end_q1`` on the rows, in plain loops: Q1 (the first quarter by start) ended; a
+    check-in in enough of its weekly periods per key result; enough team meetings per pilot department and 1:1s
+    per pilot member, every so many days."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(rows["engagement"][0][6] or "UTC")
+    today = now.astimezone(zone).date()
+    quarters = sorted((_day(q[3]), q[1], _day(q[4])) for q in rows["quarters"])
+    if not quarters:
+        return [{"id": "q1_ended", "passed": False}]
+    starts, quarter_id, ends = quarters[0]
+    end = min(ends, today)
+    elapsed = max(0, (end - starts).days + 1)
+    okr_ids = {okr[1] for okr in rows["okrs"] if okr[2] == quarter_id}
+    key_results = {kr[1] for kr in rows["key_results"] if kr[2] in okr_ids}
+    interval = int(HEAVY_PARAMETERS["check_in_interval_days"])
+    periods = elapsed // interval
+    on_time = {(c[1], (_day(c[2]) - starts).days // interval) for c in rows["check_ins"]
+               if c[1] in key_results and starts <= _day(c[2]) <= end}
+    possible = periods * len(key_results)
+    rate = len({p for p in on_time if p[1] < periods}) / possible if possible else 0.0
+    pilots = {d[1] for d in rows["departments"] if d[3]}
+    pilot_people = {m[0] for m in rows["memberships"] if m[1] in pilots}
+    held = [(m[2], m[6], _json(m[4]), _json(m[8])) for m in rows["meetings"]
+            if m[7] == "held" and starts <= _stored_day(m[3], zone) <= end]
+    minimum = float(HEAVY_PARAMETERS["meeting_min_rate"])
+    team_expected = elapsed // int(HEAVY_PARAMETERS["team_meeting_interval_days"])
+    teams = [sum(1 for kind, department, _, _ in held if kind == "weekly_team" and department in (d, None))
+             for d in pilots]
+    one_expected = elapsed // int(HEAVY_PARAMETERS["one_on_one_interval_days"])
+    ones = [sum(1 for kind, _, attendees, counted in held if kind == "one_on_one" and p in (counted or attendees))
+            for p in pilot_people]
+    return [{"id": "q1_ended", "passed": ends < today},
+            {"id": "q1_check_ins", "passed": bool(key_results) and (
+                periods == 0 or rate >= float(HEAVY_PARAMETERS["check_in_min_rate"]))},
+            {"id": "q1_team_meetings", "passed": bool(teams) and all(
+                not team_expected or count / team_expected >= minimum for count in teams)},
+            {"id": "q1_one_on_ones", "passed": bool(ones) and all(
+                not one_expected or count / one_expected >= minimum for count in ones)}]
+
+
+def _stored_day(value: Any, zone: Any) -> Any:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment).astimezone(zone).date()
+
+
+@app.post("/engagements/{engagement_id}/heavy-transitions")
+def fire_heavy_transition(engagement_id: int, authorization: str | None = Header(None)) -> Response:
+    answer = heavy_transition(_connection(), authorization, engagement_id, datetime.now(UTC))
+    if isinstance(answer, int):
+        return _problem(answer)
+    return Response(json.dumps(answer), media_type="application/json",
+                    headers={"ETag": f'"v{answer["engagement"]["version"]}"'})
+
+
+def heavy_transition(connection: Any, authorization: str | None, engagement_id: int, now: datetime
+                     ) -> dict[str, Any] | int:
+    """``end_q1`` on ``connection`` (as ``transition``): its answer's body, or an HTTP status when refused."""
+    connection.execute("BEGIN" if POSTGRESQL else "BEGIN IMMEDIATE")
+    try:
+        caller = _caller(connection, authorization)
+        if caller is None:
+            connection.execute("ROLLBACK")
+            return 401
+        where, values = _visible(caller)
+        row = connection.execute(_sql(_ENGAGEMENT + where + (" FOR UPDATE OF engagements" if POSTGRESQL else "")),
+                                 (engagement_id, *values)).fetchone()
+        if row is None or row[5] != HEAVY_SOURCE:
+            connection.execute("ROLLBACK")
+            return 404 if row is None else 409
+        # The gate's facts and those telling who the tasks are for, read once, in the API's order.
+        facts = {name: connection.execute(_sql(_HEAVY_FACTS[name]), (engagement_id,)).fetchall()
+                 for name in ("engagement", "coaches", "people", "memberships", "departments", "meetings", "quarters",
+                              "okrs", "key_results", "check_ins", "appointments")}
+        criteria = _end_q1_gate(facts, now)
+        if not all(criterion["passed"] for criterion in criteria):
+            connection.execute("ROLLBACK")
+            return 409
+        stored_now = _stored_time(now)
+        moved = connection.execute(_sql(
+            "UPDATE engagements SET phase = ?, entered_phase_at = ?, updated_at = ?, version = version + 1 "
+            "WHERE id = ? AND version = ?"), (HEAVY_DEST, stored_now, stored_now, engagement_id, row[9]))
+        if moved.rowcount != 1:
+            connection.execute("ROLLBACK")
+            return 409
+        rounds = {key: last for _, key, last in connection.execute(_sql(
+            "SELECT phase, task_key, max(round) FROM tasks WHERE engagement_id = ? AND wave_id IS NULL "
+            "AND phase = ? GROUP BY phase, task_key"), (engagement_id, HEAVY_DEST))}
+        task_ids = [connection.execute(_sql(
+            "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
+            "created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id"),
+            (engagement_id, HEAVY_DEST, task["key"], rounds.get(task["key"], 0) + 1, task["en"], task["zh_tw"],
+             task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)).fetchone()[0]
+            for task in HEAVY_TASKS]
+        items = [(task_id, key, position, en, zh_tw, False)
+                 for task_id, task in zip(task_ids, HEAVY_TASKS, strict=True)
+                 for position, (key, en, zh_tw) in enumerate(task["checklist"])]
+        if items:
+            connection.cursor().executemany(_sql(
+                "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
+                "VALUES (?, ?, ?, ?, ?, ?)"), items)
+        # Who each task is for, from the organization as it stands.
+        roles = facts
+        pilots = {d[1] for d in roles["departments"] if d[3]}
+        people_of = {"pilot_member": sorted({m[0] for m in roles["memberships"] if m[1] in pilots}),
+                     "department_lead": sorted({d[4] for d in roles["departments"] if d[3] and d[4] is not None})}
+        assignees = [(task_id, person_id) for task_id, task in zip(task_ids, HEAVY_TASKS, strict=True)
+                     for person_id in people_of.get(task["role"], ())]
+        if assignees:
+            connection.cursor().executemany(_sql("INSERT INTO task_assignees (task_id, person_id) VALUES (?, ?)"),
+                                            assignees)
+        if POSTGRESQL:
+            connection.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_ORDER_LOCK,))
+        payload = {"trigger": HEAVY_TRIGGER, "from": HEAVY_SOURCE, "to": HEAVY_DEST,
+                   "criteria": [{"id": c["id"], "passed": c["passed"]} for c in criteria], "task_ids": task_ids}
+        connection.execute(_sql(
+            "INSERT INTO events (type, actor, occurred_at, organization_id, engagement_id, payload) "
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
+            ("engagement.transitioned", f"{caller[2]}:{caller[1]}", stored_now, row[1], engagement_id,
+             json.dumps(payload))).fetchone()
+        # The mark that has the engagement's readiness evaluated again after commit.
+        connection.execute(_sql(
+            "INSERT INTO readiness_snapshots (engagement_id, phase, digest, summary, updated_at, failed_criteria, "
+            "gate_passed, gate_total, stale, marks, health_reasons) VALUES (?, '', '', '{}', ?, '[]', 0, 0, ?, 1, "
+            "'[]') ON CONFLICT (engagement_id) DO UPDATE SET stale = ?, marks = readiness_snapshots.marks + 1, "
+            "next_reminder_at = NULL"), (engagement_id, stored_now, True, True))
+        engagement_body = _engagement_json(connection, (*row[:5], HEAVY_DEST, now, row[7], now, row[9] + 1))
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return {"engagement": engagement_body, "from_phase": HEAVY_SOURCE, "trigger": HEAVY_TRIGGER,
+            "readiness": {"trigger": HEAVY_TRIGGER, "destination": HEAVY_DEST, "allowed": True,
+                          "passed": len(criteria), "total": len(criteria), "criteria": criteria}}

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 
 from benchmarks.cases import NOW, Result
+from benchmarks.seed import Seeder
 from okr_rollout.auth.caller import Role
 from okr_rollout.db import make_session_factory, session_scope
 from okr_rollout.models import Engagement, EngagementCoach, Organization
@@ -191,3 +192,71 @@ def _check_same_body(ours: _Side, bare: _Side, token: str) -> None:
     if [mine[k] for k in keys] != [theirs[k] for k in keys] or (
             [t["id"] for t in mine["open_tasks"]] != [t["id"] for t in theirs["open_tasks"]]) or not mine["open_tasks"]:
         raise RuntimeError(f"the bare endpoint reads another engagement:\n{mine}\n{theirs}")
+
+
+HEAVY_ROUNDS = 5
+HEAVY_PER_ROUND = 40  # per side; 20 below 1,000 engagements (CI's smoke run: each is a seeded q1_cycle engagement)
+HEAVY_WARM_UP = 10  # per side
+HEAVY_TRIGGER = "end_q1"
+
+
+def transition_heavy_gate(engine: Engine, url: str, workdir: Path, seeder: Seeder) -> Result:
+    """``end_q1`` end to end over HTTP (q1_cycle -> quarter_review: Q1 ended, its check-ins, team meetings and 1:1s
+    on time, read from a quarter of records) vs. ``bare_app``'s ``POST /engagements/{id}/heavy-transitions``, the
+    same statements on the raw driver. Engagements seeded for it in q1_cycle with every criterion met, so that each
+    request measures a move, not a refusal; milliseconds per request, in turns, after a warm-up of each."""
+    from okr_rollout.auth.service import create_token
+
+    with session_scope(make_session_factory(engine)) as session:
+        token, _ = create_token(session, role=Role.admin, name="heavy-gate-bench")
+    per_round = HEAVY_PER_ROUND if seeder.engagements >= 1_000 else HEAVY_PER_ROUND // 2
+    started = time.perf_counter()
+    candidates = seeder.add_engagements(2 * (HEAVY_WARM_UP + HEAVY_ROUNDS * per_round), "q1_cycle")
+    print(f"seeded {len(candidates)} q1_cycle engagements for end_q1 in {time.perf_counter() - started:.1f} s",
+          file=sys.stderr)
+    port, bare_port = _free_port(), _free_port()
+    ours_env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_IN_WEB": "false"}
+    bare_env = {"OKR_BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    body = json.dumps({"trigger": HEAVY_TRIGGER})
+    with (_served([sys.executable, "-m", "okr_rollout.cli", "serve", "--port", str(port)], ours_env, port) as base,
+          _served([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
+                   "--log-level", "warning"], bare_env, bare_port) as bare_base):
+        ours = _Side(base, "", "/api/v1/engagements/%d/transitions", candidates[0::2])
+        bare = _Side(bare_base, "", "/engagements/%d/heavy-transitions", candidates[1::2])
+
+        def fire(side: _Side, count: int, timed: bool = True) -> list[int]:
+            moved = side.take(count)
+            _send(side, token, [("POST", side.post_path % engagement_id, body) for engagement_id in moved], workdir,
+                  timed)
+            return moved
+
+        warmed = [fire(side, HEAVY_WARM_UP, timed=False) for side in (ours, bare)]
+        _check_same_writes(engine, *warmed)
+        for _ in range(HEAVY_ROUNDS):
+            for side in (ours, bare):
+                fire(side, per_round)
+    return Result(ours.seconds / ours.requests * 1000, bare.seconds / bare.requests * 1000, "<= 2x",
+                  "ms per request")
+
+
+def _check_same_writes(engine: Engine, ours: list[int], bare: list[int]) -> None:
+    """Both sides moved their engagements and wrote the same rows: tasks, checklist items, task assignees, events,
+    readiness marks (counted per engagement)."""
+    counted = {
+        "phase": "SELECT phase FROM engagements WHERE id = :id",
+        "tasks": "SELECT count(*) FROM tasks WHERE engagement_id = :id AND phase = 'quarter_review'",
+        "items": "SELECT count(*) FROM checklist_items c JOIN tasks t ON t.id = c.task_id "
+                 "WHERE t.engagement_id = :id AND t.phase = 'quarter_review'",
+        "assignees": "SELECT count(*) FROM task_assignees a JOIN tasks t ON t.id = a.task_id "
+                     "WHERE t.engagement_id = :id AND t.phase = 'quarter_review'",
+        "events": "SELECT count(*) FROM events WHERE engagement_id = :id AND type = 'engagement.transitioned'",
+        "marked": "SELECT count(*) FROM readiness_snapshots WHERE engagement_id = :id AND stale",
+    }
+    with engine.connect() as connection:
+        def written(engagement_id: int) -> dict[str, Any]:
+            return {name: connection.execute(text(sql), {"id": engagement_id}).scalar()
+                    for name, sql in counted.items()}
+
+        mine, theirs = written(ours[0]), written(bare[0])
+    if mine != theirs or mine["phase"] != "quarter_review":
+        raise RuntimeError(f"the bare heavy transition writes other rows:\n{mine}\n{theirs}")

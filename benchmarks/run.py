@@ -81,6 +81,7 @@ def main() -> None:
         "get_engagement_throughput": lambda: cases.get_engagement_throughput(engine, url, workdir),
         "transition_http": lambda: over_http(engine, url, workdir)["transition_http"],
         "get_engagement_http": lambda: over_http(engine, url, workdir)["get_engagement_http"],
+        "transition_heavy_gate": lambda: endpoints.transition_heavy_gate(engine, url, workdir, seeder),
         "people_search": lambda: people.people_search(engine, seeder.catalog.current("standard").sha256,
                                                  seeder.catalog.current("standard").version),
         # The full-size import of 100,000 rows; a CI-size run imports 10,000.

@@ -3,7 +3,7 @@ playbook role, and a task read, updated or its checklist ticked by whoever sees 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from okr_rollout.engagements.schemas import TaskUpdate
 from okr_rollout.errors import NotFound, Unprocessable, field_error, not_found
 from okr_rollout.events import service as events
 from okr_rollout.facts import load_facts
+from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.journey.machine import TaskToCreate
 from okr_rollout.models import Engagement, Person, Task
 from okr_rollout.notifications.audience import recipients_of
@@ -29,11 +30,13 @@ NOT_NULL = LocalizedText("may not be null", "不可為 null")
 
 def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], created_at: datetime,
                  playbook: LoadedPlaybook | None = None, *, wave_id: int | None = None,
-                 assignees: dict[str, int] | None = None) -> list[int]:
+                 assignees: dict[str, int] | None = None, facts: EngagementFacts | None = None) -> list[int]:
     """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given. A task entered
     again (a loop in a playbook) is a new round of it. With ``playbook``, a task of a client's role (the CEO, a
     department lead, a member...) is resolved to the people who hold that role now (``assignees_of``).
-    ``wave_id``: tasks of that wave's journey; ``assignees``: who is given a task of each role from the start."""
+    ``wave_id``: tasks of that wave's journey; ``assignees``: who is given a task of each role from the start;
+    ``facts``: the engagement's facts already read in this unit of work, with the groups ``assignment_facts``
+    names (a transition reads them with its gate's), else they are read here."""
     if not tasks:
         return []
     session.flush()  # the rounds count the tasks pending in the session too
@@ -60,7 +63,7 @@ def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCre
         connection.execute(queries.insert_checklist_items(), items)
     if playbook is not None:
         assign_tasks(session, engagement_id, playbook, list(zip(task_ids, (spec.role for spec in tasks), strict=True)),
-                     created_at)
+                     created_at, facts)
     return task_ids
 
 
@@ -70,13 +73,20 @@ COACH_ROLE = "coach"
 ROLE_FACTS = ("people", "departments", "appointments")
 
 
+def assignment_facts(roles: Iterable[str]) -> frozenset[str]:
+    """The groups of facts that tell who holds tasks of ``roles`` (none when they are all the coaches')."""
+    return frozenset((*ROLE_FACTS, "coach_ids")) if any(role != COACH_ROLE for role in roles) else frozenset()
+
+
 def assign_tasks(session: Session, engagement_id: int, playbook: LoadedPlaybook, tasks: Sequence[tuple[int, str]],
-                 now: datetime) -> None:
-    """Record who each task is for, from its playbook role, as the organization stands now."""
+                 now: datetime, facts: EngagementFacts | None = None) -> None:
+    """Record who each task is for, from its playbook role, as the organization stands now (``facts``: as read
+    in this unit of work, with the groups ``assignment_facts`` names)."""
     roles = {role for _, role in tasks if role != COACH_ROLE}
     if not roles:
         return
-    facts = load_facts(session, [engagement_id], now, (*ROLE_FACTS, "coach_ids"))[engagement_id]
+    if facts is None:
+        facts = load_facts(session, [engagement_id], now, assignment_facts(roles))[engagement_id]
     people = {role: recipients_of(facts, playbook, role) for role in roles}
     rows = [{"task_id": task_id, "person_id": person_id}
             for task_id, role in tasks if role != COACH_ROLE for person_id in people[role]]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Select, Table, Update, func, insert, select, true, update
+from sqlalchemy import Insert, Select, Table, Update, bindparam, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 
@@ -42,10 +42,14 @@ _SNAPSHOTS: Table = ReadinessSnapshot.__table__  # type: ignore[assignment]
 _MARKED = {"stale": True, "next_reminder_at": None}
 
 
-def mark_engagement(dialect: str, engagement_id: int, at: datetime) -> Executable:
-    """Mark one engagement's readiness stale and its next reminder unknown (a row for a new engagement)."""
-    values = {"engagement_id": engagement_id, "phase": "", "digest": "", "summary": {}, "failed_criteria": [],
-              "gate_passed": 0, "gate_total": 0, "stale": True, "marks": 1, "updated_at": at}
+@lru_cache(maxsize=4)
+def mark_engagement(dialect: str) -> Executable:
+    """Mark one engagement (``engagement_id``, given at execution, with the time ``marked_at``) readiness stale and
+    its next reminder unknown (a row for a new engagement). Built once per dialect: every event of an engagement
+    runs it, and building and compiling it anew cost more than running it."""
+    values = {"engagement_id": bindparam("engagement_id"), "phase": "", "digest": "", "summary": {},
+              "failed_criteria": [], "gate_passed": 0, "gate_total": 0, "stale": True, "marks": 1,
+              "updated_at": bindparam("marked_at")}
     on_conflict = {**_MARKED, "marks": _SNAPSHOTS.c.marks + 1}
     if dialect == "postgresql":
         return postgresql.insert(_SNAPSHOTS).values(values).on_conflict_do_update(

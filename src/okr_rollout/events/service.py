@@ -43,7 +43,8 @@ def append(
         # Every change of an engagement's facts is recorded here, in its transaction: so it is marked here too,
         # and its readiness is re-evaluated (and its next reminder found again) once it commits.
         if engagement_id is not None:
-            connection.execute(queries.mark_engagement(connection.dialect.name, engagement_id, at))
+            connection.execute(queries.mark_engagement(connection.dialect.name),
+                               {"engagement_id": engagement_id, "marked_at": at})
         elif organization_id is not None:
             connection.execute(queries.mark_organization(organization_id))
     return Event(id=event_id, **values)

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -99,7 +99,7 @@ class _Group:
     facts: type
     renamed: tuple[tuple[str, str], ...] = ()
 
-    @property
+    @cached_property
     def columns(self) -> list[ColumnElement[Any]]:
         renamed = dict(self.renamed)
         return [self.table.c[renamed.get(name, name)] for name, _ in _fields(self.facts)]
@@ -110,8 +110,10 @@ class _Group:
             statement = statement.where(self.table.c.voided_at.is_(None))
         return statement.where(self.table.c.engagement_id.in_(_IDS)) if selected else statement
 
+    @cached_property
     def converters(self) -> list[Callable[[Any, str], Any] | None] | None:
-        """Each field's conversion (see ``_converter``); None when every value is taken as it comes."""
+        """Each field's conversion (see ``_converter``); None when every value is taken as it comes. Worked out
+        once per group: a transition loads the facts of one engagement, and this took a tenth of it."""
         converters = [_converter(field_type, column)
                       for (_, field_type), column in zip(_fields(self.facts), self.columns, strict=True)]
         return converters if any(converters) else None
@@ -119,7 +121,7 @@ class _Group:
     def grouped(self, rows: Sequence[Any], zones: dict[int, str]) -> dict[int, tuple[Any, ...]]:
         """The facts of ``rows`` (each its engagement's id, then the facts' fields), by engagement."""
         found: dict[int, list[Any]] = defaultdict(list)
-        converters = self.converters()
+        converters = self.converters
         facts = self.facts
         if converters is None:  # check-ins, the largest table by far, among them: built at once
             make = facts._make if hasattr(facts, "_make") else (lambda values: facts(*values))
