@@ -52,7 +52,7 @@ from okr_rollout.texts import LocalizedText
 router = APIRouter(tags=["engagements"], responses={**COMMON_RESPONSES, **WRITE_RESPONSES})
 
 
-def task_out(task: Task | service.OpenTask) -> TaskOut:
+def task_out(task: Task | tasks.OpenTask) -> TaskOut:
     return TaskOut(
         id=task.id, engagement_id=task.engagement_id, wave_id=getattr(task, "wave_id", None), phase=task.phase,
         key=task.task_key,
