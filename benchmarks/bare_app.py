@@ -120,12 +120,15 @@ _OPEN_TASKS = (
     "WHERE e.id = ? AND t.done = ? AND t.obsolete_at IS NULL ORDER BY t.due_at, t.id, c.position")
 
 
-def _engagement_json(connection: Any, row: tuple[Any, ...]) -> dict[str, Any]:
+def _engagement_json(connection: Any, row: tuple[Any, ...], coach_ids: list[int] | None = None,
+                     open_tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The engagement as JSON; its coaches and open tasks read unless given."""
     (engagement_id, organization_id, playbook_id, playbook_version, playbook_sha256, phase, entered_phase_at,
      created_at, _updated_at, version) = row
-    coach_ids = [person_id for (person_id,) in connection.execute(_sql(_COACHES), (engagement_id,))]
+    if coach_ids is None:
+        coach_ids = [person_id for (person_id,) in connection.execute(_sql(_COACHES), (engagement_id,))]
     tasks: dict[int, dict[str, Any]] = {}
-    for task_row in connection.execute(_sql(_OPEN_TASKS), (engagement_id, False)):
+    for task_row in ([] if open_tasks is not None else connection.execute(_sql(_OPEN_TASKS), (engagement_id, False))):
         task = tasks.get(task_row[0])
         if task is None:
             task = tasks[task_row[0]] = {
@@ -141,7 +144,18 @@ def _engagement_json(connection: Any, row: tuple[Any, ...]) -> dict[str, Any]:
             "entered_phase_at": _read_time(entered_phase_at),
             "playbook": {"id": playbook_id, "version": playbook_version, "sha256": playbook_sha256},
             "coach_ids": coach_ids, "created_at": _read_time(created_at), "version": version,
-            "open_tasks": list(tasks.values())}
+            "open_tasks": list(tasks.values()) if open_tasks is None else open_tasks}
+
+
+def _written_task(task_id: int, engagement_id: int, task: dict[str, Any], now: datetime,
+                  item_ids: dict[tuple[int, int], int]) -> dict[str, Any]:
+    return {"id": task_id, "engagement_id": engagement_id, "phase": DEST, "key": task["key"],
+            "title": {"en": task["en"], "zh-TW": task["zh_tw"]}, "role": task["role"],
+            "due_at": _read_time(now + timedelta(days=task["due_days"])), "done": False, "done_at": None,
+            "assignee_id": None, "version": 1,
+            "checklist": [{"id": item_ids[(task_id, position)], "key": key, "title": {"en": en, "zh-TW": zh_tw},
+                           "checked": False, "checked_at": None}
+                          for position, (key, en, zh_tw) in enumerate(task["checklist"])]}
 
 
 def _problem(status: int) -> Response:
@@ -238,22 +252,26 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
         if moved.rowcount != 1:
             connection.execute("ROLLBACK")
             return 409
-        task_ids = []
-        for task in TASKS:
-            task_ids.append(connection.execute(_sql(
-                "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
-                "created_at, version) VALUES (?, ?, ?, (SELECT coalesce(max(round), 0) + 1 FROM tasks "
-                "WHERE engagement_id = ? AND phase = ? AND task_key = ?), ?, ?, ?, ?, ?, ?, 1) RETURNING id"),
-                (engagement_id, DEST, task["key"], engagement_id, DEST, task["key"], task["en"], task["zh_tw"],
-                 task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)
-            ).fetchone()[0])
+        # The phase's earlier tasks (a phase entered again starts a new round of its tasks), then its tasks and
+        # their checklist items in one INSERT each, returning the ids given.
+        rounds = {key: last for key, last in connection.execute(_sql(
+            "SELECT task_key, max(round) FROM tasks WHERE engagement_id = ? AND wave_id IS NULL AND phase = ? "
+            "GROUP BY phase, task_key"), (engagement_id, DEST)).fetchall()}
+        task_rows = [(engagement_id, DEST, task["key"], rounds.get(task["key"], 0) + 1, task["en"], task["zh_tw"],
+                      task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)
+                     for task in TASKS]
+        ids = {key: task_id for task_id, key in connection.execute(_sql(
+            "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
+            "created_at, version) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"] * len(task_rows))
+            + " RETURNING id, task_key"), [value for row in task_rows for value in row]).fetchall()}
+        task_ids = [ids[task["key"]] for task in TASKS]
         items = [(task_id, key, position, en, zh_tw, False)
                  for task_id, task in zip(task_ids, TASKS, strict=True)
                  for position, (key, en, zh_tw) in enumerate(task["checklist"])]
-        if items:
-            connection.cursor().executemany(_sql(
-                "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
-                "VALUES (?, ?, ?, ?, ?, ?)"), items)
+        item_ids = {(task_id, position): item_id for item_id, task_id, position in connection.execute(_sql(
+            "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) VALUES "
+            + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(items)) + " RETURNING id, task_id, position"),
+            [value for item in items for value in item]).fetchall()} if items else {}
         if POSTGRESQL:
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_ORDER_LOCK,))
         payload = {"trigger": TRIGGER, "from": SOURCE, "to": DEST,
@@ -263,8 +281,23 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
             ("engagement.transitioned", f"{caller[2]}:{caller[1]}", stored_now, row[1], engagement_id,
              json.dumps(payload))).fetchone()
-        # The read-back, in the transaction as the API reads it: the engagement's coaches and open tasks.
-        engagement_body = _engagement_json(connection, (*row[:5], DEST, now, row[7], now, row[9] + 1))
+        # The engagement's readiness marked stale, in the transaction, as every write of the API does.
+        connection.execute(_sql(
+            "INSERT INTO readiness_snapshots (engagement_id, phase, digest, summary, updated_at, failed_criteria, "
+            "gate_passed, gate_total, stale, marks, health_reasons) VALUES (?, '', '', '{}', ?, '[]', 0, 0, ?, 1, "
+            "'[]') ON CONFLICT (engagement_id) DO UPDATE SET stale = ?, marks = readiness_snapshots.marks + 1, "
+            "next_reminder_at = NULL"), (engagement_id, stored_now, True, True))
+        # The answer, as the API makes it: the engagement as moved, its coaches as read for the gate, and its open
+        # tasks as written when the phase had none before (else read back, in the transaction).
+        moved_row = (*row[:5], DEST, now, row[7], now, row[9] + 1)
+        if rounds:
+            engagement_body = _engagement_json(connection, moved_row)
+        else:
+            engagement_body = _engagement_json(connection, moved_row, coach_ids=sorted(c[1] for c in coaches),
+                                               open_tasks=sorted((_written_task(
+                                                   task_id, engagement_id, task, now, item_ids)
+                                                   for task_id, task in zip(task_ids, TASKS, strict=True)),
+                                                   key=lambda task: (task["due_at"], task["id"])))
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
