@@ -4,7 +4,8 @@
 requests, written by hand on the raw driver (sqlite3 or psycopg, one connection per worker thread, no pool
 library, no SQLAlchemy, no pydantic): the token check, the visibility rule, the engagement (locked, for a
 transition), the facts its gate reads, the writes (phase, tasks with their checklists, the event), and the
-read-back of the engagement with its coaches and open tasks. The statements go one after the other, as code on
+answer: the engagement with its coaches and open tasks (read back, or for a transition into a phase that had no
+tasks, made from what was written, as the API does). The statements go one after the other, as code on
 a driver naturally sends them.
 
     OKR_BENCH_DATABASE_URL=sqlite:///bench.db uvicorn benchmarks.bare_app:app
@@ -121,12 +122,15 @@ _OPEN_TASKS = (
     "ORDER BY t.due_at, t.id, c.position")
 
 
-def _engagement_json(connection: Any, row: tuple[Any, ...]) -> dict[str, Any]:
+def _engagement_json(connection: Any, row: tuple[Any, ...], coach_ids: list[int] | None = None,
+                     open_tasks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The engagement as JSON; its coaches and open tasks read unless given."""
     (engagement_id, organization_id, playbook_id, playbook_version, playbook_sha256, phase, entered_phase_at,
      created_at, _updated_at, version) = row
-    coach_ids = [person_id for (person_id,) in connection.execute(_sql(_COACHES), (engagement_id,))]
+    if coach_ids is None:
+        coach_ids = [person_id for (person_id,) in connection.execute(_sql(_COACHES), (engagement_id,))]
     tasks: dict[int, dict[str, Any]] = {}
-    for task_row in connection.execute(_sql(_OPEN_TASKS), (engagement_id, False)):
+    for task_row in ([] if open_tasks is not None else connection.execute(_sql(_OPEN_TASKS), (engagement_id, False))):
         task = tasks.get(task_row[0])
         if task is None:
             task = tasks[task_row[0]] = {
@@ -142,7 +146,18 @@ def _engagement_json(connection: Any, row: tuple[Any, ...]) -> dict[str, Any]:
             "entered_phase_at": _read_time(entered_phase_at),
             "playbook": {"id": playbook_id, "version": playbook_version, "sha256": playbook_sha256},
             "coach_ids": coach_ids, "created_at": _read_time(created_at), "version": version,
-            "open_tasks": list(tasks.values())}
+            "open_tasks": list(tasks.values()) if open_tasks is None else open_tasks}
+
+
+def _written_task(task_id: int, engagement_id: int, task: dict[str, Any], now: datetime,
+                  item_ids: dict[tuple[int, int], int]) -> dict[str, Any]:
+    return {"id": task_id, "engagement_id": engagement_id, "phase": DEST, "key": task["key"],
+            "title": {"en": task["en"], "zh-TW": task["zh_tw"]}, "role": task["role"],
+            "due_at": _read_time(now + timedelta(days=task["due_days"])), "done": False, "done_at": None,
+            "assignee_id": None, "version": 1,
+            "checklist": [{"id": item_ids[(task_id, position)], "key": key, "title": {"en": en, "zh-TW": zh_tw},
+                           "checked": False, "checked_at": None}
+                          for position, (key, en, zh_tw) in enumerate(task["checklist"])]}
 
 
 def _problem(status: int) -> Response:
@@ -196,6 +211,44 @@ def get_engagement(engagement_id: int, authorization: str | None = Header(None))
     return Response(json.dumps(body), media_type="application/json", headers={"ETag": f'"v{body["version"]}"'})
 
 
+def _write_tasks(connection: Any, engagement_id: int, dest: str, tasks: list[dict[str, Any]], now: datetime,
+                 stored_now: Any) -> tuple[dict[str, int], list[int], dict[tuple[int, int], int]]:
+    """The phase's earlier tasks (a phase entered again starts a new round of its tasks), then its tasks and their
+    checklist items in one INSERT each, returning the ids given: (the rounds, the task ids, the item ids)."""
+    rounds = {key: last for key, last in connection.execute(_sql(
+        "SELECT task_key, max(round) FROM tasks WHERE engagement_id = ? AND wave_id IS NULL AND phase = ? "
+        "GROUP BY phase, task_key"), (engagement_id, dest)).fetchall()}
+    task_rows = [(engagement_id, dest, task["key"], rounds.get(task["key"], 0) + 1, task["en"], task["zh_tw"],
+                  task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)
+                 for task in tasks]
+    ids = {key: task_id for task_id, key in connection.execute(_sql(
+        "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
+        "created_at, version) VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"] * len(task_rows))
+        + " RETURNING id, task_key"), [value for row in task_rows for value in row]).fetchall()}
+    task_ids = [ids[task["key"]] for task in tasks]
+    items = [(task_id, key, position, en, zh_tw, False)
+             for task_id, task in zip(task_ids, tasks, strict=True)
+             for position, (key, en, zh_tw) in enumerate(task["checklist"])]
+    item_ids = {(task_id, position): item_id for item_id, task_id, position in connection.execute(_sql(
+        "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(items)) + " RETURNING id, task_id, position"),
+        [value for item in items for value in item]).fetchall()} if items else {}
+    return rounds, task_ids, item_ids
+
+
+def _answer(connection: Any, moved_row: tuple[Any, ...], rounds: dict[str, int], coaches: list[Any],
+            task_ids: list[int], tasks: list[dict[str, Any]], now: datetime,
+            item_ids: dict[tuple[int, int], int]) -> dict[str, Any]:
+    """The answer, as the API makes it: the engagement as moved, its coaches as read for the gate, and its open
+    tasks as written when the phase had none before (else read back, in the transaction)."""
+    if rounds:
+        return _engagement_json(connection, moved_row)
+    return _engagement_json(connection, moved_row, coach_ids=sorted(c[1] for c in coaches),
+                            open_tasks=sorted((_written_task(task_id, moved_row[0], task, now, item_ids)
+                                               for task_id, task in zip(task_ids, tasks, strict=True)),
+                                              key=lambda task: (task["due_at"], task["id"])))
+
+
 @app.post("/engagements/{engagement_id}/transitions")
 def fire_transition(engagement_id: int, authorization: str | None = Header(None)) -> Response:
     answer = transition(_connection(), authorization, engagement_id, datetime.now(UTC))
@@ -239,23 +292,7 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
         if moved.rowcount != 1:
             connection.execute("ROLLBACK")
             return 409
-        task_ids = []
-        for task in TASKS:
-            task_ids.append(connection.execute(_sql(
-                "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
-                "created_at, version) VALUES (?, ?, ?, (SELECT coalesce(max(round), 0) + 1 FROM tasks "
-                "WHERE engagement_id = ? AND wave_id IS NULL AND phase = ? AND task_key = ?), ?, ?, ?, ?, ?, ?, 1) "
-                "RETURNING id"),
-                (engagement_id, DEST, task["key"], engagement_id, DEST, task["key"], task["en"], task["zh_tw"],
-                 task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)
-            ).fetchone()[0])
-        items = [(task_id, key, position, en, zh_tw, False)
-                 for task_id, task in zip(task_ids, TASKS, strict=True)
-                 for position, (key, en, zh_tw) in enumerate(task["checklist"])]
-        if items:
-            connection.cursor().executemany(_sql(
-                "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
-                "VALUES (?, ?, ?, ?, ?, ?)"), items)
+        rounds, task_ids, item_ids = _write_tasks(connection, engagement_id, DEST, TASKS, now, stored_now)
         if POSTGRESQL:
             connection.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_ORDER_LOCK,))
         payload = {"trigger": TRIGGER, "from": SOURCE, "to": DEST,
@@ -265,8 +302,14 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
             "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
             ("engagement.transitioned", f"{caller[2]}:{caller[1]}", stored_now, row[1], engagement_id,
              json.dumps(payload))).fetchone()
-        # The read-back, in the transaction as the API reads it: the engagement's coaches and open tasks.
-        engagement_body = _engagement_json(connection, (*row[:5], DEST, now, row[7], now, row[9] + 1))
+        # The engagement's readiness marked stale, in the transaction, as every write of the API does.
+        connection.execute(_sql(
+            "INSERT INTO readiness_snapshots (engagement_id, phase, digest, summary, updated_at, failed_criteria, "
+            "gate_passed, gate_total, stale, marks, health_reasons) VALUES (?, '', '', '{}', ?, '[]', 0, 0, ?, 1, "
+            "'[]') ON CONFLICT (engagement_id) DO UPDATE SET stale = ?, marks = readiness_snapshots.marks + 1, "
+            "next_reminder_at = NULL"), (engagement_id, stored_now, True, True))
+        engagement_body = _answer(connection, (*row[:5], DEST, now, row[7], now, row[9] + 1), rounds, coaches,
+                                  task_ids, TASKS, now, item_ids)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
@@ -282,9 +325,10 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
 # quarter_review: Q1 ended, its check-ins, weekly team meetings and 1:1s on time), with the statements the API runs
 # for it, in its order: the token, the engagement locked, the facts (the engagement with its organization, coaches,
 # people, memberships, departments, meetings, quarters, OKRs, key results, check-ins, appointments), the gate
-# evaluated on the rows by plain loops, the move, the destination's tasks (their rounds, one insert each, the
-# checklists), who they are for (from the coaches, people, memberships, departments and appointments read with the
-# gate's facts), the event, the readiness mark, the read-back. The playbook's numbers are read once at start-up.
+# evaluated on the rows by plain loops, the move, the destination's tasks (their rounds, one insert for the tasks, one
+# for the checklists), who they are for (from the coaches, people, memberships, departments and appointments read with
+# the gate's facts), the event, the readiness mark, the answer (read back only when the phase had tasks). The
+# playbook's numbers are read once at start-up.
 HEAVY_TRIGGER, HEAVY_SOURCE, HEAVY_DEST = "end_q1", "q1_cycle", "quarter_review"
 
 
@@ -420,22 +464,8 @@ def heavy_transition(connection: Any, authorization: str | None, engagement_id: 
         if moved.rowcount != 1:
             connection.execute("ROLLBACK")
             return 409
-        rounds = {key: last for _, key, last in connection.execute(_sql(
-            "SELECT phase, task_key, max(round) FROM tasks WHERE engagement_id = ? AND wave_id IS NULL "
-            "AND phase = ? GROUP BY phase, task_key"), (engagement_id, HEAVY_DEST))}
-        task_ids = [connection.execute(_sql(
-            "INSERT INTO tasks (engagement_id, phase, task_key, round, title_en, title_zh_tw, role, due_at, done, "
-            "created_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id"),
-            (engagement_id, HEAVY_DEST, task["key"], rounds.get(task["key"], 0) + 1, task["en"], task["zh_tw"],
-             task["role"], _stored_time(now + timedelta(days=task["due_days"])), False, stored_now)).fetchone()[0]
-            for task in HEAVY_TASKS]
-        items = [(task_id, key, position, en, zh_tw, False)
-                 for task_id, task in zip(task_ids, HEAVY_TASKS, strict=True)
-                 for position, (key, en, zh_tw) in enumerate(task["checklist"])]
-        if items:
-            connection.cursor().executemany(_sql(
-                "INSERT INTO checklist_items (task_id, item_key, position, title_en, title_zh_tw, checked) "
-                "VALUES (?, ?, ?, ?, ?, ?)"), items)
+        rounds, task_ids, item_ids = _write_tasks(connection, engagement_id, HEAVY_DEST, HEAVY_TASKS, now,
+                                                  stored_now)
         # Who each task is for, from the organization as it stands.
         roles = facts
         pilots = {d[1] for d in roles["departments"] if d[3]}
@@ -461,7 +491,8 @@ def heavy_transition(connection: Any, authorization: str | None, engagement_id: 
             "gate_passed, gate_total, stale, marks, health_reasons) VALUES (?, '', '', '{}', ?, '[]', 0, 0, ?, 1, "
             "'[]') ON CONFLICT (engagement_id) DO UPDATE SET stale = ?, marks = readiness_snapshots.marks + 1, "
             "next_reminder_at = NULL"), (engagement_id, stored_now, True, True))
-        engagement_body = _engagement_json(connection, (*row[:5], HEAVY_DEST, now, row[7], now, row[9] + 1))
+        engagement_body = _answer(connection, (*row[:5], HEAVY_DEST, now, row[7], now, row[9] + 1), rounds,
+                                  facts["coaches"], task_ids, HEAVY_TASKS, now, item_ids)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

@@ -53,6 +53,7 @@ def test_transition_moves_to_the_next_phase_with_its_tasks(
     assert [c["id"] for c in body["readiness"]["criteria"]] == ["coach_assigned"]
     stored = get_json(app_client, tokens.admin, f"{ENGAGEMENTS}/{journey.engagement_id}")
     assert stored["phase"] == "executive_meeting"
+    assert stored == body["engagement"]  # the answer, made from what was written, is what a read gives
     # The tasks of the phase left are kept (history), the new ones are added.
     tasks = collect_pages(app_client, tokens.admin, f"{ENGAGEMENTS}/{journey.engagement_id}/tasks")
     assert [(t["phase"], t["key"]) for t in tasks] == [

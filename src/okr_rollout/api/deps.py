@@ -189,6 +189,17 @@ async def get_now(clock: Annotated[Callable[[], datetime], Depends(get_clock)]) 
 
 
 async def get_catalog(request: Request) -> Catalog:
+    return app_catalog(request)
+
+
+def app_now(request: Request) -> datetime:
+    """Now, by the app's clock (``NowDep`` without a dependency, for a hot handler)."""
+    clock: Callable[[], datetime] = request.app.state.clock
+    return clock()
+
+
+def app_catalog(request: Request) -> Catalog:
+    """The app's playbook catalog (``CatalogDep`` without a dependency, for a hot handler)."""
     catalog: Catalog = request.app.state.catalog
     return catalog
 

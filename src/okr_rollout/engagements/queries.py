@@ -102,17 +102,19 @@ _MOVE = (update(_ENGAGEMENTS)
                  updated_at=bindparam("updated_at"), version=_ENGAGEMENTS.c.version + 1))
 
 
-def insert_task() -> Insert:
-    """A task (values given at execution), returning its id."""
-    return _INSERT_TASK
+def insert_tasks() -> Insert:
+    """Tasks (rows given at execution, in one statement), returning each one's id, phase and key."""
+    return _INSERT_TASKS
 
 
 def insert_checklist_items() -> Insert:
+    """Checklist items (rows given at execution, in one statement), returning each one's id, task and position."""
     return _INSERT_CHECKLIST_ITEMS
 
 
-_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
-_INSERT_CHECKLIST_ITEMS = insert(_CHECKLIST_ITEMS)
+_INSERT_TASKS = insert(_TASKS).returning(_TASKS.c.id, _TASKS.c.phase, _TASKS.c.task_key)
+_INSERT_CHECKLIST_ITEMS = insert(_CHECKLIST_ITEMS).returning(_CHECKLIST_ITEMS.c.id, _CHECKLIST_ITEMS.c.task_id,
+                                                             _CHECKLIST_ITEMS.c.position)
 
 
 def engagements_page(caller: Caller, *, phase: str | None, coach_id: int | None, organization_id: int | None,

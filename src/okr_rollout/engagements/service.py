@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -20,7 +20,13 @@ from okr_rollout.coaches import service as firm
 from okr_rollout.db import after_rollback, make_session_factory, session_scope
 from okr_rollout.engagements import queries
 from okr_rollout.engagements.schemas import EngagementCreate
-from okr_rollout.engagements.tasks import assignment_facts, create_tasks
+from okr_rollout.engagements.tasks import (
+    OpenChecklistItem,
+    OpenTask,
+    create_tasks,
+    facts_to_assign,
+    write_tasks,
+)
 from okr_rollout.errors import (
     Conflict,
     Forbidden,
@@ -66,35 +72,6 @@ class EngagementRecord:
     @classmethod
     def of(cls, engagement: Engagement) -> EngagementRecord:
         return cls(**{name: getattr(engagement, name) for name in queries.ENGAGEMENT_COLUMNS})
-
-
-@dataclass(frozen=True, slots=True)
-class OpenChecklistItem:
-    id: int
-    item_key: str
-    title_en: str
-    title_zh_tw: str
-    checked: bool
-    checked_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class OpenTask:
-    """An open task of the current phase, read as rows, with the ORM's attribute names (``Task`` reads alike)."""
-
-    id: int
-    engagement_id: int
-    phase: str
-    task_key: str
-    title_en: str
-    title_zh_tw: str
-    role: str
-    due_at: datetime
-    done: bool
-    done_at: datetime | None
-    assignee_id: int | None
-    version: int
-    checklist: list[OpenChecklistItem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -233,12 +210,12 @@ def fire_transition(
                                                f"此輔導專案目前為第 {engagement.version} 版,請重新載入後再試。"))
     machine = machine_for(catalog.pinned(session, engagement.playbook_sha256))
     try:
-        # Only what this gate reads (for most transitions two or three small reads instead of fourteen), and what
-        # tells who the destination's tasks are for: read once, not again when the tasks are given out.
-        groups = machine.facts_read(engagement.phase, trigger)
-        moving = machine.playbook.transition(engagement.phase, trigger)
-        if moving is not None:
-            groups |= assignment_facts(task.spec.role for task in machine.playbook.tasks.get(moving.dest, ()))
+        # One load: what this gate reads (for most transitions two or three small reads instead of fourteen), the
+        # coaches (the answer shows them) and, when the new phase has tasks of a client's role, who holds it.
+        groups = machine.facts_read(engagement.phase, trigger) | {"coach_ids"}
+        leaving = machine.playbook.transition(engagement.phase, trigger)
+        if leaving is not None:
+            groups |= facts_to_assign(machine.playbook, leaving.dest)
         facts = load_facts(session, [engagement.id], now, groups)[engagement.id]
         result = machine.fire(facts, trigger)
     except UnknownTrigger as unknown:
@@ -270,17 +247,22 @@ def fire_transition(
     if moved.rowcount != 1:  # cannot happen while the row is locked (SQLite: the write lock held) since it was read
         raise Conflict(LocalizedText(f"The engagement is no longer at version {read_version}; reload and retry.",
                                      f"此輔導專案已不是第 {read_version} 版,請重新載入後再試。"))
-    held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
-    if held is not None:  # an ORM copy the session read before the move is out of date
-        session.expire(held)
-    task_ids = create_tasks(session, engagement.id, result.tasks, now, machine.playbook, facts=facts)
+    if session.identity_map:
+        held = session.identity_map.get(session.identity_key(Engagement, engagement.id))
+        if held is not None:  # an ORM copy the session read before the move is out of date
+            session.expire(held)
+    created = write_tasks(session, engagement.id, result.tasks, now, machine.playbook, facts=facts)
     readiness = result.readiness
     events.append(session, type="engagement.transitioned", actor=caller.actor, at=now,
                   organization_id=engagement.organization_id, engagement_id=engagement.id,
                   payload={"trigger": trigger, "from": source, "to": engagement.phase,
                            "criteria": [{"id": c.id, "passed": c.passed} for c in readiness.criteria],
-                           "task_ids": task_ids})
-    return Transition(details(session, engagement), source, readiness)
+                           "task_ids": [task.id for task in created.tasks]})
+    # The answer is what was just read and written: the coaches as the facts hold them, and the new phase's open
+    # tasks as written when they are its only ones (else read: a phase entered again keeps its open tasks).
+    open_now = (sorted(created.tasks, key=lambda task: (task.due_at, task.id)) if created.only_ones
+                else open_tasks(session, engagement.id))
+    return Transition(EngagementDetails(engagement, sorted(facts.coach_ids), open_now), source, readiness)
 
 
 def may_not_move(caller: Caller) -> Forbidden | NotFound:

@@ -3,7 +3,8 @@ playbook role, and a task read, updated or its checklist ticked by whoever sees 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -28,65 +29,120 @@ CHECKLIST_ITEM = LocalizedText("checklist item", "檢查項目")
 NOT_NULL = LocalizedText("may not be null", "不可為 null")
 
 
+@dataclass(frozen=True, slots=True)
+class OpenChecklistItem:
+    id: int
+    item_key: str
+    title_en: str
+    title_zh_tw: str
+    checked: bool
+    checked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """An open task of the current phase, read as rows, with the ORM's attribute names (``Task`` reads alike)."""
+
+    id: int
+    engagement_id: int
+    phase: str
+    task_key: str
+    title_en: str
+    title_zh_tw: str
+    role: str
+    due_at: datetime
+    done: bool
+    done_at: datetime | None
+    assignee_id: int | None
+    version: int
+    checklist: list[OpenChecklistItem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NewTasks:
+    """Tasks as written, in the order given, with their checklists. ``only_ones``: their phases had no task of the
+    engagement's journey before, so they are those phases' open tasks (nothing to read back)."""
+
+    tasks: list[OpenTask]
+    only_ones: bool
+
+
 def create_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], created_at: datetime,
                  playbook: LoadedPlaybook | None = None, *, wave_id: int | None = None,
-                 assignees: dict[str, int] | None = None, facts: EngagementFacts | None = None) -> list[int]:
-    """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given. A task entered
+                 assignees: dict[str, int] | None = None) -> list[int]:
+    """Insert a phase's tasks and their checklists; return the new tasks' ids, in the order given (``write_tasks``).
+    """
+    return [task.id for task in write_tasks(session, engagement_id, tasks, created_at, playbook, wave_id=wave_id,
+                                            assignees=assignees).tasks]
+
+
+def write_tasks(session: Session, engagement_id: int, tasks: Sequence[TaskToCreate], created_at: datetime,
+                playbook: LoadedPlaybook | None = None, *, wave_id: int | None = None,
+                assignees: dict[str, int] | None = None, facts: EngagementFacts | None = None) -> NewTasks:
+    """Insert a phase's tasks and their checklists, in one statement each; return them as written. A task entered
     again (a loop in a playbook) is a new round of it. With ``playbook``, a task of a client's role (the CEO, a
-    department lead, a member...) is resolved to the people who hold that role now (``assignees_of``).
-    ``wave_id``: tasks of that wave's journey; ``assignees``: who is given a task of each role from the start;
-    ``facts``: the engagement's facts already read in this unit of work, with the groups ``assignment_facts``
-    names (a transition reads them with its gate's), else they are read here."""
+    department lead, a member...) is resolved to the people who hold that role now (``assign_tasks``; from
+    ``facts`` when they hold ``ASSIGNEE_FACTS``). ``wave_id``: tasks of that wave's journey; ``assignees``: who is
+    given a task of each role from the start."""
     if not tasks:
-        return []
+        return NewTasks([], only_ones=False)
     session.flush()  # the rounds count the tasks pending in the session too
     connection = session.connection()
     rounds = {(phase, key): last for phase, key, last in connection.execute(
         queries.last_rounds(of_wave=wave_id is not None),
         {"engagement_id": engagement_id, "phases": sorted({spec.phase for spec in tasks}),
          **({"wave_id": wave_id} if wave_id is not None else {})})}
-    extra = {} if wave_id is None else {"wave_id": wave_id}
-    # One insert each, returning its id: a phase has a handful of tasks, and SQLAlchemy's batched insert with
-    # ordered ids costs more than the few statements.
-    task_ids: list[int] = [connection.execute(queries.insert_task(), {
-        "engagement_id": engagement_id, "phase": spec.phase, "task_key": spec.task_id,
+    assignee_ids = [assignees.get(spec.role) if assignees else None for spec in tasks]
+    # Rows come back in no promised order: each is matched by its phase and key (one task of each in a phase).
+    task_ids = {(phase, key): task_id for task_id, phase, key in connection.execute(queries.insert_tasks(), [{
+        "engagement_id": engagement_id, "wave_id": wave_id, "phase": spec.phase, "task_key": spec.task_id,
         "round": rounds.get((spec.phase, spec.task_id), 0) + 1, "title_en": spec.title.en,
         "title_zh_tw": spec.title.zh_tw, "role": spec.role, "due_at": spec.due_at, "done": False,
-        "created_at": created_at, "version": 1, **extra,
-        **({"assignee_id": assignees[spec.role]} if assignees and spec.role in assignees else {})}).scalar_one()
-        for spec in tasks]
-    items = [{"task_id": task_id, "item_key": key, "position": position, "title_en": title.en,
-              "title_zh_tw": title.zh_tw, "checked": False}
-             for task_id, spec in zip(task_ids, tasks, strict=True)
+        "created_at": created_at, "version": 1, "assignee_id": assignee_id}
+        for spec, assignee_id in zip(tasks, assignee_ids, strict=True)])}
+    written = [OpenTask(task_ids[(spec.phase, spec.task_id)], engagement_id, spec.phase, spec.task_id, spec.title.en,
+                        spec.title.zh_tw, spec.role, spec.due_at.astimezone(UTC), False, None, assignee_id, 1)
+               for spec, assignee_id in zip(tasks, assignee_ids, strict=True)]
+    items = [(task, position, key, title) for task, spec in zip(written, tasks, strict=True)
              for position, (key, title) in enumerate(spec.checklist)]
     if items:
-        connection.execute(queries.insert_checklist_items(), items)
+        item_ids = {(task_id, position): item_id for item_id, task_id, position in connection.execute(
+            queries.insert_checklist_items(),
+            [{"task_id": task.id, "item_key": key, "position": position, "title_en": title.en,
+              "title_zh_tw": title.zh_tw, "checked": False} for task, position, key, title in items])}
+        for task, position, key, title in items:
+            task.checklist.append(OpenChecklistItem(item_ids[(task.id, position)], key, title.en, title.zh_tw, False,
+                                                    None))
     if playbook is not None:
-        assign_tasks(session, engagement_id, playbook, list(zip(task_ids, (spec.role for spec in tasks), strict=True)),
-                     created_at, facts)
-    return task_ids
+        assign_tasks(session, engagement_id, playbook, [(task.id, task.role) for task in written], created_at, facts)
+    phases = {spec.phase for spec in tasks}
+    return NewTasks(written, only_ones=not any(phase in phases for phase, _ in rounds))
 
 
 # The external coaches' tasks stay the coaches' (the engagement page lists them); the others go to the client's
 # people who hold the role when the phase is entered.
 COACH_ROLE = "coach"
 ROLE_FACTS = ("people", "departments", "appointments")
+ASSIGNEE_FACTS = frozenset((*ROLE_FACTS, "coach_ids"))
 
 
-def assignment_facts(roles: Iterable[str]) -> frozenset[str]:
-    """The groups of facts that tell who holds tasks of ``roles`` (none when they are all the coaches')."""
-    return frozenset((*ROLE_FACTS, "coach_ids")) if any(role != COACH_ROLE for role in roles) else frozenset()
+def facts_to_assign(playbook: LoadedPlaybook, phase: str) -> frozenset[str]:
+    """The groups of facts ``assign_tasks`` reads for the tasks of ``phase``: none when they are all the coaches'.
+    A transition loads them with its gate's facts, in one load."""
+    if all(task.spec.role == COACH_ROLE for task in playbook.tasks.get(phase, ())):
+        return frozenset()
+    return ASSIGNEE_FACTS
 
 
 def assign_tasks(session: Session, engagement_id: int, playbook: LoadedPlaybook, tasks: Sequence[tuple[int, str]],
                  now: datetime, facts: EngagementFacts | None = None) -> None:
-    """Record who each task is for, from its playbook role, as the organization stands now (``facts``: as read
-    in this unit of work, with the groups ``assignment_facts`` names)."""
+    """Record who each task is for, from its playbook role, as the organization stands now: from ``facts`` when
+    given (loaded with ``ASSIGNEE_FACTS``), else read here."""
     roles = {role for _, role in tasks if role != COACH_ROLE}
     if not roles:
         return
     if facts is None:
-        facts = load_facts(session, [engagement_id], now, assignment_facts(roles))[engagement_id]
+        facts = load_facts(session, [engagement_id], now, ASSIGNEE_FACTS)[engagement_id]
     people = {role: recipients_of(facts, playbook, role) for role in roles}
     rows = [{"task_id": task_id, "person_id": person_id}
             for task_id, role in tasks if role != COACH_ROLE for person_id in people[role]]

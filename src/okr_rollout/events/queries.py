@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Insert, Select, Table, Update, bindparam, func, insert, select, true, update
@@ -42,20 +41,25 @@ _SNAPSHOTS: Table = ReadinessSnapshot.__table__  # type: ignore[assignment]
 _MARKED = {"stale": True, "next_reminder_at": None}
 
 
-@lru_cache(maxsize=4)
 def mark_engagement(dialect: str) -> Executable:
-    """Mark one engagement (``engagement_id``, given at execution, with the time ``marked_at``) readiness stale and
-    its next reminder unknown (a row for a new engagement). Built once per dialect: every event of an engagement
-    runs it, and building and compiling it anew cost more than running it."""
-    values = {"engagement_id": bindparam("engagement_id"), "phase": "", "digest": "", "summary": {},
-              "failed_criteria": [], "gate_passed": 0, "gate_total": 0, "stale": True, "marks": 1,
-              "updated_at": bindparam("marked_at")}
+    """Mark one engagement's readiness stale and its next reminder unknown (a row for a new engagement): the
+    engagement ``engagement_id`` at ``at``, given at execution. Built once per dialect: every write runs it."""
+    return _MARK_ENGAGEMENT_POSTGRESQL if dialect == "postgresql" else _MARK_ENGAGEMENT_SQLITE
+
+
+def _mark_engagement(dialect: str) -> Executable:
+    values = {"engagement_id": bindparam("engagement_id", type_=_SNAPSHOTS.c.engagement_id.type), "phase": "",
+              "digest": "", "summary": {}, "failed_criteria": [], "gate_passed": 0, "gate_total": 0, "stale": True,
+              "marks": 1, "updated_at": bindparam("at", type_=_SNAPSHOTS.c.updated_at.type)}
     on_conflict = {**_MARKED, "marks": _SNAPSHOTS.c.marks + 1}
     if dialect == "postgresql":
         return postgresql.insert(_SNAPSHOTS).values(values).on_conflict_do_update(
             index_elements=["engagement_id"], set_=on_conflict)
     return sqlite.insert(_SNAPSHOTS).values(values).on_conflict_do_update(
         index_elements=["engagement_id"], set_=on_conflict)
+
+
+_MARK_ENGAGEMENT_POSTGRESQL, _MARK_ENGAGEMENT_SQLITE = _mark_engagement("postgresql"), _mark_engagement("sqlite")
 
 
 def mark_organization(organization_id: int) -> Update:

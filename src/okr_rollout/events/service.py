@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,13 +13,27 @@ from okr_rollout.events import queries
 from okr_rollout.events.queries import OUTBOX_ORDER_LOCK
 from okr_rollout.models import Event
 
-__all__ = ["OUTBOX_ORDER_LOCK", "append", "for_engagement", "hold_order_lock"]
+__all__ = ["OUTBOX_ORDER_LOCK", "Appended", "append", "for_engagement", "hold_order_lock"]
 _LOCKED_IN = "okr_rollout_outbox_order_lock"  # session.info: the transaction that holds the lock
 # Events that record no change of an engagement's facts: what the readiness watch and the reminders themselves
 # append, a refused transition, webhook subscriptions, calendar feeds, a new organization (no engagement yet).
 _CHANGES_NO_FACTS = re.compile(
     r"^(readiness\.changed|engagement\.health_changed|reminder\.overdue|gate\.refused|organization\.created|webhook\..*|"
     r"person\.calendar_feed_.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """An event as appended, with its id: its values as given, not an ORM object (building one costs a write more
+    than reading its id does)."""
+
+    id: int
+    type: str
+    actor: str
+    occurred_at: datetime
+    organization_id: int | None
+    engagement_id: int | None
+    payload: dict[str, Any]
 
 
 def append(
@@ -30,7 +45,7 @@ def append(
     organization_id: int | None = None,
     engagement_id: int | None = None,
     payload: dict[str, Any] | None = None,
-) -> Event:
+) -> Appended:
     """Append one event in the session's transaction. Flushes: the change it records reaches the database first
     (and its errors surface here), then the event."""
     session.flush()
@@ -44,10 +59,10 @@ def append(
         # and its readiness is re-evaluated (and its next reminder found again) once it commits.
         if engagement_id is not None:
             connection.execute(queries.mark_engagement(connection.dialect.name),
-                               {"engagement_id": engagement_id, "marked_at": at})
+                               {"engagement_id": engagement_id, "at": at})
         elif organization_id is not None:
             connection.execute(queries.mark_organization(organization_id))
-    return Event(id=event_id, **values)
+    return Appended(id=event_id, **values)
 
 
 def hold_order_lock(session: Session) -> None:
