@@ -9,7 +9,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -227,33 +226,23 @@ def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def _load(url: str, headers: dict[str, str], seconds: float = 5.0, clients: int = 16) -> float:
-    """Requests per second from ``clients`` keep-alive connections for ``seconds``."""
-    counts = [0] * clients
-    stop = time.monotonic() + seconds
-
-    def client(slot: int) -> None:
-        with httpx.Client(headers=headers, timeout=10) as http:
-            while time.monotonic() < stop:
-                http.get(url).raise_for_status()
-                counts[slot] += 1
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.monotonic() - started)
-
-
 THROUGHPUT_ROUNDS = 5  # each side measured this many times, in turn; the median of each is reported
 THROUGHPUT_SECONDS = 3.0
+THROUGHPUT_CONNECTIONS, THROUGHPUT_THREADS = 16, 2  # wrk's keep-alive connections and its threads
+
+
+def _load(url: str, headers: dict[str, str], workdir: Path, seconds: float = THROUGHPUT_SECONDS) -> float:
+    """Requests per second from wrk's keep-alive connections for ``seconds``."""
+    from benchmarks import wrk
+
+    return wrk.run(url, headers, workdir, seconds=seconds, connections=THROUGHPUT_CONNECTIONS,
+                   threads=THROUGHPUT_THREADS).per_second
 
 
 def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: int = 2) -> Result:
-    """GET /api/v1/engagements/{id} under concurrent load vs. a bare FastAPI endpoint running the same statements on
-    the raw driver (``bare_app``: token, visibility, engagement, coaches, open tasks) and returning the same JSON.
+    """GET /api/v1/engagements/{id} under concurrent load (wrk: 16 keep-alive connections, 2 threads) vs. a bare
+    FastAPI endpoint running the same statements on the raw driver (``bare_app``: token, visibility, engagement,
+    coaches, open tasks) and returning the same JSON.
 
     Both servers run side by side; after a warm-up of each, they are loaded in turn, round after round, so that
     neither side alone meets a busy moment of the machine or an uneven spread of connections over workers."""
@@ -274,12 +263,12 @@ def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: 
                               {"OKR_BENCH_DATABASE_URL": url,
                                "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, bare_port))
         bare_path = f"http://127.0.0.1:{bare_port}/engagements/{engagement_id}"
-        _load(path, headers, seconds=1.0)
-        _load(bare_path, headers, seconds=1.0)
+        _load(path, headers, workdir, seconds=1.0)
+        _load(bare_path, headers, workdir, seconds=1.0)
         ours, theirs = [], []
         for _ in range(THROUGHPUT_ROUNDS):
-            ours.append(_load(path, headers, seconds=THROUGHPUT_SECONDS))
-            theirs.append(_load(bare_path, headers, seconds=THROUGHPUT_SECONDS))
+            ours.append(_load(path, headers, workdir))
+            theirs.append(_load(bare_path, headers, workdir))
     finally:
         for server in servers:
             server.terminate()
