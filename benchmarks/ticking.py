@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import Engine, update
@@ -199,8 +200,8 @@ def worker_rss_hour(engine: Engine, catalog: Catalog, url: str) -> Result:
                   env, port) as (base, worker),
           httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http):
 
-        def ticks() -> dict[str, int]:
-            answer: dict[str, int] = http.get("/bench/ticks").raise_for_status().json()
+        def ticks() -> dict[str, Any]:
+            answer: dict[str, Any] = http.get("/bench/ticks").raise_for_status().json()
             return answer
 
         def a_minute_of_writes(minute: int) -> None:
@@ -229,13 +230,15 @@ def worker_rss_hour(engine: Engine, catalog: Catalog, url: str) -> Result:
             seen = now_seen["ticks"]
             samples.append(_rss_kib(worker.pid))
         after_hour, peak = _rss_kib(worker.pid), _rss_kib(worker.pid, "VmHWM")
-        failed = ticks()["failed"]
+        told = ticks()
+        failed, tick_seconds = told["failed"], told["seconds"][first:]
     elapsed = time.monotonic() - started
     portfolio.now = start + timedelta(minutes=seen + 1)  # later ticks in this run go on after the simulated hour
     if failed:
         raise RuntimeError(f"{failed} of the worker's ticks failed")
     print(f"  after {seen - first} ticks in {elapsed:.0f} s ({writes.summary()}): {after_hour / 1024:.1f} MiB RSS, "
-          f"samples {min(samples) / 1024:.1f}-{max(samples) / 1024:.1f} MiB, peak (VmHWM) {peak / 1024:.1f} MiB",
+          f"samples {min(samples) / 1024:.1f}-{max(samples) / 1024:.1f} MiB, peak (VmHWM) {peak / 1024:.1f} MiB; "
+          f"a tick took {statistics.median(tick_seconds) * 1000:.0f} ms (median), {max(tick_seconds):.2f} s at most",
           file=sys.stderr)
     return Result(after_hour / 1024, after_start / 1024, "<= 1.5",
                   f"MiB RSS after {seen - first} ticks (peak {peak / 1024:.0f} MiB)")

@@ -9,7 +9,9 @@ so this process's RSS is the worker's). Two things differ, so that an hour of ti
 job's interval is the smallest the setting allows (1 s, from the environment), and the clock the application and
 its scheduler read starts at the given time and moves one minute forward each time a reminder tick ends (plus
 the real seconds since, up to 59), so that each tick sees the next minute of an hour, whatever its own length.
-``GET /bench/ticks`` tells how many reminder ticks have ended (and how many failed).
+APScheduler itself keeps real time: its jobs' first run is now, as with the system clock (not the simulated
+start, which lies in the past).
+``GET /bench/ticks`` tells how many reminder ticks have ended, how many failed, and how long each took.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -28,6 +31,7 @@ class SimulatedClock:
         self.start = start
         self.ticks = 0
         self.failed = 0
+        self.seconds: list[float] = []  # each tick's wall time
         self.ended_at = time.monotonic()
         self._lock = threading.Lock()
 
@@ -36,15 +40,17 @@ class SimulatedClock:
             since = min(time.monotonic() - self.ended_at, 59.0)
             return self.start + timedelta(minutes=self.ticks, seconds=since)
 
-    def tick_ended(self, failed: bool) -> None:
+    def tick_ended(self, failed: bool, seconds: float) -> None:
         with self._lock:
             self.ticks += 1
+            self.seconds.append(seconds)
             self.failed += failed
             self.ended_at = time.monotonic()
 
 
 def main() -> None:
     import uvicorn
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     from okr_rollout.app import create_app
     from okr_rollout.scheduler import Scheduler
@@ -57,20 +63,31 @@ def main() -> None:
     def counted_tick(self: Scheduler) -> None:
         """The scheduler's own tick, counted; one that did not hold the scheduler's lock did nothing and counts
         as none."""
-        failed = True
+        failed, started = True, time.perf_counter()
         try:
             reminders_tick(self)
             failed = False
         finally:
             if self.leadership.held:
-                clock.tick_ended(failed)
+                clock.tick_ended(failed, time.perf_counter() - started)
 
     Scheduler.reminders_tick = counted_tick  # type: ignore[method-assign]
+    add_job = BackgroundScheduler.add_job
+
+    def add_job_at_once(self: BackgroundScheduler, *args: Any, **kwargs: Any) -> Any:
+        """APScheduler times its jobs by the real clock: a first run time in the simulated past would have it
+        count every missed second since (months of them) before running anything. Each job starts now, as it
+        does with the system clock."""
+        if "next_run_time" in kwargs:
+            kwargs["next_run_time"] = datetime.now(UTC)
+        return add_job(self, *args, **kwargs)
+
+    BackgroundScheduler.add_job = add_job_at_once
     app = create_app(get_settings(), run_scheduler=True, clock=clock)
 
     @app.get("/bench/ticks", include_in_schema=False)
-    def ticks() -> dict[str, int]:
-        return {"ticks": clock.ticks, "failed": clock.failed}
+    def ticks() -> dict[str, int | list[float]]:
+        return {"ticks": clock.ticks, "failed": clock.failed, "seconds": clock.seconds}
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
