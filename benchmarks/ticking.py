@@ -3,11 +3,11 @@
 ``write_during_tick``: p99 of ``POST /api/v1/engagements/{id}/transitions`` over HTTP against a real
 ``okr-rollout serve`` (one worker, scheduler off) while a heavy scheduler tick runs in a process of its own
 (``benchmarks/tick_once.py``: ``Scheduler(...).reminders_tick()``), against the same transitions with no tick,
-taken in turns: alone, during, alone, during, alone. The heavy tick is the portfolio's worst: every engagement
-marked stale and its next reminder time unknown (what a write to every engagement since the last tick would
-leave), so that the tick reads the reminders and evaluates the readiness of the whole portfolio, as the first
-tick after an upgrade does. One client, a transition every few tens of milliseconds, spread over the tick.
-Target <= 3x, no 503.
+taken in turns: alone, during, alone, during, alone (alone, during, alone at CI size). The heavy tick is the
+portfolio's worst: every engagement marked stale and its next reminder time unknown (what a write to every
+engagement since the last tick would leave), so that the tick reads the reminders and evaluates the readiness
+of the whole portfolio, as the first tick after an upgrade does. One client, a transition every few tens of
+milliseconds, spread over the tick. Target <= 3x, no 503.
 
 ``worker_rss_hour``: the RSS of a served worker with the scheduler on (``benchmarks/ticking_worker.py``) after 60
 reminder ticks, one per simulated minute, with writes between them (three transitions and two CEO support
@@ -41,7 +41,7 @@ from okr_rollout.catalog.service import Catalog
 from okr_rollout.models import ReadinessSnapshot
 
 ROOT = Path(__file__).resolve().parents[1]
-TURNS = 2  # rounds of (alone, during); a last turn alone closes them
+TURNS = 2  # rounds of (alone, during); a last turn alone closes them (one round at CI size)
 ALONE_WRITES = 100
 DURING_MAX_WRITES = 250  # per tick; the gap between writes is chosen for about 150 over the expected tick
 MIN_GAP_SECONDS = 0.02  # as a person's writes would be: one client, never back to back
@@ -144,12 +144,12 @@ def _during_tick(http: httpx.Client, engagements: list[int], tick_env: dict[str,
     return writes, float(json.loads(out.strip().splitlines()[-1])["seconds"])
 
 
-def write_during_tick(engine: Engine, catalog: Catalog, url: str) -> Result:
+def write_during_tick(engine: Engine, catalog: Catalog, url: str, turns: int = TURNS) -> Result:
     portfolio = ticking(engine, catalog, url)  # readiness kept and a last reminder run known, as in service
     token, _ = _setup(engine)
     # The gap between two writes, for about 150 over a tick as long as the portfolio's first one was.
     gap = max(MIN_GAP_SECONDS, portfolio.first_tick_seconds / 150)
-    engagements = _new_coach_engaged(engine, TURNS * DURING_MAX_WRITES + (TURNS + 1) * ALONE_WRITES + 5)
+    engagements = _new_coach_engaged(engine, turns * DURING_MAX_WRITES + (turns + 1) * ALONE_WRITES + 5)
     port = _free_port()
     server_env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_IN_WEB": "false"}
     alone, during = Writes(), Writes()
@@ -160,7 +160,7 @@ def write_during_tick(engine: Engine, catalog: Catalog, url: str) -> Result:
         for engagement_id in engagements[:5]:  # warm-up: the first requests load the playbook, compile statements
             _transition(http, engagement_id, Writes())
         del engagements[:5]
-        for _ in range(TURNS):
+        for _ in range(turns):
             alone.add(_alone(http, engagements))
             _mark_everything(engine)
             portfolio.now += timedelta(minutes=1)
