@@ -231,12 +231,13 @@ THROUGHPUT_SECONDS = 3.0
 THROUGHPUT_CONNECTIONS, THROUGHPUT_THREADS = 16, 2  # wrk's keep-alive connections and its threads
 
 
-def _load(url: str, headers: dict[str, str], workdir: Path, seconds: float = THROUGHPUT_SECONDS) -> float:
+def _load(url: str, headers: dict[str, str], workdir: Path, seconds: float = THROUGHPUT_SECONDS,
+          warm_up: bool = False) -> float:
     """Requests per second from wrk's keep-alive connections for ``seconds``."""
     from benchmarks import wrk
 
     return wrk.run(url, headers, workdir, seconds=seconds, connections=THROUGHPUT_CONNECTIONS,
-                   threads=THROUGHPUT_THREADS).per_second
+                   threads=THROUGHPUT_THREADS, warm_up=warm_up).per_second
 
 
 def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: int = 2) -> Result:
@@ -263,8 +264,8 @@ def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: 
                               {"OKR_BENCH_DATABASE_URL": url,
                                "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, bare_port))
         bare_path = f"http://127.0.0.1:{bare_port}/engagements/{engagement_id}"
-        _load(path, headers, workdir, seconds=1.0)
-        _load(bare_path, headers, workdir, seconds=1.0)
+        _load(path, headers, workdir, seconds=2.0, warm_up=True)
+        _load(bare_path, headers, workdir, seconds=2.0, warm_up=True)
         ours, theirs = [], []
         for _ in range(THROUGHPUT_ROUNDS):
             ours.append(_load(path, headers, workdir))

@@ -205,7 +205,7 @@ def portfolio_page(engine: Engine, catalog: Catalog, url: str, workdir: Path) ->
                    "--log-level", "warning"], bare_env, bare_port) as bare_base):
         urls = {"ours": f"{base}/api/v1/portfolio?limit=50", "bare": f"{bare_base}/portfolio"}
         for page_url in urls.values():  # warm-up
-            wrk.run(page_url, headers, workdir, seconds=1, connections=1, threads=1)
+            wrk.run(page_url, headers, workdir, seconds=2, connections=1, threads=1, warm_up=True)
         for _ in range(ROUNDS):
             for name, page_url in urls.items():
                 p95s[name].append(wrk.run(page_url, headers, workdir, seconds=PAGE_SECONDS, connections=1,
