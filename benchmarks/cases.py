@@ -255,12 +255,15 @@ def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: 
     headers = {"Authorization": f"Bearer {token}"}
     env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_IN_WEB": "false"}
     port, bare_port = _free_port(), _free_port()
-    servers = [_serve([sys.executable, "-m", "okr_rollout.cli", "serve", "--port", str(port), "--workers",
-                       str(workers)], env, port)]
+    # ``okr-rollout serve``'s application, under uvicorn's command line: its workers may take longer than uvicorn's
+    # 5 s health check to start on a loaded machine (they are killed and started again, endlessly, meanwhile).
+    patience = ["--timeout-worker-healthcheck", "120"]
+    servers = [_serve([sys.executable, "-m", "uvicorn", "okr_rollout.app:create_served_app", "--factory", "--port",
+                       str(port), "--workers", str(workers), *patience], env, port)]
     try:
         path = f"http://127.0.0.1:{port}/api/v1/engagements/{engagement_id}"
         servers.append(_serve([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
-                               "--workers", str(workers), "--log-level", "warning"],
+                               "--workers", str(workers), "--log-level", "warning", *patience],
                               {"OKR_BENCH_DATABASE_URL": url,
                                "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, bare_port))
         bare_path = f"http://127.0.0.1:{bare_port}/engagements/{engagement_id}"
