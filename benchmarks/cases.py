@@ -9,7 +9,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -216,7 +215,7 @@ def _free_port() -> int:
 
 def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # two workers starting on a shared, loaded machine
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -227,33 +226,24 @@ def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def _load(url: str, headers: dict[str, str], seconds: float = 5.0, clients: int = 16) -> float:
-    """Requests per second from ``clients`` keep-alive connections for ``seconds``."""
-    counts = [0] * clients
-    stop = time.monotonic() + seconds
-
-    def client(slot: int) -> None:
-        with httpx.Client(headers=headers, timeout=10) as http:
-            while time.monotonic() < stop:
-                http.get(url).raise_for_status()
-                counts[slot] += 1
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return sum(counts) / (time.monotonic() - started)
-
-
 THROUGHPUT_ROUNDS = 5  # each side measured this many times, in turn; the median of each is reported
 THROUGHPUT_SECONDS = 3.0
+THROUGHPUT_CONNECTIONS, THROUGHPUT_THREADS = 16, 2  # wrk's keep-alive connections and its threads
+
+
+def _load(url: str, headers: dict[str, str], workdir: Path, seconds: float = THROUGHPUT_SECONDS,
+          warm_up: bool = False) -> float:
+    """Requests per second from wrk's keep-alive connections for ``seconds``."""
+    from benchmarks import wrk
+
+    return wrk.run(url, headers, workdir, seconds=seconds, connections=THROUGHPUT_CONNECTIONS,
+                   threads=THROUGHPUT_THREADS, warm_up=warm_up).per_second
 
 
 def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: int = 2) -> Result:
-    """GET /api/v1/engagements/{id} under concurrent load vs. a bare FastAPI endpoint running the same statements on
-    the raw driver (``bare_app``: token, visibility, engagement, coaches, open tasks) and returning the same JSON.
+    """GET /api/v1/engagements/{id} under concurrent load (wrk: 16 keep-alive connections, 2 threads) vs. a bare
+    FastAPI endpoint running the same statements on the raw driver (``bare_app``: token, visibility, engagement,
+    coaches, open tasks) and returning the same JSON.
 
     Both servers run side by side; after a warm-up of each, they are loaded in turn, round after round, so that
     neither side alone meets a busy moment of the machine or an uneven spread of connections over workers."""
@@ -265,21 +255,24 @@ def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: 
     headers = {"Authorization": f"Bearer {token}"}
     env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_IN_WEB": "false"}
     port, bare_port = _free_port(), _free_port()
-    servers = [_serve([sys.executable, "-m", "okr_rollout.cli", "serve", "--port", str(port), "--workers",
-                       str(workers)], env, port)]
+    # ``okr-rollout serve``'s application, under uvicorn's command line: its workers may take longer than uvicorn's
+    # 5 s health check to start on a loaded machine (they are killed and started again, endlessly, meanwhile).
+    patience = ["--timeout-worker-healthcheck", "120"]
+    servers = [_serve([sys.executable, "-m", "uvicorn", "okr_rollout.app:create_served_app", "--factory", "--port",
+                       str(port), "--workers", str(workers), *patience], env, port)]
     try:
         path = f"http://127.0.0.1:{port}/api/v1/engagements/{engagement_id}"
         servers.append(_serve([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
-                               "--workers", str(workers), "--log-level", "warning"],
+                               "--workers", str(workers), "--log-level", "warning", *patience],
                               {"OKR_BENCH_DATABASE_URL": url,
                                "PYTHONPATH": str(Path(__file__).resolve().parents[1])}, bare_port))
         bare_path = f"http://127.0.0.1:{bare_port}/engagements/{engagement_id}"
-        _load(path, headers, seconds=1.0)
-        _load(bare_path, headers, seconds=1.0)
+        _load(path, headers, workdir, seconds=2.0, warm_up=True)
+        _load(bare_path, headers, workdir, seconds=2.0, warm_up=True)
         ours, theirs = [], []
         for _ in range(THROUGHPUT_ROUNDS):
-            ours.append(_load(path, headers, seconds=THROUGHPUT_SECONDS))
-            theirs.append(_load(bare_path, headers, seconds=THROUGHPUT_SECONDS))
+            ours.append(_load(path, headers, workdir))
+            theirs.append(_load(bare_path, headers, workdir))
     finally:
         for server in servers:
             server.terminate()

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine
 
-from benchmarks import cases, contention, endpoints, health, people, scale, webhooks
+from benchmarks import cases, contention, endpoints, health, people, scale, ticking, webhooks
 from benchmarks.seed import Seeder
 from okr_rollout.db import make_engine
 
@@ -91,6 +91,10 @@ def main() -> None:
                                                               else 1_000),
         "webhook_neighbour_p99": lambda: webhooks.webhook_neighbour_p99(
             engine, url, slow_seconds=args.slow_receiver_seconds or (7.0 if args.engagements >= 1_000 else 1.0)),
+        # Two heavy ticks in turn with the transitions alone; one in a CI-size run, to keep it short.
+        "write_during_tick": lambda: ticking.write_during_tick(engine, seeder.catalog, url,
+                                                               turns=2 if args.engagements >= 1_000 else 1),
+        "worker_rss_hour": lambda: ticking.worker_rss_hour(engine, seeder.catalog, url),
     }
     results: dict[str, dict[str, Any]] = {}
     print(f"{'benchmark':<28}{'value':>14}{'baseline':>14}{'ratio':>9}  target  unit")

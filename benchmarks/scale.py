@@ -10,8 +10,8 @@ database), in turns, 5 rounds, medians. Target <= 2: a tick follows what changed
 
 ``portfolio_page``: p95 of ``GET /api/v1/portfolio`` (page 1, 50 rows) over HTTP against a real
 ``okr-rollout serve``, against a bare endpoint (``bare_app``'s ``GET /portfolio``) running the very statements
-the API ran for that page, captured from the driver, on the raw driver connection; ``benchmarks/load.py``
-sends the requests one after the other on one keep-alive connection, 5 rounds of 100 in turn.
+the API ran for that page, captured from the driver, on the raw driver connection; wrk sends the requests one
+after the other on one keep-alive connection, 5 rounds of 3 s in turn, the median of each side's p95.
 """
 
 from __future__ import annotations
@@ -31,8 +31,9 @@ from alembic.config import Config
 from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.engine import make_url
 
+from benchmarks import wrk
 from benchmarks.cases import BENCH, NOW, Result
-from benchmarks.endpoints import _free_port, _send, _served, _Side
+from benchmarks.endpoints import _free_port, _served
 from benchmarks.seed import Seeder
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.db import make_engine, make_session_factory, session_scope
@@ -46,7 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = 5
 SMALL = 1_000
 FIXED_CHANGES = 10
-PAGE_REQUESTS, PAGE_WARM_UP = 100, 20
+PAGE_SECONDS = 3  # each round of each side: wrk, one connection, requests one after the other
 
 
 class _Ticking:
@@ -222,21 +223,18 @@ def portfolio_page(engine: Engine, catalog: Catalog, url: str, workdir: Path) ->
     port, bare_port = _free_port(), _free_port()
     ours_env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_IN_WEB": "false"}
     bare_env = {"OKR_BENCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT), "OKR_BENCH_PORTFOLIO": str(statements)}
-    latencies: dict[str, list[float]] = {"ours": [], "bare": []}
+    p95s: dict[str, list[float]] = {"ours": [], "bare": []}
+    headers = {"Authorization": f"Bearer {token}"}
     with (_served([sys.executable, "-m", "okr_rollout.cli", "serve", "--port", str(port)], ours_env, port) as base,
           _served([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
                    "--log-level", "warning"], bare_env, bare_port) as bare_base):
-        sides = {"ours": _Side(base, "", "", []), "bare": _Side(bare_base, "", "", [])}
-        paths = {"ours": "/api/v1/portfolio?limit=50", "bare": "/portfolio"}
-        for name, side in sides.items():
-            _send(side, token, [("GET", paths[name], None)] * PAGE_WARM_UP, workdir, timed=False)
+        urls = {"ours": f"{base}/api/v1/portfolio?limit=50", "bare": f"{bare_base}/portfolio"}
+        for page_url in urls.values():  # warm-up
+            wrk.run(page_url, headers, workdir, seconds=2, connections=1, threads=1, warm_up=True)
         for _ in range(ROUNDS):
-            for name, side in sides.items():
-                _send(side, token, [("GET", paths[name], None)] * PAGE_REQUESTS, workdir)
-                latencies[name].extend(side.latencies)
-    return Result(_p95(latencies["ours"]) * 1000, _p95(latencies["bare"]) * 1000, "report", "ms, p95 of page 1")
-
-
-def _p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else (values[0] if values else 0.0)
+            for name, page_url in urls.items():
+                p95s[name].append(wrk.run(page_url, headers, workdir, seconds=PAGE_SECONDS, connections=1,
+                                          threads=1).p95)
+    return Result(statistics.median(p95s["ours"]) * 1000, statistics.median(p95s["bare"]) * 1000, "report",
+                  "ms, p95 of page 1 (median of 5 rounds)")
 
