@@ -18,6 +18,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Web worker processes.")] = 1,
+    worker_start_timeout: Annotated[int, typer.Option(
+        min=1, help="Seconds a web worker may take to start and answer before it is restarted (with --workers "
+                    "above 1).")] = 60,
 ) -> None:
     """Serve the API (docs at /docs) with uvicorn; the scheduler runs inside unless
     OKR_ROLLOUT_SCHEDULER_IN_WEB=false (then run `okr-rollout scheduler`)."""
@@ -25,7 +28,10 @@ def serve(
 
     settings = get_settings()
     uvicorn.run("okr_rollout.app:create_served_app", factory=True, host=host or settings.host,
-                port=port or settings.port, workers=workers, log_config=log_config())
+                port=port or settings.port, workers=workers, log_config=log_config(),
+                # uvicorn restarts a worker that has not answered its health check within 5 s by default; loading
+                # the application takes longer than that on a busy machine, and the server then never answers.
+                timeout_worker_healthcheck=worker_start_timeout)
 
 
 class RedactFeedSecrets(logging.Filter):
