@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -214,7 +215,9 @@ def _free_port() -> int:
 
 
 def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # A session of its own: a server with several workers is a process group, stopped whole if it does not start.
+    process = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     deadline = time.monotonic() + 120  # two workers starting on a shared, loaded machine
     while time.monotonic() < deadline:
         try:
@@ -222,7 +225,8 @@ def _serve(args: list[str], env: dict[str, str], port: int) -> subprocess.Popen[
             return process
         except httpx.HTTPError:
             time.sleep(0.2)
-    process.kill()
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
     raise RuntimeError(f"server on port {port} did not start")
 
 
@@ -255,11 +259,10 @@ def get_engagement_throughput(engine: Engine, url: str, workdir: Path, workers: 
     headers = {"Authorization": f"Bearer {token}"}
     env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_IN_WEB": "false"}
     port, bare_port = _free_port(), _free_port()
-    # ``okr-rollout serve``'s application, under uvicorn's command line: its workers may take longer than uvicorn's
-    # 5 s health check to start on a loaded machine (they are killed and started again, endlessly, meanwhile).
+    # Workers may take longer than uvicorn's 5 s health check to start on a loaded machine: both servers get 120 s.
     patience = ["--timeout-worker-healthcheck", "120"]
-    servers = [_serve([sys.executable, "-m", "uvicorn", "okr_rollout.app:create_served_app", "--factory", "--port",
-                       str(port), "--workers", str(workers), *patience], env, port)]
+    servers = [_serve([sys.executable, "-m", "okr_rollout.cli", "serve", "--port", str(port), "--workers",
+                       str(workers), "--worker-start-timeout", "120"], env, port)]
     try:
         path = f"http://127.0.0.1:{port}/api/v1/engagements/{engagement_id}"
         servers.append(_serve([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--port", str(bare_port),
