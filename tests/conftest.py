@@ -39,6 +39,9 @@ BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 os.environ.setdefault("OKR_ROLLOUT_PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("OKR_ROLLOUT_PASSWORD_HASH_MEMORY_KIB", "8")
 os.environ.setdefault("OKR_ROLLOUT_PASSWORD_HASH_PARALLELISM", "1")
+# Password checks at the lowest CPU priority (a deployment's default) stall every sign-in of a test while the other
+# test workers keep the cores busy; the tests of that priority set it back themselves.
+os.environ.setdefault("OKR_ROLLOUT_PASSWORD_CHECK_NICE", "0")
 
 
 def alembic_config(url: str) -> Config:

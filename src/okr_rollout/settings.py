@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     password_check_workers: int = Field(default=1, ge=1, description="Password checks (argon2) one process runs "
                                                                      "at once, on threads of the lowest CPU "
                                                                      "priority; more sign-ins wait their turn.")
+    password_check_nice: int = Field(default=19, ge=0, le=19, description="The CPU priority (Linux nice value) of "
+                                                                          "the password checks' threads: 19, the "
+                                                                          "lowest, lets a flood of sign-ins take no "
+                                                                          "CPU from other requests; 0 keeps the "
+                                                                          "process's own.")
     client_link_days: int = Field(default=7, ge=1, description="A sign-in link sent to a person of a client "
                                                                 "organization expires this many days after it "
                                                                 "was made (it is single-use).")

@@ -23,11 +23,14 @@ from tests.web._seed import World
 from tests.web.conftest import csrf_of, sign_in
 
 COST_SETTINGS = ("OKR_ROLLOUT_PASSWORD_HASH_TIME_COST", "OKR_ROLLOUT_PASSWORD_HASH_MEMORY_KIB",
-                 "OKR_ROLLOUT_PASSWORD_HASH_PARALLELISM")
+                 "OKR_ROLLOUT_PASSWORD_HASH_PARALLELISM", "OKR_ROLLOUT_PASSWORD_CHECK_NICE")
 LOCK_WAIT_MS = Settings.model_fields["sqlite_busy_timeout_ms"].default  # a write's wait for the lock before a 503
 
 
 def _clear_hasher_caches() -> None:
+    if users_service._password_checks.cache_info().currsize:
+        users_service._password_checks().shutdown(wait=True)
+    users_service._password_checks.cache_clear()
     get_settings.cache_clear()
     users_service._password_hasher.cache_clear()
     users_service._dummy_hash.cache_clear()
@@ -179,7 +182,8 @@ def test_simultaneous_guesses_at_one_account_are_checked_no_more_often_than_allo
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="CPU priorities are a POSIX notion")
-def test_passwords_are_checked_one_at_a_time_on_threads_that_yield_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_passwords_are_checked_one_at_a_time_on_threads_that_yield_the_cpu(
+        monkeypatch: pytest.MonkeyPatch, production_cost_hashing: None) -> None:
     """argon2 is slow on purpose: a flood of sign-ins must not take the CPU from the requests beside it."""
     checking: list[int] = []
     most_at_once = 0
@@ -212,3 +216,21 @@ def test_passwords_are_checked_one_at_a_time_on_threads_that_yield_the_cpu(monke
     # The check's thread runs at Linux's lowest priority (nice 19); the request's own thread keeps its priority.
     assert priorities == {19}
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == caller_priority
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="CPU priorities are a POSIX notion")
+def test_a_deployment_may_keep_the_password_checks_at_the_process_priority(
+        monkeypatch: pytest.MonkeyPatch, production_cost_hashing: None) -> None:
+    """``OKR_ROLLOUT_PASSWORD_CHECK_NICE=0``: a machine of its own need not starve its sign-ins behind other work."""
+    monkeypatch.setenv("OKR_ROLLOUT_PASSWORD_CHECK_NICE", "0")
+    _clear_hasher_caches()
+    seen: list[int] = []
+
+    def verify(password_hash: str, password: str) -> bool:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return False
+
+    monkeypatch.setattr(users_service, "verify_password", verify)
+    attempt = users_service.SignInAttempt(address="nobody@example.com", client="203.0.113.7", user=None, device=None)
+    users_service.check_password(attempt, "guess")
+    assert seen == [os.getpriority(os.PRIO_PROCESS, 0)]

@@ -43,9 +43,13 @@ def _password_hasher() -> PasswordHasher:
 
 
 def _yield_the_cpu() -> None:
-    """A password check's thread runs at the lowest CPU priority (Linux: a thread's own nice value)."""
+    """A password check's thread runs at the priority the settings name, by default the lowest (Linux: a thread's
+    own nice value)."""
+    nice = get_settings().password_check_nice
+    if nice == 0:
+        return
     with contextlib.suppress(AttributeError, OSError):  # elsewhere: the bound on how many at once still holds
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
 
 
 @lru_cache(maxsize=1)
