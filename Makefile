@@ -20,7 +20,7 @@ run: install
 	$(BIN)/okr-rollout serve
 
 test: install
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --dist worksteal
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
