@@ -211,6 +211,46 @@ def get_engagement(engagement_id: int, authorization: str | None = Header(None))
     return Response(json.dumps(body), media_type="application/json", headers={"ETag": f'"v{body["version"]}"'})
 
 
+def _lock(connection: Any, authorization: str | None, engagement_id: int, source: str
+          ) -> tuple[tuple[Any, ...], tuple[Any, ...]] | int:
+    """The caller and the engagement, locked, as the caller may see it in ``source``; else the HTTP status."""
+    caller = _caller(connection, authorization)
+    if caller is None:
+        return 401
+    where, values = _visible(caller)
+    row = connection.execute(_sql(_ENGAGEMENT + where + (" FOR UPDATE OF engagements" if POSTGRESQL else "")),
+                             (engagement_id, *values)).fetchone()
+    if row is None or row[5] != source:
+        return 404 if row is None else 409
+    return caller, row
+
+
+def _move(connection: Any, engagement_id: int, row: tuple[Any, ...], dest: str, stored_now: Any) -> bool:
+    """The phase changed, if the engagement is still at the version read."""
+    moved = connection.execute(_sql(
+        "UPDATE engagements SET phase = ?, entered_phase_at = ?, updated_at = ?, version = version + 1 "
+        "WHERE id = ? AND version = ?"), (dest, stored_now, stored_now, engagement_id, row[9]))
+    return bool(moved.rowcount == 1)
+
+
+def _record(connection: Any, caller: tuple[Any, ...], row: tuple[Any, ...], stored_now: Any,
+            payload: dict[str, Any]) -> None:
+    """The transition's event, in the outbox's order, and the engagement's readiness marked stale in the same
+    transaction, as every write of the API does."""
+    if POSTGRESQL:
+        connection.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_ORDER_LOCK,))
+    connection.execute(_sql(
+        "INSERT INTO events (type, actor, occurred_at, organization_id, engagement_id, payload) "
+        "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
+        ("engagement.transitioned", f"{caller[2]}:{caller[1]}", stored_now, row[1], row[0],
+         json.dumps(payload))).fetchone()
+    connection.execute(_sql(
+        "INSERT INTO readiness_snapshots (engagement_id, phase, digest, summary, updated_at, failed_criteria, "
+        "gate_passed, gate_total, stale, marks, health_reasons) VALUES (?, '', '', '{}', ?, '[]', 0, 0, ?, 1, "
+        "'[]') ON CONFLICT (engagement_id) DO UPDATE SET stale = ?, marks = readiness_snapshots.marks + 1, "
+        "next_reminder_at = NULL"), (row[0], stored_now, True, True))
+
+
 def _write_tasks(connection: Any, engagement_id: int, dest: str, tasks: list[dict[str, Any]], now: datetime,
                  stored_now: Any) -> tuple[dict[str, int], list[int], dict[tuple[int, int], int]]:
     """The phase's earlier tasks (a phase entered again starts a new round of its tasks), then its tasks and their
@@ -264,16 +304,11 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
     its answer's body, or an HTTP status when refused. Also run in-process by ``benchmarks/cases.py``."""
     connection.execute("BEGIN" if POSTGRESQL else "BEGIN IMMEDIATE")
     try:
-        caller = _caller(connection, authorization)
-        if caller is None:
+        locked = _lock(connection, authorization, engagement_id, SOURCE)
+        if isinstance(locked, int):
             connection.execute("ROLLBACK")
-            return 401
-        where, values = _visible(caller)
-        row = connection.execute(_sql(_ENGAGEMENT + where + (" FOR UPDATE OF engagements" if POSTGRESQL else "")),
-                                 (engagement_id, *values)).fetchone()
-        if row is None or row[5] != SOURCE:
-            connection.execute("ROLLBACK")
-            return 404 if row is None else 409
+            return locked
+        caller, row = locked
         # The facts the gate reads: the engagement with its organization, and its coaches.
         connection.execute(_sql(
             "SELECT e.id, e.phase, e.entered_phase_at, e.organization_id, o.name, o.headcount, o.timezone, "
@@ -286,28 +321,12 @@ def transition(connection: Any, authorization: str | None, engagement_id: int, n
             connection.execute("ROLLBACK")
             return 409
         stored_now = _stored_time(now)
-        moved = connection.execute(_sql(
-            "UPDATE engagements SET phase = ?, entered_phase_at = ?, updated_at = ?, version = version + 1 "
-            "WHERE id = ? AND version = ?"), (DEST, stored_now, stored_now, engagement_id, row[9]))
-        if moved.rowcount != 1:
+        if not _move(connection, engagement_id, row, DEST, stored_now):
             connection.execute("ROLLBACK")
             return 409
         rounds, task_ids, item_ids = _write_tasks(connection, engagement_id, DEST, TASKS, now, stored_now)
-        if POSTGRESQL:
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_ORDER_LOCK,))
-        payload = {"trigger": TRIGGER, "from": SOURCE, "to": DEST,
-                   "criteria": [{"id": "coach_assigned", "passed": True}], "task_ids": task_ids}
-        connection.execute(_sql(
-            "INSERT INTO events (type, actor, occurred_at, organization_id, engagement_id, payload) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
-            ("engagement.transitioned", f"{caller[2]}:{caller[1]}", stored_now, row[1], engagement_id,
-             json.dumps(payload))).fetchone()
-        # The engagement's readiness marked stale, in the transaction, as every write of the API does.
-        connection.execute(_sql(
-            "INSERT INTO readiness_snapshots (engagement_id, phase, digest, summary, updated_at, failed_criteria, "
-            "gate_passed, gate_total, stale, marks, health_reasons) VALUES (?, '', '', '{}', ?, '[]', 0, 0, ?, 1, "
-            "'[]') ON CONFLICT (engagement_id) DO UPDATE SET stale = ?, marks = readiness_snapshots.marks + 1, "
-            "next_reminder_at = NULL"), (engagement_id, stored_now, True, True))
+        _record(connection, caller, row, stored_now, {"trigger": TRIGGER, "from": SOURCE, "to": DEST, "criteria": [
+            {"id": "coach_assigned", "passed": True}], "task_ids": task_ids})
         engagement_body = _answer(connection, (*row[:5], DEST, now, row[7], now, row[9] + 1), rounds, coaches,
                                   task_ids, TASKS, now, item_ids)
         connection.execute("COMMIT")
@@ -439,16 +458,11 @@ def heavy_transition(connection: Any, authorization: str | None, engagement_id: 
     """``end_q1`` on ``connection`` (as ``transition``): its answer's body, or an HTTP status when refused."""
     connection.execute("BEGIN" if POSTGRESQL else "BEGIN IMMEDIATE")
     try:
-        caller = _caller(connection, authorization)
-        if caller is None:
+        locked = _lock(connection, authorization, engagement_id, HEAVY_SOURCE)
+        if isinstance(locked, int):
             connection.execute("ROLLBACK")
-            return 401
-        where, values = _visible(caller)
-        row = connection.execute(_sql(_ENGAGEMENT + where + (" FOR UPDATE OF engagements" if POSTGRESQL else "")),
-                                 (engagement_id, *values)).fetchone()
-        if row is None or row[5] != HEAVY_SOURCE:
-            connection.execute("ROLLBACK")
-            return 404 if row is None else 409
+            return locked
+        caller, row = locked
         # The gate's facts and those telling who the tasks are for, read once, in the API's order.
         facts = {name: connection.execute(_sql(_HEAVY_FACTS[name]), (engagement_id,)).fetchall()
                  for name in ("engagement", "coaches", "people", "memberships", "departments", "meetings", "quarters",
@@ -458,10 +472,7 @@ def heavy_transition(connection: Any, authorization: str | None, engagement_id: 
             connection.execute("ROLLBACK")
             return 409
         stored_now = _stored_time(now)
-        moved = connection.execute(_sql(
-            "UPDATE engagements SET phase = ?, entered_phase_at = ?, updated_at = ?, version = version + 1 "
-            "WHERE id = ? AND version = ?"), (HEAVY_DEST, stored_now, stored_now, engagement_id, row[9]))
-        if moved.rowcount != 1:
+        if not _move(connection, engagement_id, row, HEAVY_DEST, stored_now):
             connection.execute("ROLLBACK")
             return 409
         rounds, task_ids, item_ids = _write_tasks(connection, engagement_id, HEAVY_DEST, HEAVY_TASKS, now,
@@ -476,21 +487,9 @@ def heavy_transition(connection: Any, authorization: str | None, engagement_id: 
         if assignees:
             connection.cursor().executemany(_sql("INSERT INTO task_assignees (task_id, person_id) VALUES (?, ?)"),
                                             assignees)
-        if POSTGRESQL:
-            connection.execute("SELECT pg_advisory_xact_lock(%s)", (OUTBOX_ORDER_LOCK,))
-        payload = {"trigger": HEAVY_TRIGGER, "from": HEAVY_SOURCE, "to": HEAVY_DEST,
-                   "criteria": [{"id": c["id"], "passed": c["passed"]} for c in criteria], "task_ids": task_ids}
-        connection.execute(_sql(
-            "INSERT INTO events (type, actor, occurred_at, organization_id, engagement_id, payload) "
-            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id"),
-            ("engagement.transitioned", f"{caller[2]}:{caller[1]}", stored_now, row[1], engagement_id,
-             json.dumps(payload))).fetchone()
-        # The mark that has the engagement's readiness evaluated again after commit.
-        connection.execute(_sql(
-            "INSERT INTO readiness_snapshots (engagement_id, phase, digest, summary, updated_at, failed_criteria, "
-            "gate_passed, gate_total, stale, marks, health_reasons) VALUES (?, '', '', '{}', ?, '[]', 0, 0, ?, 1, "
-            "'[]') ON CONFLICT (engagement_id) DO UPDATE SET stale = ?, marks = readiness_snapshots.marks + 1, "
-            "next_reminder_at = NULL"), (engagement_id, stored_now, True, True))
+        _record(connection, caller, row, stored_now, {
+            "trigger": HEAVY_TRIGGER, "from": HEAVY_SOURCE, "to": HEAVY_DEST,
+            "criteria": [{"id": c["id"], "passed": c["passed"]} for c in criteria], "task_ids": task_ids})
         engagement_body = _answer(connection, (*row[:5], HEAVY_DEST, now, row[7], now, row[9] + 1), rounds,
                                   facts["coaches"], task_ids, HEAVY_TASKS, now, item_ids)
         connection.execute("COMMIT")
