@@ -66,12 +66,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _served(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """A server process, yielded once its /healthz answers (polled until it does, up to a minute)."""
+def served_process(args: list[str], env: dict[str, str], port: int
+                   ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A server process and its base URL, yielded once its /healthz answers (polled until it does, up to two
+    minutes: a loaded machine starts a worker slowly); stopped after, killed if it does not stop."""
     process = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"{args} exited: {process.stderr.read().decode() if process.stderr else ''}")
@@ -82,10 +84,21 @@ def _served(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"{args} did not answer on {base}/healthz") from None
                 time.sleep(0.05)  # between two probes of the health URL
-        yield base
+        yield base, process
     finally:
         process.terminate()
-        process.wait(10)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def _served(args: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """A server process's base URL, yielded once it answers (``served_process``)."""
+    with served_process(args, env, port) as (base, _process):
+        yield base
 
 
 def _send(side: _Side, token: str, requests: list[tuple[str, str, str | None]], workdir: Path, timed: bool = True

@@ -23,8 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +33,7 @@ from sqlalchemy import Engine, update
 
 from benchmarks.cases import Result
 from benchmarks.contention import _setup
-from benchmarks.endpoints import TRIGGER, _free_port, _new_coach_engaged
+from benchmarks.endpoints import TRIGGER, _free_port, _new_coach_engaged, served_process
 from benchmarks.scale import ticking
 from okr_rollout.catalog.service import Catalog
 from okr_rollout.models import ReadinessSnapshot
@@ -68,33 +66,6 @@ class Writes:
     def summary(self) -> str:
         return (f"{len(self.seconds)} transitions, p50 {statistics.median(self.seconds) * 1000:.1f} ms, "
                 f"p99 {self.p99_ms:.1f} ms, statuses {dict(sorted(self.statuses.items()))}")
-
-
-@contextmanager
-def _server(args: list[str], env: dict[str, str], port: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """A server process and its base URL, yielded once its /healthz answers (polled, up to two minutes)."""
-    process = subprocess.Popen(args, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{args} exited: {process.stderr.read().decode() if process.stderr else ''}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{args} did not answer on {base}/healthz") from None
-                time.sleep(0.05)  # between two probes of the health URL
-        yield base, process
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _transition(http: httpx.Client, engagement_id: int, writes: Writes) -> None:
@@ -154,7 +125,7 @@ def write_during_tick(engine: Engine, catalog: Catalog, url: str, turns: int = T
     server_env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_IN_WEB": "false"}
     alone, during = Writes(), Writes()
     tick_seconds: list[float] = []
-    with (_server([sys.executable, "-m", "okr_rollout.cli", "serve", "--port", str(port), "--workers", "1"],
+    with (served_process([sys.executable, "-m", "okr_rollout.cli", "serve", "--port", str(port), "--workers", "1"],
                   server_env, port) as (base, _),
           httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http):
         for engagement_id in engagements[:5]:  # warm-up: the first requests load the playbook, compile statements
@@ -196,7 +167,7 @@ def worker_rss_hour(engine: Engine, catalog: Catalog, url: str) -> Result:
     env = {"OKR_ROLLOUT_DATABASE_URL": url, "OKR_ROLLOUT_SCHEDULER_INTERVAL_SECONDS": "1", "PYTHONPATH": str(ROOT)}
     support = {"level": "full", "stated_on": "2026-06-01", "note": "a minute of the hour"}
     writes = Writes()
-    with (_server([sys.executable, str(ROOT / "benchmarks" / "ticking_worker.py"), str(port), start.isoformat()],
+    with (served_process([sys.executable, str(ROOT / "benchmarks" / "ticking_worker.py"), str(port), start.isoformat()],
                   env, port) as (base, worker),
           httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as http):
 
