@@ -117,6 +117,9 @@ def _during_tick(http: httpx.Client, engagements: list[int], tick_env: dict[str,
 
 def write_during_tick(engine: Engine, catalog: Catalog, url: str, turns: int = TURNS) -> Result:
     portfolio = ticking(engine, catalog, url)  # readiness kept and a last reminder run known, as in service
+    # The in-process scheduler of the earlier figures lets go of the scheduler lock, as a stopped scheduler does:
+    # the tick here runs in a process of its own.
+    portfolio.scheduler.leadership.release()
     token, _ = _setup(engine)
     # The gap between two writes, for about 150 over a tick as long as the portfolio's first one was.
     gap = max(MIN_GAP_SECONDS, portfolio.first_tick_seconds / 150)
@@ -159,6 +162,9 @@ def _rss_kib(pid: int, field_name: str = "VmRSS") -> int:
 
 def worker_rss_hour(engine: Engine, catalog: Catalog, url: str) -> Result:
     portfolio = ticking(engine, catalog, url)  # readiness kept: the worker's ticks are the steady ones
+    # The in-process scheduler of the earlier figures lets go of the scheduler lock, as a stopped scheduler does:
+    # the served worker's scheduler takes it.
+    portfolio.scheduler.leadership.release()
     token, _ = _setup(engine)
     transitions, supports = WRITES_PER_MINUTE
     fresh = _new_coach_engaged(engine, transitions * (HOUR_TICKS + 5) + 1)
