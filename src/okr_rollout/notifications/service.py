@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Table
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from okr_rollout.catalog.service import Catalog
@@ -26,16 +26,19 @@ from okr_rollout.journey.facts import EngagementFacts
 from okr_rollout.models import Notification, Reminder
 from okr_rollout.notifications import queries
 from okr_rollout.notifications.audience import recipients_of
+from okr_rollout.notifications.digests import (
+    CAP_WINDOW,
+    CHUNK,
+    Recipient,
+    email_columns,
+    insert_new,
+    send_digests,
+    send_email_digests,
+)
 from okr_rollout.notifications.messages import (
     Context,
-    DigestItem,
-    EmailDigestItem,
-    Rendered,
     render,
-    render_digest,
-    render_email_digest,
 )
-from okr_rollout.notifications.preferences import Delivery
 from okr_rollout.playbooks import LoadedPlaybook
 from okr_rollout.settings import Settings
 from okr_rollout.waves import service as waves
@@ -45,8 +48,6 @@ ACTOR = "scheduler"
 OVERDUE_EVENT = "reminder.overdue"
 CAP_PARAMETER = "max_nudges_per_week"
 # The cap counts reminders "per week": seven days is the unit the parameter is stated in, not a domain number.
-CAP_WINDOW = timedelta(days=7)
-_CHUNK = 500  # rows per statement: far below SQLite's limit on bound parameters
 
 
 @dataclass
@@ -80,31 +81,6 @@ class _Plan:
     notifications: list[dict[str, Any]] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Person:
-    id: int
-    name: str
-    email: str | None
-    locale: str
-    delivery: Delivery
-
-    @classmethod
-    def of(cls, row: Any) -> _Person:
-        return cls(row.id, row.name, row.email, row.locale,
-                   Delivery(row.email_digest, row.quiet_from_hour, row.quiet_until_hour, row.timezone))
-
-
-def _email(person: _Person, now: datetime, *, urgent: bool = False) -> dict[str, Any]:
-    """The e-mail's delivery columns: at once when urgent; else queued for the person's digest, or (one message a
-    reminder) pending from the end of their quiet hours."""
-    if urgent:
-        return {"channel": "email", "status": "pending", "sent_at": None, "next_attempt_at": now}
-    if person.delivery.digest:
-        return {"channel": "email", "status": queries.QUEUED, "sent_at": None, "next_attempt_at": None}
-    return {"channel": "email", "status": "pending", "sent_at": None,
-            "next_attempt_at": person.delivery.quiet_ends(now)}
-
-
 def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: datetime, *,
                   keep_facts_of: Collection[int] = ()) -> ReminderRun:
     """Record and fan out every reminder that became due since the last run, up to ``now``.
@@ -133,8 +109,8 @@ def run_reminders(session: Session, catalog: Catalog, settings: Settings, now: d
             _fan_out(plan, people, nudges, settings, now, catch_up)
         _record(session, plans, now, run)
     run.new_readiness_rows = _plan_next(session, upcoming, now)
-    run.digests = _send_digests(session, settings, now)
-    run.email_digests = _send_email_digests(session, settings, now)
+    run.digests = send_digests(session, settings, now)
+    run.email_digests = send_email_digests(session, settings, now)
     _remember(session, now)
     session.flush()
     return run
@@ -193,22 +169,22 @@ def _plan_next(session: Session, upcoming: Sequence[_Upcoming], now: datetime) -
             "failed_criteria": [], "gate_passed": 0, "gate_total": 0, "stale": True, "marks": 0,
             "next_reminder_at": u.at} for u in upcoming if u.read_marks is None]
     if new:
-        _insert_new(session, queries.snapshots_table(), new, ["engagement_id"], [])
+        insert_new(session, queries.snapshots_table(), new, ["engagement_id"], [])
     return len(new)
 
 
-def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, _Person]:
+def _people(session: Session, plans: Sequence[_Plan]) -> dict[int, Recipient]:
     """Name, address and language of everyone a reminder may go to or name, in one query per chunk of ids."""
     wanted: set[int] = set()
     for plan in plans:
         wanted.update(recipients_of(plan.facts, plan.playbook, plan.reminder.audience))
         wanted.update(plan.reminder.subject_ids)
-    found: dict[int, _Person] = {}
+    found: dict[int, Recipient] = {}
     ids = sorted(wanted)
     statement = queries.people_by_ids()
-    for start in range(0, len(ids), _CHUNK):
-        for row in session.execute(statement, {"ids": ids[start:start + _CHUNK]}):
-            found[row.id] = _Person.of(row)
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(statement, {"ids": ids[start:start + CHUNK]}):
+            found[row.id] = Recipient.of(row)
     return found
 
 
@@ -221,7 +197,7 @@ def _recent_nudges(session: Session, since: datetime) -> dict[tuple[int, int], l
     return nudges
 
 
-def _fan_out(plan: _Plan, people: dict[int, _Person], nudges: dict[tuple[int, int], list[datetime]],
+def _fan_out(plan: _Plan, people: dict[int, Recipient], nudges: dict[tuple[int, int], list[datetime]],
              settings: Settings, now: datetime, catch_up: timedelta) -> None:
     reminder = plan.reminder
     if reminder.due_at < now - catch_up:
@@ -264,98 +240,8 @@ def _fan_out(plan: _Plan, people: dict[int, _Person], nudges: dict[tuple[int, in
         plan.notifications.append({**base, "channel": "inbox", "status": "sent", "sent_at": now,
                                    "next_attempt_at": None, "last_error": None})
         if settings.smtp_host and person.email:
-            plan.notifications.append({**base, **_email(person, now, urgent=reminder.urgent), "last_error": None})
-
-
-def _send_digests(session: Session, settings: Settings, now: datetime) -> int:
-    """One message to each person with reminders held beyond the cap, unless they had a digest in the last 7 days
-    (then the held reminders wait for the next run after that): at most cap + 1 messages a week, none lost."""
-    held = session.execute(queries.held_for_digest()).all()
-    if not held:
-        return 0
-    recent = {(row[0], row[1]): row[2] for row in session.execute(queries.last_digests(now - CAP_WINDOW))}
-    groups: dict[tuple[int, int], list[Row[Any]]] = defaultdict(list)
-    for row in held:
-        if (row.engagement_id, row.person_id) not in recent:
-            groups[(row.engagement_id, row.person_id)].append(row)
-    if not groups:
-        return 0
-    people = {row.id: _Person.of(row) for row in
-              session.execute(queries.people_by_ids(), {"ids": sorted({p for _, p in groups})})}
-    sent = 0
-    for (engagement_id, person_id), rows in groups.items():
-        by_id = {row.id: row for row in rows}
-        claimed = {i for (i,) in session.execute(queries.claim_held(sorted(by_id), now))}
-        person = people.get(person_id)
-        if not claimed or person is None:
-            continue
-        items = [by_id[i] for i in sorted(claimed, key=lambda i: (by_id[i].due_at, i))]
-        first = items[0]
-        context = Context(first.name, first.timezone, settings.public_url)
-        message = render_digest([DigestItem(row.due_at, row.details.get("message", {})) for row in items],
-                                person.name, person.locale, context)
-        base = {"reminder_id": None, "engagement_id": engagement_id, "person_id": person_id,
-                "locale": message.locale, "subject": message.subject, "body": message.body, "attempts": 0,
-                "created_at": now, "read_at": None, "last_error": None}
-        rows_out = [{**base, "channel": "inbox", "status": "sent", "sent_at": now, "next_attempt_at": None}]
-        if settings.smtp_host and person.email:
-            rows_out.append({**base, **_email(person, now)})
-        session.execute(queries.insert_notifications(), rows_out)
-        sent += 1
-    return sent
-
-
-def _send_email_digests(session: Session, settings: Settings, now: datetime) -> int:
-    """One e-mail to each person with e-mails queued, once per period (day or week) of their choice, from the
-    digest hour of its first day and outside their quiet hours. The period's key is unique per person: of two
-    runs (two ticks, two schedulers) only the one whose insert took it sends, and it claims only what is still
-    queued, so nothing is told twice and nothing is lost (what is queued later waits for the next period)."""
-    if not settings.smtp_host:
-        return 0
-    queued: dict[int, list[Any]] = defaultdict(list)
-    for row in session.execute(queries.queued_email()):
-        queued[row.person_id].append(row)
-    if not queued:
-        return 0
-    people = {row.id: _Person.of(row) for row in
-              session.execute(queries.people_by_ids(), {"ids": sorted(queued)})}
-    table = Notification.__table__
-    assert isinstance(table, Table)
-    sent = 0
-    for person_id, rows in queued.items():
-        person = people.get(person_id)
-        if person is None or not person.email or not person.delivery.digest_due(now, settings.email_digest_hour):
-            continue
-        key = person.delivery.period(now)
-        message = _email_digest(person, rows, settings)
-        taken = _insert_new(session, table, [{
-            "reminder_id": None, "engagement_id": None, "person_id": person_id, "channel": "email",
-            "locale": message.locale, "subject": message.subject, "body": message.body, "status": "pending",
-            "attempts": 0, "next_attempt_at": now, "last_error": None, "created_at": now, "sent_at": None,
-            "read_at": None, "digest_key": key}], ["person_id", "channel", "digest_key"], [table.c.id])
-        if not taken:
-            continue  # this period's digest is sent already: the rest waits for the next period
-        digest = session.get(Notification, taken[0].id)
-        assert digest is not None
-        claimed = {i for (i,) in session.execute(queries.claim_queued([row.id for row in rows], now))}
-        if not claimed:
-            session.delete(digest)  # a concurrent run told them all in another period's digest
-            continue
-        if len(claimed) < len(rows):
-            told = _email_digest(person, [row for row in rows if row.id in claimed], settings)
-            digest.subject, digest.body = told.subject, told.body
-        sent += 1
-    session.flush()
-    return sent
-
-
-def _email_digest(person: _Person, rows: Sequence[Any], settings: Settings) -> Rendered:
-    base = settings.public_url.rstrip("/")
-    zone = person.delivery.zone
-    items = [EmailDigestItem((row.due_at or row.created_at).astimezone(zone), row.subject,
-                             f"{base}/engagements/{row.engagement_id}" if row.engagement_id else f"{base}/inbox")
-             for row in rows]
-    return render_email_digest(items, person.name, person.locale, person.delivery, base)
+            plan.notifications.append({**base, **email_columns(person, now, urgent=reminder.urgent),
+                                       "last_error": None})
 
 
 def _cap(playbook: LoadedPlaybook) -> int | None:
@@ -368,7 +254,7 @@ def _record(session: Session, plans: Sequence[_Plan], now: datetime, run: Remind
     rows = [_reminder_row(plan, now) for plan in plans]
     table = Reminder.__table__
     assert isinstance(table, Table)
-    inserted = _insert_new(session, table, rows, ["engagement_id", "cadence_id", "occurrence"],
+    inserted = insert_new(session, table, rows, ["engagement_id", "cadence_id", "occurrence"],
                            [table.c.id, table.c.engagement_id, table.c.cadence_id, table.c.occurrence])
     ids = {(row.engagement_id, row.cadence_id, row.occurrence): row.id for row in inserted}
     notifications: list[dict[str, Any]] = []
@@ -388,7 +274,7 @@ def _record(session: Session, plans: Sequence[_Plan], now: datetime, run: Remind
             _overdue_event(session, plan, reminder_id)
     notification_table = Notification.__table__
     assert isinstance(notification_table, Table)
-    _insert_new(session, notification_table, notifications, ["reminder_id", "person_id", "channel"], [])
+    insert_new(session, notification_table, notifications, ["reminder_id", "person_id", "channel"], [])
 
 
 def _reminder_row(plan: _Plan, now: datetime) -> dict[str, Any]:
@@ -431,18 +317,6 @@ def _overdue_event(session: Session, plan: _Plan, reminder_id: int) -> None:
             "message": {"en": reminder.message.en, "zh-TW": reminder.message.zh_tw},
         },
     )
-
-
-def _insert_new(session: Session, table: Table, rows: list[dict[str, Any]], key: list[str],
-                returning: list[ColumnElement[Any]]) -> list[Row[Any]]:
-    """INSERT ... ON CONFLICT (key) DO NOTHING; returns the rows this statement inserted (not the others)."""
-    found: list[Row[Any]] = []
-    dialect = session.connection().dialect.name
-    for start in range(0, len(rows), _CHUNK):
-        result = session.execute(queries.insert_new(dialect, table, rows[start:start + _CHUNK], key, returning))
-        if returning:
-            found.extend(result.all())
-    return found
 
 
 def _remember(session: Session, now: datetime) -> None:
